@@ -1,0 +1,44 @@
+/**
+ * Every cause of a failed case, with the hint shown for it. One catalogue for the Postman test
+ * messages (injected into the sandbox judge), the CLI table and the reports.
+ */
+export const HINTS = {
+  slow: 'WeChat waits 5 s, then counts the attempt as failed and retries (超时重试): acknowledge first, do slow work afterwards.',
+  redirect: 'WeChat does not follow redirects: point notify_url at the final address (check http→https and a trailing slash).',
+  'v3-200-code-fail': 'HTTP 200 with {"code":"FAIL"} counts as received, so WeChat will not retry: answer 4xx/5xx when you want a retry, 200/204 when you accept.',
+  'v3-other-2xx': 'WeChat treats only 200 and 204 as received (应答成功): answer 204 with no body, or 200.',
+  'not-found': '404: check the notify path for a doubled slash, a trailing space or the wrong route (notify_url 路径).',
+  'method-not-allowed': '405: WeChat POSTs the notification; allow POST on the notify route.',
+  'too-large': '413: the receiver refused the body size; WeChat notifications are small, check the body limit and content-type parsing.',
+  'html-page': 'An HTML page came back: a WAF, login wall or framework error page sits in front of the handler (防火墙/登录拦截); exempt the notify path.',
+  'server-error': 'The handler crashed or refused a genuine notification (5xx): check its log; WeChat will retry.',
+  'client-error': 'The handler refused a genuine notification (4xx): check signature verification and the keys in the test configuration.',
+  'v2-empty-body': 'v2 needs an XML answer: <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>; an empty body counts as not received.',
+  'v2-json-ack': 'Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml> (应答必须为XML).',
+  'v2-plain-text-ack': 'Answered plain text (e.g. "success"): v2 requires XML <xml><return_code>SUCCESS</return_code></xml>.',
+  'v2-bad-xml': 'The XML answer is not <xml> with a return_code field: answer exactly <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>.',
+  'v2-return-code-fail': 'Answered return_code FAIL to a genuine notification: check that the body is parsed as XML (not JSON) and the APIv2 key (APIv2密钥) matches the test key.',
+  'acked-forged': 'Acknowledged a forged notification: the handler does not verify it, so forged payments would be accepted.',
+  'rejected-genuine': 'Rejected a genuine notification: check the keys the test configuration trusts and that verification runs over the raw body.',
+  'conn-refused': 'Connection refused (连接被拒绝): nothing listens at notify_url; check host, port and that the server is running.',
+  'conn-reset': 'The connection was dropped before an answer (连接被重置): the handler or a proxy closed it; check for crashes and proxy timeouts.',
+  timeout: 'No answer in time (超时): WeChat gives up after 5 s; check that the handler does not block and the firewall lets the request in.',
+  dns: 'The host name does not resolve (域名解析失败): check the notify_url host and DNS.',
+  tls: 'The TLS handshake failed (证书错误): the certificate must be valid for the host, unexpired and sent with its full chain.',
+  transport: 'The request failed before an answer came back: check that the receiver is reachable.',
+  skipped: 'The notification could not be built, so it was not sent: see the reason (often an empty secret in the environment).',
+} as const;
+
+export type Cause = keyof typeof HINTS | 'ok';
+
+/** Maps a Node/Newman request error to a cause. */
+export function transportCause(error: { code?: string; message?: string } | undefined): Cause {
+  const code = error?.code ?? '';
+  const message = error?.message ?? '';
+  if (code === 'ECONNREFUSED') return 'conn-refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/i.test(message)) return 'conn-reset';
+  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || /timed? ?out/i.test(message)) return 'timeout';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+  if (/CERT|SSL|TLS|self.signed|certificate/i.test(code + ' ' + message)) return 'tls';
+  return 'transport';
+}

@@ -1,0 +1,49 @@
+import type { ResolvedConfig } from '../config/types.js';
+import { CATALOGUE } from './catalogue.js';
+import { SEVERITIES, type CaseDefinition, type Requirement, type Severity } from './types.js';
+import { UserError } from '../config/errors.js';
+
+function meets(requirement: Requirement, config: ResolvedConfig): boolean {
+  switch (requirement) {
+    case 'v2': return config.v2 !== undefined;
+    case 'v3': return config.v3 !== undefined;
+    case 'v2-hmac': return config.v2?.signType === 'HMAC-SHA256';
+    case 'v3-two-signers': return config.v3?.platformCertificate !== undefined;
+    case 'partner': return config.partner !== undefined;
+  }
+}
+
+/** `*` matches within a dot-separated segment, `**` across segments; `v3.forged` matches its whole group. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split('**')
+    .map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*'))
+    .join('.*');
+  return new RegExp(`^${body}(\\..*)?$`);
+}
+
+export interface CaseFilter {
+  only?: readonly string[];
+  minSeverity?: Severity;
+}
+
+/** The cases this config can send, in catalogue order, filtered by --only and --min-severity. */
+export function selectCases(config: ResolvedConfig, filter: CaseFilter = {}, catalogue: readonly CaseDefinition[] = CATALOGUE): CaseDefinition[] {
+  const applicable = catalogue.filter((c) => c.requires.every((r) => meets(r, config)));
+  let selected = applicable;
+  if (filter.only && filter.only.length > 0) {
+    const patterns = filter.only.map(globToRegExp);
+    selected = selected.filter((c) => patterns.some((p) => p.test(c.id)));
+    if (selected.length === 0) {
+      throw new UserError(
+        `--only ${filter.only.join(',')} matches no case; cases for this config: ${applicable.map((c) => c.id).join(', ')}`,
+        'E_NO_CASE',
+      );
+    }
+  }
+  if (filter.minSeverity) {
+    const floor = SEVERITIES.indexOf(filter.minSeverity);
+    selected = selected.filter((c) => SEVERITIES.indexOf(c.severity) >= floor);
+  }
+  return selected;
+}

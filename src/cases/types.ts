@@ -1,0 +1,70 @@
+import type { V2SignType, V3EventType } from '../protocol/constants.js';
+
+/** How bad a failure is: WeChat retries or drops / forged money gets in / a recommended practice. */
+export type Severity = 'protocol' | 'security' | 'advisory';
+export const SEVERITIES: readonly Severity[] = ['advisory', 'protocol', 'security'];
+
+export type Expectation = 'ack' | 'reject';
+
+/** What a case needs from the config to make sense; a case whose needs are unmet is not generated. */
+export type Requirement = 'v2' | 'v3' | 'v2-hmac' | 'v3-two-signers' | 'partner';
+
+/** Changes that turn a genuine delivery into a forged or unusual one (data, never code per case). */
+export interface Mutation {
+  /** v2: corrupt the sign, or drop it. */
+  sign?: 'bad';
+  dropSign?: boolean;
+  /** v2: fields changed after signing (e.g. a tampered amount). */
+  afterSign?: Record<string, string>;
+  /** v2 refund: encrypt req_info under another key. */
+  reqInfoKey?: 'other';
+  /** v3: a wrong signature, or WeChat's probe (签名探测) prefix. */
+  signature?: 'bad' | 'signtest';
+  /** v3: change the body after signing. */
+  tamperBody?: boolean;
+  /** v3: seconds added to Wechatpay-Timestamp (signed correctly). */
+  timestampOffset?: number;
+  /** v3: announce a serial the merchant has never seen. */
+  serial?: 'unknown';
+  /** v3: leave these headers out. */
+  dropHeaders?: string[];
+  /** v3: encrypt the resource under another APIv3 key. */
+  apiV3Key?: 'other';
+  /** v3: reorder envelope keys and add whitespace (signature still over the raw bytes). */
+  layout?: 'spaced';
+}
+
+export interface CaseDefinition {
+  /** Stable id: users filter on it and CI parses it. */
+  id: string;
+  /** English title with the WeChat term in brackets. */
+  title: string;
+  version: 'v2' | 'v3';
+  kind: 'pay' | 'refund';
+  /** Postman folder the case goes in. */
+  folder: string;
+  /** Body template under templates/ (readable XML/JSON with {{variables}}). */
+  template: string;
+  /** Which configured URL receives it. */
+  target: 'notifyUrl' | 'refundNotifyUrl';
+  /** v3 URL but v2 format: manual refunds in 商户平台 (protocol.md §2.4). */
+  sendTo?: 'v3';
+  expect: Expectation;
+  severity: Severity;
+  /** Shown when the case fails the way it was built to expose. Names the fix. */
+  hint: string;
+  requires: Requirement[];
+  /** v2: sign type ('config' = the configured one) and whether sign_type is sent. */
+  signType?: 'config' | V2SignType;
+  signTypeField?: 'config' | boolean;
+  /** v3: event, and which simulated key signs it. */
+  event?: V3EventType;
+  signer?: 'platform' | 'certificate' | 'random';
+  /** v3: override the envelope summary (e.g. non-ASCII). */
+  summary?: string;
+  mutate?: Mutation;
+  /** Deliver this many copies in a row (redelivery, key migration); v3 copies share id and resource. */
+  copies?: number;
+  /** Copies share the first copy's envelope (redelivery) instead of being independent deliveries. */
+  sameNotification?: boolean;
+}

@@ -1,0 +1,61 @@
+import type { ResolvedConfig } from '../config/types.js';
+import type { CaseDefinition, Mutation } from '../cases/types.js';
+import { V3_EVENTS } from '../protocol/constants.js';
+
+/** What the sandbox scripts need to know about one request; JSON in the case header. */
+export interface CaseSpec {
+  id: string;
+  version: 'v2' | 'v3';
+  kind: 'pay' | 'refund';
+  expect: 'ack' | 'reject';
+  severity: string;
+  hint: string;
+  signType?: string;
+  signTypeField?: boolean;
+  outer?: Record<string, string>;
+  event?: string;
+  summary?: string;
+  originalType?: string;
+  associatedData?: string;
+  signer?: string;
+  mutate?: Mutation;
+  copy?: number;
+  copies?: number;
+  redelivery?: { group: string; copy: number };
+}
+
+/** v2 refund outer fields: the identity of whoever the refund belongs to (partner: service provider). */
+function v2RefundOuter(config: ResolvedConfig): Record<string, string> {
+  const outer: Record<string, string> = { appid: '{{appid}}', mch_id: '{{mchid}}' };
+  if (config.partner) {
+    Object.assign(outer, { appid: '{{sp_appid}}', mch_id: '{{sp_mchid}}', sub_appid: '{{sub_appid}}', sub_mch_id: '{{sub_mchid}}' });
+  }
+  return outer;
+}
+
+export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1): CaseSpec {
+  const spec: CaseSpec = {
+    id: def.id, version: def.version, kind: def.kind, expect: def.expect, severity: def.severity, hint: def.hint,
+  };
+  if (def.version === 'v2') {
+    const configured = config.v2?.signType ?? 'MD5';
+    spec.signType = def.signType === 'config' || def.signType === undefined ? configured : def.signType;
+    spec.signTypeField = def.signTypeField === 'config' || def.signTypeField === undefined ? configured === 'HMAC-SHA256' : def.signTypeField;
+    if (def.kind === 'refund') spec.outer = v2RefundOuter(config);
+  } else {
+    const event = def.event ?? 'TRANSACTION.SUCCESS';
+    const facts = V3_EVENTS[event];
+    Object.assign(spec, {
+      event, summary: def.summary ?? facts.summary, originalType: facts.originalType,
+      associatedData: facts.associatedData, signer: def.signer ?? 'platform',
+    });
+  }
+  if (def.mutate) spec.mutate = def.mutate;
+  const copies = def.copies ?? 1;
+  if (copies > 1) {
+    spec.copy = copy;
+    spec.copies = copies;
+    if (def.sameNotification) spec.redelivery = { group: def.id, copy };
+  }
+  return spec;
+}

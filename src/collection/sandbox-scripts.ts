@@ -1,0 +1,35 @@
+import { bundleScript } from '../sandbox/bundle.js';
+import { HINTS } from '../cases/hints.js';
+import {
+  ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE,
+} from '../protocol/constants.js';
+
+/** The disabled header that carries each request's case (never sent; read by both scripts). */
+export const CASE_HEADER = 'X-Wxpay-Notify-Case';
+
+/** Constants injected into the sandbox: the scripts keep no copies of their own. */
+export function sandboxConstants(): Record<string, unknown> {
+  return {
+    CASE_HEADER,
+    HINTS,
+    JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS },
+    V3: {
+      resourceType: V3_RESOURCE_TYPE,
+      algorithm: V3_RESOURCE_ALGORITHM,
+      signatureType: V3_SIGNATURE_TYPE,
+      signtestPrefix: SIGNTEST_PREFIX,
+      headers: V3_HEADERS,
+    },
+  };
+}
+
+let cached: { prerequest: string; test: string } | undefined;
+
+/** The two collection-level scripts, exactly as they go into the collection. */
+export function sandboxScripts(): { prerequest: string; test: string } {
+  cached ??= {
+    prerequest: bundleScript('prerequest', sandboxConstants()),
+    test: bundleScript('test', sandboxConstants()),
+  };
+  return cached;
+}

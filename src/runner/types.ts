@@ -1,0 +1,38 @@
+import type { Cause } from '../cases/hints.js';
+import type { Severity } from '../cases/types.js';
+
+export interface CheckResult {
+  name: string;
+  pass: boolean;
+  message: string;
+}
+
+/** One delivery of one case in one iteration, as the run saw it. */
+export interface DeliveryResult {
+  caseId: string;
+  title: string;
+  severity: Severity;
+  expect: 'ack' | 'reject';
+  /** 1-based copy number for cases that deliver several copies. */
+  copy: number;
+  copies: number;
+  /** 1-based iteration (data row). */
+  iteration: number;
+  verdict: 'pass' | 'fail' | 'skipped';
+  status?: number;
+  timeMs?: number;
+  cause: Cause;
+  hint: string;
+  checks: CheckResult[];
+  /** What went wrong before an answer came back (transport error or the signer's reason). */
+  error?: string;
+  request?: { url: string; headers: Record<string, string>; body: string };
+  response?: { headers: Record<string, string>; body: string };
+}
+
+export interface RunResult {
+  deliveries: DeliveryResult[];
+  startedAt: string;
+  durationMs: number;
+  aborted: boolean;
+}

@@ -1,0 +1,56 @@
+// v2 sign: non-empty fields except sign, byte-ordered names (ASCII, so JS order is byte order),
+// raw values, "&key=" + APIv2 key; HMAC also uses the key as its key. Upper-case hex.
+function v2Sign(fields, apiKey, signType) {
+  var names = Object.keys(fields).filter(function (n) { return n !== 'sign' && fields[n] !== ''; }).sort();
+  var text = names.map(function (n) { return n + '=' + fields[n]; }).join('&') + '&key=' + apiKey;
+  return (signType === 'HMAC-SHA256' ? hmacSha256Hex(apiKey, text) : md5Hex(text)).toUpperCase();
+}
+
+// Forged variants change a signed message the way an attacker or a bug would (mutations are data in
+// the case catalogue; nothing here knows case ids).
+function applyV2AfterSign(fields, order, mutate) {
+  if (mutate.sign === 'bad') fields.sign = fields.sign.slice(0, -1) + (fields.sign.slice(-1) === 'A' ? 'B' : 'A');
+  if (mutate.dropSign) order.splice(order.indexOf('sign'), 1);
+  var changes = mutate.afterSign || {};
+  Object.keys(changes).forEach(function (name) {
+    if (order.indexOf(name) < 0) order.push(name);
+    fields[name] = String(changes[name]);
+  });
+}
+
+function buildV2Payment(spec, xml, apiKey) {
+  var doc = parseFlatXml(xml);
+  var order = doc.order.filter(function (n) { return n !== 'sign' && n !== 'sign_type'; });
+  var fields = {};
+  order.forEach(function (n) { fields[n] = doc.fields[n]; });
+  if (spec.signTypeField) {
+    order.push('sign_type');
+    fields.sign_type = spec.signType;
+  }
+  fields.sign = v2Sign(fields, apiKey, spec.signType);
+  order.push('sign');
+  applyV2AfterSign(fields, order, spec.mutate || {});
+  return buildFlatXml('xml', fields, order, doc.cdata);
+}
+
+// Refund notifications carry no sign: req_info is the <root> XML under AES-256-ECB with
+// key = lower-case hex md5(APIv2 key), and decrypting it is what proves the sender.
+function buildV2Refund(spec, xml, apiKey, outer, nonceStr) {
+  var inner = parseFlatXml(xml);
+  var plain = buildFlatXml(inner.root, inner.fields, inner.order, inner.cdata);
+  var keySource = spec.mutate && spec.mutate.reqInfoKey === 'other' ? 'wxpay-notify-other-' + apiKey : apiKey;
+  var fields = { return_code: 'SUCCESS' };
+  var order = ['return_code'];
+  Object.keys(outer).forEach(function (n) {
+    if (outer[n] !== '') { fields[n] = outer[n]; order.push(n); }
+  });
+  fields.nonce_str = nonceStr;
+  fields.req_info = aesEcbEncryptBase64(md5Hex(keySource), plain);
+  order.push('nonce_str', 'req_info');
+  return buildFlatXml('xml', fields, order, null);
+}
+
+function buildV2Delivery(spec, xml, apiKey, outer, nonceStr) {
+  var body = spec.kind === 'refund' ? buildV2Refund(spec, xml, apiKey, outer, nonceStr) : buildV2Payment(spec, xml, apiKey);
+  return { body: body, headers: { 'Content-Type': 'text/xml' }, removeHeaders: [] };
+}

@@ -1,0 +1,46 @@
+// Flat WeChat XML (one root, text fields) without a DOM: xml2js would lose whether a value was
+// written in CDATA, and the sandbox must re-emit fields the way the template wrote them.
+function parseFlatXml(xml) {
+  var text = String(xml).replace(/^\uFEFF/, '').replace(/<\?xml[^>]*\?>/, '').trim();
+  var rootMatch = /^<([A-Za-z_][\w.-]*)\s*>([\s\S]*)<\/\1\s*>$/.exec(text);
+  if (!rootMatch) throw new Error('not a WeChat XML document (expected <xml>…</xml> with flat fields)');
+  var inner = rootMatch[2];
+  var fieldPattern = /<([A-Za-z_][\w.-]*)\s*>(?:<!\[CDATA\[([\s\S]*?)\]\]>|([^<]*))<\/\1\s*>/g;
+  var fields = {};
+  var cdata = {};
+  var order = [];
+  var consumed = 0;
+  var match;
+  while ((match = fieldPattern.exec(inner)) !== null) {
+    if (inner.slice(consumed, match.index).trim() !== '') break;
+    var name = match[1];
+    if (Object.prototype.hasOwnProperty.call(fields, name)) throw new Error('field <' + name + '> appears twice');
+    var isCdata = match[2] !== undefined;
+    fields[name] = isCdata ? match[2] : xmlUnescape(match[3]);
+    cdata[name] = isCdata;
+    order.push(name);
+    consumed = fieldPattern.lastIndex;
+  }
+  if (inner.slice(consumed).trim() !== '') {
+    throw new Error('unexpected content in <' + rootMatch[1] + '> near "' + inner.slice(consumed).trim().slice(0, 30) + '"');
+  }
+  return { root: rootMatch[1], fields: fields, cdata: cdata, order: order };
+}
+
+function xmlUnescape(text) {
+  return text.replace(/&(lt|gt|amp|quot|apos);/g, function (all, name) {
+    return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[name];
+  });
+}
+
+// Compact, as WeChat sends it: strings in CDATA, integers bare unless the template said otherwise.
+function buildFlatXml(root, fields, order, cdata) {
+  var out = '<' + root + '>';
+  for (var i = 0; i < order.length; i++) {
+    var name = order[i];
+    var value = String(fields[name]);
+    var wrap = cdata && Object.prototype.hasOwnProperty.call(cdata, name) ? cdata[name] : !/^-?\d+$/.test(value);
+    out += wrap ? '<' + name + '><![CDATA[' + value + ']]></' + name + '>' : '<' + name + '>' + value + '</' + name + '>';
+  }
+  return out + '</' + root + '>';
+}

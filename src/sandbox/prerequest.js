@@ -1,0 +1,67 @@
+// Collection-level pre-request script: turns the readable body of the request into the notification
+// WeChat would send, signed and encrypted now, so a user can edit a field and press Send.
+function requireVariable(name, label) {
+  var value = pm.variables.get(name);
+  if (value === undefined || value === null || String(value) === '') {
+    throw new Error(label + ' is empty: set "' + name + '" in the wxpay-notify environment (or regenerate without --no-secrets)');
+  }
+  return String(value);
+}
+
+function resolveAll(object) {
+  var out = {};
+  Object.keys(object || {}).forEach(function (k) { out[k] = pm.variables.replaceIn(String(object[k])); });
+  return out;
+}
+
+function v3Signers(spec) {
+  var signers = {};
+  [['platform', 'v3_platform_private_key', 'v3_platform_serial', 'WeChat Pay public key (微信支付公钥) private key'],
+   ['certificate', 'v3_certificate_private_key', 'v3_certificate_serial', 'platform certificate (平台证书) private key']]
+    .forEach(function (s) {
+      var wanted = spec.signer === s[0] || (spec.signer === 'random' && pm.variables.get(s[1]));
+      if (wanted) signers[s[0]] = { key: parseRsaPrivateKeyPem(requireVariable(s[1], s[3])), serial: requireVariable(s[2], 'Wechatpay-Serial for ' + s[0]) };
+    });
+  return signers;
+}
+
+function buildDelivery(spec, raw) {
+  if (spec.version === 'v2') {
+    return buildV2Delivery(spec, raw, requireVariable('v2_api_key', 'APIv2 key (APIv2密钥)'), resolveAll(spec.outer), pm.variables.get('wxpay_nonce_str'));
+  }
+  var storeKey = spec.redelivery ? 'wxpay_redelivery_' + spec.redelivery.group : null;
+  var stored = storeKey && spec.redelivery.copy > 1 ? pm.collectionVariables.get(storeKey) : null;
+  var delivery = buildV3Delivery(spec, raw, {
+    apiV3Key: requireVariable('v3_api_key', 'APIv3 key (APIv3密钥)'),
+    signers: v3Signers(spec),
+    nowMs: Date.now(),
+    nonce: randomAlphanumeric(32),
+    resourceNonce: randomAlphanumeric(12),
+    random: Math.random,
+  }, stored ? JSON.parse(stored) : null);
+  if (storeKey && spec.redelivery.copy === 1) pm.collectionVariables.set(storeKey, JSON.stringify(delivery.envelope));
+  return delivery;
+}
+
+function main() {
+  var spec = readCaseSpec(pm.request.headers.all());
+  if (!spec) return;
+  try {
+    var time = notifyTimeVariables(Date.now());
+    Object.keys(time).forEach(function (k) { pm.variables.set(k, time[k]); });
+    pm.variables.set('wxpay_nonce_str', randomAlphanumeric(32));
+    var raw = pm.variables.replaceIn(pm.request.body ? String(pm.request.body.raw || '') : '');
+    var unresolved = /\{\{\s*([^}]+?)\s*\}\}/.exec(raw);
+    if (unresolved) throw new Error('variable "' + unresolved[1] + '" is not set: add it to the environment or collection variables');
+    var delivery = buildDelivery(spec, raw);
+    pm.request.body.update(delivery.body);
+    delivery.removeHeaders.forEach(function (name) { pm.request.headers.remove(name); });
+    Object.keys(delivery.headers).forEach(function (name) { pm.request.headers.upsert({ key: name, value: delivery.headers[name] }); });
+    // WeChat's callbacks identify as Mozilla/4.0; some merchant WAF rules key on it.
+    pm.request.headers.upsert({ key: 'User-Agent', value: 'Mozilla/4.0' });
+  } catch (e) {
+    // An unsigned request would be judged as if it were WeChat's: skip it and say why.
+    console.error('[wxpay-notify] ' + spec.id + ': not sent: ' + (e && e.message ? e.message : e));
+    pm.execution.skipRequest();
+  }
+}
