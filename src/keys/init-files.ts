@@ -1,0 +1,141 @@
+import type { TestKeys } from './generate-keys.js';
+import { renderTrustKit, TRUST_KIT_DIR, TRUST_KIT_FILES, type RenderedFile } from './trust-kit.js';
+
+/**
+ * What `wxpay-notify init` writes, as pure functions of the keys: the example config, the secrets
+ * file, the private keys and the trust kit, plus the summary printed afterwards. init-project.ts
+ * does the writing.
+ */
+
+export const KEYS_DIR = 'keys';
+export const INIT_FILES = {
+  config: 'wxpay-notify.json',
+  secrets: `${KEYS_DIR}/secrets.env`,
+  publicKeyPrivate: `${KEYS_DIR}/wechatpay-test-public-key-private.pem`,
+  certificatePrivate: `${KEYS_DIR}/wechatpay-test-cert-private.pem`,
+} as const;
+
+/** Environment variables holding the TEST API keys; the config refers to them as `${NAME}`. */
+export const SECRET_ENV = { apiKey: 'WXPAY_V2_API_KEY', apiV3Key: 'WXPAY_V3_API_KEY' } as const;
+
+export const EXAMPLE_PROJECT_NAME = 'my-shop';
+
+const q = (value: string): string => JSON.stringify(value);
+
+/**
+ * The example config (design.md §3) as JSONC. Comments sit on lines of their own, never after a
+ * value, so even a line-based comment stripper cannot cut into the `//` of a URL.
+ */
+export function renderExampleConfig(keys: TestKeys): string {
+  const env = (name: string): string => q(`\${${name}}`);
+  return `// wxpay-notify config, written by \`wxpay-notify init\` (JSON with // comments on their own lines).
+// Any string may be "\${NAME}", read from the environment; relative paths resolve against this file.
+// The keys it refers to are wxpay-notify's TEST keys: never WeChat Pay's, never production.
+{
+  // Collection name; output file names derive from it.
+  "name": ${q(EXAMPLE_PROJECT_NAME)},
+  // Example IDs from WeChat's documentation: put your TEST appid and mchid here.
+  "appid": "wx2421b1c4370ec43b",
+  "mchid": "1900000109",
+  // v2 (XML) notifications; remove this block to generate no v2 cases.
+  "v2": {
+    // Your TEST server. (Real WeChat Pay needs public https URLs; the simulator can reach localhost.)
+    "notifyUrl": "http://127.0.0.1:8080/wxpay/v2/notify",
+    "refundNotifyUrl": "http://127.0.0.1:8080/wxpay/v2/refund-notify",
+    // APIv2 key (APIv2密钥), 32 chars: the TEST key in ${INIT_FILES.secrets}.
+    "apiKey": ${env(SECRET_ENV.apiKey)},
+    // "MD5" or "HMAC-SHA256".
+    "signType": "MD5"
+  },
+  // v3 (JSON) notifications; remove this block to generate no v3 cases.
+  "v3": {
+    "notifyUrl": "http://127.0.0.1:8080/wxpay/v3/notify",
+    "refundNotifyUrl": "http://127.0.0.1:8080/wxpay/v3/refund-notify",
+    // APIv3 key (APIv3密钥), 32 chars: the TEST key in ${INIT_FILES.secrets}.
+    "apiV3Key": ${env(SECRET_ENV.apiV3Key)},
+    // Simulated WeChat Pay public-key signer (微信支付公钥); the merchant's TEST config trusts this ID.
+    "platform": {
+      "privateKeyFile": ${q(INIT_FILES.publicKeyPrivate)},
+      "serial": ${q(keys.publicKey.keyId)}
+    },
+    // Simulated platform-certificate signer (平台证书), optional; with both signers configured the
+    // suite also sends the key-mode cases (certificate serial, public key ID, a mix of the two).
+    "platformCertificate": {
+      "privateKeyFile": ${q(INIT_FILES.certificatePrivate)},
+      "serial": ${q(keys.certificate.serial)}
+    }
+  },
+  // The order the notifications describe; the other order fields have defaults.
+  "order": { "outTradeNo": "T20261127000001", "total": 1, "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" }
+}
+`;
+}
+
+export function renderSecretsEnv(keys: TestKeys): string {
+  return `# wxpay-notify TEST API keys, made by \`wxpay-notify init\`. TEST ONLY, never production.
+# Load into the environment before running wxpay-notify (from the folder that holds wxpay-notify.json):
+#   set -a; . ./${INIT_FILES.secrets}; set +a
+${SECRET_ENV.apiKey}=${keys.apiKey}
+${SECRET_ENV.apiV3Key}=${keys.apiV3Key}
+`;
+}
+
+/** Every file init writes, keyed by path relative to the project folder (always `/`-separated). */
+export function planInitFiles(keys: TestKeys): Record<string, RenderedFile> {
+  return {
+    [INIT_FILES.config]: { content: renderExampleConfig(keys), secret: false },
+    [INIT_FILES.secrets]: { content: renderSecretsEnv(keys), secret: true },
+    [INIT_FILES.publicKeyPrivate]: { content: keys.publicKey.privateKeyPem, secret: true },
+    [INIT_FILES.certificatePrivate]: { content: keys.certificate.privateKeyPem, secret: true },
+    ...renderTrustKit(keys, { projectName: EXAMPLE_PROJECT_NAME }),
+  };
+}
+
+export interface SummaryInput {
+  /** Absolute project folder. */
+  dir: string;
+  /** How to name the secrets file in a shell command run from the user's current folder. */
+  secretsPathForShell: string;
+  keyId: string;
+  serial: string;
+  /** The .gitignore that was updated and the entries added, if any. */
+  gitignore?: { file: string; added: string[] };
+  /** Set when .gitignore should have been updated but could not be. */
+  gitignoreProblem?: string;
+}
+
+/** The text `init` prints. It names files, never their secret contents. */
+export function renderInitSummary(input: SummaryInput): string {
+  const f = INIT_FILES;
+  const t = TRUST_KIT_FILES;
+  const lines = [
+    `wxpay-notify init: wrote TEST keys and an example config in ${input.dir}`,
+    '',
+    `  ${f.config.padEnd(44)} example config: set your notify URLs, appid, mchid`,
+    `  ${f.secrets.padEnd(44)} TEST APIv2 and APIv3 keys (secret, mode 600)`,
+    `  ${f.publicKeyPrivate.padEnd(44)} TEST private key, public-key mode (secret, mode 600)`,
+    `  ${f.certificatePrivate.padEnd(44)} TEST private key, certificate mode (secret, mode 600)`,
+    `  ${t.publicKey.padEnd(44)} TEST WeChat Pay public key`,
+    `  ${t.certificate.padEnd(44)} TEST platform certificate (self-signed)`,
+    `  ${t.readme.padEnd(44)} how to trust these, per SDK (holds the TEST API keys, mode 600)`,
+    '',
+    "What to put in the merchant's TEST configuration (never production):",
+    `  WeChat Pay public key ID      ${input.keyId}`,
+    `  WeChat Pay public key         ${t.publicKey}`,
+    `  platform certificate serial   ${input.serial}`,
+    `  platform certificate          ${t.certificate}`,
+    `  APIv3 key and APIv2 key       in ${f.secrets} (also listed in ${t.readme})`,
+    '',
+  ];
+  if (input.gitignore && input.gitignore.added.length > 0) {
+    lines.push(`Added ${input.gitignore.added.join(' and ')} to ${input.gitignore.file}: never commit keys.`, '');
+  } else if (input.gitignoreProblem) {
+    lines.push(`Could not update .gitignore (${input.gitignoreProblem}).`);
+    lines.push(`Keep ${KEYS_DIR}/ and ${TRUST_KIT_DIR}/ out of version control yourself.`, '');
+  }
+  lines.push(
+    'Next: load the TEST API keys into the environment, then generate or run the suite:',
+    `  set -a; . ${input.secretsPathForShell}; set +a`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, lstat, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { generateTestKeys, type TestKeys } from './generate-keys.js';
+import { INIT_FILES, KEYS_DIR, planInitFiles, renderInitSummary } from './init-files.js';
+import { TRUST_KIT_DIR } from './trust-kit.js';
+
+/**
+ * `wxpay-notify init` (the I/O edge): generate TEST keys and write the example config, the secrets,
+ * the private keys and the trust kit into a folder. Close to all or nothing: every target is checked
+ * before anything is written, every file is staged in a temp file beside its target, and only then
+ * are they renamed into place, so no reader ever sees a half-written key or config.
+ */
+
+export interface InitProjectOptions {
+  dir: string;
+  /** Replace files that already exist. */
+  force?: boolean;
+  /** Fixes the certificate validity; defaults to the current time. */
+  now?: Date;
+  /** Use these keys instead of generating new ones (tests). */
+  keys?: TestKeys;
+}
+
+export interface InitProjectResult {
+  /** Absolute paths of every file written, the .gitignore included when it was changed. */
+  files: string[];
+  /** Human-readable report; names files but never prints a secret. */
+  summary: string;
+}
+
+/**
+ * A refusal caused by the user's folder, not a bug: the CLI reports it as a usage error (exit 2).
+ * Shaped like config/errors.ts's UserError (`code`, `exitCode`); it could extend it once that lands.
+ */
+export class InitConflictError extends Error {
+  readonly code = 'E_INIT_CONFLICT';
+  readonly exitCode = 2;
+  constructor(message: string, readonly paths: string[]) {
+    super(message);
+    this.name = 'InitConflictError';
+  }
+}
+
+const SECRET_FILE_MODE = 0o600;
+const PUBLIC_FILE_MODE = 0o644;
+const KEYS_DIR_MODE = 0o700;
+
+export async function initProject(options: InitProjectOptions): Promise<InitProjectResult> {
+  const dir = resolve(options.dir);
+  const keys = options.keys ?? generateTestKeys(options.now ?? new Date());
+  const planned = Object.entries(planInitFiles(keys)).map(([rel, file]) => ({
+    path: join(dir, ...rel.split('/')),
+    content: file.content,
+    mode: file.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE,
+  }));
+
+  await checkTargets(dir, planned.map((p) => p.path), options.force ?? false);
+  const createdDirs: string[] = [];
+  try {
+    await ensureDir(dir, undefined, createdDirs);
+    await ensureDir(join(dir, KEYS_DIR), KEYS_DIR_MODE, createdDirs);
+    await ensureDir(join(dir, TRUST_KIT_DIR), undefined, createdDirs);
+    await writeAllAtomically(planned);
+  } catch (error) {
+    for (const created of createdDirs.reverse()) await rmdir(created).catch(() => undefined);
+    throw error;
+  }
+
+  const files = planned.map((p) => p.path);
+  let gitignore: { file: string; added: string[] } | undefined;
+  let gitignoreProblem: string | undefined;
+  const repoRoot = findGitRoot(dir);
+  if (repoRoot) {
+    try {
+      gitignore = await ignoreInGit(repoRoot, [join(dir, KEYS_DIR), join(dir, TRUST_KIT_DIR)]);
+      if (gitignore.added.length > 0) files.push(gitignore.file);
+    } catch (error) {
+      gitignoreProblem = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  const summary = renderInitSummary({
+    dir,
+    secretsPathForShell: shellPath(join(dir, ...INIT_FILES.secrets.split('/'))),
+    keyId: keys.publicKey.keyId,
+    serial: keys.certificate.serial,
+    ...(gitignore ? { gitignore } : {}),
+    ...(gitignoreProblem ? { gitignoreProblem } : {}),
+  });
+  return { files, summary };
+}
+
+/** Refuse before writing anything: existing files need --force; a non-file in the way always fails. */
+async function checkTargets(dir: string, targets: string[], force: boolean): Promise<void> {
+  const existing: string[] = [];
+  const blocked: string[] = [];
+  for (const target of targets) {
+    for (let parent = dirname(target); parent.startsWith(dir) && parent !== dir; parent = dirname(parent)) {
+      const info = await lstat(parent).catch(() => undefined);
+      if (info && !info.isDirectory()) blocked.push(relative(dir, parent));
+    }
+    const info = await lstat(target).catch(() => undefined);
+    if (!info) continue;
+    if (info.isFile() || info.isSymbolicLink()) existing.push(relative(dir, target));
+    else blocked.push(relative(dir, target));
+  }
+  if (blocked.length > 0) {
+    const list = [...new Set(blocked)];
+    throw new InitConflictError(
+      `cannot write into ${dir}: ${list.join(', ')} ${list.length === 1 ? 'is' : 'are'} in the way (not a regular file); move it and run init again`,
+      list.map((p) => join(dir, p)),
+    );
+  }
+  if (existing.length > 0 && !force) {
+    throw new InitConflictError(
+      `init would overwrite ${existing.join(', ')} in ${dir}; nothing was written. Run again with --force to replace ${existing.length === 1 ? 'it' : 'them'} (new keys: the merchant's test server must then trust the new trust kit)`,
+      existing.map((p) => join(dir, p)),
+    );
+  }
+}
+
+async function ensureDir(path: string, mode: number | undefined, created: string[]): Promise<void> {
+  const before = await stat(path).catch(() => undefined);
+  if (before) return;
+  await mkdir(path, { recursive: true });
+  created.push(path);
+  if (mode !== undefined) await chmod(path, mode);
+}
+
+interface PlannedFile {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+/** Stage every file first, then rename them all into place; on failure remove what was staged. */
+async function writeAllAtomically(files: PlannedFile[]): Promise<void> {
+  const staged: { temp: string; target: string }[] = [];
+  try {
+    for (const file of files) staged.push({ temp: await stageFile(file), target: file.path });
+    while (staged.length > 0) {
+      const next = staged[0]!;
+      await rename(next.temp, next.target);
+      staged.shift();
+    }
+  } finally {
+    for (const { temp } of staged) await unlink(temp).catch(() => undefined);
+  }
+}
+
+async function stageFile(file: PlannedFile): Promise<string> {
+  const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', file.mode);
+  try {
+    await handle.chmod(file.mode); // the umask may have narrowed it; make it exact
+    await handle.writeFile(file.content, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  return temp;
+}
+
+/** The nearest folder at or above `start` holding `.git` (a folder, or a file for worktrees). */
+export function findGitRoot(start: string): string | undefined {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Append anchored entries (`/path/keys/`) for `paths` to the repo's .gitignore unless present. */
+async function ignoreInGit(repoRoot: string, paths: string[]): Promise<{ file: string; added: string[] }> {
+  const file = join(repoRoot, '.gitignore');
+  const current = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  const present = new Set(current.split(/\r?\n/).map((line) => line.trim().replace(/^\/+|\/+$/g, '')));
+  const added = paths
+    .map((p) => relative(repoRoot, p).split(sep).join('/'))
+    .filter((rel) => !present.has(rel))
+    .map((rel) => `/${rel}/`);
+  if (added.length === 0) return { file, added };
+  const separator = current === '' || current.endsWith('\n') ? '' : '\n';
+  const block = `${current === '' ? '' : '\n'}# wxpay-notify TEST keys and trust kit: never commit\n${added.join('\n')}\n`;
+  const mode = (await stat(file).catch(() => undefined))?.mode ?? PUBLIC_FILE_MODE;
+  await writeAllAtomically([{ path: file, content: current + separator + block, mode: mode & 0o777 }]);
+  return { file, added };
+}
+
+/** The secrets file as a POSIX shell word usable from the current folder (`.` needs a slash). */
+function shellPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  const word = rel === '' || isAbsolute(rel) || rel.startsWith('..') ? path : `./${rel.split(sep).join('/')}`;
+  return /^[\w./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,153 @@
+import type { TestKeys } from './generate-keys.js';
+
+/**
+ * The trust kit: what the merchant's TEST server must trust so that callbacks signed by wxpay-notify
+ * verify there. Pure: returns file contents keyed by path relative to the project folder.
+ */
+
+export const TRUST_KIT_DIR = 'trust-kit';
+export const TRUST_KIT_FILES = {
+  publicKey: `${TRUST_KIT_DIR}/wechatpay-test-public-key.pem`,
+  certificate: `${TRUST_KIT_DIR}/wechatpay-test-platform-cert.pem`,
+  readme: `${TRUST_KIT_DIR}/README.md`,
+} as const;
+
+export interface RenderedFile {
+  content: string;
+  /** True when the content holds a secret: written with mode 0600 and never printed. */
+  secret: boolean;
+}
+
+export interface TrustKitOptions {
+  /** The project name from the config, shown in the README title. */
+  projectName: string;
+}
+
+export function renderTrustKit(keys: TestKeys, options: TrustKitOptions): Record<string, RenderedFile> {
+  return {
+    [TRUST_KIT_FILES.publicKey]: { content: keys.publicKey.publicKeyPem, secret: false },
+    [TRUST_KIT_FILES.certificate]: { content: keys.certificate.certificatePem, secret: false },
+    [TRUST_KIT_FILES.readme]: { content: renderTrustKitReadme(keys, options), secret: true },
+  };
+}
+
+/** README for whoever runs the merchant's TEST server. Contains the TEST API keys: it is secret. */
+export function renderTrustKitReadme(keys: TestKeys, options: TrustKitOptions): string {
+  const keyId = keys.publicKey.keyId;
+  const serial = keys.certificate.serial;
+  const pubPath = '/path/to/trust-kit/wechatpay-test-public-key.pem';
+  const certPath = '/path/to/trust-kit/wechatpay-test-platform-cert.pem';
+  return `# wxpay-notify TEST trust kit — ${options.projectName}
+
+> **TEST ONLY — never put any of this in a production configuration.**
+> This file contains the TEST APIv2 and APIv3 keys: keep it out of version control and share it only
+> with whoever runs the merchant's test server.
+
+## Why your real WeChat Pay keys cannot be used
+
+wxpay-notify simulates WeChat Pay (微信支付) callback notifications. A real v3 callback is signed
+with a private key that only WeChat Pay holds — the private half of the WeChat Pay public key
+(微信支付公钥) or of the platform certificate (平台证书). WeChat never hands that private key out, so
+no simulator can make a signature that your production configuration would accept. wxpay-notify
+therefore signs with its own TEST keys, and your **TEST** configuration must trust them instead.
+The APIv3 key (which encrypts \`resource\`) and the APIv2 key (v2 \`sign\` and refund \`req_info\`)
+are secrets you share with WeChat; the simulator uses TEST ones, so your test server must too.
+
+Trusting these keys in production would let anyone who holds the TEST private keys forge payment
+callbacks. Keep them in a separate test profile; never add them to the production trust list.
+
+## Values for the merchant's TEST configuration
+
+| what | value | used for |
+| --- | --- | --- |
+| WeChat Pay public key ID (微信支付公钥ID) | \`${keyId}\` | \`Wechatpay-Serial\` of public-key-signed callbacks |
+| WeChat Pay public key | \`wechatpay-test-public-key.pem\` | verifies those signatures |
+| platform certificate serial (平台证书序列号) | \`${serial}\` | \`Wechatpay-Serial\` of certificate-signed callbacks |
+| platform certificate | \`wechatpay-test-platform-cert.pem\` | verifies those signatures (self-signed TEST certificate) |
+| APIv3 key (APIv3密钥) | \`${keys.apiV3Key}\` | decrypts v3 \`resource\` (AEAD_AES_256_GCM) |
+| APIv2 key (APIv2密钥) | \`${keys.apiKey}\` | v2 \`sign\` (MD5 / HMAC-SHA256); refund \`req_info\` key = lower-case hex MD5 of it |
+
+Choose the verification key by the \`Wechatpay-Serial\` header: the public key ID selects the public
+key, the certificate serial selects the certificate, and any other serial must be rejected (4xx/5xx).
+The simulator sends both, as WeChat does while a merchant moves from certificate to public key.
+
+## Where each value goes, per SDK
+
+Check these names against the SDK version you use; the snippets show where values go, not full code.
+
+### PHP — wechatpay-php
+
+The \`certs\` map given to \`Builder::factory\` is keyed by serial; in the TEST profile:
+
+\`\`\`php
+'certs' => [
+    '${keyId}' => Rsa::from('file://${pubPath}', Rsa::KEY_TYPE_PUBLIC),
+    '${serial}' => Rsa::from('file://${certPath}', Rsa::KEY_TYPE_PUBLIC),
+],
+\`\`\`
+
+In the notify handler take the key from the same map by \`Wechatpay-Serial\` (unknown → reject),
+check it with \`Rsa::verify(...)\`, then \`AesGcm::decrypt($ciphertext, $apiv3Key, $nonce, $associatedData)\`
+with the TEST APIv3 key.
+
+### Java — wechatpay-java
+
+\`\`\`java
+// public-key mode
+new RSAPublicKeyNotificationConfig.Builder()
+    .publicFromPath("${pubPath}")
+    .publicKeyId("${keyId}")
+    .apiV3Key(testApiV3Key)
+    .build();
+// or, certificate mode
+new RSANotificationConfig.Builder()
+    .certificatesFromPath("${certPath}")
+    .apiV3Key(testApiV3Key)
+    .build();
+\`\`\`
+
+- Pass the config to \`new NotificationParser(config)\`. The client config \`RSAPublicKeyConfig.Builder()\`
+  takes the same values as \`.publicKeyFromPath(...)\` (note the name), \`.publicKeyId(...)\`, \`.apiV3Key(...)\`,
+  besides the merchant's own key and serial.
+- **Cannot** trust the TEST certificate: \`RSAAutoCertificateConfig\`, \`RSAAutoCertificateNotificationConfig\`
+  and \`RSACombinedNotificationConfig\` — they download platform certificates from WeChat Pay.
+- Both modes at once: \`NotificationParser\` keeps one verifier per signature type, so two configs do
+  not add up. Recent versions have \`new RSAVerifier(publicKey, "${keyId}", new InMemoryCertificateProvider(certificates))\`,
+  which picks by serial; pass it to \`new NotificationParser(verifiers, ciphers)\` under
+  \`WECHATPAY2-SHA256-RSA2048\`, with an \`AeadAesCipher\` under \`AEAD_AES_256_GCM\`.
+
+### Go — wechatpay-go
+
+\`\`\`go
+// public-key mode
+publicKey, err := utils.LoadPublicKeyWithPath("${pubPath}")
+verifier := verifiers.NewSHA256WithRSAPubkeyVerifier("${keyId}", *publicKey)
+// or, certificate mode
+cert, err := utils.LoadCertificateWithPath("${certPath}")
+certificates := core.NewCertificateMapWithList([]*x509.Certificate{cert})
+verifier = verifiers.NewSHA256WithRSAVerifier(certificates)
+// both modes: verifiers.NewSHA256WithRSACombinedVerifier(certificates, "${keyId}", *publicKey)
+handler, err := notify.NewRSANotifyHandler(testAPIv3Key, verifier)
+\`\`\`
+
+Do not use the automatic certificate download for the TEST certificate: it fetches WeChat's.
+
+### Node — wechatpay-axios-plugin
+
+\`\`\`js
+const trusted = {
+  '${keyId}': Rsa.from(readFileSync('${pubPath}'), Rsa.KEY_TYPE_PUBLIC),
+  '${serial}': Rsa.from(readFileSync('${certPath}'), Rsa.KEY_TYPE_PUBLIC),
+};
+\`\`\`
+
+In the notify handler pick the key by \`Wechatpay-Serial\` (unknown → reject), check it with
+\`Rsa.verify(message, signature, key)\`, then \`Aes.AesGcm.decrypt(...)\` with the TEST APIv3 key. Its
+argument order changed between plugin versions (older: nonce, key, ciphertext, aad; newer:
+ciphertext, key, nonce, aad): check yours.
+
+### v2 (XML) notifications
+
+Use the TEST APIv2 key wherever the test server checks the v2 \`sign\` and decrypts refund \`req_info\`.
+`;
+}
