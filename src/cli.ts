@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT, exitCodeFor, UserError, type ExitCode } from './config/errors.js';
+import { SEVERITIES, type Severity } from './cases/types.js';
+import { processIO, type CommandIO } from './commands/io.js';
+import { generateCommand } from './commands/generate.js';
+import { REPORTERS, runCommand, type ReporterName } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
+import { initCommand } from './commands/init.js';
+import { demoCommand } from './commands/demo.js';
+
+const CONFIG_OPTION = {
+  alias: 'c',
+  type: 'string',
+  default: 'wxpay-notify.json',
+  describe: 'config file (JSON with comments, or YAML)',
+} as const;
+
+function listOption(value: string[] | undefined): string[] | undefined {
+  const items = (value ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+  return items.length > 0 ? items : undefined;
+}
+
+function reporterList(value: string[] | undefined): ReporterName[] {
+  const names = listOption(value) ?? [];
+  for (const name of names) {
+    if (!REPORTERS.includes(name as ReporterName)) throw new UserError(`unknown reporter "${name}"; choose from ${REPORTERS.join(', ')}`);
+  }
+  return names as ReporterName[];
+}
+
+/** Parses argv and runs one command; returns the exit code (only main() exits). */
+export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
+  let result: Promise<ExitCode> = Promise.resolve(EXIT.ok);
+  let usageError: string | undefined;
+  const parser = yargs(argv)
+    .scriptName('wxpay-notify')
+    .usage('$0 <command> [options]\n\nProve that a WeChat Pay (微信支付) notify_url acknowledges callbacks correctly.')
+    .command('init', 'write an example config, fresh TEST keys and the merchant trust kit', (y) =>
+      y.option('dir', { type: 'string', default: '.', describe: 'folder to write into' })
+        .option('force', { type: 'boolean', default: false, describe: 'replace existing files' })
+        .example('$0 init --dir wxpay-test', ''),
+    (a) => { result = initCommand({ dir: a.dir, force: a.force }, io); })
+    .command('generate', 'write the Postman collection and environment', (y) =>
+      y.option('config', CONFIG_OPTION)
+        .option('out', { alias: 'o', type: 'string', default: 'collections', describe: 'output folder' })
+        .option('check', { type: 'boolean', default: false, describe: 'exit 1 if the files on disk are stale' })
+        .option('secrets', { type: 'boolean', default: true, describe: 'write secrets into the environment (--no-secrets leaves them empty)' })
+        .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
+        .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
+        .example('$0 generate -c wxpay-notify.json -o collections/', ''),
+    (a) => {
+      result = generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined }, io);
+    })
+    .command('run', 'send every case to the notify URLs with newman and judge the answers', (y) =>
+      y.option('config', CONFIG_OPTION)
+        .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
+        .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
+        .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'stdout format' })
+        .option('reporters', { type: 'string', array: true, describe: `report files: ${REPORTERS.join(',')}` })
+        .option('reporter-dir', { type: 'string', default: 'reports', describe: 'folder for report files' })
+        .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS certificates (test servers only)' })
+        .option('data', { type: 'string', describe: 'CSV or JSON rows; each row overrides order fields (one notification per row)' })
+        .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', ''),
+    (a) => {
+      result = runCommand({
+        config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
+        format: a.format, reporters: reporterList(a.reporters), reporterDir: a['reporter-dir'], insecure: a.insecure, data: a.data,
+      }, io);
+    })
+    .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>
+      y.option('config', CONFIG_OPTION)
+        .option('port', { alias: 'p', type: 'number', default: 8080 })
+        .option('host', { type: 'string', default: '127.0.0.1' })
+        .example('$0 serve -c wxpay-notify.json --port 8080', ''),
+    (a) => { result = serveCommand({ config: a.config, port: a.port, host: a.host }, io); })
+    .command('demo', 'run the whole suite against the built-in reference receiver (npm start)', (y) => y,
+      () => { result = demoCommand(io); })
+    .demandCommand(1, 'name a command: init, generate, run, serve or demo')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error) throw error;
+      usageError = message;
+    });
+  try {
+    await parser.parseAsync();
+    if (usageError) {
+      io.err(`wxpay-notify: ${usageError}\nrun \`wxpay-notify --help\` for the commands and options\n`);
+      return EXIT.usage;
+    }
+    return await result;
+  } catch (error) {
+    if (error instanceof UserError) io.err(`wxpay-notify: ${error.message.split('\n').join('\nwxpay-notify: ')}\n`);
+    else io.err(`wxpay-notify: internal error (a bug, please report it): ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+// Run only when executed (directly or through the npm bin link), not when imported by tests.
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === fileURLToPath(import.meta.url)) {
+  cli(hideBin(process.argv), processIO()).then((code) => {
+    process.exitCode = code;
+  });
+}

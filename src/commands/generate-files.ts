@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/types.js';
+import { selectCases, type CaseFilter } from '../cases/select-cases.js';
+import { buildCollection } from '../collection/build-collection.js';
+import { buildEnvironment } from '../collection/build-environment.js';
+import type { OutputFile } from '../output/write-atomic.js';
+
+export interface GenerateOptions extends CaseFilter {
+  outDir: string;
+  withSecrets: boolean;
+}
+
+/** Stable text: two-space JSON with a final newline, so regenerations diff line by line. */
+export function serialize(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+export function outputPaths(config: ResolvedConfig, outDir: string): { collection: string; environment: string } {
+  return {
+    collection: join(outDir, `${config.name}.postman_collection.json`),
+    environment: join(outDir, `${config.name}.postman_environment.json`),
+  };
+}
+
+/** The files `generate` writes for a config (pure apart from reading templates). */
+export function generateFiles(config: ResolvedConfig, options: GenerateOptions): OutputFile[] {
+  const cases = selectCases(config, options);
+  const paths = outputPaths(config, options.outDir);
+  return [
+    { path: paths.collection, content: serialize(buildCollection(config, cases)) },
+    // The environment holds the test secrets: owner-only, like a key file.
+    { path: paths.environment, content: serialize(buildEnvironment(config, options.withSecrets)), mode: 0o600 },
+  ];
+}
+
+/** Files whose content on disk differs from what would be generated (missing counts as stale). */
+export function staleFiles(files: readonly OutputFile[]): string[] {
+  return files
+    .filter((f) => {
+      try {
+        return readFileSync(f.path, 'utf8') !== f.content;
+      } catch {
+        return true;
+      }
+    })
+    .map((f) => f.path);
+}

@@ -1,0 +1,41 @@
+import { relative } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
+import { EXIT, type ExitCode } from '../config/errors.js';
+import type { Severity } from '../cases/types.js';
+import { secretValues } from '../collection/variables.js';
+import { writeFilesAtomic } from '../output/write-atomic.js';
+import { generateFiles, staleFiles } from './generate-files.js';
+import type { CommandIO } from './io.js';
+
+export interface GenerateArgs {
+  config: string;
+  out: string;
+  check: boolean;
+  secrets: boolean;
+  only?: string[];
+  minSeverity?: Severity;
+}
+
+export async function generateCommand(args: GenerateArgs, io: CommandIO): Promise<ExitCode> {
+  const config = await loadConfig(args.config);
+  io.addSecrets(secretValues(config));
+  const files = generateFiles(config, { outDir: args.out, withSecrets: args.secrets, only: args.only, minSeverity: args.minSeverity });
+  const shown = (path: string): string => relative(process.cwd(), path) || path;
+  if (args.check) {
+    const stale = staleFiles(files);
+    if (stale.length === 0) {
+      io.out(`up to date: ${files.map((f) => shown(f.path)).join(', ')}\n`);
+      return EXIT.ok;
+    }
+    for (const path of stale) io.err(`stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`);
+    return EXIT.failed;
+  }
+  writeFilesAtomic(files);
+  for (const f of files) io.out(`wrote ${shown(f.path)}\n`);
+  io.out(
+    args.secrets
+      ? 'The environment file holds the test secrets (mode 0600): import both files into Postman; do not commit the environment.\n'
+      : 'Secrets left empty (--no-secrets): safe to commit; `wxpay-notify run` fills them from the config.\n',
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,14 @@
+import { EXIT, UserError, type ExitCode } from '../config/errors.js';
+import { initProject, InitConflictError } from '../keys/init-project.js';
+import type { CommandIO } from './io.js';
+
+export async function initCommand(args: { dir: string; force: boolean }, io: CommandIO): Promise<ExitCode> {
+  try {
+    const result = await initProject({ dir: args.dir, force: args.force });
+    io.out(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof InitConflictError) throw new UserError(error.message, 'E_INIT_CONFLICT');
+    throw error;
+  }
+}

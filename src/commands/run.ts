@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
+import { EXIT, type ExitCode } from '../config/errors.js';
+import type { ResolvedConfig } from '../config/types.js';
+import type { Severity } from '../cases/types.js';
+import { selectCases } from '../cases/select-cases.js';
+import { buildCollection } from '../collection/build-collection.js';
+import { buildEnvironment } from '../collection/build-environment.js';
+import { secretValues } from '../collection/variables.js';
+import { runCollection } from '../runner/run-collection.js';
+import { readIterationData } from '../runner/iteration-data.js';
+import type { DeliveryResult, RunResult } from '../runner/types.js';
+import { summarizeCases, totals } from '../report/summarize.js';
+import { renderTable } from '../report/render-table.js';
+import { renderJson } from '../report/render-json.js';
+import { renderJunit } from '../report/render-junit.js';
+import { redact } from '../report/redact.js';
+import { writeFilesAtomic } from '../output/write-atomic.js';
+import type { CommandIO } from './io.js';
+
+export type ReporterName = 'junit' | 'json';
+export const REPORTERS: readonly ReporterName[] = ['junit', 'json'];
+
+export interface RunArgs {
+  config: string;
+  only?: string[];
+  minSeverity?: Severity;
+  format: 'table' | 'json';
+  reporters: ReporterName[];
+  reporterDir: string;
+  insecure: boolean;
+  data?: string;
+}
+
+function progressLine(d: DeliveryResult): string {
+  const copy = d.copies > 1 ? ` #${d.copy}` : '';
+  return `${d.verdict === 'pass' ? 'ok  ' : d.verdict === 'fail' ? 'FAIL' : 'skip'} ${d.caseId}${copy}${d.status ? ` ${d.status}` : ''}\n`;
+}
+
+/** Runs the suite for an already loaded config (the demo and the tests use this directly). */
+export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string): Promise<ExitCode> {
+  io.addSecrets(secretValues(config));
+  const cases = selectCases(config, { only: args.only, minSeverity: args.minSeverity });
+  const collection = buildCollection(config, cases);
+  const environment = buildEnvironment(config, true);
+  const iterationData = args.data ? readIterationData(args.data) : undefined;
+  const deliveries: DeliveryResult[] = [];
+  const started = Date.now();
+
+  const report = (run: RunResult): ExitCode => {
+    const summaries = summarizeCases(run.deliveries);
+    if (args.format === 'json') io.out(renderJson(run, { config: configLabel, collection: config.name }));
+    else io.out(renderTable(summaries, { color: io.color }));
+    const secrets = secretValues(config);
+    const files = args.reporters.map((name) => ({
+      path: join(args.reporterDir, name === 'junit' ? `${config.name}.junit.xml` : `${config.name}.results.json`),
+      content: redact(name === 'junit' ? renderJunit(run, config.name) : renderJson(run, { config: configLabel, collection: config.name }), secrets),
+    }));
+    if (files.length > 0) {
+      writeFilesAtomic(files);
+      for (const f of files) io.err(`report: ${f.path}\n`);
+    }
+    const t = totals(summaries);
+    return t.failed + t.skipped > 0 || run.aborted ? EXIT.failed : EXIT.ok;
+  };
+
+  // Ctrl-C: say what was learnt so far instead of dying silently.
+  const onInterrupt = (): void => {
+    io.err('\ninterrupted: results so far\n');
+    report({ deliveries, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    const run = await runCollection({
+      collection,
+      environment,
+      iterationData,
+      insecure: args.insecure,
+      // Bound the whole run: every request may take its full timeout, plus slack.
+      timeoutMs: (cases.length * 8 + 60) * 1000 * (iterationData?.length ?? 1),
+      onDelivery: (d) => {
+        deliveries.push(d);
+        if (io.tty && args.format === 'table') io.err(progressLine(d));
+      },
+    });
+    return report(run);
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
+
+export async function runCommand(args: RunArgs, io: CommandIO): Promise<ExitCode> {
+  const config = await loadConfig(args.config);
+  return runSuite(config, args, io, args.config);
+}

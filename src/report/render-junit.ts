@@ -1,0 +1,35 @@
+import type { RunResult } from '../runner/types.js';
+import { summarizeCases, totals } from './summarize.js';
+
+function escapeXml(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/** JUnit XML: one testcase per notification case, the failure message being the hint. */
+export function renderJunit(run: RunResult, suiteName: string): string {
+  const cases = summarizeCases(run.deliveries);
+  const t = totals(cases);
+  const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
+  const body = cases.map((c) => {
+    const open = `    <testcase classname="wxpay-notify.${escapeXml(c.caseId.split('.').slice(0, 2).join('.'))}" name="${escapeXml(c.caseId)} — ${escapeXml(c.title)}" time="${seconds(c.maxTimeMs)}">`;
+    const detail = `severity: ${c.severity}; expected: ${c.expect}; HTTP ${c.statuses.join(',') || '-'}; ${c.passed}/${c.deliveries} deliveries passed`;
+    if (c.verdict === 'pass') return `${open}</testcase>`;
+    const message = escapeXml([c.error, c.hint].filter(Boolean).join(' — '));
+    if (c.verdict === 'skipped') return `${open}\n      <skipped message="${message}"/>\n    </testcase>`;
+    return `${open}\n      <failure message="${message}" type="${escapeXml(c.cause)}">${escapeXml(detail)}</failure>\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="wxpay-notify" tests="${cases.length}" failures="${t.failed}" skipped="${t.skipped}" time="${seconds(run.durationMs)}">`,
+    `  <testsuite name="${escapeXml(suiteName)}" tests="${cases.length}" failures="${t.failed}" skipped="${t.skipped}" timestamp="${run.startedAt}" time="${seconds(run.durationMs)}">`,
+    ...body,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
