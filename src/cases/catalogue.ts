@@ -1,4 +1,4 @@
-import type { CaseDefinition } from './types.js';
+import type { CaseDefinition, Mutation, Severity } from './types.js';
 
 /**
  * The case catalogue: every notification the suite can send, as data. The collection builder,
@@ -107,4 +107,90 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     expect: 'ack', severity: 'protocol', requires: ['v3-two-signers'], event: 'TRANSACTION.SUCCESS', signer: 'random', copies: 4,
     hint: 'Rejected some deliveries during the key switch-over (平台证书→微信支付公钥): WeChat moves callbacks gradually, so trust both keys and choose by Wechatpay-Serial.',
   },
+  // ── forged v3: a correct merchant rejects these (伪造通知) ────────────────────
+  forgedV3('bad-signature', 'Wrong Wechatpay-Signature (签名错误)', { signature: 'bad' },
+    'Acknowledged a notify whose Wechatpay-Signature is wrong: Wechatpay-Signature is not verified, so anyone can post a fake payment. Verify SHA256withRSA over "timestamp\\nnonce\\nbody\\n".'),
+  forgedV3('signtest-probe', 'WeChat signature probe, WECHATPAY/SIGNTEST/… (签名探测流量)', { signature: 'signtest' },
+    'Acknowledged a WECHATPAY/SIGNTEST/ probe: WeChat sends these to check merchants verify signatures. Do not special-case them; verify, and answer 4xx/5xx when verification fails.'),
+  forgedV3('tampered-body', 'Body changed after signing (报文被篡改)', { tamperBody: true },
+    'Acknowledged a body that was changed after signing: the signature is not checked against the raw body as received.'),
+  forgedV3('stale-timestamp', 'Correctly signed, Wechatpay-Timestamp 6 minutes old (重放)', { timestampOffset: -360 },
+    'Acknowledged a notify whose Wechatpay-Timestamp is 6 minutes old: reject timestamps more than 5 minutes off (防重放); WeChat re-signs every retry with a fresh timestamp.', 'advisory'),
+  forgedV3('future-timestamp', 'Correctly signed, Wechatpay-Timestamp 6 minutes ahead', { timestampOffset: 360 },
+    'Acknowledged a notify stamped 6 minutes in the future: reject timestamps more than 5 minutes off either way (and check the server clock).', 'advisory'),
+  forgedV3('unknown-serial', 'Wechatpay-Serial the merchant has never seen (未知证书序列号)', { serial: 'unknown' },
+    'Acknowledged a notify announcing an unknown Wechatpay-Serial: look the verifying key up by serial and reject serials you do not hold.'),
+  forgedV3('missing-headers', 'No Wechatpay-* signature headers at all (缺少签名头)',
+    { dropHeaders: ['Wechatpay-Signature', 'Wechatpay-Serial', 'Wechatpay-Timestamp', 'Wechatpay-Nonce', 'Wechatpay-Signature-Type'] },
+    'Acknowledged a notify with no signature headers: the handler never looks at Wechatpay-Signature; require and verify it.'),
+  forgedV3('wrong-apiv3-key', 'Validly signed, resource encrypted under another APIv3 key', { apiV3Key: 'other' },
+    'Acknowledged a resource it cannot have decrypted: decrypt resource.ciphertext with the APIv3 key (APIv3密钥) before answering, and answer 4xx/5xx when decryption fails.'),
+  // ── forged v2 ───────────────────────────────────────────────────────────────
+  forgedV2('bad-sign', 'Wrong sign (签名错误)', 'pay', { sign: 'bad' },
+    'Acknowledged a v2 notify with a wrong sign: verify sign (MD5/HMAC-SHA256 with the APIv2 key) before answering SUCCESS.'),
+  forgedV2('tampered-amount', 'total_fee and cash_fee raised after signing (金额被篡改)', 'pay', { tamperFields: ['total_fee', 'cash_fee'] },
+    'Acknowledged a notify whose amount was changed after signing: the sign is not verified over every field (or not at all), so a 1-fen payment could be reported as more.'),
+  forgedV2('missing-sign', 'No sign field (缺少签名)', 'pay', { dropSign: true },
+    'Acknowledged a v2 notify without sign: require the sign field and verify it.'),
+  forgedV2('refund-wrong-key', 'Refund req_info encrypted under another key', 'refund', { reqInfoKey: 'other' },
+    'Acknowledged a refund notify whose req_info does not decrypt with md5(APIv2 key): decrypting req_info is the only proof it came from WeChat; answer FAIL when it fails.'),
+  // ── robustness: a correct merchant acknowledges these (健壮性) ───────────────
+  {
+    id: 'v3.robust.non-ascii',
+    title: 'Chinese and emoji in summary and attach (中文与表情)',
+    version: 'v3', kind: 'pay', folder: 'robustness (健壮性)', template: 'v3/transaction-non-ascii.json', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', summary: '支付成功 🎉',
+    hint: 'Rejected a notify with non-ASCII text: verify the signature over the raw body bytes as received (UTF-8), not over a re-decoded or re-serialised string.',
+  },
+  {
+    id: 'v3.robust.key-order',
+    title: 'Other key order and extra whitespace in the body (签名覆盖原始报文)',
+    version: 'v3', kind: 'pay', folder: 'robustness (健壮性)', template: 'v3/transaction-success.json', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate: { layout: 'spaced' },
+    hint: 'Rejected a notify whose JSON has another key order and whitespace: the signature covers the raw body; verify before parsing, never over JSON.stringify(parsed).',
+  },
+  {
+    id: 'v2.robust.non-ascii',
+    title: 'Chinese, emoji and XML special characters in attach (中文与表情)',
+    version: 'v2', kind: 'pay', folder: 'robustness (健壮性)', template: 'v2/pay-non-ascii.xml', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config',
+    hint: 'Rejected a v2 notify with non-ASCII text in attach: parse the body as UTF-8 and sign over the raw field values (no URL-encoding).',
+  },
+  // ── redelivery (重复通知) ───────────────────────────────────────────────────
+  {
+    id: 'v3.redelivery.sequential',
+    title: 'The same notification twice: same id and resource, re-signed (重复通知)',
+    version: 'v3', kind: 'pay', folder: 'redelivery (重复通知)', template: 'v3/transaction-success.json', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', copies: 2, sameNotification: true,
+    hint: 'A repeated notification was not acknowledged: WeChat re-sends until it gets success; answer success again for a notification already processed (幂等), and process it only once.',
+  },
+  {
+    id: 'v2.redelivery.sequential',
+    title: 'The same notification twice (重复通知)',
+    version: 'v2', kind: 'pay', folder: 'redelivery (重复通知)', template: 'v2/pay-success.xml', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config', copies: 2, sameNotification: true,
+    hint: 'A repeated notification was not acknowledged: answer SUCCESS again for an order already processed (幂等), and process it only once.',
+  },
+  {
+    id: 'v3.redelivery.concurrent',
+    title: 'Three copies at the same instant, then one more, as from several WeChat servers (并发重复通知)',
+    version: 'v3', kind: 'pay', folder: 'redelivery (重复通知)', template: 'v3/transaction-success.json', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', concurrent: 3,
+    hint: 'Concurrent copies of one notification were not all acknowledged within 5 s: lock per order (or rely on a unique constraint), answer success to every copy, and process once.',
+  },
 ];
+
+function forgedV3(name: string, title: string, mutate: Mutation, hint: string, severity: Severity = 'security'): CaseDefinition {
+  return {
+    id: `v3.forged.${name}`, title, version: 'v3', kind: 'pay', folder: 'forged v3: must reject (伪造通知)', template: 'v3/transaction-success.json',
+    target: 'notifyUrl', expect: 'reject', severity, requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate, hint,
+  };
+}
+
+function forgedV2(name: string, title: string, kind: 'pay' | 'refund', mutate: Mutation, hint: string): CaseDefinition {
+  return {
+    id: `v2.forged.${name}`, title, version: 'v2', kind, folder: 'forged v2: must reject (伪造通知)',
+    template: kind === 'pay' ? 'v2/pay-success.xml' : 'v2/refund-success.xml', target: kind === 'pay' ? 'notifyUrl' : 'refundNotifyUrl',
+    expect: 'reject', severity: 'security', requires: ['v2'], signType: 'config', signTypeField: 'config', mutate, hint,
+  };
+}

@@ -14,8 +14,8 @@ export interface Mutation {
   /** v2: corrupt the sign, or drop it. */
   sign?: 'bad';
   dropSign?: boolean;
-  /** v2: fields changed after signing (e.g. a tampered amount). */
-  afterSign?: Record<string, string>;
+  /** v2: fields whose value gets a '0' appended after signing (a forged, raised amount). */
+  tamperFields?: string[];
   /** v2 refund: encrypt req_info under another key. */
   reqInfoKey?: 'other';
   /** v3: a wrong signature, or WeChat's probe (签名探测) prefix. */
@@ -65,6 +65,8 @@ export interface CaseDefinition {
   mutate?: Mutation;
   /** Deliver this many copies in a row (redelivery, key migration); v3 copies share id and resource. */
   copies?: number;
-  /** Copies share the first copy's envelope (redelivery) instead of being independent deliveries. */
+  /** Copies share the first copy's notification (redelivery) instead of being independent deliveries. */
   sameNotification?: boolean;
+  /** Also fire this many extra copies at the same instant (WeChat sends from several servers). */
+  concurrent?: number;
 }

@@ -22,6 +22,7 @@ export interface CaseSpec {
   copy?: number;
   copies?: number;
   redelivery?: { group: string; copy: number };
+  concurrent?: number;
 }
 
 /** v2 refund outer fields: the identity of whoever the refund belongs to (partner: service provider). */
@@ -51,6 +52,7 @@ export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1):
     });
   }
   if (def.mutate) spec.mutate = def.mutate;
+  if (def.concurrent) spec.concurrent = def.concurrent;
   const copies = def.copies ?? 1;
   if (copies > 1) {
     spec.copy = copy;

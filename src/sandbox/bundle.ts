@@ -21,7 +21,9 @@ const LIBS: Record<ScriptKind, readonly string[]> = {
 
 function libFiles(kind: ScriptKind): readonly string[] {
   const present = new Set(readdirSync(LIB_DIR));
-  return LIBS[kind].filter((f) => present.has(f));
+  const missing = LIBS[kind].filter((f) => !present.has(f));
+  if (missing.length > 0) throw new Error(`sandbox library missing: ${missing.join(', ')}`);
+  return LIBS[kind];
 }
 
 function exportedNames(source: string): string[] {
@@ -36,6 +38,9 @@ export function bundleScript(kind: ScriptKind, constants: Readonly<Record<string
   const libs = libFiles(kind).map((f) => readFileSync(join(LIB_DIR, f), 'utf8').trim());
   const entry = readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8').trim();
   const names = libs.flatMap(exportedNames);
+  // All fragments share one scope: a second declaration would silently replace the first.
+  const clash = names.find((name, i) => names.indexOf(name) !== i || new RegExp(`^function ${name}\\s*\\(`, 'm').test(entry));
+  if (clash) throw new Error(`sandbox function ${clash} is declared twice`);
   const constantLines = Object.keys(constants)
     .sort()
     .map((name) => `var ${name} = ${JSON.stringify(constants[name])};`);

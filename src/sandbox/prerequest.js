@@ -25,22 +25,54 @@ function v3Signers(spec) {
   return signers;
 }
 
-function buildDelivery(spec, raw) {
+// `memo` is what a redelivery repeats: the v2 body as sent, or the v3 envelope (same id and
+// resource; WeChat re-signs each retry with a fresh timestamp and nonce).
+function buildDelivery(spec, raw, memo) {
   if (spec.version === 'v2') {
-    return buildV2Delivery(spec, raw, requireVariable('v2_api_key', 'APIv2 key (APIv2密钥)'), resolveAll(spec.outer), pm.variables.get('wxpay_nonce_str'));
+    if (memo) return { body: memo, headers: { 'Content-Type': 'text/xml' }, removeHeaders: [], memo: memo };
+    var v2 = buildV2Delivery(spec, raw, requireVariable('v2_api_key', 'APIv2 key (APIv2密钥)'), resolveAll(spec.outer), pm.variables.get('wxpay_nonce_str'));
+    v2.memo = v2.body;
+    return v2;
   }
-  var storeKey = spec.redelivery ? 'wxpay_redelivery_' + spec.redelivery.group : null;
-  var stored = storeKey && spec.redelivery.copy > 1 ? pm.collectionVariables.get(storeKey) : null;
-  var delivery = buildV3Delivery(spec, raw, {
+  var v3 = buildV3Delivery(spec, raw, {
     apiV3Key: requireVariable('v3_api_key', 'APIv3 key (APIv3密钥)'),
     signers: v3Signers(spec),
     nowMs: Date.now(),
     nonce: randomAlphanumeric(32),
     resourceNonce: randomAlphanumeric(12),
     random: Math.random,
-  }, stored ? JSON.parse(stored) : null);
-  if (storeKey && spec.redelivery.copy === 1) pm.collectionVariables.set(storeKey, JSON.stringify(delivery.envelope));
-  return delivery;
+  }, memo ? JSON.parse(memo) : null);
+  v3.memo = JSON.stringify(v3.envelope);
+  return v3;
+}
+
+// WeChat may deliver one notification from several servers within seconds: fire the extra copies
+// at the same instant; the test script judges every answer.
+function sendConcurrentCopies(spec, raw, memo) {
+  var url = pm.variables.replaceIn(pm.request.url.toString());
+  var results = [];
+  for (var i = 0; i < spec.concurrent; i++) {
+    (function (copy, delivery) {
+      var started = Date.now();
+      var header = Object.keys(delivery.headers).map(function (k) { return { key: k, value: delivery.headers[k] }; });
+      header.push({ key: 'User-Agent', value: 'Mozilla/4.0' });
+      pm.sendRequest({ url: url, method: 'POST', header: header, body: { mode: 'raw', raw: delivery.body } }, function (err, res) {
+        var result = { copy: copy, timeMs: Date.now() - started };
+        if (err) {
+          result.error = (err.code || 'error') + ': ' + (err.message || err);
+        } else {
+          var headers = {};
+          res.headers.each(function (h) { headers[String(h.key).toLowerCase()] = h.value; });
+          result.code = res.code;
+          result.body = res.text();
+          result.headers = headers;
+          result.timeMs = res.responseTime || result.timeMs;
+        }
+        results.push(result);
+        pm.variables.set('wxpay_concurrent_results', JSON.stringify(results));
+      });
+    })(i + 2, buildDelivery(spec, raw, memo));
+  }
 }
 
 function main() {
@@ -53,7 +85,15 @@ function main() {
     var raw = pm.variables.replaceIn(pm.request.body ? String(pm.request.body.raw || '') : '');
     var unresolved = /\{\{\s*([^}]+?)\s*\}\}/.exec(raw);
     if (unresolved) throw new Error('variable "' + unresolved[1] + '" is not set: add it to the environment or collection variables');
-    var delivery = buildDelivery(spec, raw);
+    var storeKey = spec.redelivery ? 'wxpay_redelivery_' + spec.redelivery.group : null;
+    var memo = storeKey && spec.redelivery.copy > 1 ? pm.collectionVariables.get(storeKey) : null;
+    if (storeKey && spec.redelivery.copy > 1 && !memo) {
+      throw new Error('copy ' + spec.redelivery.copy + ' repeats copy 1 of ' + spec.redelivery.group + ': send copy 1 first (run the folder)');
+    }
+    var delivery = buildDelivery(spec, raw, memo);
+    if (storeKey && spec.redelivery.copy === 1) pm.collectionVariables.set(storeKey, delivery.memo);
+    pm.variables.set('wxpay_concurrent_results', '[]');
+    if (spec.concurrent) sendConcurrentCopies(spec, raw, delivery.memo);
     pm.request.body.update(delivery.body);
     delivery.removeHeaders.forEach(function (name) { pm.request.headers.remove(name); });
     Object.keys(delivery.headers).forEach(function (name) { pm.request.headers.upsert({ key: name, value: delivery.headers[name] }); });

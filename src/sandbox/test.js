@@ -10,6 +10,17 @@ function main() {
     headers: headers,
     timeMs: pm.response.responseTime,
   });
+  JSON.parse(pm.variables.get('wxpay_concurrent_results') || '[]').forEach(function (copy) {
+    var label = 'concurrent copy ' + copy.copy + ': ';
+    if (copy.error) {
+      checks.push({ name: label + 'answered', pass: false, message: 'no answer (' + copy.error + '). ' + HINTS.transport });
+      return;
+    }
+    judgeResponse(spec, copy).forEach(function (check) {
+      check.name = label + check.name;
+      checks.push(check);
+    });
+  });
   checks.forEach(function (check) {
     pm.test(check.name, function () {
       if (!check.pass) throw new Error(check.message);

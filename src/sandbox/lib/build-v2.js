@@ -11,10 +11,9 @@ function v2Sign(fields, apiKey, signType) {
 function applyV2AfterSign(fields, order, mutate) {
   if (mutate.sign === 'bad') fields.sign = fields.sign.slice(0, -1) + (fields.sign.slice(-1) === 'A' ? 'B' : 'A');
   if (mutate.dropSign) order.splice(order.indexOf('sign'), 1);
-  var changes = mutate.afterSign || {};
-  Object.keys(changes).forEach(function (name) {
-    if (order.indexOf(name) < 0) order.push(name);
-    fields[name] = String(changes[name]);
+  (mutate.tamperFields || []).forEach(function (name) {
+    if (order.indexOf(name) < 0) throw new Error('cannot tamper with <' + name + '>: the body has no such field');
+    fields[name] = fields[name] + '0';
   });
 }
 
