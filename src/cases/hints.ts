@@ -11,7 +11,7 @@ export const HINTS = {
   'method-not-allowed': '405: WeChat POSTs the notification; allow POST on the notify route.',
   'too-large': '413: the receiver refused the body size; WeChat notifications are small, check the body limit and content-type parsing.',
   'html-page': 'An HTML page came back: a WAF, login wall or framework error page sits in front of the handler (防火墙/登录拦截); exempt the notify path.',
-  'server-error': 'The handler crashed or refused a genuine notification (5xx): check its log; WeChat will retry.',
+  'server-error': 'The handler failed on a genuine notification (5xx): check its log. If this order was notified before, the handler is not idempotent (幂等): answer success again for a processed notification.',
   'client-error': 'The handler refused a genuine notification (4xx): check signature verification and the keys in the test configuration.',
   'v2-empty-body': 'v2 needs an XML answer: <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>; an empty body counts as not received.',
   'v2-json-ack': 'Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml> (应答必须为XML).',

@@ -13,10 +13,11 @@ function serializeEnvelope(envelope, layout) {
   return JSON.stringify(reordered, null, 2) + '\n';
 }
 
-// Picks the signer: one mode, or a random one per delivery as during WeChat's key switch-over.
-function pickV3Signer(mode, signers, random) {
-  var names = Object.keys(signers).filter(function (n) { return signers[n]; });
-  if (mode === 'random') mode = names[Math.floor(random() * names.length)];
+// Picks the signer: one mode, or a random one per delivery as during WeChat's key switch-over
+// (the first copies use each key once, so a short run always exercises both).
+function pickV3Signer(mode, signers, random, copy) {
+  var names = Object.keys(signers).filter(function (n) { return signers[n]; }).sort();
+  if (mode === 'random') mode = copy && copy <= names.length ? names[copy - 1] : names[Math.floor(random() * names.length)];
   var signer = signers[mode];
   if (!signer) throw new Error('no ' + mode + ' signer configured for this case');
   return { name: mode, key: signer.key, serial: signer.serial };
@@ -48,7 +49,7 @@ function buildV3Delivery(spec, resourceText, inputs, envelope) {
   }
   var body = serializeEnvelope(envelope, mutate.layout);
   var timestamp = String(Math.floor(inputs.nowMs / 1000) + (mutate.timestampOffset || 0));
-  var signer = pickV3Signer(spec.signer || 'platform', inputs.signers, inputs.random);
+  var signer = pickV3Signer(spec.signer || 'platform', inputs.signers, inputs.random, spec.copy);
   var signature = rsaSha256SignBase64(signer.key, timestamp + '\n' + inputs.nonce + '\n' + body + '\n');
   if (mutate.signature === 'bad') signature = rsaSha256SignBase64(signer.key, timestamp + '\n' + inputs.nonce + '\n' + body + ' \n');
   if (mutate.signature === 'signtest') signature = V3.signtestPrefix + signature.slice(V3.signtestPrefix.length);

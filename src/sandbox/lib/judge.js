@@ -95,8 +95,9 @@ function judgeResponse(spec, response) {
   return checks;
 }
 
-// A genuine notification turned away: the address or the method is wrong, or verification failed.
+// A genuine notification turned away: the address or the method is wrong, the handler crashed
+// (5xx; often a second copy of an order it already processed), or verification failed (4xx/FAIL).
 function rejectCause(spec, statusCauseName) {
-  if (statusCauseName === 'not-found' || statusCauseName === 'method-not-allowed' || statusCauseName === 'html-page' || statusCauseName === 'too-large') return statusCauseName;
-  return spec.version === 'v2' && statusCauseName === 'v2-return-code-fail' ? 'v2-return-code-fail' : 'rejected-genuine';
+  if (statusCauseName === 'client-error') return 'rejected-genuine';
+  return statusCauseName;
 }

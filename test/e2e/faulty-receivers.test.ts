@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
+import { startSuite } from '../support/suite-fixture.js';
+import { runSuite } from '../../src/commands/run.js';
+import { memoryIO } from '../../src/commands/io.js';
+import { CATALOGUE } from '../../src/cases/catalogue.js';
+
+/**
+ * Proof that the suite catches what it claims: each faulty receiver has exactly one realistic
+ * fault, and the run must fail exactly on the cases that expose it, with the cause that names it.
+ */
+const ids = (prefix: string): string[] => CATALOGUE.filter((c) => c.id.startsWith(prefix)).map((c) => c.id);
+const ALL = CATALOGUE.map((c) => c.id);
+const V2_ACK = ['v2.pay.success', 'v2.pay.hmac-without-sign-type', 'v2.pay.extra-fields', ...ids('v2.refund.'), 'v3.refund.manual-xml', 'v2.robust.non-ascii', 'v2.redelivery.sequential'];
+const V3_ACK = ['v3.pay.success', 'v3.refund.success', 'v3.refund.abnormal', 'v3.refund.closed', ...ids('v3.keys.'), ...ids('v3.robust.'), ...ids('v3.redelivery.')];
+const V2_FORGED = ids('v2.forged.');
+const V3_FORGED = ids('v3.forged.');
+const V2_PATHS = [...V2_ACK.filter((id) => id !== 'v3.refund.manual-xml'), ...V2_FORGED];
+
+interface Expectation {
+  failing: string[];
+  /** The cause every failing case reports (or per case). */
+  cause: string | Record<string, string>;
+  /** A fragment of the hint shown for the first failing case: it must name the fault. */
+  hint: RegExp;
+}
+
+const MATRIX: Record<string, Expectation> = {
+  'json-ack': { failing: V2_ACK, cause: 'v2-json-ack', hint: /Answered JSON to a v2 notify/ },
+  'plain-success-ack': { failing: V2_ACK, cause: 'v2-plain-text-ack', hint: /plain text/ },
+  'parses-xml-as-json': { failing: V2_ACK, cause: 'v2-return-code-fail', hint: /parse the body as XML/ },
+  'v2-no-sign-check': { failing: ['v2.forged.bad-sign', 'v2.forged.tampered-amount'], cause: 'acked-forged', hint: /wrong sign: verify sign/ },
+  'v2-acks-tampered': { failing: V2_FORGED.filter((id) => id !== 'v2.forged.refund-wrong-key'), cause: 'acked-forged', hint: /verify sign/ },
+  'v2-defaults-to-md5': { failing: ['v2.pay.hmac-without-sign-type'], cause: 'v2-return-code-fail', hint: /falls back to MD5.*infer it from the sign length/ },
+  'refund-key-wrong': { failing: [...ids('v2.refund.'), 'v3.refund.manual-xml'], cause: 'v2-return-code-fail', hint: /md5\(APIv2 key\)/ },
+  'refund-acks-undecryptable': { failing: ['v2.forged.refund-wrong-key'], cause: 'acked-forged', hint: /req_info does not decrypt/ },
+  'html-error-page': { failing: V2_PATHS, cause: 'html-page', hint: /WAF, login wall/ },
+  'v3-500-to-valid': { failing: V3_ACK, cause: 'server-error', hint: /5xx/ },
+  'v3-200-code-fail': { failing: V3_FORGED, cause: 'v3-200-code-fail', hint: /will not retry/ },
+  'v3-wrong-aad': { failing: V3_ACK, cause: 'rejected-genuine', hint: /associated_data/ },
+  'v3-ignores-serial': {
+    failing: ['v3.keys.certificate', 'v3.keys.migration', 'v3.forged.unknown-serial'],
+    cause: { 'v3.keys.certificate': 'rejected-genuine', 'v3.keys.migration': 'rejected-genuine', 'v3.forged.unknown-serial': 'acked-forged' },
+    hint: /Wechatpay-Serial/,
+  },
+  'v3-no-signature-check': { failing: ['v3.forged.bad-signature', 'v3.forged.signtest-probe', 'v3.forged.tampered-body'], cause: 'acked-forged', hint: /Wechatpay-Signature is not verified/ },
+  'acks-signtest-probe': { failing: ['v3.forged.signtest-probe'], cause: 'acked-forged', hint: /SIGNTEST/ },
+  'ignores-timestamp': { failing: ['v3.forged.stale-timestamp', 'v3.forged.future-timestamp'], cause: 'acked-forged', hint: /5 minutes/ },
+  'accepts-any-serial': { failing: ['v3.forged.unknown-serial'], cause: 'acked-forged', hint: /unknown Wechatpay-Serial/ },
+  'acks-without-decrypting': { failing: ['v3.forged.wrong-apiv3-key'], cause: 'acked-forged', hint: /cannot have decrypted/ },
+  'reserialises-body': { failing: ['v3.robust.key-order'], cause: 'rejected-genuine', hint: /never over JSON.stringify/ },
+  // 支付成功 (the summary of every v3 payment) is non-ASCII, so a Latin-1 reader fails all of them.
+  'reads-body-as-latin1': { failing: V3_ACK, cause: 'rejected-genuine', hint: /raw body/ },
+  // The suite notifies one test order several times (as WeChat may); v2 dedupes by transaction_id,
+  // so every repeat after the first crashes a handler that is not idempotent.
+  'not-idempotent': {
+    failing: ['v2.pay.hmac-without-sign-type', 'v2.pay.extra-fields', 'v3.refund.manual-xml', 'v2.robust.non-ascii', 'v3.redelivery.sequential', 'v2.redelivery.sequential', 'v3.redelivery.concurrent'],
+    cause: 'server-error',
+    hint: /idempotent|幂等/,
+  },
+  redirects: { failing: ALL, cause: 'redirect', hint: /does not follow redirects/ },
+  'drops-connection': { failing: ALL, cause: 'conn-reset', hint: /connection was dropped/ },
+  'answers-200-to-everything': {
+    failing: [...V3_FORGED, ...V2_FORGED, 'v3.refund.manual-xml'],
+    cause: { ...Object.fromEntries([...V3_FORGED, ...V2_FORGED].map((id) => [id, 'acked-forged'])), 'v3.refund.manual-xml': 'v2-json-ack' },
+    hint: /./,
+  },
+};
+
+async function runAgainst(fixture: string, only?: string[], delayMs?: number) {
+  const suite = await startSuite({ start: (opts) => FAULTY_RECEIVERS[fixture]!.start(opts, { delayMs }) });
+  try {
+    const io = memoryIO();
+    const code = await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only }, io, 'test');
+    return { code, report: JSON.parse(io.stdout) as { cases: { caseId: string; verdict: string; cause: string; hint: string }[] } };
+  } finally {
+    await suite.close();
+  }
+}
+
+describe('faulty receivers: each fault is caught on the right cases with the right hint', () => {
+  it('covers every fixture', () => {
+    expect(Object.keys(MATRIX).sort()).toEqual(Object.keys(FAULTY_RECEIVERS).filter((n) => n !== 'slow-6s').sort());
+  });
+
+  for (const [fixture, expected] of Object.entries(MATRIX)) {
+    it(`${fixture}: ${FAULTY_RECEIVERS[fixture]?.description}`, async () => {
+      const { code, report } = await runAgainst(fixture);
+      expect(code).toBe(1);
+      const failing = report.cases.filter((c) => c.verdict !== 'pass');
+      expect(failing.map((c) => c.caseId).sort()).toEqual([...expected.failing].sort());
+      for (const c of failing) {
+        const cause = typeof expected.cause === 'string' ? expected.cause : expected.cause[c.caseId];
+        expect(`${c.caseId}: ${c.cause}`).toBe(`${c.caseId}: ${cause}`);
+      }
+      expect(failing[0]!.hint).toMatch(expected.hint);
+    }, 60_000);
+  }
+
+  it('slow-6s: an answer after 5 s fails on time even when it is a correct acknowledgement', async () => {
+    const { report } = await runAgainst('slow-6s', ['v2.pay.success', 'v3.pay.success'], 5200);
+    expect(report.cases.map((c) => [c.caseId, c.verdict, c.cause])).toEqual([
+      ['v2.pay.success', 'fail', 'slow'],
+      ['v3.pay.success', 'fail', 'slow'],
+    ]);
+    expect(report.cases[0]!.hint).toMatch(/took \d+ ms.*5 s/);
+  }, 60_000);
+});

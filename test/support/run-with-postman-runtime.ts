@@ -1,0 +1,50 @@
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+export interface AppEngineResult {
+  /** Item name → assertions (name, passed, error message). */
+  items: Map<string, { name: string; passed: boolean; error?: string }[]>;
+  /** Item names whose request errored or was skipped (no response). */
+  noResponse: string[];
+  consoleErrors: string[];
+  sandboxVersion: string;
+}
+
+/**
+ * Runs a collection JSON through the newest postman-runtime (the engine of the Postman app, with
+ * postman-sandbox 6), not newman's: proof that import-and-Send works in the app.
+ */
+export function runWithPostmanRuntime(collectionJson: unknown, environmentJson: { values: { key: string; value: string }[] }): Promise<AppEngineResult> {
+  const runtime = require('postman-runtime');
+  const sdk = require('postman-collection') as typeof import('postman-collection');
+  const sandboxVersion = require('postman-sandbox/package.json').version as string;
+  const collection = new sdk.Collection(collectionJson as any);
+  const environment = new sdk.VariableScope({ values: environmentJson.values } as any);
+  const items = new Map<string, { name: string; passed: boolean; error?: string }[]>();
+  const responded = new Set<string>();
+  const seen: string[] = [];
+  const nameOf = new Map<string, string>();
+  const consoleErrors: string[] = [];
+  return new Promise((resolve, reject) => {
+    new runtime.Runner().run(
+      collection,
+      { environment, timeout: { request: 6500 }, requester: { followRedirects: false } },
+      (err: Error | null, run: any) => {
+        if (err) return reject(err);
+        run.start({
+          beforeItem: (_e: unknown, cursor: any, item: any) => { seen.push(item.name); nameOf.set(cursor.ref, item.name); },
+          response: (e: unknown, _c: unknown, response: any, _r: unknown, item: any) => { if (!e && response) responded.add(item.name); },
+          assertion: (cursor: any, assertions: any[]) => {
+            const name = nameOf.get(cursor.ref) ?? '?';
+            const list = items.get(name) ?? [];
+            for (const a of assertions) list.push({ name: a.name, passed: a.passed && !a.skipped, error: a.error?.message });
+            items.set(name, list);
+          },
+          console: (_c: unknown, level: string, ...messages: unknown[]) => { if (level === 'error') consoleErrors.push(messages.join(' ')); },
+          done: (e: Error | null) => (e ? reject(e) : resolve({ items, noResponse: seen.filter((n) => !responded.has(n)), consoleErrors, sandboxVersion })),
+        });
+      },
+    );
+  });
+}
