@@ -1,4 +1,4 @@
-import { bundleScript } from '../sandbox/bundle.js';
+import { bundleScript, type ScriptKind } from '../sandbox/bundle.js';
 import { HINTS } from '../cases/hints.js';
 import {
   ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE,
@@ -8,11 +8,10 @@ import {
 export const CASE_HEADER = 'X-Wxpay-Notify-Case';
 
 /** Constants injected into the sandbox: the scripts keep no copies of their own. */
-export function sandboxConstants(): Record<string, unknown> {
+export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
+  if (kind === 'test') return { CASE_HEADER, HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS } };
   return {
     CASE_HEADER,
-    HINTS,
-    JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS },
     V3: {
       resourceType: V3_RESOURCE_TYPE,
       algorithm: V3_RESOURCE_ALGORITHM,
@@ -28,8 +27,8 @@ let cached: { prerequest: string; test: string } | undefined;
 /** The two collection-level scripts, exactly as they go into the collection. */
 export function sandboxScripts(): { prerequest: string; test: string } {
   cached ??= {
-    prerequest: bundleScript('prerequest', sandboxConstants()),
-    test: bundleScript('test', sandboxConstants()),
+    prerequest: bundleScript('prerequest', sandboxConstants('prerequest')),
+    test: bundleScript('test', sandboxConstants('test')),
   };
   return cached;
 }

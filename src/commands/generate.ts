@@ -17,7 +17,7 @@ export interface GenerateArgs {
 }
 
 export async function generateCommand(args: GenerateArgs, io: CommandIO): Promise<ExitCode> {
-  const config = await loadConfig(args.config);
+  const config = await loadConfig(args.config, process.env, { readKeys: args.secrets });
   io.addSecrets(secretValues(config));
   const files = generateFiles(config, { outDir: args.out, withSecrets: args.secrets, only: args.only, minSeverity: args.minSeverity });
   const shown = (path: string): string => relative(process.cwd(), path) || path;

@@ -15,14 +15,22 @@ const MIN_RSA_BITS = 2048;
  * files (relative paths resolve against the config file's folder). Every problem, in the config
  * and in the key files, is thrown together as one ConfigError.
  */
-export async function loadConfig(file: string, env: Env = process.env): Promise<ResolvedConfig> {
+export interface LoadOptions {
+  /**
+   * false: do not read the private key files (privateKeyPem stays empty). For work that never
+   * signs, such as `generate --no-secrets`, so it runs where the keys are not (CI, a fresh clone).
+   */
+  readKeys?: boolean;
+}
+
+export async function loadConfig(file: string, env: Env = process.env, options: LoadOptions = {}): Promise<ResolvedConfig> {
   const configPath = resolve(file);
   const configDir = dirname(configPath);
   const text = await readConfigFile(file, configPath);
   const { config, problems, keyFiles } = validateConfig(parseConfigText(text, file), env);
 
   const pems = new Map<string, string>();
-  for (const ref of keyFiles) {
+  for (const ref of options.readKeys === false ? [] : keyFiles) {
     const keyPath = resolve(configDir, ref.file);
     // A path built from ${NAME} is shown as written: messages never carry environment values.
     const result = await readPrivateKey(keyPath, ref.written.includes('${') ? ref.written : keyPath);

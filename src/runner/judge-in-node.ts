@@ -23,6 +23,6 @@ let judge: ((spec: CaseSpec, response: JudgedResponse) => JudgeCheck[]) | undefi
  * CLI's causes and the Postman test results cannot drift apart.
  */
 export function judgeInNode(spec: CaseSpec, response: JudgedResponse): JudgeCheck[] {
-  judge ??= loadSandboxFunctions(bundleScript('test', sandboxConstants())).judgeResponse as typeof judge;
+  judge ??= loadSandboxFunctions(bundleScript('test', sandboxConstants('test'))).judgeResponse as typeof judge;
   return judge!(spec, response);
 }

@@ -26,8 +26,85 @@ function libFiles(kind: ScriptKind): readonly string[] {
   return LIBS[kind];
 }
 
-function exportedNames(source: string): string[] {
-  return [...source.matchAll(/^function ([A-Za-z0-9_]+)\s*\(/gm)].map((m) => m[1]!);
+/**
+ * Drops whole-line comments and blank lines: the readable, commented source lives in the repo, and
+ * every byte of the script is recompiled by Postman on every request (design.md §2).
+ */
+export function stripComments(source: string): string {
+  const out: string[] = [];
+  let inBlock = false;
+  for (const line of source.split('\n')) {
+    const t = line.trim();
+    if (inBlock) {
+      if (t.includes('*/')) inBlock = false;
+      continue;
+    }
+    if (t.startsWith('/*')) {
+      inBlock = !t.includes('*/');
+      continue;
+    }
+    if (t === '' || t.startsWith('//')) continue;
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+interface Declaration {
+  name: string;
+  text: string;
+}
+
+/** Top-level `function NAME` / `var NAME` declarations of comment-stripped fragments. */
+function declarations(sources: readonly string[]): Declaration[] {
+  const out: Declaration[] = [];
+  for (const source of sources) {
+    const starts = [...source.matchAll(/^(?:function|var) ([A-Za-z0-9_]+)/gm)];
+    starts.forEach((m, i) => {
+      out.push({ name: m[1]!, text: source.slice(m.index, starts[i + 1]?.index ?? source.length).trimEnd() });
+    });
+  }
+  // All fragments share one scope: a second declaration would silently replace the first.
+  const names = out.map((d) => d.name);
+  const clash = names.find((name, i) => names.indexOf(name) !== i);
+  if (clash) throw new Error(`sandbox function ${clash} is declared twice`);
+  return out;
+}
+
+/** Only what the entry can reach goes into a collection: Postman recompiles every byte per request. */
+function reachable(decls: readonly Declaration[], root: string): Declaration[] {
+  const keep = new Set<string>();
+  const queue = [root];
+  while (queue.length > 0) {
+    const text = queue.pop()!;
+    for (const d of decls) {
+      if (!keep.has(d.name) && new RegExp(`\\b${d.name}\\b`).test(text)) {
+        keep.add(d.name);
+        queue.push(d.text);
+      }
+    }
+  }
+  return decls.filter((d) => keep.has(d.name));
+}
+
+function wrap(kind: ScriptKind | 'library', constants: Readonly<Record<string, unknown>>, decls: readonly Declaration[], entry: string): string {
+  const constantLines = Object.keys(constants)
+    .sort()
+    .map((name) => `var ${name} = ${JSON.stringify(constants[name])};`);
+  const functions = decls.filter((d) => d.text.startsWith('function')).map((d) => d.name);
+  return [
+    '// wxpay-notify: generated; edit the case bodies, not this script.',
+    '(function () {',
+    "'use strict';",
+    // Only the signer needs crypto-js; the judge stays loadable in plain Node.
+    ...(kind !== 'test' ? ["var CryptoJS = require('crypto-js');"] : []),
+    ...constantLines,
+    ...decls.map((d) => d.text),
+    entry,
+    "if (typeof pm !== 'undefined') { main(); }",
+    `else if (typeof wxpayNotifyExport === 'function') { wxpayNotifyExport({ ${functions.join(', ')} }); }`,
+    '})();',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -35,29 +112,20 @@ function exportedNames(source: string): string[] {
  * protocol constants and hint catalogue with the Node code instead of keeping its own copies.
  */
 export function bundleScript(kind: ScriptKind, constants: Readonly<Record<string, unknown>>): string {
-  const libs = libFiles(kind).map((f) => readFileSync(join(LIB_DIR, f), 'utf8').trim());
-  const entry = readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8').trim();
-  const names = libs.flatMap(exportedNames);
-  // All fragments share one scope: a second declaration would silently replace the first.
-  const clash = names.find((name, i) => names.indexOf(name) !== i || new RegExp(`^function ${name}\\s*\\(`, 'm').test(entry));
-  if (clash) throw new Error(`sandbox function ${clash} is declared twice`);
-  const constantLines = Object.keys(constants)
-    .sort()
-    .map((name) => `var ${name} = ${JSON.stringify(constants[name])};`);
-  return [
-    '// wxpay-notify: generated; edit the case bodies, not this script.',
-    '(function () {',
-    "'use strict';",
-    // Only the signer needs crypto-js; the judge stays loadable in plain Node.
-    ...(kind === 'prerequest' ? ["var CryptoJS = require('crypto-js');"] : []),
-    ...constantLines,
-    ...libs,
-    entry,
-    "if (typeof pm !== 'undefined') { main(); }",
-    `else if (typeof wxpayNotifyExport === 'function') { wxpayNotifyExport({ ${names.join(', ')} }); }`,
-    '})();',
-    '',
-  ].join('\n');
+  const entry = stripComments(readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8'));
+  const decls = declarations(libFiles(kind).map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8'))));
+  if (decls.some((d) => new RegExp(`^function ${d.name}\\s*\\(`, 'm').test(entry))) {
+    throw new Error(`a sandbox library function is declared again in ${kind}.js`);
+  }
+  return wrap(kind, constants, reachable(decls, entry), entry);
+}
+
+/**
+ * Every function of the given library fragments, shipped or not (e.g. decryption, which only the
+ * tests use to check the signer's output inside the same code base).
+ */
+export function libraryScript(files: readonly string[], constants: Readonly<Record<string, unknown>> = {}): string {
+  return wrap('library', constants, declarations(files.map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8')))), '');
 }
 
 const requireFromHere = createRequire(import.meta.url);

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createCipheriv, createHash, createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { bundleScript, loadSandboxFunctions } from '../../src/sandbox/bundle.js';
+import { bundleScript, libraryScript, loadSandboxFunctions } from '../../src/sandbox/bundle.js';
+import { sandboxConstants } from '../../src/collection/sandbox-scripts.js';
 import { aesEcbEncryptBase64, decryptReqInfo, encryptReqInfo, refundAesKey } from '../../src/protocol/v2/req-info.js';
 import { decryptResource, encryptResource } from '../../src/protocol/v3/aes-gcm.js';
 import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
@@ -28,11 +29,19 @@ const API: readonly (keyof SandboxCrypto)[] = [
   'md5Hex', 'hmacSha256Hex', 'sha256Hex', 'aesEcbEncryptBase64', 'aesEcbDecryptText', 'aesGcmEncryptBase64',
   'aesGcmDecryptText', 'parseRsaPrivateKeyPem', 'rsaSha256SignBase64', 'randomAlphanumeric',
 ];
-const exported = loadSandboxFunctions(bundleScript('prerequest', {}));
+// What the collection ships is tested from the bundle exactly as generated; decryption (never
+// shipped: the sandbox only encrypts) from the full library, to check round trips.
+const shipped = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants('prerequest')));
+const library = loadSandboxFunctions(libraryScript(['crypto.js']));
+const exported = { ...library, ...shipped };
 const sandbox = exported as unknown as SandboxCrypto;
+const SHIPPED: readonly (keyof SandboxCrypto)[] = [
+  'md5Hex', 'hmacSha256Hex', 'aesEcbEncryptBase64', 'aesGcmEncryptBase64', 'parseRsaPrivateKeyPem', 'rsaSha256SignBase64', 'randomAlphanumeric',
+];
 
 it('the bundle exports the whole crypto API', () => {
   for (const name of API) expect(typeof exported[name], name).toBe('function');
+  for (const name of SHIPPED) expect(typeof shipped[name], `${name} in the collection's script`).toBe('function');
 });
 
 /** Seeded (mulberry32) so a failure reproduces; the seed is in the test name. */

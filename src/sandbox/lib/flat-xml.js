@@ -5,7 +5,8 @@ function parseFlatXml(xml) {
   var rootMatch = /^<([A-Za-z_][\w.-]*)\s*>([\s\S]*)<\/\1\s*>$/.exec(text);
   if (!rootMatch) throw new Error('not a WeChat XML document (expected <xml>…</xml> with flat fields)');
   var inner = rootMatch[2];
-  var fieldPattern = /<([A-Za-z_][\w.-]*)\s*>(?:<!\[CDATA\[([\s\S]*?)\]\]>|([^<]*))<\/\1\s*>/g;
+  // Whitespace around a CDATA section is layout (a hand-edited body), not part of the value.
+  var fieldPattern = /<([A-Za-z_][\w.-]*)\s*>(?:\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*|([^<]*))<\/\1\s*>/g;
   var fields = {};
   var cdata = {};
   var order = [];
@@ -16,7 +17,7 @@ function parseFlatXml(xml) {
     var name = match[1];
     if (Object.prototype.hasOwnProperty.call(fields, name)) throw new Error('field <' + name + '> appears twice');
     var isCdata = match[2] !== undefined;
-    fields[name] = isCdata ? match[2] : xmlUnescape(match[3]);
+    fields[name] = isCdata ? match[2] : xmlUnescape(match[3].trim());
     cdata[name] = isCdata;
     order.push(name);
     consumed = fieldPattern.lastIndex;
