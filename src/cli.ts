@@ -34,7 +34,9 @@ function reporterList(value: string[] | undefined): ReporterName[] {
 
 /** Parses argv and runs one command; returns the exit code (only main() exits). */
 export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
-  let result: Promise<ExitCode> = Promise.resolve(EXIT.ok);
+  // Handlers only choose the work; it starts once parsing succeeded (yargs calls a handler even when
+  // strict mode then rejects the command line).
+  let pending: (() => Promise<ExitCode>) | undefined;
   let usageError: string | undefined;
   const parser = yargs(argv)
     .scriptName('wxpay-notify')
@@ -43,7 +45,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
       y.option('dir', { type: 'string', default: '.', describe: 'folder to write into' })
         .option('force', { type: 'boolean', default: false, describe: 'replace existing files' })
         .example('$0 init --dir wxpay-test', ''),
-    (a) => { result = initCommand({ dir: a.dir, force: a.force }, io); })
+    (a) => { pending = () => initCommand({ dir: a.dir, force: a.force }, io); })
     .command('generate', 'write the Postman collection and environment', (y) =>
       y.option('config', CONFIG_OPTION)
         .option('out', { alias: 'o', type: 'string', default: 'collections', describe: 'output folder' })
@@ -53,7 +55,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
         .example('$0 generate -c wxpay-notify.json -o collections/', ''),
     (a) => {
-      result = generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined }, io);
+      pending = () => generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined }, io);
     })
     .command('run', 'send every case to the notify URLs with newman and judge the answers', (y) =>
       y.option('config', CONFIG_OPTION)
@@ -66,7 +68,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('data', { type: 'string', describe: 'CSV or JSON rows; each row overrides order fields (one notification per row)' })
         .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', ''),
     (a) => {
-      result = runCommand({
+      pending = () => runCommand({
         config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
         format: a.format, reporters: reporterList(a.reporters), reporterDir: a['reporter-dir'], insecure: a.insecure, data: a.data,
       }, io);
@@ -76,9 +78,9 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('port', { alias: 'p', type: 'number', default: 8080 })
         .option('host', { type: 'string', default: '127.0.0.1' })
         .example('$0 serve -c wxpay-notify.json --port 8080', ''),
-    (a) => { result = serveCommand({ config: a.config, port: a.port, host: a.host }, io); })
+    (a) => { pending = () => serveCommand({ config: a.config, port: a.port, host: a.host }, io); })
     .command('demo', 'run the whole suite against the built-in reference receiver (npm start)', (y) => y,
-      () => { result = demoCommand(io); })
+      () => { pending = () => demoCommand(io); })
     .demandCommand(1, 'name a command: init, generate, run, serve or demo')
     .strict()
     .recommendCommands()
@@ -96,7 +98,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
       io.err(`wxpay-notify: ${usageError}\nrun \`wxpay-notify --help\` for the commands and options\n`);
       return EXIT.usage;
     }
-    return await result;
+    return pending ? await pending() : EXIT.ok;
   } catch (error) {
     if (error instanceof UserError) io.err(`wxpay-notify: ${error.message.split('\n').join('\nwxpay-notify: ')}\n`);
     else io.err(`wxpay-notify: internal error (a bug, please report it): ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
