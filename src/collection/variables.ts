@@ -29,6 +29,7 @@ export function collectionVariables(config: ResolvedConfig): VariableValue[] {
       { key: 'sp_mchid', value: p.spMchid, description: 'service provider merchant id (服务商户号)' },
       { key: 'sub_appid', value: p.subAppid ?? '', description: 'sub-merchant appid (子商户应用ID), optional' },
       { key: 'sub_mchid', value: p.subMchid, description: 'sub-merchant id (子商户号)' },
+      { key: 'sub_openid', value: o.openid, description: 'payer openid under sub_appid (子商户用户标识); the order openid by default' },
     );
   }
   return vars;

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
+import { runSuite } from '../../src/commands/run.js';
+import { memoryIO } from '../../src/commands/io.js';
+import { selectCases } from '../../src/cases/select-cases.js';
+import { collectionVariables } from '../../src/collection/variables.js';
+import { TEMPLATES_DIR } from '../../src/paths.js';
+
+/** The whole suite with real newman against the reference receiver: every case must pass. */
+describe('end to end: generated collection → newman → reference receiver', () => {
+  let suite: SuiteFixture;
+  let report: { totals: { passed: number; failed: number; skipped: number }; cases: { caseId: string; verdict: string; deliveries: number }[] };
+  let code: number;
+
+  beforeAll(async () => {
+    suite = await startSuite();
+    const io = memoryIO();
+    code = await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false }, io, 'e2e');
+    report = JSON.parse(io.stdout);
+  }, 60_000);
+  afterAll(async () => { await suite?.close(); });
+
+  it('passes every case of the catalogue, v2 and v3, and exits 0', () => {
+    expect(report.cases.filter((c) => c.verdict !== 'pass')).toEqual([]);
+    expect(report.cases.map((c) => c.caseId)).toEqual(selectCases(suite.config).map((c) => c.id));
+    expect(report.totals).toEqual({ passed: report.cases.length, failed: 0, skipped: 0 });
+    expect(code).toBe(0);
+  });
+
+  it('the receiver decrypts exactly the body the user sees in Postman (variables filled in)', () => {
+    const vars = Object.fromEntries(collectionVariables(suite.config).map((v) => [v.key, v.value]));
+    const expected = (template: string) =>
+      JSON.parse(readFileSync(join(TEMPLATES_DIR, template), 'utf8').replace(/\{\{(\w+)\}\}/g, (all, name: string) => vars[name] ?? (name.startsWith('wxpay_') ? 'SEND-TIME' : all)));
+    const sendTime = (value: unknown) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/.test(String(value));
+
+    const pay = suite.receiver.log.find((e) => e.version === 'v3' && e.kind === 'pay' && e.outcome === 'ack')!.notification as Record<string, unknown>;
+    const payExpected = expected('v3/transaction-success.json');
+    expect(sendTime(pay.success_time)).toBe(true);
+    expect({ ...pay, success_time: 'SEND-TIME' }).toEqual(payExpected);
+
+    const refund = suite.receiver.log.find((e) => e.version === 'v3' && e.kind === 'refund' && e.outcome === 'ack')!.notification as Record<string, unknown>;
+    expect({ ...refund, success_time: 'SEND-TIME' }).toEqual(expected('v3/refund-success.json'));
+
+    const v2refund = suite.receiver.log.find((e) => e.version === 'v2' && e.kind === 'refund' && e.outcome === 'ack')!.notification as Record<string, string>;
+    expect(v2refund).toMatchObject({ refund_status: 'SUCCESS', out_refund_no: vars.out_refund_no, refund_recv_accout: '支付用户零钱', total_fee: vars.total });
+    expect(v2refund.success_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  });
+
+  it('the receiver saw redeliveries as duplicates: processed once, acknowledged every time', () => {
+    const duplicates = suite.receiver.log.filter((e) => e.duplicate);
+    expect(duplicates.length).toBeGreaterThanOrEqual(4);
+    expect(duplicates.every((e) => e.outcome === 'ack')).toBe(true);
+  });
+
+  it('every forged delivery was rejected by the receiver with a reason', () => {
+    const rejected = suite.receiver.log.filter((e) => e.outcome === 'reject');
+    expect(rejected.length).toBe(report.cases.filter((c) => c.caseId.includes('.forged.')).length);
+    expect(rejected.every((e) => (e.reason ?? '').length > 0)).toBe(true);
+  });
+});
