@@ -27,6 +27,10 @@ export const HINTS = {
   tls: 'The TLS handshake failed (证书错误): the certificate must be valid for the host, unexpired and sent with its full chain.',
   transport: 'The request failed before an answer came back: check that the receiver is reachable.',
   skipped: 'The notification could not be built, so it was not sent: see the reason (often an empty secret in the environment).',
+  'apiv3-key': 'WeChat Pay sends no v3 callbacks at all until an APIv3 key (APIv3密钥) is set in the merchant platform (商户平台 > 账户中心 > API安全): set it there and put the same 32 characters in the config.',
+  'private-host': 'WeChat Pay calls notify_url from the internet and cannot reach localhost, private, loopback or link-local addresses (内网地址): use a public host name, or add --allow-private to check a test server.',
+  firewall: 'No answer to the connection (连接超时): a firewall or security group (防火墙/安全组) drops the packets, or the host is down; allow WeChat Pay\'s callback IP ranges on the notify port.',
+  'acked-probe': 'The handler acknowledged an obvious non-notification (2xx): it may not verify signatures, so forged notifications would be accepted; answer 4xx to anything it cannot verify.',
 } as const;
 
 export type Cause = keyof typeof HINTS | 'ok';

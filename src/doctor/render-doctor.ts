@@ -1,0 +1,66 @@
+import { displayWidth, padEnd } from '../report/text-width.js';
+import type { DoctorCheck, DoctorReport, DoctorTotals } from './types.js';
+
+/** Pure renderers for the doctor report: an aligned text table, and JSON. */
+
+const LEVEL = {
+  ok: { text: 'ok', color: 32 },
+  warning: { text: 'WARN', color: 33 },
+  error: { text: 'FAIL', color: 31 },
+  skipped: { text: 'skip', color: 90 },
+} as const;
+
+export function doctorTotals(report: DoctorReport): DoctorTotals {
+  const totals: DoctorTotals = { passed: 0, warnings: 0, failed: 0, skipped: 0 };
+  for (const check of report.groups.flatMap((g) => g.checks)) {
+    if (check.level === 'ok') totals.passed += 1;
+    else if (check.level === 'warning') totals.warnings += 1;
+    else if (check.level === 'error') totals.failed += 1;
+    else totals.skipped += 1;
+  }
+  return totals;
+}
+
+/** The closing line CI parses. */
+export function doctorTotalsLine(totals: DoctorTotals): string {
+  return `${totals.passed} passed, ${totals.warnings} warnings, ${totals.failed} failed`;
+}
+
+/** A URL as it must be read: quoted when whitespace or control characters would hide in it. */
+export function showUrl(url: string): string {
+  return /[\s\u0000-\u001f\u007f-\u009f]/u.test(url) || url === '' ? JSON.stringify(url) : url;
+}
+
+function timeText(check: DoctorCheck): string {
+  return check.timeMs === undefined ? '' : `${Math.round(check.timeMs)} ms`;
+}
+
+/** Grouped by URL; level, rule and time columns aligned across the whole report (CJK aware). */
+export function renderDoctorTable(report: DoctorReport, options: { color: boolean }): string {
+  const all = report.groups.flatMap((g) => g.checks);
+  const widths = [
+    Math.max(...Object.values(LEVEL).map((l) => l.text.length)),
+    Math.max(0, ...all.map((c) => displayWidth(c.rule))),
+    Math.max(0, ...all.map((c) => displayWidth(timeText(c)))),
+  ];
+  const paint = (text: string, color: number): string => (options.color ? `\u001b[${color}m${text}\u001b[0m` : text);
+  const lines: string[] = [`wxpay-notify ${report.command}${report.config ? ` — ${report.config}` : ''}`];
+  for (const group of report.groups) {
+    lines.push('', group.url === undefined ? group.title : `${group.title}: ${showUrl(group.url)}`);
+    for (const check of group.checks) {
+      const level = LEVEL[check.level];
+      const cells = [paint(padEnd(level.text, widths[0]!), level.color), padEnd(check.rule, widths[1]!)];
+      if (widths[2]! > 0) cells.push(' '.repeat(widths[2]! - displayWidth(timeText(check))) + timeText(check));
+      lines.push(`  ${[...cells, check.message].join('  ')}`.trimEnd());
+    }
+  }
+  if (report.note) lines.push('', report.note);
+  lines.push('', doctorTotalsLine(doctorTotals(report)));
+  return lines.join('\n') + '\n';
+}
+
+/** The report as one JSON object (totals included), for CI. */
+export function renderDoctorJson(report: DoctorReport): string {
+  const totals = doctorTotals(report);
+  return JSON.stringify({ ...report, totals, ok: totals.failed === 0 }, null, 2) + '\n';
+}
