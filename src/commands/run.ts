@@ -12,6 +12,7 @@ import { readIterationData } from '../runner/iteration-data.js';
 import type { DeliveryResult, RunResult } from '../runner/types.js';
 import { summarizeCases, totals } from '../report/summarize.js';
 import { renderTable } from '../report/render-table.js';
+import { diagnoseRun } from '../report/diagnose-run.js';
 import { renderJson } from '../report/render-json.js';
 import { renderJunit } from '../report/render-junit.js';
 import { redact } from '../report/redact.js';
@@ -50,7 +51,7 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
   const report = (run: RunResult): ExitCode => {
     const summaries = summarizeCases(run.deliveries);
     if (args.format === 'json') io.out(renderJson(run, { config: configLabel, collection: config.name }));
-    else io.out(renderTable(summaries, { color: io.color }));
+    else io.out(renderTable(summaries, { color: io.color, diagnoses: diagnoseRun(summaries) }));
     const secrets = secretValues(config);
     const files = args.reporters.map((name) => ({
       path: join(args.reporterDir, name === 'junit' ? `${config.name}.junit.xml` : `${config.name}.results.json`),

@@ -1,5 +1,6 @@
 import type { RunResult } from '../runner/types.js';
 import { summarizeCases, totals } from './summarize.js';
+import { diagnoseRun } from './diagnose-run.js';
 
 /** Machine-readable results: per-case summary plus every delivery with request and response. */
 export function renderJson(run: RunResult, meta: { config: string; collection: string }): string {
@@ -13,6 +14,7 @@ export function renderJson(run: RunResult, meta: { config: string; collection: s
       durationMs: run.durationMs,
       aborted: run.aborted,
       totals: totals(cases),
+      diagnoses: diagnoseRun(cases),
       cases,
       deliveries: run.deliveries,
     },

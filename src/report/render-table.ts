@@ -1,5 +1,6 @@
 import { padEnd, displayWidth } from './text-width.js';
 import { totals, type CaseSummary } from './summarize.js';
+import type { Diagnosis } from './diagnose-run.js';
 
 const VERDICT = {
   pass: { text: 'PASS', color: 32 },
@@ -29,7 +30,9 @@ export function totalsLine(cases: readonly CaseSummary[]): string {
 }
 
 /** The per-case table: ASCII-aligned (CJK counts as two columns); colour only when asked. */
-export function renderTable(cases: readonly CaseSummary[], options: { color: boolean }): string {
+export function renderTable(cases: readonly CaseSummary[], options: { color: boolean; diagnoses?: readonly Diagnosis[] }): string {
+  const diagnoses = options.diagnoses ?? [];
+  const explained = new Map(diagnoses.flatMap((d, i) => d.caseIds.map((id) => [id, i + 1] as const)));
   const header = ['case', 'HTTP', 'time', 'verdict'];
   const rows = cases.map((c) => [c.caseId, statusText(c), c.maxTimeMs === undefined ? '-' : `${c.maxTimeMs} ms`, verdictText(c)]);
   const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]!))));
@@ -39,7 +42,13 @@ export function renderTable(cases: readonly CaseSummary[], options: { color: boo
     return [...padded, hint].join('  ').trimEnd();
   };
   const lines = [format(header, 'hint'), format(widths.map((w) => '-'.repeat(w)), '----')];
-  cases.forEach((c, i) => lines.push(format(rows[i]!, hintText(c), VERDICT[c.verdict].color)));
+  cases.forEach((c, i) => {
+    const note = explained.get(c.caseId);
+    lines.push(format(rows[i]!, note && c.verdict !== 'pass' ? `see note ${note} above` : hintText(c), VERDICT[c.verdict].color));
+  });
   lines.push('', totalsLine(cases));
+  if (diagnoses.length > 0) {
+    lines.unshift(...diagnoses.map((d, i) => `Note ${i + 1}: ${d.message}`), '');
+  }
   return lines.join('\n') + '\n';
 }
