@@ -8,9 +8,11 @@ import { SEVERITIES, type Severity } from './cases/types.js';
 import { processIO, type CommandIO } from './commands/io.js';
 import { generateCommand } from './commands/generate.js';
 import { REPORTERS, runCommand, type ReporterName } from './commands/run.js';
+import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
 import { serveCommand } from './commands/serve.js';
 import { initCommand } from './commands/init.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand, lintUrlCommand } from './commands/doctor.js';
 
 const CONFIG_OPTION = {
   alias: 'c',
@@ -30,6 +32,11 @@ function reporterList(value: string[] | undefined): ReporterName[] {
     if (!REPORTERS.includes(name as ReporterName)) throw new UserError(`unknown reporter "${name}"; choose from ${REPORTERS.join(', ')}`);
   }
   return names as ReporterName[];
+}
+
+function positiveSpeedup(value: number): number {
+  if (!Number.isFinite(value) || value < 1) throw new UserError(`--retry-speedup must be a number ≥ 1 (1 = real time), got ${value}`);
+  return value;
 }
 
 /** Parses argv and runs one command; returns the exit code (only main() exits). */
@@ -66,11 +73,14 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('reporter-dir', { type: 'string', default: 'reports', describe: 'folder for report files' })
         .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS certificates (test servers only)' })
         .option('data', { type: 'string', describe: 'CSV or JSON rows; each row overrides order fields (one notification per row)' })
+        .option('retry-schedule', { type: 'boolean', default: false, describe: "replay failed deliveries on WeChat's retry schedule (15s, 15s, 30s, 3m … 6h), re-signed each time" })
+        .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time (default: the 24h4m schedule in about a minute)' })
         .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', ''),
     (a) => {
       pending = () => runCommand({
         config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
         format: a.format, reporters: reporterList(a.reporters), reporterDir: a['reporter-dir'], insecure: a.insecure, data: a.data,
+        retrySpeedup: a['retry-schedule'] ? positiveSpeedup(a['retry-speedup']) : undefined,
       }, io);
     })
     .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>
@@ -79,9 +89,26 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('host', { type: 'string', default: '127.0.0.1' })
         .example('$0 serve -c wxpay-notify.json --port 8080', ''),
     (a) => { pending = () => serveCommand({ config: a.config, port: a.port, host: a.host }, io); })
+    .command('doctor', 'walk through why WeChat Pay callbacks might not arrive: config, URL rules, reachability', (y) =>
+      y.option('config', CONFIG_OPTION)
+        .option('allow-private', { type: 'boolean', default: false, describe: 'check loopback/private test servers' })
+        .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS (test servers only)' })
+        .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
+        .option('skip-network', { type: 'boolean', default: false, describe: 'rules only, no DNS/TCP/TLS/probe' })
+        .example('$0 doctor -c wxpay-notify.json', '')
+        .example('$0 doctor -c wxpay-notify.json --allow-private --insecure', 'a test server on a private network'),
+    (a) => {
+      pending = () => doctorCommand({ config: a.config, allowPrivate: a['allow-private'], insecure: a.insecure, format: a.format, skipNetwork: a['skip-network'] }, io);
+    })
+    .command('lint-url <url>', 'check one notify_url against WeChat Pay\'s rules (no network)', (y) =>
+      y.positional('url', { type: 'string', demandOption: true, describe: 'the notify_url' })
+        .option('allow-private', { type: 'boolean', default: false, describe: 'accept loopback/private hosts (test servers)' })
+        .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
+        .example('$0 lint-url "https://shop.example.com/wxpay/notify"', ''),
+    (a) => { pending = () => lintUrlCommand({ url: a.url, allowPrivate: a['allow-private'], format: a.format }, io); })
     .command('demo', 'run the whole suite against the built-in reference receiver (npm start)', (y) => y,
       () => { pending = () => demoCommand(io); })
-    .demandCommand(1, 'name a command: init, generate, run, serve or demo')
+    .demandCommand(1, 'name a command: init, generate, run, serve, doctor, lint-url or demo')
     .strict()
     .recommendCommands()
     .help()

@@ -17,6 +17,8 @@ import { renderJson } from '../report/render-json.js';
 import { renderJunit } from '../report/render-junit.js';
 import { redact } from '../report/redact.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
+import { replayOnSchedule, renderTimeline, type RetryTimeline } from '../runner/retry-schedule.js';
+import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
 
 export type ReporterName = 'junit' | 'json';
@@ -31,6 +33,8 @@ export interface RunArgs {
   reporterDir: string;
   insecure: boolean;
   data?: string;
+  /** Replay failed genuine deliveries on WeChat's retry schedule, this many times faster. */
+  retrySpeedup?: number;
 }
 
 function progressLine(d: DeliveryResult): string {
@@ -49,9 +53,12 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
   const started = Date.now();
 
   const report = (run: RunResult): ExitCode => {
-    const summaries = summarizeCases(run.deliveries);
+    const summaries = summarizeCases(run.deliveries, run.retries);
     if (args.format === 'json') io.out(renderJson(run, { config: configLabel, collection: config.name }));
-    else io.out(renderTable(summaries, { color: io.color, diagnoses: diagnoseRun(summaries) }));
+    else {
+      io.out(renderTable(summaries, { color: io.color, diagnoses: diagnoseRun(summaries) }));
+      for (const timeline of run.retries ?? []) io.out('\n' + renderTimeline(timeline));
+    }
     const secrets = secretValues(config);
     const files = args.reporters.map((name) => ({
       path: join(args.reporterDir, name === 'junit' ? `${config.name}.junit.xml` : `${config.name}.results.json`),
@@ -85,10 +92,30 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
         if (io.tty && args.format === 'table') io.err(progressLine(d));
       },
     });
+    if (args.retrySpeedup) run.retries = await replayFailures(run, cases, config, environment, args);
     return report(run);
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+/**
+ * --retry-schedule: each failed genuine single delivery is sent again on WeChat's schedule,
+ * re-signed each time, until it is acknowledged. Forged cases are not retried: WeChat retries
+ * what the merchant failed to accept, and a rejected forgery is the right answer.
+ */
+async function replayFailures(
+  run: RunResult, cases: readonly CaseDefinition[], config: ResolvedConfig, environment: Record<string, unknown>, args: Omit<RunArgs, 'config'>,
+): Promise<RetryTimeline[]> {
+  const timelines: RetryTimeline[] = [];
+  for (const def of cases) {
+    const first = run.deliveries.find((d) => d.caseId === def.id);
+    if (!first || first.verdict !== 'fail' || def.expect !== 'ack' || (def.copies ?? 1) > 1 || def.concurrent) continue;
+    const collection = buildCollection(config, [def]);
+    const send = async (): Promise<DeliveryResult> => (await runCollection({ collection, environment, insecure: args.insecure })).deliveries[0]!;
+    timelines.push(await replayOnSchedule(first, send, { speedup: args.retrySpeedup! }));
+  }
+  return timelines;
 }
 
 export async function runCommand(args: RunArgs, io: CommandIO): Promise<ExitCode> {

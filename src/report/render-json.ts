@@ -4,7 +4,7 @@ import { diagnoseRun } from './diagnose-run.js';
 
 /** Machine-readable results: per-case summary plus every delivery with request and response. */
 export function renderJson(run: RunResult, meta: { config: string; collection: string }): string {
-  const cases = summarizeCases(run.deliveries);
+  const cases = summarizeCases(run.deliveries, run.retries);
   return JSON.stringify(
     {
       tool: 'wxpay-notify',
@@ -17,6 +17,7 @@ export function renderJson(run: RunResult, meta: { config: string; collection: s
       diagnoses: diagnoseRun(cases),
       cases,
       deliveries: run.deliveries,
+      retries: run.retries ?? [],
     },
     null,
     2,

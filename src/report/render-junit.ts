@@ -12,7 +12,7 @@ function escapeXml(text: string): string {
 
 /** JUnit XML: one testcase per notification case, the failure message being the hint. */
 export function renderJunit(run: RunResult, suiteName: string): string {
-  const cases = summarizeCases(run.deliveries);
+  const cases = summarizeCases(run.deliveries, run.retries);
   const t = totals(cases);
   const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
   const body = cases.map((c) => {

@@ -1,3 +1,4 @@
+import type { RetryTimeline } from './retry-schedule.js';
 import type { Cause } from '../cases/hints.js';
 import type { Severity } from '../cases/types.js';
 
@@ -32,6 +33,8 @@ export interface DeliveryResult {
 
 export interface RunResult {
   deliveries: DeliveryResult[];
+  /** `run --retry-schedule`: failed deliveries replayed on WeChat's schedule. */
+  retries?: RetryTimeline[];
   startedAt: string;
   durationMs: number;
   aborted: boolean;

@@ -1,0 +1,285 @@
+import { CATALOGUE } from '../cases/catalogue.js';
+import type { DeliveryResult, RunResult } from '../runner/types.js';
+import { redact } from './redact.js';
+import { summarizeCases, totals, type CaseSummary } from './summarize.js';
+
+export interface HtmlReportMeta {
+  /** Collection (config) name, shown in the title. */
+  name: string;
+  /** Where the config came from, as the user named it. */
+  config: string;
+  /** Every secret value of the run: masked wherever it appears, bodies and hints included. */
+  secrets: readonly string[];
+}
+
+const VERDICT = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP' } as const;
+
+/** Credentials a receiver or proxy may echo back; signatures are not secrets and stay readable. */
+const MASKED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+
+function escapeHtml(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
+  return Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
+/** Re-indents JSON token by token: unlike JSON.parse + stringify it keeps big numbers, escapes and key order. */
+function indentJson(text: string): string {
+  let out = '';
+  let depth = 0;
+  const newline = (): string => '\n' + '  '.repeat(depth);
+  const empty = /[ \t\r\n]*([}\]])/y;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j;
+    } else if (ch === '{' || ch === '[') {
+      empty.lastIndex = i + 1;
+      const close = empty.exec(text);
+      if (close) {
+        out += ch + close[1];
+        i = empty.lastIndex - 1;
+      } else {
+        depth++;
+        out += ch + newline();
+      }
+    } else if (ch === '}' || ch === ']') {
+      depth--;
+      out += newline() + ch;
+    } else if (ch === ',') out += ',' + newline();
+    else if (ch === ':') out += ': ';
+    else if (!' \t\r\n'.includes(ch)) out += ch;
+  }
+  return out;
+}
+
+const XML_TOKEN = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<[^<>]*>|[^<]+/g;
+const tagName = (tag: string): string => /^<\/?([^\s/>]+)/.exec(tag)?.[1] ?? '';
+const isText = (token: string | undefined): boolean => token !== undefined && (!token.startsWith('<') || token.startsWith('<![CDATA['));
+
+/** One element per line, leaves (text or CDATA only) kept whole; undefined when it is not well-formed XML. */
+function indentXml(text: string): string | undefined {
+  const tokens = text.trim().match(XML_TOKEN) ?? [];
+  if (tokens.join('') !== text.trim()) return undefined;
+  const lines: string[] = [];
+  const open: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    const pad = '  '.repeat(open.length);
+    if (token.startsWith('</')) {
+      if (open.pop() !== tagName(token)) return undefined;
+      lines.push('  '.repeat(open.length) + token);
+    } else if (token.startsWith('<?') || token.startsWith('<!--') || token.endsWith('/>')) {
+      lines.push(pad + token);
+    } else if (token.startsWith('<') && !token.startsWith('<![CDATA[')) {
+      let j = i + 1;
+      while (isText(tokens[j])) j++;
+      const close = tokens[j];
+      if (close?.startsWith('</') && tagName(close) === tagName(token)) {
+        lines.push(pad + tokens.slice(i, j + 1).join(''));
+        i = j;
+      } else {
+        open.push(tagName(token));
+        lines.push(pad + token);
+      }
+    } else if (token.trim() !== '') lines.push(pad + token.trim());
+  }
+  return open.length === 0 ? lines.join('\n') : undefined;
+}
+
+function prettyBody(body: string, contentType: string): { kind: string; text: string } | undefined {
+  const trimmed = body.trim();
+  if (/json/i.test(contentType) || /^[{[]/.test(trimmed)) {
+    try {
+      JSON.parse(trimmed);
+      return { kind: 'JSON', text: indentJson(trimmed) };
+    } catch {
+      return undefined;
+    }
+  }
+  // Only real XML: an HTML error page also starts with '<' but is shown as sent.
+  if (/xml/i.test(contentType) || /^<(\?xml|xml[\s>])/.test(trimmed)) {
+    const text = indentXml(trimmed);
+    return text === undefined ? undefined : { kind: 'XML', text };
+  }
+  return undefined;
+}
+
+/** Renders the report as one self-contained page; every piece of run data is redacted, then escaped. */
+export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
+  // Redact before escaping: escaping could split a secret that contains & or <.
+  const t = (text: string): string => escapeHtml(redact(text, meta.secrets));
+  const cases = summarizeCases(run.deliveries);
+  const sum = totals(cases);
+  const severalRows = new Set(run.deliveries.map((d) => d.iteration)).size > 1;
+
+  const verdictBadge = (v: CaseSummary['verdict']): string => `<span class="badge v-${t(v)}">${t(VERDICT[v] ?? v)}</span>`;
+  const duration = (ms: number | undefined): string => (ms === undefined ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+  const statusOf = (c: CaseSummary): string => c.statuses.join(', ') || (c.verdict === 'skipped' ? 'not sent' : 'no answer');
+  const anchor = (id: string): string => `case-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  const definition = (id: string) => CATALOGUE.find((c) => c.id === id);
+
+  const expects = (c: CaseSummary): string => {
+    const v2 = (definition(c.caseId)?.version ?? c.caseId.slice(0, 2)) === 'v2';
+    if (c.expect === 'ack') return v2 ? '2xx with XML <return_code>SUCCESS</return_code>, within 5 s, no redirect' : 'HTTP 200 or 204, within 5 s, no redirect';
+    return v2
+      ? 'return_code FAIL or a non-2xx answer: a forged notification must not be acknowledged'
+      : '4xx or 5xx (a {"code":"FAIL"} body is recommended): a forged notification must not be acknowledged';
+  };
+
+  const cameBack = (d: DeliveryResult | undefined): string => {
+    if (!d) return 'nothing';
+    if (d.error) return d.error;
+    if (d.status === undefined) return 'no answer';
+    const body = d.response?.body ?? '';
+    const type = headerValue(d.response?.headers, 'content-type');
+    const shown = body.length > 300 ? `${body.slice(0, 300)}…` : body;
+    return `HTTP ${d.status} after ${duration(d.timeMs)}${type ? `, ${type}` : ''}, ${body ? `body ${JSON.stringify(shown)}` : 'empty body'}`;
+  };
+
+  const headersTable = (caption: string, headers: Record<string, string>): string => {
+    const rows = Object.entries(headers).map(([name, value]) => {
+      const scheme = name.toLowerCase() === 'authorization' ? /^\S+\s/.exec(value)?.[0] ?? '' : '';
+      const shown = MASKED_HEADERS.has(name.toLowerCase()) ? `${scheme}‹masked›` : value;
+      return `<tr><th scope="row">${t(name)}</th><td><code>${t(shown)}</code></td></tr>`;
+    });
+    if (rows.length === 0) return `<p class="muted">${caption}: none</p>`;
+    return `<table class="headers"><caption>${caption}</caption><tbody>${rows.join('')}</tbody></table>`;
+  };
+
+  const bodyBlock = (body: string, headers: Record<string, string>): string => {
+    if (body === '') return '<p class="muted">Body: empty</p>';
+    const raw = redact(body, meta.secrets);
+    const pretty = prettyBody(raw, headerValue(headers, 'content-type') ?? '');
+    if (!pretty || pretty.text === raw) return `<pre>${t(raw)}</pre>`;
+    return `<p class="muted">${pretty.kind}, re-indented for reading (the signature covers the raw bytes).</p><pre>${t(pretty.text)}</pre>` +
+      `<details class="raw"><summary>Raw body as sent (${new TextEncoder().encode(body).length} bytes)</summary><pre>${t(raw)}</pre></details>`;
+  };
+
+  const deliveryBlock = (d: DeliveryResult): string => {
+    const label = [`Delivery ${d.copy}/${d.copies}`, severalRows ? `data row ${d.iteration}` : '', VERDICT[d.verdict],
+      d.status === undefined ? (d.verdict === 'skipped' ? 'not sent' : 'no answer') : `HTTP ${d.status}`, duration(d.timeMs)].filter(Boolean).join(' · ');
+    const checks = d.checks.map((c) =>
+      `<li>${verdictBadge(c.pass ? 'pass' : 'fail')} ${t(c.name)}${c.message ? `<br><span class="muted">${t(c.message)}</span>` : ''}</li>`);
+    // WeChat only ever POSTs notifications, and the generated collection sends nothing else.
+    const request = d.request
+      ? `<h4>Request</h4><p><code>POST ${t(d.request.url)}</code></p>${headersTable('Request headers', d.request.headers)}${bodyBlock(d.request.body, d.request.headers)}`
+      : '<h4>Request</h4><p class="muted">Not sent.</p>';
+    const response = d.response
+      ? `<h4>Response</h4><p><code>HTTP ${d.status ?? '-'}</code> after ${duration(d.timeMs)}</p>${headersTable('Response headers', d.response.headers)}${bodyBlock(d.response.body, d.response.headers)}`
+      : `<h4>Response</h4><p class="muted">No response${d.error ? `: ${t(d.error)}` : ''}.</p>`;
+    return `<details class="delivery"${d.verdict === 'pass' ? '' : ' open'}><summary>${t(label)}</summary>` +
+      (checks.length ? `<h4>Checks</h4><ul class="checks">${checks.join('')}</ul>` : '') + request + response + '</details>';
+  };
+
+  const caseSection = (c: CaseSummary): string => {
+    const list = run.deliveries.filter((d) => d.caseId === c.caseId);
+    const worst = list.find((d) => d.verdict === 'fail') ?? list.find((d) => d.verdict === 'skipped');
+    const failure = c.verdict === 'pass' ? '' :
+      `<div class="hint" role="note"><h4>Why it ${c.verdict === 'skipped' ? 'was skipped' : 'failed'}</h4><dl>` +
+      `<dt>WeChat expects</dt><dd>${t(expects(c))}</dd><dt>What came back</dt><dd>${t(cameBack(worst))}</dd>` +
+      `<dt>Fix</dt><dd>${t(c.hint || 'see the checks below')}</dd></dl></div>`;
+    return `<section class="case ${c.verdict}" id="${anchor(c.caseId)}" aria-labelledby="${anchor(c.caseId)}-h">` +
+      `<h3 id="${anchor(c.caseId)}-h">${verdictBadge(c.verdict)} <code>${t(c.caseId)}</code> ${t(c.title)}</h3><dl class="facts">` +
+      `<div><dt>Severity</dt><dd><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></dd></div>` +
+      `<div><dt>Expected</dt><dd>${c.expect === 'ack' ? 'ack (acknowledge)' : 'reject (refuse)'}</dd></div>` +
+      `<div><dt>Verdict</dt><dd>${VERDICT[c.verdict]}${c.deliveries > 1 ? ` (${c.passed}/${c.deliveries} deliveries passed)` : ''}</dd></div>` +
+      `<div><dt>HTTP</dt><dd>${t(statusOf(c))}</dd></div><div><dt>Time</dt><dd>${duration(c.maxTimeMs)}</dd></div></dl>` +
+      `<p class="muted">WeChat expects: ${t(expects(c))}</p>${failure}${list.map(deliveryBlock).join('')}</section>`;
+  };
+
+  const folders = new Map<string, CaseSummary[]>();
+  for (const c of cases) {
+    const folder = definition(c.caseId)?.folder ?? 'other cases';
+    folders.set(folder, [...(folders.get(folder) ?? []), c]);
+  }
+  const notPassed = sum.failed + sum.skipped;
+  const rows = cases.map((c) =>
+    `<tr class="${c.verdict}"><th scope="row"><a href="#${anchor(c.caseId)}"><code>${t(c.caseId)}</code></a></th><td>${t(c.title)}</td>` +
+    `<td><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></td><td>${t(c.expect)}</td><td>${t(statusOf(c))}</td><td>${duration(c.maxTimeMs)}</td><td>${verdictBadge(c.verdict)}</td></tr>`);
+
+  const html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">
+<title>wxpay-notify report: ${t(meta.name)} (${sum.passed} passed, ${sum.failed} failed)</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header><h1>wxpay-notify report: ${t(meta.name)}</h1>
+<p class="muted">WeChat Pay (微信支付) notification test run · config <code>${t(meta.config)}</code></p></header>
+<main>
+<section aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>
+${run.aborted ? '<p class="aborted" role="alert"><strong>Interrupted:</strong> the run was stopped; these are the results so far.</p>\n' : ''}<p class="overall v-${notPassed ? 'fail' : 'pass'}"><strong>${notPassed ? 'FAILED' : 'PASSED'}</strong>: ${cases.length === 0 ? 'no case ran' : `${sum.passed} of ${cases.length} cases passed`}</p>
+<dl class="totals">
+<div><dt>Passed</dt><dd id="count-passed">${sum.passed}</dd></div>
+<div><dt>Failed</dt><dd id="count-failed">${sum.failed}</dd></div>
+<div><dt>Skipped</dt><dd id="count-skipped">${sum.skipped}</dd></div>
+<div><dt>Deliveries</dt><dd>${run.deliveries.length}</dd></div>
+<div><dt>Duration</dt><dd>${duration(run.durationMs)}</dd></div>
+<div><dt>Started at</dt><dd><time datetime="${t(run.startedAt)}">${t(run.startedAt)}</time></dd></div>
+</dl>
+<fieldset class="filter"><legend>Show</legend>
+<label><input type="radio" name="show" id="show-all" checked> all cases</label>
+<label><input type="radio" name="show" id="show-failed"> failed and skipped only</label>
+</fieldset>
+<table class="cases"><caption>Cases (skipped counts as not passed: nothing proved the case works)</caption>
+<thead><tr><th scope="col">Case</th><th scope="col">Title</th><th scope="col">Severity</th><th scope="col">Expected</th><th scope="col">HTTP</th><th scope="col">Time</th><th scope="col">Verdict</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>
+</section>
+${[...folders].map(([folder, list]) => `<section class="folder" aria-label="${t(folder)}"><h2>${t(folder)}</h2>\n${list.map(caseSection).join('\n')}\n</section>`).join('\n')}
+</main>
+</body>
+</html>
+`;
+  // Last line of defence: anything that slipped past the per-field pass.
+  return redact(html, meta.secrets);
+}
+
+// No script at all: the filter is pure CSS (:has), and the CSP above blocks any script a body might smuggle in.
+const CSS = `
+:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--code:#f6f8fa;--pass:#1a7f37;--fail:#cf222e;--skip:#9a6700;--info:#0969da}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--line:#3d444d;--code:#151b23;--pass:#3fb950;--fail:#f85149;--skip:#d29922;--info:#4493f8}}
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;color:var(--fg);background:var(--bg);max-width:76rem;margin:0 auto;padding:1rem 1.5rem 4rem}
+code,pre{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,"Noto Sans Mono CJK SC",monospace}
+pre{background:var(--code);border:1px solid var(--line);border-radius:.375rem;padding:.5rem .75rem;white-space:pre-wrap;overflow-wrap:anywhere;max-height:32rem;overflow:auto}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}
+caption{text-align:left;color:var(--muted);padding:.25rem 0}
+th,td{border-bottom:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}
+td code,th code{overflow-wrap:anywhere}
+.headers th{width:14rem;font-weight:500}
+.muted{color:var(--muted)}
+.badge{display:inline-block;border:1px solid currentColor;border-radius:.25rem;padding:0 .35rem;font-size:.8em;font-weight:700;white-space:nowrap;vertical-align:middle}
+.v-pass{color:var(--pass)}.v-fail{color:var(--fail)}.v-skipped{color:var(--skip)}
+.sev-security{color:var(--fail)}.sev-protocol{color:var(--info)}.sev-advisory{color:var(--muted)}
+.overall{font-size:1.2em}
+.totals,.facts{display:flex;flex-wrap:wrap;gap:.25rem 2rem;margin:.5rem 0}
+.totals dt,.facts dt{color:var(--muted);font-size:.85em}.totals dd,.facts dd{margin:0;font-weight:600}
+.filter{border:1px solid var(--line);border-radius:.375rem;display:inline-flex;gap:1rem;margin:.5rem 0}
+.aborted{border-left:.25rem solid var(--skip);padding:.25rem .75rem}
+.case{border:1px solid var(--line);border-left:.4rem solid var(--pass);border-radius:.375rem;padding:0 1rem .5rem;margin:1rem 0}
+.case.fail{border-left-color:var(--fail)}.case.skipped{border-left-color:var(--skip)}
+.case h3{margin:.75rem 0 .25rem;font-size:1.05em}
+.hint{border-left:.25rem solid var(--fail);background:var(--code);padding:.25rem .75rem;margin:.5rem 0}
+.hint h4{margin:.25rem 0}.hint dt{font-weight:700}.hint dd{margin:0 0 .4rem}
+.delivery{border-top:1px solid var(--line);padding:.25rem 0}
+.delivery>summary{cursor:pointer;font-weight:600}
+.delivery h4{margin:.75rem 0 .25rem}
+.checks{list-style:none;padding:0}
+body:has(#show-failed:checked) :is(.case.pass,tr.pass),body:has(#show-failed:checked) .folder:not(:has(.case:not(.pass))){display:none}
+`;
