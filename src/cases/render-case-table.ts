@@ -1,0 +1,27 @@
+import { CATALOGUE } from './catalogue.js';
+import type { CaseDefinition } from './types.js';
+
+export const CASE_TABLE_START = '<!-- case-table:start (generated from src/cases/catalogue.ts by `npm run readme`) -->';
+export const CASE_TABLE_END = '<!-- case-table:end -->';
+
+function when(c: CaseDefinition): string {
+  const needs = c.requires.map((r) => ({ v2: 'v2', v3: 'v3', 'v2-hmac': 'v2 HMAC-SHA256', 'v3-two-signers': 'v3 certificate signer', partner: 'partner' })[r]);
+  return needs.join(' + ');
+}
+
+/** The README's case table, from the catalogue: ids, what is sent, expectation, severity. */
+export function renderCaseTable(catalogue: readonly CaseDefinition[] = CATALOGUE): string {
+  const rows = catalogue.map((c) => {
+    const copies = c.copies && c.copies > 1 ? ` (${c.copies} deliveries)` : c.concurrent ? ` (${c.concurrent + 1} deliveries)` : '';
+    return `| \`${c.id}\` | ${c.title}${copies} | ${c.expect === 'ack' ? 'acknowledge' : '**reject**'} | ${c.severity} | ${when(c)} |`;
+  });
+  return [CASE_TABLE_START, '| case id | what is sent | a correct merchant must | severity | generated when the config has |', '|---|---|---|---|---|', ...rows, CASE_TABLE_END].join('\n');
+}
+
+/** README text with its case table replaced by a fresh one. */
+export function updateCaseTable(readme: string): string {
+  const start = readme.indexOf(CASE_TABLE_START);
+  const end = readme.indexOf(CASE_TABLE_END);
+  if (start < 0 || end < start) throw new Error('README.md has no case-table markers');
+  return readme.slice(0, start) + renderCaseTable() + readme.slice(end + CASE_TABLE_END.length);
+}
