@@ -138,14 +138,15 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
       : '4xx or 5xx (a {"code":"FAIL"} body is recommended): a forged notification must not be acknowledged';
   };
 
+  /** Returns HTML: the answer in one line, its body (cut short) as code. */
   const cameBack = (d: DeliveryResult | undefined): string => {
     if (!d) return 'nothing';
-    if (d.error) return d.error;
+    if (d.error) return t(d.error);
     if (d.status === undefined) return 'no answer';
-    const body = d.response?.body ?? '';
+    const body = redact(d.response?.body ?? '', meta.secrets);
     const type = headerValue(d.response?.headers, 'content-type');
     const shown = body.length > 300 ? `${body.slice(0, 300)}…` : body;
-    return `HTTP ${d.status} after ${duration(d.timeMs)}${type ? `, ${type}` : ''}, ${body ? `body ${JSON.stringify(shown)}` : 'empty body'}`;
+    return `HTTP ${d.status} after ${duration(d.timeMs)}${type ? `, ${t(type)}` : ''}, ${body ? `body <code>${t(shown)}</code>` : 'empty body'}`;
   };
 
   const headersTable = (caption: string, headers: Record<string, string>): string => {
@@ -163,8 +164,8 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
     const raw = redact(body, meta.secrets);
     const pretty = prettyBody(raw, headerValue(headers, 'content-type') ?? '');
     if (!pretty || pretty.text === raw) return `<pre>${t(raw)}</pre>`;
-    return `<p class="muted">${pretty.kind}, re-indented for reading (the signature covers the raw bytes).</p><pre>${t(pretty.text)}</pre>` +
-      `<details class="raw"><summary>Raw body as sent (${new TextEncoder().encode(body).length} bytes)</summary><pre>${t(raw)}</pre></details>`;
+    return `<p class="muted">${pretty.kind}, re-indented for reading; the exact bytes are below.</p><pre>${t(pretty.text)}</pre>` +
+      `<details class="raw"><summary>Raw body, exact bytes (${new TextEncoder().encode(body).length} bytes)</summary><pre>${t(raw)}</pre></details>`;
   };
 
   const deliveryBlock = (d: DeliveryResult): string => {
@@ -188,15 +189,15 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
     const worst = list.find((d) => d.verdict === 'fail') ?? list.find((d) => d.verdict === 'skipped');
     const failure = c.verdict === 'pass' ? '' :
       `<div class="hint" role="note"><h4>Why it ${c.verdict === 'skipped' ? 'was skipped' : 'failed'}</h4><dl>` +
-      `<dt>WeChat expects</dt><dd>${t(expects(c))}</dd><dt>What came back</dt><dd>${t(cameBack(worst))}</dd>` +
+      `<dt>WeChat expects</dt><dd>${t(expects(c))}</dd><dt>What came back</dt><dd>${cameBack(worst)}</dd>` +
       `<dt>Fix</dt><dd>${t(c.hint || 'see the checks below')}</dd></dl></div>`;
     return `<section class="case ${c.verdict}" id="${anchor(c.caseId)}" aria-labelledby="${anchor(c.caseId)}-h">` +
       `<h3 id="${anchor(c.caseId)}-h">${verdictBadge(c.verdict)} <code>${t(c.caseId)}</code> ${t(c.title)}</h3><dl class="facts">` +
       `<div><dt>Severity</dt><dd><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></dd></div>` +
       `<div><dt>Expected</dt><dd>${c.expect === 'ack' ? 'ack (acknowledge)' : 'reject (refuse)'}</dd></div>` +
-      `<div><dt>Verdict</dt><dd>${VERDICT[c.verdict]}${c.deliveries > 1 ? ` (${c.passed}/${c.deliveries} deliveries passed)` : ''}</dd></div>` +
+      `<div><dt>Verdict</dt><dd>${t(VERDICT[c.verdict] ?? c.verdict)}${c.deliveries > 1 ? ` (${c.passed}/${c.deliveries} deliveries passed)` : ''}</dd></div>` +
       `<div><dt>HTTP</dt><dd>${t(statusOf(c))}</dd></div><div><dt>Time</dt><dd>${duration(c.maxTimeMs)}</dd></div></dl>` +
-      `<p class="muted">WeChat expects: ${t(expects(c))}</p>${failure}${list.map(deliveryBlock).join('')}</section>`;
+      (failure || `<p class="muted">WeChat expects: ${t(expects(c))}</p>`) + list.map(deliveryBlock).join('') + '</section>';
   };
 
   const folders = new Map<string, CaseSummary[]>();
@@ -263,6 +264,7 @@ caption{text-align:left;color:var(--muted);padding:.25rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}
 td code,th code{overflow-wrap:anywhere}
 .headers th{width:14rem;font-weight:500}
+.cases td:nth-child(n+5){white-space:nowrap}
 .muted{color:var(--muted)}
 .badge{display:inline-block;border:1px solid currentColor;border-radius:.25rem;padding:0 .35rem;font-size:.8em;font-weight:700;white-space:nowrap;vertical-align:middle}
 .v-pass{color:var(--pass)}.v-fail{color:var(--fail)}.v-skipped{color:var(--skip)}
