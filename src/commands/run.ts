@@ -15,14 +15,15 @@ import { renderTable } from '../report/render-table.js';
 import { diagnoseRun } from '../report/diagnose-run.js';
 import { renderJson } from '../report/render-json.js';
 import { renderJunit } from '../report/render-junit.js';
+import { renderHtml } from '../report/render-html.js';
 import { redact } from '../report/redact.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
 import { replayOnSchedule, renderTimeline, type RetryTimeline } from '../runner/retry-schedule.js';
 import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
 
-export type ReporterName = 'junit' | 'json';
-export const REPORTERS: readonly ReporterName[] = ['junit', 'json'];
+export type ReporterName = 'junit' | 'json' | 'html';
+export const REPORTERS: readonly ReporterName[] = ['junit', 'json', 'html'];
 
 export interface RunArgs {
   config: string;
@@ -60,10 +61,15 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
       for (const timeline of run.retries ?? []) io.out('\n' + renderTimeline(timeline));
     }
     const secrets = secretValues(config);
-    const files = args.reporters.map((name) => ({
-      path: join(args.reporterDir, name === 'junit' ? `${config.name}.junit.xml` : `${config.name}.results.json`),
-      content: redact(name === 'junit' ? renderJunit(run, config.name) : renderJson(run, { config: configLabel, collection: config.name }), secrets),
-    }));
+    const render: Record<ReporterName, () => { file: string; content: string }> = {
+      junit: () => ({ file: `${config.name}.junit.xml`, content: renderJunit(run, config.name) }),
+      json: () => ({ file: `${config.name}.results.json`, content: renderJson(run, { config: configLabel, collection: config.name }) }),
+      html: () => ({ file: `${config.name}.report.html`, content: renderHtml(run, { name: config.name, config: configLabel, secrets }) }),
+    };
+    const files = args.reporters.map((name) => {
+      const { file, content } = render[name]();
+      return { path: join(args.reporterDir, file), content: redact(content, secrets) };
+    });
     if (files.length > 0) {
       writeFilesAtomic(files);
       for (const f of files) io.err(`report: ${f.path}\n`);

@@ -120,7 +120,7 @@ function prettyBody(body: string, contentType: string): { kind: string; text: st
 export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   // Redact before escaping: escaping could split a secret that contains & or <.
   const t = (text: string): string => escapeHtml(redact(text, meta.secrets));
-  const cases = summarizeCases(run.deliveries);
+  const cases = summarizeCases(run.deliveries, run.retries);
   const sum = totals(cases);
   const severalRows = new Set(run.deliveries.map((d) => d.iteration)).size > 1;
 

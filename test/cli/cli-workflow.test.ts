@@ -86,7 +86,7 @@ describe('CLI workflow: init → serve → generate → run', () => {
   it('run passes every case against serve, prints the table, writes JUnit and JSON reports', async () => {
     const io = memoryIO();
     const reports = join(dir, 'reports');
-    expect(await cli(['run', '-c', config, '--reporters', 'junit,json', '--reporter-dir', reports], io)).toBe(0);
+    expect(await cli(['run', '-c', config, '--reporters', 'junit,json,html', '--reporter-dir', reports], io)).toBe(0);
     outputs.push(io.stdout, io.stderr);
     expect(io.stdout).toMatch(/^case\s+HTTP\s+time\s+verdict\s+hint$/m);
     expect(io.stdout).toMatch(/^v3\.forged\.signtest-probe\s+401\s+\d+ ms\s+PASS$/m);
@@ -96,7 +96,10 @@ describe('CLI workflow: init → serve → generate → run', () => {
     expect(results.totals.failed).toBe(0);
     expect(junit.match(/<testcase /g)).toHaveLength(results.cases.length);
     expect(junit).not.toContain('<failure');
-    outputs.push(junit, JSON.stringify(results));
+    const html = readFileSync(join(reports, 'my-shop.report.html'), 'utf8');
+    expect(html).toContain('<!DOCTYPE html>');
+    expect(html).toContain('v3.forged.signtest-probe');
+    outputs.push(junit, JSON.stringify(results), html);
   }, 60_000);
 
   it('run --only filters by glob; --format json is machine-readable; a failing case exits 1', async () => {
