@@ -1,3 +1,4 @@
+import type { V3EventType } from '../protocol/constants.js';
 import type { CaseDefinition, Mutation, Severity } from './types.js';
 
 /**
@@ -34,24 +35,9 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     hint: 'Rejected a notify with coupon fields and a field it does not know: sign over every field received, not a fixed list (微信可能增加字段).',
   },
   // ── v2 refund (退款结果通知) ────────────────────────────────────────────────
-  {
-    id: 'v2.refund.success',
-    title: 'Refund succeeded, encrypted req_info (退款成功)',
-    version: 'v2', kind: 'refund', folder: 'v2 refund (退款结果通知)', template: 'v2/refund-success.xml', target: 'refundNotifyUrl',
-    expect: 'ack', severity: 'protocol', requires: ['v2'], hint: V2_REFUND_HINT,
-  },
-  {
-    id: 'v2.refund.change',
-    title: 'Refund abnormal, refund_status CHANGE (退款异常)',
-    version: 'v2', kind: 'refund', folder: 'v2 refund (退款结果通知)', template: 'v2/refund-change.xml', target: 'refundNotifyUrl',
-    expect: 'ack', severity: 'protocol', requires: ['v2'], hint: V2_REFUND_HINT,
-  },
-  {
-    id: 'v2.refund.closed',
-    title: 'Refund closed, refund_status REFUNDCLOSE (退款关闭)',
-    version: 'v2', kind: 'refund', folder: 'v2 refund (退款结果通知)', template: 'v2/refund-closed.xml', target: 'refundNotifyUrl',
-    expect: 'ack', severity: 'protocol', requires: ['v2'], hint: V2_REFUND_HINT,
-  },
+  v2Refund('success', 'Refund succeeded, encrypted req_info (退款成功)'),
+  v2Refund('change', 'Refund abnormal, refund_status CHANGE (退款异常)'),
+  v2Refund('closed', 'Refund closed, refund_status REFUNDCLOSE (退款关闭)'),
   // ── v3 payment (支付成功通知) ───────────────────────────────────────────────
   {
     id: 'v3.pay.success',
@@ -60,24 +46,9 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', hint: V3_GENUINE_HINT,
   },
   // ── v3 refund (退款结果通知) ────────────────────────────────────────────────
-  {
-    id: 'v3.refund.success',
-    title: 'REFUND.SUCCESS, refund succeeded (退款成功)',
-    version: 'v3', kind: 'refund', folder: 'v3 refund (退款结果通知)', template: 'v3/refund-success.json', target: 'refundNotifyUrl',
-    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'REFUND.SUCCESS', signer: 'platform', hint: V3_GENUINE_HINT,
-  },
-  {
-    id: 'v3.refund.abnormal',
-    title: 'REFUND.ABNORMAL, refund to the card failed (退款异常)',
-    version: 'v3', kind: 'refund', folder: 'v3 refund (退款结果通知)', template: 'v3/refund-abnormal.json', target: 'refundNotifyUrl',
-    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'REFUND.ABNORMAL', signer: 'platform', hint: V3_GENUINE_HINT,
-  },
-  {
-    id: 'v3.refund.closed',
-    title: 'REFUND.CLOSED, refund closed (退款关闭)',
-    version: 'v3', kind: 'refund', folder: 'v3 refund (退款结果通知)', template: 'v3/refund-closed.json', target: 'refundNotifyUrl',
-    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'REFUND.CLOSED', signer: 'platform', hint: V3_GENUINE_HINT,
-  },
+  v3Refund('success', 'REFUND.SUCCESS, refund succeeded (退款成功)', 'REFUND.SUCCESS'),
+  v3Refund('abnormal', 'REFUND.ABNORMAL, refund to the card failed (退款异常)', 'REFUND.ABNORMAL'),
+  v3Refund('closed', 'REFUND.CLOSED, refund closed (退款关闭)', 'REFUND.CLOSED'),
   {
     id: 'v3.refund.manual-xml',
     title: 'Refund made by hand in 商户平台, notified in v2 XML to the v3 refund URL (手动退款)',
@@ -179,6 +150,20 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     hint: 'Concurrent copies of one notification were not all acknowledged within 5 s: lock per order (or rely on a unique constraint), answer success to every copy, and process once.',
   },
 ];
+
+function v2Refund(status: string, title: string): CaseDefinition {
+  return {
+    id: `v2.refund.${status}`, title, version: 'v2', kind: 'refund', folder: 'v2 refund (退款结果通知)', template: `v2/refund-${status}.xml`,
+    target: 'refundNotifyUrl', expect: 'ack', severity: 'protocol', requires: ['v2'], hint: V2_REFUND_HINT,
+  };
+}
+
+function v3Refund(status: string, title: string, event: V3EventType): CaseDefinition {
+  return {
+    id: `v3.refund.${status}`, title, version: 'v3', kind: 'refund', folder: 'v3 refund (退款结果通知)', template: `v3/refund-${status}.json`,
+    target: 'refundNotifyUrl', expect: 'ack', severity: 'protocol', requires: ['v3'], event, signer: 'platform', hint: V3_GENUINE_HINT,
+  };
+}
 
 function forgedV3(name: string, title: string, mutate: Mutation, hint: string, severity: Severity = 'security'): CaseDefinition {
   return {
