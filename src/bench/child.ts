@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const GNU_TIME = '/usr/bin/time';
+
+export interface ChildRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Spawn to exit, measured by this process. */
+  wallMs: number;
+  /** Peak resident set in KB from `/usr/bin/time -v`, when that tool exists. */
+  maxRssKb?: number;
+}
+
+export function hasGnuTime(): boolean {
+  return existsSync(GNU_TIME);
+}
+
+/** `Maximum resident set size (kbytes): N` from GNU time's verbose report. */
+export function parseMaxRssKb(text: string): number | undefined {
+  const match = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Runs a command to completion, wall-timed from spawn to exit; under `/usr/bin/time -v` when it
+ * exists (its report is taken off the end of stderr).
+ */
+export function runChild(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ChildRun> {
+  const timed = hasGnuTime();
+  const [cmd, argv] = timed ? [GNU_TIME, ['-v', command, ...args]] : [command, [...args]];
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, argv, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      let stderr = Buffer.concat(err).toString('utf8');
+      let maxRssKb: number | undefined;
+      if (timed) {
+        maxRssKb = parseMaxRssKb(stderr);
+        const at = stderr.lastIndexOf('\tCommand being timed:');
+        if (at >= 0) stderr = stderr.slice(0, at);
+      }
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr, wallMs, maxRssKb });
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { escapeCell, infoRow, metFrom, renderBench, type BenchReport } from '../../src/bench/render-bench.js';
+import { parseMaxRssKb } from '../../src/bench/child.js';
+import { formatBytes, formatMs, formatRatio, median } from '../../src/bench/stats.js';
+
+const report: BenchReport = {
+  title: 'wxpay-notify bench',
+  machine: [['CPU', 'Example CPU'], ['Node', 'v20.0.0']],
+  sections: [
+    {
+      title: '1. Signing',
+      rows: [
+        { metric: 'scripted ÷ plain', value: '1.20×', target: '≤ 1.5×', met: 'yes' },
+        { metric: 'a | b', value: 'line\nbreak', target: '—', met: 'no' },
+      ],
+      notes: ['how it was measured'],
+    },
+    { title: '2. Info', rows: [infoRow('size', '4 KB')], notes: [] },
+  ],
+};
+
+describe('renderBench', () => {
+  const text = renderBench(report);
+  const lines = text.split('\n');
+
+  it('prints the machine at the top, then one markdown table', () => {
+    expect(lines[0]).toBe('# wxpay-notify bench');
+    expect(text.indexOf('**CPU**: Example CPU')).toBeLessThan(text.indexOf('| metric | value | target | met |'));
+    expect(lines).toContain('|---|---|---|---|');
+  });
+
+  it('gives every row four cells, with a heading row per section', () => {
+    const rows = lines.filter((l) => l.startsWith('| '));
+    expect(rows).toEqual([
+      '| metric | value | target | met |',
+      '| **1. Signing** | | | |',
+      '| scripted ÷ plain | 1.20× | ≤ 1.5× | yes |',
+      '| a \\| b | line break | — | no |',
+      '| **2. Info** | | | |',
+      '| size | 4 KB | — | — |',
+    ]);
+  });
+
+  it('counts only rows with a target, and lists the notes of sections that have some', () => {
+    expect(text).toContain('Targets met: 1 of 2.');
+    expect(text).toContain('**1. Signing**\n\n- how it was measured');
+    expect(text).not.toContain('**2. Info**\n');
+    expect(text.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('bench helpers', () => {
+  it('escapes table cells and derives met', () => {
+    expect(escapeCell('x|y\\z\r\nw')).toBe('x\\|y\\\\z w');
+    expect([metFrom(true), metFrom(false), metFrom(undefined)]).toEqual(['yes', 'no', '—']);
+  });
+
+  it('formats numbers for the table', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(Number.isNaN(median([]))).toBe(true);
+    expect([formatMs(0.05), formatMs(1.234), formatMs(25.25), formatMs(1500)]).toEqual(['50.0 µs', '1.23 ms', '25.3 ms', '1.50 s']);
+    expect([formatRatio(1.234), formatRatio(14.2), formatRatio(Number.NaN)]).toEqual(['1.23×', '14×', 'n/a']);
+    expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '20.0 KB', '3.0 MB']);
+  });
+
+  it('reads the peak RSS from /usr/bin/time -v', () => {
+    expect(parseMaxRssKb('\tMaximum resident set size (kbytes): 321524\n\tAverage resident set size (kbytes): 0\n')).toBe(321524);
+    expect(parseMaxRssKb('nothing here')).toBeUndefined();
+  });
+});
