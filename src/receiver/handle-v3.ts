@@ -9,9 +9,11 @@ import { V3_STEPS } from './v3-steps.js';
 /**
  * Refunds made by hand in the merchant platform (商户平台) can arrive as v2 XML even at a v3
  * merchant's refund URL, so a v3 refund path must recognise XML and hand it to the v2 handler.
+ * The body decides, not Content-Type: a v3 JSON body mislabelled as XML would otherwise get v2's
+ * 200 + FAIL, which a v3 sender reads as "received" and never retries.
  */
-function isXml(rawBody: string, headers: IncomingHttpHeaders): boolean {
-  return rawBody.trimStart().startsWith('<') || /\bxml\b/i.test(headers['content-type'] ?? '');
+function isXml(rawBody: string): boolean {
+  return rawBody.trimStart().startsWith('<');
 }
 
 /**
@@ -28,7 +30,7 @@ export function handleV3(
 ): HandlerResult {
   const steps = { ...V3_STEPS, ...context.steps?.v3 };
 
-  if (kind === 'refund' && isXml(rawBody, headers)) {
+  if (kind === 'refund' && isXml(rawBody)) {
     if (opts.v2) return handleV2(rawBody, 'refund', opts, context);
     const reason =
       'received a v2 XML refund notification (refunds made in 商户平台 may arrive as v2), but no APIv2 key (APIv2密钥) is configured to decrypt it';

@@ -57,7 +57,9 @@ export async function startReceiver(opts: ReceiverOptions, listen: ListenOptions
     }
     if (req.method !== 'POST') {
       req.resume();
-      return send(res, jsonError(405, 'notifications are POSTed', { Allow: 'POST' }));
+      // In the path's own format, like every other refusal on a notify path (v2: XML FAIL).
+      const refusal = reject(route, route.version, 405, 'notifications are POSTed');
+      return send(res, { ...refusal, headers: { ...refusal.headers, Allow: 'POST' } });
     }
 
     const body = await readRawBody(req, MAX_BODY_BYTES);

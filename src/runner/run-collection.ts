@@ -53,6 +53,9 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
   const open = new Map<string, DeliveryResult & { skipReason?: string; sent: boolean }>();
 
   return new Promise((resolve, reject) => {
+    // Set once the run is over (or its time limit ran out): a request still in flight may finish
+    // later, and must not add a delivery to a result that was already handed back.
+    let settled = false;
     const emitter = newman.run(
       {
         collection: options.collection as any,
@@ -65,11 +68,28 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
         ignoreRedirects: true,
       } as any,
       (err: Error | null) => {
-        if (err) {
+        if (settled) return;
+        settled = true;
+        // The whole-run bound (`timeout`) ends the run with this error. That is a result, not a
+        // crash: hand back what was learnt, the delivery in flight as failed, marked aborted.
+        const outOfTime = err?.message === 'callback timed out';
+        if (err && !outOfTime) {
           reject(err);
           return;
         }
-        resolve({ deliveries, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: false });
+        if (outOfTime) {
+          for (const record of open.values()) {
+            const { skipReason: _s, sent: _sent, ...result } = record;
+            result.verdict = 'fail';
+            result.cause = 'timeout';
+            result.error = `the run's time limit (${options.timeoutMs} ms) ran out before this delivery finished`;
+            result.hint = HINTS.timeout;
+            deliveries.push(result);
+            options.onDelivery?.(result);
+          }
+          open.clear();
+        }
+        resolve({ deliveries, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: outOfTime });
       },
     );
 
@@ -129,7 +149,7 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
 
     emitter.on('item', (_err: unknown, args: any) => {
       const record = open.get(args.cursor?.ref);
-      if (!record) return;
+      if (!record || settled) return;
       open.delete(args.cursor.ref);
       const spec = readSpec(args.item)!;
       finish(record, spec);
