@@ -26,6 +26,7 @@ export const HINTS = {
   dns: 'The host name does not resolve (域名解析失败): check the notify_url host and DNS.',
   tls: 'The TLS handshake failed (证书错误): the certificate must be valid for the host, unexpired and sent with its full chain.',
   transport: 'The request failed before an answer came back: check that the receiver is reachable.',
+  'bad-http': 'The answer was not valid HTTP (报文格式错误): something other than a web server answers on this port (a proxy, a TLS port spoken to in plain http, a crashed worker); check the notify_url scheme and port.',
   skipped: 'The notification could not be built, so it was not sent: see the reason (often an empty secret in the environment).',
   'apiv3-key': 'WeChat Pay sends no v3 callbacks at all until an APIv3 key (APIv3密钥) is set in the merchant platform (商户平台 > 账户中心 > API安全): set it there and put the same 32 characters in the config.',
   'private-host': 'WeChat Pay calls notify_url from the internet and cannot reach localhost, private, loopback or link-local addresses (内网地址): use a public host name, or add --allow-private to check a test server.',
@@ -44,5 +45,6 @@ export function transportCause(error: { code?: string; message?: string } | unde
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || /timed? ?out/i.test(message)) return 'timeout';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
   if (/CERT|SSL|TLS|self.signed|certificate/i.test(code + ' ' + message)) return 'tls';
+  if (code.startsWith('HPE_') || /Parse Error/i.test(message)) return 'bad-http';
   return 'transport';
 }

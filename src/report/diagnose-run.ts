@@ -8,7 +8,7 @@ export interface Diagnosis {
 }
 
 const REJECTIONS = new Set(['rejected-genuine', 'v2-return-code-fail', 'client-error']);
-const TRANSPORT = new Set(['conn-refused', 'conn-reset', 'timeout', 'dns', 'tls', 'transport']);
+const TRANSPORT = new Set(['conn-refused', 'conn-reset', 'timeout', 'dns', 'tls', 'bad-http', 'transport']);
 
 function version(c: CaseSummary): 'v2' | 'v3' {
   // A manual refund (v3.refund.manual-xml) is v2-signed; its id says v3 but its keys are v2's.

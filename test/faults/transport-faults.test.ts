@@ -256,18 +256,18 @@ describe('transport faults: every case ends with a verdict, a transport cause an
     await expectNoUnhandledRejection();
   }, 30_000);
 
-  it('garbage: a status line followed by invalid header bytes → transport (parse error) on every case', async () => {
+  it('garbage: a status line followed by invalid header bytes → bad-http (parse error) on every case', async () => {
     const { code, report, expected } = await runAgainst('garbage');
     expect(code).toBe(1);
-    expectEveryCaseFailed(report, expected, 'transport');
+    expectEveryCaseFailed(report, expected, 'bad-http');
     expect(report.cases[0]!.error).toMatch(/HPE_|Parse Error/);
     await expectNoUnhandledRejection();
   }, 60_000);
 
-  it('not HTTP at all → transport (parse error)', async () => {
+  it('not HTTP at all → bad-http (parse error)', async () => {
     const { code, report, expected } = await runAgainst('not-http', PAY);
     expect(code).toBe(1);
-    expectEveryCaseFailed(report, expected, 'transport');
+    expectEveryCaseFailed(report, expected, 'bad-http');
     expect(report.cases[0]!.error).toMatch(/HPE_|Parse Error/);
     await expectNoUnhandledRejection();
   }, 30_000);
