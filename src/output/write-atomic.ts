@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -9,22 +9,45 @@ export interface OutputFile {
   mode?: number;
 }
 
+const tempBeside = (path: string, tag: string): string =>
+  join(dirname(path), `.${basename(path)}.${tag}.${randomBytes(4).toString('hex')}.tmp`);
+
 /**
- * Writes every file to a temporary name first and renames only when all were written, so a failure
- * half-way leaves the previous files as they were.
+ * Writes a set of files all or nothing: each is staged in a temp file beside its target, the
+ * previous versions are kept aside, and only when every rename succeeded are they dropped. A
+ * failure at any point leaves the previous files as they were (a collection never ends up next to
+ * an environment from another generation) and no temp file behind.
  */
 export function writeFilesAtomic(files: readonly OutputFile[]): void {
-  const staged: { temp: string; path: string }[] = [];
+  const staged: { temp: string; path: string; backup?: string }[] = [];
+  const renamed: typeof staged = [];
   try {
     for (const file of files) {
       mkdirSync(dirname(file.path), { recursive: true });
-      const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(4).toString('hex')}.tmp`);
-      writeFileSync(temp, file.content, { mode: file.mode ?? 0o644, flag: 'wx' });
+      const temp = tempBeside(file.path, 'new');
       staged.push({ temp, path: file.path });
+      writeFileSync(temp, file.content, { mode: file.mode ?? 0o644, flag: 'wx' });
     }
-    for (const s of staged) renameSync(s.temp, s.path);
+    for (const s of staged) {
+      if (existsSync(s.path)) {
+        s.backup = tempBeside(s.path, 'old');
+        copyFileSync(s.path, s.backup);
+      }
+    }
+    for (const s of staged) {
+      renameSync(s.temp, s.path);
+      renamed.push(s);
+    }
   } catch (error) {
-    for (const s of staged) rmSync(s.temp, { force: true });
+    for (const r of renamed) {
+      if (r.backup) renameSync(r.backup, r.path);
+      else rmSync(r.path, { force: true });
+    }
     throw error;
+  } finally {
+    for (const s of staged) {
+      rmSync(s.temp, { force: true });
+      if (s.backup) rmSync(s.backup, { force: true });
+    }
   }
 }

@@ -1,0 +1,27 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startSuite } from '../support/suite-fixture.js';
+import { runSuite } from '../../src/commands/run.js';
+import { memoryIO } from '../../src/commands/io.js';
+
+describe('run --data: one notification per row', () => {
+  it('sends each order from the file, signed and judged, and reports the case over all rows', async () => {
+    const suite = await startSuite();
+    try {
+      const data = join(mkdtempSync(join(tmpdir(), 'orders-')), 'orders.csv');
+      writeFileSync(data, 'out_trade_no,total,transaction_id\nORDER0001,100,4200000000000000000000000101\nORDER0002,250,4200000000000000000000000102\nORDER0003,1,4200000000000000000000000103\n');
+      const io = memoryIO();
+      const code = await runSuite(suite.config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v2.pay.success', 'v3.pay.success'], data }, io, 'data');
+      expect(code).toBe(0);
+      expect(io.stdout).toMatch(/^v3\.pay\.success\s+204\s+\d+ ms\s+PASS 3\/3$/m);
+      const v3 = suite.receiver.log.filter((e) => e.version === 'v3').map((e) => e.notification as { out_trade_no: string; amount: { total: number } });
+      expect(v3.map((n) => [n.out_trade_no, n.amount.total])).toEqual([['ORDER0001', 100], ['ORDER0002', 250], ['ORDER0003', 1]]);
+      const v2 = suite.receiver.log.filter((e) => e.version === 'v2').map((e) => (e.notification as Record<string, string>).total_fee);
+      expect(v2).toEqual(['100', '250', '1']);
+    } finally {
+      await suite.close();
+    }
+  }, 60_000);
+});
