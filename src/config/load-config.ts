@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, UserError } from './errors.js';
@@ -113,6 +113,14 @@ export function checkPrivateKeyPem(pem: string): string | undefined {
   if (key.asymmetricKeyType !== 'rsa') return `holds a key of type "${key.asymmetricKeyType ?? 'unknown'}", not RSA; ${rsaAdvice}`;
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_BITS) return `is a ${bits}-bit RSA key; ${rsaAdvice}`;
+  // A damaged key can still parse; every notification signed with it would then fail to verify on
+  // the merchant side and look like the merchant's fault. One signature tells.
+  try {
+    const probe = Buffer.from('wxpay-notify key check');
+    if (!verify('sha256', probe, createPublicKey(key), sign('sha256', probe, key))) throw new Error('mismatch');
+  } catch {
+    return 'is damaged: its parts do not form a consistent RSA key (a signature made with it does not verify); export the key again or run `wxpay-notify init`';
+  }
   return undefined;
 }
 

@@ -300,9 +300,11 @@ describe('sandbox crypto: RSA-SHA256 matches Node', () => {
     expect(found).toBe(1);
   }, 60_000);
 
-  it('refuses an inconsistent key instead of signing wrongly', () => {
+  it('signs right despite a damaged CRT part (as OpenSSL does), and refuses a key that cannot sign', () => {
     const key = sandbox.parseRsaPrivateKeyPem(pkcs8);
-    expect(() => sandbox.rsaSha256SignBase64({ ...key, qi: key.qi + 1n }, 'x')).toThrow(/inconsistent/);
+    const good = sandbox.rsaSha256SignBase64(key, 'x');
+    expect(sandbox.rsaSha256SignBase64({ ...key, qi: key.qi + 1n }, 'x')).toBe(good);
+    expect(() => sandbox.rsaSha256SignBase64({ ...key, qi: key.qi + 1n, d: key.d + 2n }, 'x')).toThrow(/inconsistent/);
   });
 });
 

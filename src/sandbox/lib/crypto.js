@@ -268,7 +268,9 @@ function rsaSha256SignBase64(key, text) {
   var m2 = cryptoModPow(m, key.dq, key.q);
   var h = (key.qi * (((m1 - m2) % key.p) + key.p)) % key.p;
   var s = m2 + h * key.q;
-  // A key with inconsistent CRT parts would sign wrongly without complaint; verifying costs ~0.1 ms.
+  // A damaged CRT part would sign wrongly without complaint; verifying costs ~0.1 ms. Like
+  // OpenSSL (so Node and the sandbox agree on such keys), fall back to plain m^d mod n.
+  if (cryptoModPow(s, key.e, key.n) !== m) s = cryptoModPow(m, key.d, key.n);
   if (cryptoModPow(s, key.e, key.n) !== m) throw new Error('the RSA private key is inconsistent (signature does not verify)');
   var hex = s.toString(16);
   return Buffer.from('0'.repeat(2 * k - hex.length) + hex, 'hex').toString('base64');
