@@ -96,6 +96,8 @@ export interface SummaryInput {
   dir: string;
   /** How to name the secrets file in a shell command run from the user's current folder. */
   secretsPathForShell: string;
+  /** How to name the config in a shell command run from the user's current folder. */
+  configPathForShell: string;
   keyId: string;
   serial: string;
   /** The .gitignore that was updated and the entries added, if any. */
@@ -134,8 +136,12 @@ export function renderInitSummary(input: SummaryInput): string {
     lines.push(`Keep ${KEYS_DIR}/ and ${TRUST_KIT_DIR}/ out of version control yourself.`, '');
   }
   lines.push(
-    'Next: load the TEST API keys into the environment, then generate or run the suite:',
+    'Next: load the TEST API keys into the environment, point the config at your test server, then run:',
     `  set -a; . ${input.secretsPathForShell}; set +a`,
+    `  wxpay-notify doctor -c ${input.configPathForShell} --allow-private   # is the notify URL right and reachable?`,
+    `  wxpay-notify run -c ${input.configPathForShell}                      # send every case, judge every answer`,
+    `  wxpay-notify generate -c ${input.configPathForShell}                 # the Postman collection to import`,
+    `(No test server yet? \`wxpay-notify serve -c ${input.configPathForShell}\` runs the reference receiver on the config's port.)`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -84,6 +84,7 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
   const summary = renderInitSummary({
     dir,
     secretsPathForShell: shellPath(join(dir, ...INIT_FILES.secrets.split('/'))),
+    configPathForShell: shellPath(join(dir, INIT_FILES.config)),
     keyId: keys.publicKey.keyId,
     serial: keys.certificate.serial,
     ...(gitignore ? { gitignore } : {}),
