@@ -2,12 +2,10 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/types.js';
-import { V3_EVENTS, V3_SIGNATURE_TYPE } from '../../src/protocol/constants.js';
-import { buildFlatXml, parseFlatXml } from '../../src/protocol/v2/flat-xml.js';
-import { signV2Fields } from '../../src/protocol/v2/sign-fields.js';
-import { encryptResource } from '../../src/protocol/v3/aes-gcm.js';
-import { signV3, v3SignMessage } from '../../src/protocol/v3/sign-message.js';
+import { V3_EVENTS, type V3EventType } from '../../src/protocol/constants.js';
+import { parseFlatXml } from '../../src/protocol/v2/flat-xml.js';
 import { MAX_BODY_BYTES, startReceiver, type VerifiedNotification } from '../../src/receiver/index.js';
+import { signedV2Xml, v3Envelope, v3SignedHeaders } from '../support/build-notifications.js';
 import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
 
 /**
@@ -47,50 +45,23 @@ function v2Pay(config: ResolvedConfig, transactionId = uniqueId('42000')): Deliv
     time_end: '20261127120000',
     sign_type: v2.signType,
   };
-  fields.sign = signV2Fields(fields, v2.apiKey, v2.signType);
-  return { path: pathOf(v2.notifyUrl), headers: { 'Content-Type': 'text/xml' }, body: buildFlatXml('xml', fields) };
+  return { path: pathOf(v2.notifyUrl), headers: { 'Content-Type': 'text/xml' }, body: signedV2Xml(fields, v2.apiKey, v2.signType) };
 }
 
 function v3Signed(config: ResolvedConfig, path: string, body: string, contentType = 'application/json'): Delivery {
   const v3 = config.v3!;
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = 'fdasflkja484fdasflkja484';
-  return {
-    path,
-    headers: {
-      'Content-Type': contentType,
-      'Wechatpay-Timestamp': timestamp,
-      'Wechatpay-Nonce': nonce,
-      'Wechatpay-Signature': signV3(v3SignMessage(timestamp, nonce, body), v3.platform.privateKeyPem),
-      'Wechatpay-Serial': v3.platform.serial,
-      'Wechatpay-Signature-Type': V3_SIGNATURE_TYPE,
-    },
-    body,
-  };
+  return { path, headers: v3SignedHeaders(body, { timestamp, nonce, privateKey: v3.platform.privateKeyPem, serial: v3.platform.serial, contentType }), body };
 }
 
-function v3Notify(config: ResolvedConfig, { id = uniqueId('EV-'), event = 'TRANSACTION.SUCCESS' as keyof typeof V3_EVENTS, contentType = 'application/json' } = {}): Delivery {
+function v3Notify(config: ResolvedConfig, { id = uniqueId('EV-'), event = 'TRANSACTION.SUCCESS' as V3EventType, contentType = 'application/json' } = {}): Delivery {
   const v3 = config.v3!;
-  const meta = V3_EVENTS[event];
-  const refund = meta.originalType === 'refund';
+  const refund = V3_EVENTS[event].originalType === 'refund';
   const plain = refund
     ? { mchid: config.mchid, out_trade_no: 'T1', transaction_id: '42000', out_refund_no: `R${id}`, refund_id: '50000', refund_status: event.split('.')[1], amount: { total: 1, refund: 1, payer_total: 1, payer_refund: 1 } }
     : { mchid: config.mchid, appid: config.appid, out_trade_no: `T${id}`, transaction_id: `42000${id}`, trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' } };
-  const resourceNonce = 'Ba9hc2Zmb2Fq';
-  const envelope = {
-    id,
-    create_time: '2026-11-27T12:00:01+08:00',
-    resource_type: 'encrypt-resource',
-    event_type: event,
-    summary: meta.summary,
-    resource: {
-      original_type: meta.originalType,
-      algorithm: 'AEAD_AES_256_GCM',
-      ciphertext: encryptResource(JSON.stringify(plain), v3.apiV3Key, resourceNonce, meta.associatedData),
-      associated_data: meta.associatedData,
-      nonce: resourceNonce,
-    },
-  };
+  const envelope = v3Envelope({ id, createTime: '2026-11-27T12:00:01+08:00', event, plaintext: JSON.stringify(plain), apiV3Key: v3.apiV3Key, resourceNonce: 'Ba9hc2Zmb2Fq' });
   return v3Signed(config, pathOf(refund ? v3.refundNotifyUrl : v3.notifyUrl), JSON.stringify(envelope), contentType);
 }
 

@@ -1,11 +1,9 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/types.js';
-import { ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_EVENTS, V3_SIGNATURE_TYPE, type V2SignType, type V3EventType } from '../../src/protocol/constants.js';
+import { ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_EVENTS, type V2SignType, type V3EventType } from '../../src/protocol/constants.js';
 import { buildFlatXml, parseFlatXml } from '../../src/protocol/v2/flat-xml.js';
 import { encryptReqInfo } from '../../src/protocol/v2/req-info.js';
-import { signV2Fields } from '../../src/protocol/v2/sign-fields.js';
-import { encryptResource } from '../../src/protocol/v3/aes-gcm.js';
 import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
 import {
   receiverOptionsFromConfig,
@@ -17,6 +15,7 @@ import {
   type VerifiedNotification,
 } from '../../src/receiver/index.js';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
+import { signedV2Xml, v3Envelope, v3SignedHeaders } from '../support/build-notifications.js';
 
 // ── fixtures: protocol.md §7 D1, keys generated at test time (never committed) ─────────────────
 const V2_KEY = '192006250b4c09247ec02edce69f6a2d';
@@ -135,9 +134,8 @@ interface Delivery {
 }
 
 function v2Pay(fields: Record<string, string> = D1, signType: V2SignType = 'MD5', { sendSignType = false, apiKey = V2_KEY } = {}): Delivery {
-  const signed: Record<string, string> = { ...fields, ...(sendSignType ? { sign_type: signType } : {}) };
-  signed.sign = signV2Fields(signed, apiKey, signType);
-  return { path: PATHS.v2.payPath, body: buildFlatXml('xml', signed), headers: { 'Content-Type': 'text/xml' } };
+  const sent: Record<string, string> = { ...fields, ...(sendSignType ? { sign_type: signType } : {}) };
+  return { path: PATHS.v2.payPath, body: signedV2Xml(sent, apiKey, signType), headers: { 'Content-Type': 'text/xml' } };
 }
 
 function v2Refund(inner: Record<string, string> = REFUND_INNER, { apiKey = V2_KEY, path = PATHS.v2.refundPath } = {}): Delivery {
@@ -163,36 +161,17 @@ interface V3Delivery {
 
 function v3Notify(o: V3Delivery = {}): Delivery {
   const event = o.event ?? 'TRANSACTION.SUCCESS';
-  const meta = V3_EVENTS[event];
-  const isRefund = meta.originalType === 'refund';
+  const isRefund = V3_EVENTS[event].originalType === 'refund';
   const plaintext = JSON.stringify(isRefund ? { ...REFUND_PLAIN, refund_status: event.split('.')[1] } : PAY_PLAIN);
-  const resourceNonce = 'fdasflkja484';
-  const envelope = {
-    id: o.id ?? `EV-${event}-0001`,
-    create_time: '2024-01-01T12:00:01+08:00',
-    resource_type: 'encrypt-resource',
-    event_type: event,
-    summary: meta.summary,
-    resource: {
-      original_type: meta.originalType,
-      algorithm: 'AEAD_AES_256_GCM',
-      ciphertext: encryptResource(plaintext, o.apiV3Key ?? V3_KEY, resourceNonce, meta.associatedData),
-      associated_data: meta.associatedData,
-      nonce: resourceNonce,
-    },
-  };
+  const envelope = v3Envelope({ id: o.id ?? `EV-${event}-0001`, createTime: '2024-01-01T12:00:01+08:00', event, plaintext, apiV3Key: o.apiV3Key ?? V3_KEY, resourceNonce: 'fdasflkja484' });
   const body = (o.serialise ?? JSON.stringify)(envelope);
-  const timestamp = String(o.timestamp ?? NOW);
-  const nonce = '5K8264ILTKCH16CQ2502SI8ZNMTM67VS';
-  const signature = signV3(v3SignMessage(timestamp, nonce, body), o.signer ?? publicKeySigner.privateKey);
-  const headers: Record<string, string> = {
-    'Content-Type': 'application/json',
-    'Wechatpay-Timestamp': timestamp,
-    'Wechatpay-Nonce': nonce,
-    'Wechatpay-Signature': o.resign ? o.resign(signature) : signature,
-    'Wechatpay-Serial': o.serial ?? PUB_KEY_ID,
-    'Wechatpay-Signature-Type': V3_SIGNATURE_TYPE,
-  };
+  const headers = v3SignedHeaders(body, {
+    timestamp: String(o.timestamp ?? NOW),
+    nonce: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
+    privateKey: o.signer ?? publicKeySigner.privateKey,
+    serial: o.serial ?? PUB_KEY_ID,
+    resign: o.resign,
+  });
   for (const name of o.omitHeaders ?? []) delete headers[name];
   return { path: isRefund ? PATHS.v3.refundPath : PATHS.v3.payPath, body: o.tamper ? o.tamper(body) : body, headers };
 }

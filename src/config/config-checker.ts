@@ -1,0 +1,172 @@
+import type { ConfigProblem } from './errors.js';
+import type { FieldTree } from './config-fields.js';
+import { KEY_SOURCE, SECRET_LABEL, WHAT } from './field-help.js';
+import { suggest } from './suggest.js';
+
+/**
+ * The per-field checks validateConfig's readers share: type, ${ENV} resolution, URL, API-key and
+ * amount rules, and unknown-field detection. Each reports into one list so the user sees every
+ * problem at once, not one per run.
+ */
+
+/** A privateKeyFile value (relative to the config file), with its field path. */
+export interface KeyFileRef {
+  path: string;
+  /** With ${NAME} resolved. */
+  file: string;
+  /** As written in the config: what messages may show, since env values may be secret. */
+  written: string;
+}
+export type Env = Readonly<Record<string, string | undefined>>;
+
+type Obj = Record<string, unknown>;
+
+/** Collects problems; each reader returns undefined when it reported one. */
+export class Checker {
+  readonly problems: ConfigProblem[] = [];
+  readonly keyFiles: KeyFileRef[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  add(path: string, message: string): void {
+    this.problems.push({ path, message });
+  }
+
+  object(value: unknown, path: string, fields: FieldTree): Obj | undefined {
+    if (!isPlainObject(value)) {
+      this.add(path, path === ''
+        ? `the config must be an object (a JSON object or YAML mapping) with name, appid, mchid and a v2 or v3 section; got ${typeName(value)}`
+        : `expected an object, got ${typeName(value)}`);
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      if (Object.hasOwn(fields, key)) continue;
+      const guess = suggest(key, Object.keys(fields));
+      this.add(join(path, key), guess ? `unknown field; did you mean \`${guess}\`?` : `unknown field; expected one of: ${Object.keys(fields).join(', ')}`);
+    }
+    return value;
+  }
+
+  string(o: Obj, parent: string, key: string, opts: { optional?: boolean } = {}): string | undefined {
+    const path = join(parent, key);
+    const value = o[key];
+    const what = WHAT[path];
+    if (value === undefined) {
+      if (!opts.optional) this.add(path, what ? `is required: ${what}` : 'is required');
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      this.add(path, `expected a string, got ${typeName(value)}${typeof value === 'number' ? '; put the value in quotes' : ''}`);
+      return undefined;
+    }
+    const resolved = this.resolveEnv(value, path);
+    if (resolved === undefined) return undefined;
+    if (resolved === '') {
+      this.add(path, what ? `must not be empty: ${what}` : 'must not be empty; give a value or remove the field');
+      return undefined;
+    }
+    if (resolved.trim() !== resolved) {
+      const label = SECRET_LABEL[path];
+      this.add(path, label ? `the ${label} has leading or trailing whitespace (a copied line break?); remove it` : 'has leading or trailing whitespace; remove it');
+      return undefined;
+    }
+    return resolved;
+  }
+
+  url(o: Obj, parent: string, key: string): string | undefined {
+    const value = this.string(o, parent, key);
+    if (value === undefined) return undefined;
+    let protocol = '';
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol === 'http:' || protocol === 'https:') return value;
+    this.add(join(parent, key), `must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got ${shown(o[key])})`);
+    return undefined;
+  }
+
+  /** A 32-character API key. Never put the value, or any part of it, in a message. */
+  secret(o: Obj, parent: string, key: string): string | undefined {
+    const path = join(parent, key);
+    const value = this.string(o, parent, key);
+    if (value === undefined) return undefined;
+    const label = SECRET_LABEL[path] ?? key;
+    const length = [...value].length;
+    if (length !== 32) {
+      this.add(path, `the ${label} must be exactly 32 characters (it has ${length}); copy it again from ${KEY_SOURCE}`);
+      return undefined;
+    }
+    if (!/^[\x21-\x7e]{32}$/.test(value)) {
+      this.add(path, `the ${label} must be 32 printable ASCII characters (it has others, e.g. full-width or accented letters); copy it again from ${KEY_SOURCE}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  amount(o: Obj, key: string, label: string, fallback: number): number | undefined {
+    const path = join('order', key);
+    const value = o[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number') {
+      const fix = typeof value === 'string' ? '; write the number without quotes, e.g. 100 for ¥1.00' : '';
+      this.add(path, `expected a positive integer amount in fen (分), got ${typeName(value)}${fix}`);
+      return undefined;
+    }
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      this.add(path, `the ${label} must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got ${value})`);
+      return undefined;
+    }
+    return value;
+  }
+
+  /** Replace every ${NAME} with env[NAME]; report unset or empty variables by name. */
+  private resolveEnv(value: string, path: string): string | undefined {
+    const before = this.problems.length;
+    let malformed = value.replace(/\$\{[^}]*\}/g, '').includes('${');
+    const resolved = value.replace(/\$\{([^}]*)\}/g, (_whole, name: string) => {
+      const found = Object.hasOwn(this.env, name) ? this.env[name] : undefined;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        malformed = true;
+        return '';
+      } else if (found === undefined || found === '') {
+        const state = found === undefined ? 'is not set' : 'is empty';
+        this.add(path, `environment variable ${name} ${state}; set ${name} or put the value in the config`);
+      }
+      return found ?? '';
+    });
+    if (malformed) {
+      this.add(path, 'has a `${` that does not start a valid ${NAME} reference; NAME takes letters, digits and _ and does not start with a digit');
+    }
+    return this.problems.length === before ? resolved : undefined;
+  }
+}
+
+function isPlainObject(value: unknown): value is Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object') return isPlainObject(value) ? 'object' : 'a non-JSON value';
+  return typeof value;
+}
+
+function join(parent: string, key: string): string {
+  const part = key.length > 40 ? `${key.slice(0, 37)}...` : key;
+  const safe = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(part) ? part : JSON.stringify(part);
+  return parent === '' ? safe : `${parent}.${safe}`;
+}
+
+/**
+ * Short, quoted echo of a non-secret value, as written: ${NAME} references stay unresolved, so a
+ * secret read from the environment never reaches a message.
+ */
+export function shown(written: unknown): string {
+  const value = String(written);
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
