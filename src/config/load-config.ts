@@ -95,7 +95,7 @@ export function checkPrivateKeyPem(pem: string): string | undefined {
   if (!pem.includes('-----BEGIN ')) {
     return 'is not a PEM file (no "-----BEGIN" line); expected an RSA private key in PEM format (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)';
   }
-  if (pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /Proc-Type:\s*4,\s*ENCRYPTED/.test(pem)) {
+  if (/-{5}BEGIN ENCRYPTED PRIVATE KEY-{5}/.test(pem) || /Proc-Type:\s*4,\s*ENCRYPTED/.test(pem)) {
     return 'is encrypted with a passphrase; export it without a passphrase, e.g. `openssl pkey -in encrypted.pem -out plain.pem`';
   }
   if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) {

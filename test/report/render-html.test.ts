@@ -13,9 +13,11 @@ import { buildEnvironment } from '../../src/collection/build-environment.js';
 import { secretValues } from '../../src/collection/variables.js';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
+import { fakePem } from '../support/fake-pem.js';
 
 const API_KEY = 'k3yK3yk3yK3yk3yK3yk3yK3yk3yK3y01';
-const PEM = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'.repeat(2)}\n${'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/AbCdEfGhIjKlMnOpQrSt'}\n-----END PRIVATE KEY-----\n`;
+// Not a key: random-looking base64 lines in PEM shape, enough to test that key lines are masked.
+const PEM = fakePem(`${'FAKEKEYLINE0123456789abcdefghijklmnopqrstuvwxyzABCD'.repeat(2)}\n${'NotAKeyEither+/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEf'}`);
 const SECRETS = [API_KEY, PEM];
 const INJECTION = '</script><script>alert(1)</script><img src=x onerror=alert(2)>';
 

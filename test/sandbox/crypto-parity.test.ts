@@ -5,6 +5,7 @@ import { sandboxConstants } from '../../src/collection/sandbox-scripts.js';
 import { aesEcbEncryptBase64, decryptReqInfo, encryptReqInfo, refundAesKey } from '../../src/protocol/v2/req-info.js';
 import { decryptResource, encryptResource } from '../../src/protocol/v3/aes-gcm.js';
 import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
+import { fakePem } from '../support/fake-pem.js';
 
 /**
  * The sandbox crypto (src/sandbox/lib/crypto.js), loaded from the bundle exactly as it goes into
@@ -328,7 +329,7 @@ describe('sandbox crypto: private key parse errors', () => {
     expect(() => sandbox.parseRsaPrivateKeyPem(publicKey.export({ type: 'spki', format: 'pem' }))).toThrow(/got PUBLIC KEY/);
     expect(() => sandbox.parseRsaPrivateKeyPem('not a key at all')).toThrow(/not PEM/);
     expect(() => sandbox.parseRsaPrivateKeyPem('')).toThrow(/not PEM/);
-    expect(() => sandbox.parseRsaPrivateKeyPem('-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----')).toThrow(/not base64/);
+    expect(() => sandbox.parseRsaPrivateKeyPem(fakePem('!!!'))).toThrow(/not base64/);
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     const lines = pem.trim().split('\n');
     const cut = [...lines.slice(0, 5), lines[lines.length - 1]].join('\n');

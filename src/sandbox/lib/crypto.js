@@ -204,7 +204,7 @@ function cryptoParsePkcs1(der, node) {
 function parseRsaPrivateKeyPem(pem) {
   var text = String(pem).trim();
   var match = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(text);
-  if (!match) throw new Error('the private key is not PEM (expected -----BEGIN PRIVATE KEY-----, e.g. apiclient_key.pem)');
+  if (!match) throw new Error('the private key is not PEM (expected a BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY block)');
   var label = match[1];
   var body = match[2];
   if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,\s*ENCRYPTED/.test(body)) {
