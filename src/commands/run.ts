@@ -18,7 +18,7 @@ import { renderJunit } from '../report/render-junit.js';
 import { renderHtml } from '../report/render-html.js';
 import { redact } from '../report/redact.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
-import { replayOnSchedule, renderTimeline, type RetryTimeline } from '../runner/retry-schedule.js';
+import { formatWechatOffset, replayOnSchedule, renderTimeline, type RetryAttempt, type RetryTimeline } from '../runner/retry-schedule.js';
 import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
 
@@ -98,7 +98,7 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
         if (io.tty && args.format === 'table') io.err(progressLine(d));
       },
     });
-    if (args.retrySpeedup) run.retries = await replayFailures(run, cases, config, environment, args);
+    if (args.retrySpeedup) run.retries = await replayFailures(run, cases, config, environment, args, io);
     return report(run);
   } finally {
     process.removeListener('SIGINT', onInterrupt);
@@ -111,7 +111,7 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
  * what the merchant failed to accept, and a rejected forgery is the right answer.
  */
 async function replayFailures(
-  run: RunResult, cases: readonly CaseDefinition[], config: ResolvedConfig, environment: Record<string, unknown>, args: Omit<RunArgs, 'config'>,
+  run: RunResult, cases: readonly CaseDefinition[], config: ResolvedConfig, environment: Record<string, unknown>, args: Omit<RunArgs, 'config'>, io: CommandIO,
 ): Promise<RetryTimeline[]> {
   const timelines: RetryTimeline[] = [];
   for (const def of cases) {
@@ -119,7 +119,11 @@ async function replayFailures(
     if (!first || first.verdict !== 'fail' || def.expect !== 'ack' || (def.copies ?? 1) > 1 || def.concurrent) continue;
     const collection = buildCollection(config, [def]);
     const send = async (): Promise<DeliveryResult> => (await runCollection({ collection, environment, insecure: args.insecure })).deliveries[0]!;
-    timelines.push(await replayOnSchedule(first, send, { speedup: args.retrySpeedup! }));
+    // A compressed schedule still takes about a minute: show each attempt live on a terminal.
+    const onAttempt = io.tty && args.format === 'table'
+      ? (a: RetryAttempt) => io.err(`retry ${def.id} #${a.attempt} (${formatWechatOffset(a.wechatOffsetSeconds)} WeChat time) ${a.status ?? '-'} ${a.verdict === 'pass' ? 'PASS' : 'FAIL'}\n`)
+      : undefined;
+    timelines.push(await replayOnSchedule(first, send, { speedup: args.retrySpeedup!, onAttempt }));
   }
   return timelines;
 }

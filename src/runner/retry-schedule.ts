@@ -28,7 +28,7 @@ export const DEFAULT_RETRY_SPEEDUP = Math.round(RETRY_SCHEDULE_SECONDS.reduce((a
 export async function replayOnSchedule(
   first: DeliveryResult,
   send: () => Promise<DeliveryResult>,
-  options: { speedup: number; sleep?: (ms: number) => Promise<void>; schedule?: readonly number[] },
+  options: { speedup: number; sleep?: (ms: number) => Promise<void>; schedule?: readonly number[]; onAttempt?: (attempt: RetryAttempt) => void },
 ): Promise<RetryTimeline> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const schedule = options.schedule ?? RETRY_SCHEDULE_SECONDS;
@@ -38,7 +38,9 @@ export async function replayOnSchedule(
     offset += gap;
     await sleep((gap * 1000) / options.speedup);
     const result = await send();
-    attempts.push({ attempt: attempts.length + 1, wechatOffsetSeconds: offset, status: result.status, verdict: result.verdict, cause: result.cause });
+    const attempt: RetryAttempt = { attempt: attempts.length + 1, wechatOffsetSeconds: offset, status: result.status, verdict: result.verdict, cause: result.cause };
+    attempts.push(attempt);
+    options.onAttempt?.(attempt);
     if (result.verdict === 'pass') return { caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: true };
   }
   return { caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: false };
