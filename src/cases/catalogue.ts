@@ -38,6 +38,12 @@ export const CATALOGUE: readonly CaseDefinition[] = [
   v2Refund('success', 'Refund succeeded, encrypted req_info (退款成功)'),
   v2Refund('change', 'Refund abnormal, refund_status CHANGE (退款异常)'),
   v2Refund('closed', 'Refund closed, refund_status REFUNDCLOSE (退款关闭)'),
+  {
+    ...v2Refund('success', 'Refund succeeded, req_info plaintext a whole number of AES blocks (PKCS#7 full padding block)'),
+    id: 'v2.refund.block-aligned',
+    mutate: { alignPlaintext: true },
+    hint: 'Could not read a req_info whose plaintext fills whole 16-byte blocks: PKCS#7 then adds a full block of padding (16 bytes of 0x10); remove it like any other padding (use a standard PKCS#7 unpad).',
+  },
   // ── v3 payment (支付成功通知) ───────────────────────────────────────────────
   {
     id: 'v3.pay.success',

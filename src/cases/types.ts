@@ -18,6 +18,8 @@ export interface Mutation {
   tamperFields?: string[];
   /** v2 refund: encrypt req_info under another key. */
   reqInfoKey?: 'other';
+  /** v2 refund: pad the <root> XML (trailing spaces) to a whole number of AES blocks. */
+  alignPlaintext?: boolean;
   /** v3: a wrong signature, or WeChat's probe (签名探测) prefix. */
   signature?: 'bad' | 'signtest';
   /** v3: change the body after signing. */
