@@ -105,7 +105,7 @@ describe('CLI workflow: init → serve → generate → run', () => {
   it('run --only filters by glob; --format json is machine-readable; a failing case exits 1', async () => {
     const io = memoryIO();
     expect(await cli(['run', '-c', config, '--only', 'v2.refund.*', '--format', 'json'], io)).toBe(0);
-    expect(JSON.parse(io.stdout).cases.map((c: any) => c.caseId)).toEqual(['v2.refund.success', 'v2.refund.change', 'v2.refund.closed']);
+    expect(JSON.parse(io.stdout).cases.map((c: any) => c.caseId)).toEqual(['v2.refund.success', 'v2.refund.change', 'v2.refund.closed', 'v2.refund.block-aligned']);
     const severity = memoryIO();
     expect(await cli(['run', '-c', config, '--min-severity', 'security', '--format', 'json'], severity)).toBe(0);
     expect(JSON.parse(severity.stdout).cases.every((c: any) => c.severity === 'security')).toBe(true);
