@@ -143,6 +143,15 @@ function v2Refund(inner: Record<string, string> = REFUND_INNER, { apiKey = V2_KE
   return { path, body: buildFlatXml('xml', outer), headers: { 'Content-Type': 'text/xml' } };
 }
 
+/** A refund <root> whose UTF-8 length is a whole number of AES blocks: PKCS#7 adds a full block. */
+function blockAlignedInner(): Record<string, string> {
+  for (let n = 0; n < 16; n++) {
+    const inner = { ...REFUND_INNER, refund_account: 'REFUND_SOURCE_RECHARGE_FUNDS' + ' '.repeat(n) };
+    if (Buffer.byteLength(buildFlatXml('root', inner)) % 16 === 0) return inner;
+  }
+  throw new Error('no padding makes the plaintext block-aligned');
+}
+
 interface V3Delivery {
   event?: V3EventType;
   id?: string;
@@ -484,6 +493,7 @@ const FAULT_CHECKS: Record<string, FaultCheck> = {
   'v2-acks-tampered': { version: 'v2', deliveries: once(() => ({ ...v2Pay(), body: buildFlatXml('xml', D1) })), correct: 'reject', faulty: 'ack' },
   'v2-defaults-to-md5': { version: 'v2', deliveries: once(() => v2Pay(D1, 'HMAC-SHA256')), correct: 'ack', faulty: 'reject' },
   'refund-key-wrong': { version: 'v2', deliveries: once(() => v2Refund()), correct: 'ack', faulty: 'reject' },
+  'ecb-full-block-padding-bug': { version: 'v2', deliveries: once(() => v2Refund(blockAlignedInner())), correct: 'ack', faulty: 'reject' },
   'refund-acks-undecryptable': { version: 'v2', deliveries: once(() => v2Refund(REFUND_INNER, { apiKey: 'ffffffffffffffffffffffffffffffff' })), correct: 'reject', faulty: 'ack' },
   'html-error-page': { version: 'v2', deliveries: once(() => v2Pay()), correct: 'ack', faulty: 'reject' },
   'v3-500-to-valid': { version: 'v3', deliveries: once(() => v3Notify()), correct: 'ack', faulty: 'reject' },
