@@ -18,6 +18,7 @@ export const HINTS = {
   'v2-plain-text-ack': 'Answered plain text (e.g. "success"): v2 requires XML <xml><return_code>SUCCESS</return_code></xml>.',
   'v2-bad-xml': 'The XML answer is not <xml> with a return_code field: answer exactly <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>.',
   'v2-return-code-fail': 'Answered return_code FAIL to a genuine notification: check that the body is parsed as XML (not JSON) and the APIv2 key (APIv2密钥) matches the test key.',
+  'concurrent-copy': 'A copy sent at the same moment as the notification was not acknowledged correctly: WeChat may deliver one notification from several servers at once; lock per order and answer success to every copy.',
   'acked-forged': 'Acknowledged a forged notification: the handler does not verify it, so forged payments would be accepted.',
   'rejected-genuine': 'Rejected a genuine notification: check the keys the test configuration trusts and that verification runs over the raw body.',
   'conn-refused': 'Connection refused (连接被拒绝): nothing listens at notify_url; check host, port and that the server is running.',
@@ -35,6 +36,9 @@ export const HINTS = {
 } as const;
 
 export type Cause = keyof typeof HINTS | 'ok';
+
+/** Causes where no HTTP answer came back at all. */
+export const TRANSPORT_CAUSES: readonly Cause[] = ['conn-refused', 'conn-reset', 'timeout', 'dns', 'tls', 'bad-http', 'transport'];
 
 /** Maps a Node/Newman request error to a cause. */
 export function transportCause(error: { code?: string; message?: string } | undefined): Cause {

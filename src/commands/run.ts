@@ -45,7 +45,8 @@ function progressLine(d: DeliveryResult): string {
 
 /** Runs the suite for an already loaded config (the demo and the tests use this directly). */
 export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string): Promise<ExitCode> {
-  io.addSecrets(secretValues(config));
+  const secrets = secretValues(config);
+  io.addSecrets(secrets);
   const cases = selectCases(config, { only: args.only, minSeverity: args.minSeverity });
   const collection = buildCollection(config, cases);
   const environment = buildEnvironment(config, true);
@@ -60,7 +61,6 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
       io.out(renderTable(summaries, { color: io.color, diagnoses: diagnoseRun(summaries) }));
       for (const timeline of run.retries ?? []) io.out('\n' + renderTimeline(timeline));
     }
-    const secrets = secretValues(config);
     const render: Record<ReporterName, () => { file: string; content: string }> = {
       junit: () => ({ file: `${config.name}.junit.xml`, content: renderJunit(run, config.name) }),
       json: () => ({ file: `${config.name}.results.json`, content: renderJson(run, { config: configLabel, collection: config.name }) }),
@@ -91,8 +91,8 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
       environment,
       iterationData,
       insecure: args.insecure,
-      // Bound the whole run: every request may take its full timeout, plus slack.
-      timeoutMs: (cases.length * 8 + 60) * 1000 * (iterationData?.length ?? 1),
+      // Bound the whole run: every delivery may take its full request timeout, plus slack.
+      timeoutMs: (deliveriesPerIteration(cases) * 8 + 60) * 1000 * (iterationData?.length ?? 1),
       onDelivery: (d) => {
         deliveries.push(d);
         if (io.tty && args.format === 'table') io.err(progressLine(d));
@@ -103,6 +103,10 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+function deliveriesPerIteration(cases: readonly CaseDefinition[]): number {
+  return cases.reduce((n, c) => n + (c.copies ?? 1) + (c.concurrent ?? 0), 0);
 }
 
 /**

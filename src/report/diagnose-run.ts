@@ -1,4 +1,5 @@
 import type { CaseSummary } from './summarize.js';
+import { TRANSPORT_CAUSES } from '../cases/hints.js';
 
 /** One finding about the run as a whole, that explains many failing cases at once. */
 export interface Diagnosis {
@@ -8,7 +9,7 @@ export interface Diagnosis {
 }
 
 const REJECTIONS = new Set(['rejected-genuine', 'v2-return-code-fail', 'client-error']);
-const TRANSPORT = new Set(['conn-refused', 'conn-reset', 'timeout', 'dns', 'tls', 'bad-http', 'transport']);
+const TRANSPORT = new Set<string>(TRANSPORT_CAUSES);
 
 function version(c: CaseSummary): 'v2' | 'v3' {
   // A manual refund (v3.refund.manual-xml) is v2-signed; its id says v3 but its keys are v2's.

@@ -180,14 +180,18 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
     headers: Object.fromEntries(Object.entries(record.response!.headers).map(([k, v]) => [k.toLowerCase(), v])),
     timeMs: record.timeMs!,
   });
-  const failing = checks.find((c) => !c.pass && c.cause !== 'slow') ?? checks.find((c) => !c.pass);
-  record.cause = (failing?.cause ?? 'ok') as Cause;
-  // The verdict is what the Postman tests decided; the Node judge only names the cause.
+  // The verdict is what the Postman tests decided; the Node judge (the same code) names the cause
+  // and which failed check matters most: a wrong answer before a slow one.
   const passed = record.checks.length > 0 && record.checks.every((c) => c.pass);
   record.verdict = passed ? 'pass' : 'fail';
-  if (!passed) {
-    const failed = record.checks.find((c) => !c.pass && !/within 5 s/.test(c.name)) ?? record.checks.find((c) => !c.pass);
-    record.hint = failed?.message ?? '';
-    if (record.checks.length === 0) record.hint = 'no test ran for this request: was the collection-level test script removed?';
+  if (passed) return;
+  if (record.checks.length === 0) {
+    record.hint = 'no test ran for this request: was the collection-level test script removed?';
+    return;
   }
+  const failing = checks.find((c) => !c.pass && c.cause !== 'slow') ?? checks.find((c) => !c.pass);
+  // The request itself was judged fine, so one of its concurrent copies failed (judged in Postman only).
+  record.cause = (failing?.cause ?? 'concurrent-copy') as Cause;
+  const shown = record.checks.find((c) => !c.pass && c.name === failing?.name) ?? record.checks.find((c) => !c.pass);
+  record.hint = shown?.message ?? '';
 }

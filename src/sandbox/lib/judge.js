@@ -81,7 +81,8 @@ function judgeResponse(spec, response) {
     cause = pass ? 'ok' : c.acknowledged ? 'acked-forged' : c.cause;
   } else {
     pass = c.acknowledged;
-    cause = pass ? 'ok' : c.explicitReject ? rejectCause(spec, c.cause) : c.cause;
+    // A 4xx to a genuine notification means verification failed; 404/405/5xx keep their own cause.
+    cause = pass ? 'ok' : c.cause === 'client-error' ? 'rejected-genuine' : c.cause;
   }
   // The case's own hint names the fault it was built to expose; other causes have a general hint.
   var caseSpecific = cause === 'acked-forged' || cause === 'rejected-genuine' || cause === 'v2-return-code-fail';
@@ -93,11 +94,4 @@ function judgeResponse(spec, response) {
     message: pass ? '' : 'expected ' + expectationText(spec) + ', got ' + c.got + '. ' + hint,
   });
   return checks;
-}
-
-// A genuine notification turned away: the address or the method is wrong, the handler crashed
-// (5xx; often a second copy of an order it already processed), or verification failed (4xx/FAIL).
-function rejectCause(spec, statusCauseName) {
-  if (statusCauseName === 'client-error') return 'rejected-genuine';
-  return statusCauseName;
 }
