@@ -75,12 +75,16 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('data', { type: 'string', describe: 'CSV or JSON rows; each row overrides order fields (one notification per row)' })
         .option('retry-schedule', { type: 'boolean', default: false, describe: "replay failed deliveries on WeChat's retry schedule (15s, 15s, 30s, 3m … 6h), re-signed each time" })
         .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time (default: the 24h4m schedule in about a minute)' })
+        .option('fail-on', { choices: SEVERITIES, default: 'protocol' as Severity, describe: 'lowest severity whose failures make the run exit 1; advisory findings below it are reported only' })
+        .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on advisory findings too (same as --fail-on advisory)' })
+        .epilogue('Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.')
         .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', ''),
     (a) => {
       pending = () => runCommand({
         config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
         format: a.format, reporters: reporterList(a.reporters), reporterDir: a['reporter-dir'], insecure: a.insecure, data: a.data,
         retrySpeedup: a['retry-schedule'] ? positiveSpeedup(a['retry-speedup']) : undefined,
+        failOn: a.strict ? 'advisory' : (a['fail-on'] as Severity),
       }, io);
     })
     .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>

@@ -127,6 +127,13 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     hint: 'Rejected a notify whose JSON has another key order and whitespace: the signature covers the raw body; verify before parsing, never over JSON.stringify(parsed).',
   },
   {
+    id: 'v3.robust.spaced-separators',
+    title: 'Body with ", " and ": " separators and \\u-escaped text, as other JSON writers produce',
+    version: 'v3', kind: 'pay', folder: 'robustness (健壮性)', template: 'v3/transaction-success.json', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate: { layout: 'python' },
+    hint: 'Rejected a notify written with a space after every "," and ":": the signature covers the raw body whatever its layout; verify the bytes as received, never a re-serialised copy (json.dumps / JSON.stringify of the parsed body).',
+  },
+  {
     id: 'v2.robust.non-ascii',
     title: 'Chinese, emoji and XML special characters in attach (中文与表情)',
     version: 'v2', kind: 'pay', folder: 'robustness (健壮性)', template: 'v2/pay-non-ascii.xml', target: 'notifyUrl',
@@ -175,6 +182,7 @@ function forgedV3(name: string, title: string, mutate: Mutation, hint: string, s
   return {
     id: `v3.forged.${name}`, title, version: 'v3', kind: 'pay', folder: 'forged v3: must reject (伪造通知)', template: 'v3/transaction-success.json',
     target: 'notifyUrl', expect: 'reject', severity, requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate, hint,
+    control: 'v3.pay.success',
   };
 }
 
@@ -183,5 +191,6 @@ function forgedV2(name: string, title: string, kind: 'pay' | 'refund', mutate: M
     id: `v2.forged.${name}`, title, version: 'v2', kind, folder: 'forged v2: must reject (伪造通知)',
     template: kind === 'pay' ? 'v2/pay-success.xml' : 'v2/refund-success.xml', target: kind === 'pay' ? 'notifyUrl' : 'refundNotifyUrl',
     expect: 'reject', severity: 'security', requires: ['v2'], signType: 'config', signTypeField: 'config', mutate, hint,
+    control: kind === 'pay' ? 'v2.pay.success' : 'v2.refund.success',
   };
 }

@@ -11,7 +11,10 @@ export const HINTS = {
   'method-not-allowed': '405: WeChat POSTs the notification; allow POST on the notify route.',
   'too-large': '413: the receiver refused the body size; WeChat notifications are small, check the body limit and content-type parsing.',
   'html-page': 'An HTML page came back: a WAF, login wall or framework error page sits in front of the handler (防火墙/登录拦截); exempt the notify path.',
-  'server-error': 'The handler failed on a genuine notification (5xx): check its log. If this order was notified before, the handler is not idempotent (幂等): answer success again for a processed notification.',
+  'server-error': 'The handler failed on a genuine notification (5xx): its log has the exception; answer 200/204 (v2: SUCCESS) once the notification is verified and recorded.',
+  'not-idempotent': 'The first copy was acknowledged, this repeated copy got a 5xx: the handler is not idempotent (幂等). WeChat re-sends notifications: answer success again for one already processed, and process it only once.',
+  'duplicate-order': 'The answer reports a duplicate or unique-constraint error: the handler treats an order (out_trade_no / transaction_id) it has seen before as an error. WeChat re-sends notifications: look the order up first and answer success when it was already processed (幂等).',
+  'xml-parsed-as-json': 'The answer complains about JSON (e.g. "invalid JSON body"): the handler parses the v2 XML notification as JSON. v2 bodies are XML (Content-Type text/xml): read the raw body and parse it as XML.',
   'client-error': 'The handler refused a genuine notification (4xx): check signature verification and the keys in the test configuration.',
   'v2-empty-body': 'v2 needs an XML answer: <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>; an empty body counts as not received.',
   'v2-json-ack': 'Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml> (应答必须为XML).',
@@ -26,6 +29,7 @@ export const HINTS = {
   timeout: 'No answer in time (超时): WeChat gives up after 5 s; check that the handler does not block and the firewall lets the request in.',
   dns: 'The host name does not resolve (域名解析失败): check the notify_url host and DNS.',
   tls: 'The TLS handshake failed (证书错误): the certificate must be valid for the host, unexpired and sent with its full chain.',
+  'tls-plain-http': 'This port answers plain HTTP, not TLS (TLS "wrong version number"): use http:// for this port, or point the https:// URL at the port where TLS is served.',
   transport: 'The request failed before an answer came back: check that the receiver is reachable.',
   'bad-http': 'The answer was not valid HTTP (报文格式错误): something other than a web server answers on this port (a proxy, a TLS port spoken to in plain http, a crashed worker); check the notify_url scheme and port.',
   skipped: 'The notification could not be built, so it was not sent: see the reason (often an empty secret in the environment).',
@@ -38,7 +42,7 @@ export const HINTS = {
 export type Cause = keyof typeof HINTS | 'ok';
 
 /** Causes where no HTTP answer came back at all. */
-export const TRANSPORT_CAUSES: readonly Cause[] = ['conn-refused', 'conn-reset', 'timeout', 'dns', 'tls', 'bad-http', 'transport'];
+export const TRANSPORT_CAUSES: readonly Cause[] = ['conn-refused', 'conn-reset', 'timeout', 'dns', 'tls', 'tls-plain-http', 'bad-http', 'transport'];
 
 /** Maps a Node/Newman request error to a cause. */
 export function transportCause(error: { code?: string; message?: string } | undefined): Cause {
@@ -48,7 +52,9 @@ export function transportCause(error: { code?: string; message?: string } | unde
   if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/i.test(message)) return 'conn-reset';
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || /timed? ?out/i.test(message)) return 'timeout';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-  if (/CERT|SSL|TLS|self.signed|certificate/i.test(code + ' ' + message)) return 'tls';
+  // OpenSSL's "wrong version number": the server's first bytes were not a TLS record (plain HTTP).
+  if (/wrong.version.number|WRONG_VERSION_NUMBER/i.test(code + ' ' + message)) return 'tls-plain-http';
+  if (/CERT|SSL|TLS|self.signed|certificate|EPROTO/i.test(code + ' ' + message)) return 'tls';
   if (code.startsWith('HPE_') || /Parse Error/i.test(message)) return 'bad-http';
   return 'transport';
 }

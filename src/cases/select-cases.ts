@@ -27,8 +27,34 @@ export interface CaseFilter {
   minSeverity?: Severity;
 }
 
-/** The cases this config can send, in catalogue order, filtered by --only and --min-severity. */
+export interface Selection {
+  /** In catalogue order, so a control runs before the cases judged against it. */
+  cases: CaseDefinition[];
+  /** Controls the filter left out and the selection put back, with the cases that need them. */
+  addedControls: { id: string; for: string[] }[];
+}
+
+/**
+ * The cases this config can send, in catalogue order, filtered by --only and --min-severity, plus
+ * the genuine control of every selected reject case: without it a rejection proves nothing.
+ */
+export function selectCasesWithControls(config: ResolvedConfig, filter: CaseFilter = {}, catalogue: readonly CaseDefinition[] = CATALOGUE): Selection {
+  const filtered = filterCases(config, filter, catalogue);
+  const chosen = new Set(filtered.map((c) => c.id));
+  const added = new Map<string, string[]>();
+  for (const c of filtered) {
+    if (!c.control || chosen.has(c.control)) continue;
+    added.set(c.control, [...(added.get(c.control) ?? []), c.id]);
+  }
+  const cases = catalogue.filter((c) => chosen.has(c.id) || added.has(c.id));
+  return { cases, addedControls: [...added].map(([id, forIds]) => ({ id, for: forIds })) };
+}
+
 export function selectCases(config: ResolvedConfig, filter: CaseFilter = {}, catalogue: readonly CaseDefinition[] = CATALOGUE): CaseDefinition[] {
+  return selectCasesWithControls(config, filter, catalogue).cases;
+}
+
+function filterCases(config: ResolvedConfig, filter: CaseFilter, catalogue: readonly CaseDefinition[]): CaseDefinition[] {
   const applicable = catalogue.filter((c) => c.requires.every((r) => meets(r, config)));
   let selected = applicable;
   if (filter.only && filter.only.length > 0) {

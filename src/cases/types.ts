@@ -32,8 +32,11 @@ export interface Mutation {
   dropHeaders?: string[];
   /** v3: encrypt the resource under another APIv3 key. */
   apiV3Key?: 'other';
-  /** v3: reorder envelope keys and add whitespace (signature still over the raw bytes). */
-  layout?: 'spaced';
+  /**
+   * v3: reorder envelope keys and add whitespace, or write the envelope as Python's json.dumps does
+   * (signature still over the raw bytes).
+   */
+  layout?: 'spaced' | 'python';
 }
 
 export interface CaseDefinition {
@@ -71,4 +74,9 @@ export interface CaseDefinition {
   sameNotification?: boolean;
   /** Also fire this many extra copies at the same instant (WeChat sends from several servers). */
   concurrent?: number;
+  /**
+   * Reject cases: the genuine case signed by the same signer and sent to the same URL. A rejection
+   * proves signature checking only when this twin was acknowledged in the same run.
+   */
+  control?: string;
 }

@@ -3,14 +3,14 @@ import { loadConfig } from '../config/load-config.js';
 import { EXIT, type ExitCode } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Severity } from '../cases/types.js';
-import { selectCases } from '../cases/select-cases.js';
+import { selectCasesWithControls } from '../cases/select-cases.js';
 import { buildCollection } from '../collection/build-collection.js';
 import { buildEnvironment } from '../collection/build-environment.js';
 import { secretValues } from '../collection/variables.js';
 import { runCollection } from '../runner/run-collection.js';
 import { readIterationData } from '../runner/iteration-data.js';
 import type { DeliveryResult, RunResult } from '../runner/types.js';
-import { summarizeCases, totals } from '../report/summarize.js';
+import { DEFAULT_FAIL_ON, summarizeCases, totals } from '../report/summarize.js';
 import { renderTable } from '../report/render-table.js';
 import { diagnoseRun } from '../report/diagnose-run.js';
 import { renderJson } from '../report/render-json.js';
@@ -36,6 +36,8 @@ export interface RunArgs {
   data?: string;
   /** Replay failed genuine deliveries on WeChat's retry schedule, this many times faster. */
   retrySpeedup?: number;
+  /** The lowest severity whose failures make the run exit 1 (default protocol; --strict = advisory). */
+  failOn?: Severity;
 }
 
 function progressLine(d: DeliveryResult): string {
@@ -47,7 +49,8 @@ function progressLine(d: DeliveryResult): string {
 export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string): Promise<ExitCode> {
   const secrets = secretValues(config);
   io.addSecrets(secrets);
-  const cases = selectCases(config, { only: args.only, minSeverity: args.minSeverity });
+  const { cases, addedControls } = selectCasesWithControls(config, { only: args.only, minSeverity: args.minSeverity });
+  const failOn = args.failOn ?? DEFAULT_FAIL_ON;
   const collection = buildCollection(config, cases);
   const environment = buildEnvironment(config, true);
   const iterationData = args.data ? readIterationData(args.data) : undefined;
@@ -56,15 +59,16 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
 
   const report = (run: RunResult): ExitCode => {
     const summaries = summarizeCases(run.deliveries, run.retries);
-    if (args.format === 'json') io.out(renderJson(run, { config: configLabel, collection: config.name }));
+    const meta = { config: configLabel, collection: config.name, failOn, addedControls };
+    if (args.format === 'json') io.out(renderJson(run, meta));
     else {
-      io.out(renderTable(summaries, { color: io.color, diagnoses: diagnoseRun(summaries) }));
+      io.out(renderTable(summaries, { color: io.color, diagnoses: diagnoseRun(summaries, run.deliveries), failOn, addedControls }));
       for (const timeline of run.retries ?? []) io.out('\n' + renderTimeline(timeline));
     }
     const render: Record<ReporterName, () => { file: string; content: string }> = {
-      junit: () => ({ file: `${config.name}.junit.xml`, content: renderJunit(run, config.name) }),
-      json: () => ({ file: `${config.name}.results.json`, content: renderJson(run, { config: configLabel, collection: config.name }) }),
-      html: () => ({ file: `${config.name}.report.html`, content: renderHtml(run, { name: config.name, config: configLabel, secrets }) }),
+      junit: () => ({ file: `${config.name}.junit.xml`, content: renderJunit(run, config.name, failOn) }),
+      json: () => ({ file: `${config.name}.results.json`, content: renderJson(run, meta) }),
+      html: () => ({ file: `${config.name}.report.html`, content: renderHtml(run, { name: config.name, config: configLabel, secrets, failOn }) }),
     };
     const files = args.reporters.map((name) => {
       const { file, content } = render[name]();
@@ -74,8 +78,8 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
       writeFilesAtomic(files);
       for (const f of files) io.err(`report: ${f.path}\n`);
     }
-    const t = totals(summaries);
-    return t.failed + t.skipped > 0 || run.aborted ? EXIT.failed : EXIT.ok;
+    const t = totals(summaries, failOn);
+    return t.failed + t.skipped + t.inconclusive > 0 || run.aborted ? EXIT.failed : EXIT.ok;
   };
 
   // Ctrl-C: say what was learnt so far instead of dying silently.

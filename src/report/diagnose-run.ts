@@ -1,43 +1,109 @@
 import type { CaseSummary } from './summarize.js';
+import type { DeliveryResult } from '../runner/types.js';
 import { TRANSPORT_CAUSES } from '../cases/hints.js';
+import { answerEvidence, type AnswerEvidence } from '../runner/judge-in-node.js';
 
-/** One finding about the run as a whole, that explains many failing cases at once. */
+/**
+ * One finding about the run as a whole, grouping the failing cases it explains. It adds to their
+ * own hints, never replaces them: a note may be wrong about a row, the row's own evidence is not.
+ */
 export interface Diagnosis {
   message: string;
-  /** The cases this explains: the table points at the note instead of repeating a hint. */
   caseIds: string[];
 }
 
-const REJECTIONS = new Set(['rejected-genuine', 'v2-return-code-fail', 'client-error']);
 const TRANSPORT = new Set<string>(TRANSPORT_CAUSES);
+/** Causes that mean "the handler answered, and said no" to a genuine notification. */
+const REFUSALS = new Set<string>(['rejected-genuine', 'v2-return-code-fail', 'client-error', 'server-error', 'xml-parsed-as-json', 'duplicate-order']);
 
-function version(c: CaseSummary): 'v2' | 'v3' {
-  // A manual refund (v3.refund.manual-xml) is v2-signed; its id says v3 but its keys are v2's.
-  return c.caseId.startsWith('v2.') || c.caseId === 'v3.refund.manual-xml' ? 'v2' : 'v3';
+/** A genuine notification (not a control of itself) that the handler should acknowledge. */
+const genuine = (c: CaseSummary): boolean => c.expect === 'ack';
+
+interface Answer {
+  caseId: string;
+  /** Status and the start of the body, for a person. */
+  text: string;
+  /** The whole body, whitespace collapsed, to compare answers. */
+  body: string;
+  evidence: AnswerEvidence;
+}
+
+/** What the handler said to a case, in one line (the first delivery that went wrong). */
+function answerOf(c: CaseSummary, deliveries: readonly DeliveryResult[]): Answer | undefined {
+  const d = deliveries.find((x) => x.caseId === c.caseId && x.verdict === 'fail' && x.status !== undefined);
+  if (!d) return undefined;
+  const body = (d.response?.body ?? '').replace(/\s+/g, ' ').trim();
+  const shown = body.length > 70 ? `${body.slice(0, 67)}...` : body;
+  return { caseId: c.caseId, text: `HTTP ${d.status}${shown ? ` ${shown}` : ''}`, body: `${d.status} ${body}`, evidence: answerEvidence(d.response?.body ?? '') };
 }
 
 /**
- * Patterns that one cause explains better than twenty red lines: a test server that trusts the
- * real WeChat Pay keys instead of the test keys, or a receiver that is not reachable at all.
+ * Patterns across cases that one cause explains: nothing answers at all, or every genuine
+ * notification of one API version is refused. The cause is stated only when the evidence
+ * supports it; otherwise the note lists the likely causes with what tells them apart.
  */
-export function diagnoseRun(cases: readonly CaseSummary[]): Diagnosis[] {
-  const out: Diagnosis[] = [];
+export function diagnoseRun(cases: readonly CaseSummary[], deliveries: readonly DeliveryResult[] = []): Diagnosis[] {
   const failed = cases.filter((c) => c.verdict === 'fail');
   if (failed.length >= 2 && failed.length === cases.length) {
     const cause = failed[0]!.cause;
     if (TRANSPORT.has(cause) && failed.every((c) => c.cause === cause)) {
-      out.push({ message: `No case got an answer (${cause}): ${failed[0]!.hint} Fix that first; every other result depends on it.`, caseIds: failed.map((c) => c.caseId) });
-      return out;
+      return [{ message: `No case got an answer (${cause}): ${failed[0]!.hint} Fix that first; every other result depends on it.`, caseIds: failed.map((c) => c.caseId) }];
     }
   }
-  for (const v of ['v3', 'v2'] as const) {
-    const genuine = cases.filter((c) => c.expect === 'ack' && version(c) === v);
-    if (genuine.length < 2 || !genuine.every((c) => c.verdict === 'fail' && REJECTIONS.has(c.cause))) continue;
-    const message =
-      v === 'v3'
-        ? `Every genuine v3 notification was rejected (${genuine.length} cases): the test server does not trust wxpay-notify's TEST keys. It probably verifies with the real WeChat Pay platform certificate or public key (微信支付公钥), or decrypts with the real APIv3 key (APIv3密钥). Configure the merchant's TEST environment with the values in trust-kit/README.md (public key ID, certificate serial, APIv3 key), then run again.`
-        : `Every genuine v2 notification was rejected (${genuine.length} cases): the test server's APIv2 key (APIv2密钥) is not wxpay-notify's TEST key. Put the key from keys/secrets.env (trust-kit/README.md) in the merchant's TEST configuration, then run again.`;
-    out.push({ message, caseIds: genuine.map((c) => c.caseId) });
+  const out: Diagnosis[] = [];
+  for (const version of ['v3', 'v2'] as const) {
+    const mine = cases.filter((c) => c.version === version);
+    const refused = mine.filter((c) => genuine(c) && c.verdict === 'fail' && REFUSALS.has(c.cause));
+    const acknowledged = mine.filter((c) => genuine(c) && c.verdict === 'pass');
+    if (refused.length < 2 || refused.length < mine.filter(genuine).length / 2) continue;
+    out.push(explainRefusals(version, refused, acknowledged, mine, deliveries));
   }
   return out;
+}
+
+function explainRefusals(
+  version: 'v2' | 'v3', refused: readonly CaseSummary[], acknowledged: readonly CaseSummary[], mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[],
+): Diagnosis {
+  const answers = refused.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
+  const all = mine.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
+  const caseIds = refused.map((c) => c.caseId);
+  const head = `${refused.length} genuine ${version} notifications were refused${acknowledged.length ? ` (${acknowledged.length} acknowledged: ${acknowledged.map((c) => c.caseId).join(', ')})` : ' (none acknowledged)'}.`;
+  const example = answers[0] ? ` The answer to ${answers[0].caseId}: ${answers[0].text}.` : '';
+  const saying = (e: AnswerEvidence): Answer[] => answers.filter((a) => a.evidence === e);
+
+  if (version === 'v2' && saying('json-parse').length > answers.length / 2) {
+    return { caseIds, message: `${head}${example} The answers talk about JSON: the handler parses the XML notification as JSON. Read the raw body and parse it as XML (v2 is XML, Content-Type text/xml); the APIv2 key is not the problem yet.` };
+  }
+  if (saying('duplicate').length > answers.length / 2) {
+    return { caseIds, message: `${head}${example} The answers report duplicate orders: the handler refuses an order it has seen before. Look the order up and answer success when it was already processed (幂等); each case uses its own order numbers, so this is not caused by the test data.` };
+  }
+  if (version === 'v3') {
+    const spaced = acknowledged.find((c) => c.caseId === 'v3.robust.spaced-separators');
+    if (spaced) {
+      return { caseIds, message: `${head} Only the body written with a space after every ',' and ':' was acknowledged: the handler verifies the signature over a re-serialised body (Python's json.dumps(json.loads(body)) writes exactly that), not over the raw bytes WeChat signed. Verify over the raw request body, before parsing it.` };
+    }
+  }
+  const keyWords = saying('keys').length > answers.length / 2;
+  const sameEverywhere = all.length >= 3 && new Set(all.map((a) => a.body)).size === 1 && mine.every((c) => c.verdict !== 'pass');
+  if (sameEverywhere && !keyWords) {
+    return { caseIds, message: `${head} Every ${version} case, genuine or forged, got the same answer (${all[0]!.text}): the handler fails before it looks at the notification (routing, body parsing, a missing setting). Its log has the reason; fix that first.` };
+  }
+  const keysCause = version === 'v3'
+    ? "the test server does not trust wxpay-notify's TEST keys (it verifies with the real WeChat Pay public key 微信支付公钥 or platform certificate 平台证书, or decrypts with the real APIv3 key APIv3密钥): configure its TEST environment with the values in trust-kit/README.md"
+    : "the test server's APIv2 key (APIv2密钥) is not wxpay-notify's TEST key: put the key from keys/secrets.env (trust-kit/README.md) in its TEST configuration";
+  const reserialised = version === 'v3'
+    ? 'it verifies over a re-serialised body (e.g. json.dumps(json.loads(body)) or JSON.stringify(JSON.parse(body))) instead of the raw bytes: then v3.robust.spaced-separators or v3.pay.success would pass while the other fails'
+    : 'it parses the body as something other than XML, or signs over a fixed field list: its answers would then name a parse error or a field';
+  const forged = mine.filter((c) => c.expect === 'reject');
+  const forgedNote = forged.length
+    ? forged.every((c) => c.verdict !== 'fail') ? ' Forged cases were all refused too, so they prove nothing yet (inconclusive).' : ''
+    : '';
+  if (keyWords) {
+    const same = sameEverywhere ? ' Every case got this same answer, so the handler may also fail before it checks anything.' : '';
+    return { caseIds, message: `${head}${example} The answers name the signature or keys, so most likely ${keysCause}. If those values are already in place, ${reserialised}.${same}${forgedNote}` };
+  }
+  return {
+    caseIds,
+    message: `${head}${example} Likely causes, most likely first: (1) ${keysCause} — answers would mention the signature, serial or key; (2) ${reserialised}; (3) the handler fails before it reads the notification — every case would get the same answer. Check the handler's log for the reason it gave.${forgedNote}`,
+  };
 }

@@ -2,7 +2,9 @@ import { CATALOGUE } from '../cases/catalogue.js';
 import type { DeliveryResult, RunResult } from '../runner/types.js';
 import { prettyBody } from './pretty-body.js';
 import { redact } from './redact.js';
-import { summarizeCases, totals, type CaseSummary } from './summarize.js';
+import { answeredAsExpected, summarizeCases, totals, type CaseSummary } from './summarize.js';
+import { diagnoseRun } from './diagnose-run.js';
+import type { Severity } from '../cases/types.js';
 
 export interface HtmlReportMeta {
   /** Collection (config) name, shown in the title. */
@@ -11,9 +13,11 @@ export interface HtmlReportMeta {
   config: string;
   /** Every secret value of the run: masked wherever it appears, bodies and hints included. */
   secrets: readonly string[];
+  /** The lowest severity whose failures fail the run (--fail-on / --strict). */
+  failOn?: Severity;
 }
 
-const VERDICT = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP' } as const;
+const VERDICT = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP', inconclusive: 'INCONCLUSIVE' } as const;
 
 /** Credentials a receiver or proxy may echo back; signatures are not secrets and stay readable. */
 const MASKED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
@@ -37,7 +41,8 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   // Redact before escaping: escaping could split a secret that contains & or <.
   const t = (text: string): string => escapeHtml(redact(text, meta.secrets));
   const cases = summarizeCases(run.deliveries, run.retries);
-  const sum = totals(cases);
+  const sum = totals(cases, meta.failOn);
+  const diagnoses = diagnoseRun(cases, run.deliveries);
   const severalRows = new Set(run.deliveries.map((d) => d.iteration)).size > 1;
 
   const verdictBadge = (v: CaseSummary['verdict']): string => `<span class="badge v-${t(v)}">${t(VERDICT[v] ?? v)}</span>`;
@@ -103,15 +108,16 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   const caseSection = (c: CaseSummary): string => {
     const list = run.deliveries.filter((d) => d.caseId === c.caseId);
     const worst = list.find((d) => d.verdict === 'fail') ?? list.find((d) => d.verdict === 'skipped');
+    const why = { skipped: 'Why it was skipped', inconclusive: 'Why it could not be judged', fail: 'Why it failed', pass: '' }[c.verdict];
     const failure = c.verdict === 'pass' ? '' :
-      `<div class="hint" role="note"><h4>Why it ${c.verdict === 'skipped' ? 'was skipped' : 'failed'}</h4><dl>` +
+      `<div class="hint" role="note"><h4>${why}</h4><dl>` +
       `<dt>WeChat expects</dt><dd>${t(expects(c))}</dd><dt>What came back</dt><dd>${cameBack(worst)}</dd>` +
       `<dt>Fix</dt><dd>${t(c.hint || 'see the checks below')}</dd></dl></div>`;
     return `<section class="case ${c.verdict}" id="${anchor(c.caseId)}" aria-labelledby="${anchor(c.caseId)}-h">` +
       `<h3 id="${anchor(c.caseId)}-h">${verdictBadge(c.verdict)} <code>${t(c.caseId)}</code> ${t(c.title)}</h3><dl class="facts">` +
       `<div><dt>Severity</dt><dd><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></dd></div>` +
       `<div><dt>Expected</dt><dd>${c.expect === 'ack' ? 'ack (acknowledge)' : 'reject (refuse)'}</dd></div>` +
-      `<div><dt>Verdict</dt><dd>${t(VERDICT[c.verdict] ?? c.verdict)}${c.deliveries > 1 ? ` (${c.passed}/${c.deliveries} deliveries passed)` : ''}</dd></div>` +
+      `<div><dt>Verdict</dt><dd>${t(VERDICT[c.verdict] ?? c.verdict)}${c.deliveries > 1 ? ` (${c.passed}/${c.deliveries} ${answeredAsExpected(c.expect)})` : ''}</dd></div>` +
       `<div><dt>HTTP</dt><dd>${t(statusOf(c))}</dd></div><div><dt>Time</dt><dd>${duration(c.maxTimeMs)}</dd></div></dl>` +
       (failure || `<p class="muted">WeChat expects: ${t(expects(c))}</p>`) + list.map(deliveryBlock).join('') + '</section>';
   };
@@ -121,7 +127,9 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
     const folder = definition(c.caseId)?.folder ?? 'other cases';
     folders.set(folder, [...(folders.get(folder) ?? []), c]);
   }
-  const notPassed = sum.failed + sum.skipped;
+  const notPassed = sum.failed + sum.skipped + sum.inconclusive;
+  // Every request the receiver saw: concurrent copies fired from a script count like the rest.
+  const deliveryCount = cases.reduce((n, c) => n + c.deliveries, 0);
   const rows = cases.map((c) =>
     `<tr class="${c.verdict}"><th scope="row"><a href="#${anchor(c.caseId)}"><code>${t(c.caseId)}</code></a></th><td>${t(c.title)}</td>` +
     `<td><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></td><td>${t(c.expect)}</td><td>${t(statusOf(c))}</td><td>${duration(c.maxTimeMs)}</td><td>${verdictBadge(c.verdict)}</td></tr>`);
@@ -144,16 +152,19 @@ ${run.aborted ? '<p class="aborted" role="alert"><strong>Interrupted:</strong> t
 <dl class="totals">
 <div><dt>Passed</dt><dd id="count-passed">${sum.passed}</dd></div>
 <div><dt>Failed</dt><dd id="count-failed">${sum.failed}</dd></div>
+<div><dt>Inconclusive</dt><dd id="count-inconclusive">${sum.inconclusive}</dd></div>
 <div><dt>Skipped</dt><dd id="count-skipped">${sum.skipped}</dd></div>
-<div><dt>Deliveries</dt><dd>${run.deliveries.length}</dd></div>
+<div><dt>Advisory findings</dt><dd id="count-advisory">${sum.advisory}</dd></div>
+<div><dt>Deliveries</dt><dd id="count-deliveries">${deliveryCount}</dd></div>
 <div><dt>Duration</dt><dd>${duration(run.durationMs)}</dd></div>
 <div><dt>Started at</dt><dd><time datetime="${t(run.startedAt)}">${t(run.startedAt)}</time></dd></div>
 </dl>
+${diagnoses.map((d, i) => `<p class="note" role="note"><strong>Note ${i + 1}:</strong> ${t(d.message)}</p>`).join('\n')}
 <fieldset class="filter"><legend>Show</legend>
 <label><input type="radio" name="show" id="show-all" checked> all cases</label>
-<label><input type="radio" name="show" id="show-failed"> failed and skipped only</label>
+<label><input type="radio" name="show" id="show-failed"> not passed only</label>
 </fieldset>
-<table class="cases"><caption>Cases (skipped counts as not passed: nothing proved the case works)</caption>
+<table class="cases"><caption>Cases (skipped and inconclusive count as not passed: nothing proved the case works)</caption>
 <thead><tr><th scope="col">Case</th><th scope="col">Title</th><th scope="col">Severity</th><th scope="col">Expected</th><th scope="col">HTTP</th><th scope="col">Time</th><th scope="col">Verdict</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
@@ -183,7 +194,8 @@ td code,th code{overflow-wrap:anywhere}
 .cases td:nth-child(n+5){white-space:nowrap}
 .muted{color:var(--muted)}
 .badge{display:inline-block;border:1px solid currentColor;border-radius:.25rem;padding:0 .35rem;font-size:.8em;font-weight:700;white-space:nowrap;vertical-align:middle}
-.v-pass{color:var(--pass)}.v-fail{color:var(--fail)}.v-skipped{color:var(--skip)}
+.v-pass{color:var(--pass)}.v-fail{color:var(--fail)}.v-skipped{color:var(--skip)}.v-inconclusive{color:var(--skip)}
+.note{border-left:.25rem solid var(--info);padding:.25rem .75rem}
 .sev-security{color:var(--fail)}.sev-protocol{color:var(--info)}.sev-advisory{color:var(--muted)}
 .overall{font-size:1.2em}
 .totals,.facts{display:flex;flex-wrap:wrap;gap:.25rem 2rem;margin:.5rem 0}
@@ -191,7 +203,7 @@ td code,th code{overflow-wrap:anywhere}
 .filter{border:1px solid var(--line);border-radius:.375rem;display:inline-flex;gap:1rem;margin:.5rem 0}
 .aborted{border-left:.25rem solid var(--skip);padding:.25rem .75rem}
 .case{border:1px solid var(--line);border-left:.4rem solid var(--pass);border-radius:.375rem;padding:0 1rem .5rem;margin:1rem 0}
-.case.fail{border-left-color:var(--fail)}.case.skipped{border-left-color:var(--skip)}
+.case.fail{border-left-color:var(--fail)}.case.skipped,.case.inconclusive{border-left-color:var(--skip)}
 .case h3{margin:.75rem 0 .25rem;font-size:1.05em}
 .hint{border-left:.25rem solid var(--fail);background:var(--code);padding:.25rem .75rem;margin:.5rem 0}
 .hint h4{margin:.25rem 0}.hint dt{font-weight:700}.hint dd{margin:0 0 .4rem}

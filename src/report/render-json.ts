@@ -1,10 +1,21 @@
 import type { RunResult } from '../runner/types.js';
-import { summarizeCases, totals } from './summarize.js';
+import type { Severity } from '../cases/types.js';
+import { DEFAULT_FAIL_ON, summarizeCases, totals } from './summarize.js';
 import { diagnoseRun } from './diagnose-run.js';
 
+export interface JsonReportMeta {
+  config: string;
+  collection: string;
+  /** The lowest severity whose failures fail the run (--fail-on / --strict). */
+  failOn?: Severity;
+  /** Controls the case filter left out and the run added back (see selectCasesWithControls). */
+  addedControls?: readonly { id: string; for: string[] }[];
+}
+
 /** Machine-readable results: per-case summary plus every delivery with request and response. */
-export function renderJson(run: RunResult, meta: { config: string; collection: string }): string {
+export function renderJson(run: RunResult, meta: JsonReportMeta): string {
   const cases = summarizeCases(run.deliveries, run.retries);
+  const failOn = meta.failOn ?? DEFAULT_FAIL_ON;
   return JSON.stringify(
     {
       tool: 'wxpay-notify',
@@ -13,8 +24,10 @@ export function renderJson(run: RunResult, meta: { config: string; collection: s
       startedAt: run.startedAt,
       durationMs: run.durationMs,
       aborted: run.aborted,
-      totals: totals(cases),
-      diagnoses: diagnoseRun(cases),
+      failOn,
+      totals: totals(cases, failOn),
+      addedControls: meta.addedControls ?? [],
+      diagnoses: diagnoseRun(cases, run.deliveries),
       cases,
       deliveries: run.deliveries,
       retries: run.retries ?? [],

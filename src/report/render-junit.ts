@@ -1,5 +1,6 @@
 import type { RunResult } from '../runner/types.js';
-import { summarizeCases, totals } from './summarize.js';
+import type { Severity } from '../cases/types.js';
+import { answeredAsExpected, failsRun, summarizeCases } from './summarize.js';
 
 function escapeXml(text: string): string {
   return text
@@ -11,22 +12,25 @@ function escapeXml(text: string): string {
 }
 
 /** JUnit XML: one testcase per notification case, the failure message being the hint. */
-export function renderJunit(run: RunResult, suiteName: string): string {
+export function renderJunit(run: RunResult, suiteName: string, failOn?: Severity): string {
   const cases = summarizeCases(run.deliveries, run.retries);
-  const t = totals(cases);
+  // Advisory findings below --fail-on are still failures here (a finding is a finding), but say so.
+  const failures = cases.filter((c) => c.verdict === 'fail').length;
+  const skipped = cases.filter((c) => c.verdict === 'skipped' || c.verdict === 'inconclusive').length;
   const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
   const body = cases.map((c) => {
     const open = `    <testcase classname="wxpay-notify.${escapeXml(c.caseId.split('.').slice(0, 2).join('.'))}" name="${escapeXml(c.caseId)} — ${escapeXml(c.title)}" time="${seconds(c.maxTimeMs)}">`;
-    const detail = `severity: ${c.severity}; expected: ${c.expect}; HTTP ${c.statuses.join(',') || '-'}; ${c.passed}/${c.deliveries} deliveries passed`;
+    const blocking = failsRun(c, failOn) ? '' : ' (advisory: reported, not failing the run)';
+    const detail = `severity: ${c.severity}${blocking}; expected: ${c.expect}; HTTP ${c.statuses.join(',') || '-'}; ${c.passed}/${c.deliveries} ${answeredAsExpected(c.expect)}`;
     if (c.verdict === 'pass') return `${open}</testcase>`;
     const message = escapeXml([c.error, c.hint].filter(Boolean).join(' — '));
-    if (c.verdict === 'skipped') return `${open}\n      <skipped message="${message}"/>\n    </testcase>`;
+    if (c.verdict === 'skipped' || c.verdict === 'inconclusive') return `${open}\n      <skipped message="${message}"/>\n    </testcase>`;
     return `${open}\n      <failure message="${message}" type="${escapeXml(c.cause)}">${escapeXml(detail)}</failure>\n    </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="wxpay-notify" tests="${cases.length}" failures="${t.failed}" skipped="${t.skipped}" time="${seconds(run.durationMs)}">`,
-    `  <testsuite name="${escapeXml(suiteName)}" tests="${cases.length}" failures="${t.failed}" skipped="${t.skipped}" timestamp="${run.startedAt}" time="${seconds(run.durationMs)}">`,
+    `<testsuites name="wxpay-notify" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${seconds(run.durationMs)}">`,
+    `  <testsuite name="${escapeXml(suiteName)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" timestamp="${run.startedAt}" time="${seconds(run.durationMs)}">`,
     ...body,
     '  </testsuite>',
     '</testsuites>',

@@ -1,54 +1,80 @@
 import { padEnd, displayWidth } from './text-width.js';
-import { totals, type CaseSummary } from './summarize.js';
+import { answeredAsExpected, DEFAULT_FAIL_ON, totals, type CaseSummary, type CaseVerdict } from './summarize.js';
 import type { Diagnosis } from './diagnose-run.js';
+import type { Severity } from '../cases/types.js';
 
-const VERDICT = {
+export const VERDICT_WORDS: Record<CaseVerdict, { text: string; color: number }> = {
   pass: { text: 'PASS', color: 32 },
   fail: { text: 'FAIL', color: 31 },
   skipped: { text: 'SKIP', color: 33 },
-} as const;
+  inconclusive: { text: 'INCONCLUSIVE', color: 35 },
+};
+
+/** A row's hint is read inside one table line: no line breaks, no runs of spaces. */
+const ROW_HINT_LIMIT = 260;
 
 function statusText(c: CaseSummary): string {
   if (c.statuses.length > 0) return c.statuses.join(',');
   return c.verdict === 'skipped' ? 'not sent' : 'no answer';
 }
 
-function verdictText(c: CaseSummary): string {
-  const base = VERDICT[c.verdict].text;
-  return c.deliveries > 1 ? `${base} ${c.passed}/${c.deliveries}` : base;
+/** "FAIL (3/4 acknowledged)": the count says what went right, so it cannot be read as "3 failed". */
+export function verdictText(c: CaseSummary): string {
+  const base = VERDICT_WORDS[c.verdict].text;
+  return c.deliveries > 1 ? `${base} (${c.passed}/${c.deliveries} ${answeredAsExpected(c.expect)})` : base;
 }
 
+export function oneLine(text: string, limit = Infinity): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
+}
+
+/** The row keeps what came back and the fix; "expected …" is the same for every row of a kind. */
 function hintText(c: CaseSummary): string {
   if (c.verdict === 'pass') return '';
-  return [c.error, c.hint].filter(Boolean).join(' — ');
+  return oneLine([c.error, c.hint.replace(/^expected .*?, got /, 'got ')].filter(Boolean).join(' — '), ROW_HINT_LIMIT);
 }
 
-/** The closing line CI parses. Skipped cases are listed apart: nothing proved they work. */
-export function totalsLine(cases: readonly CaseSummary[]): string {
-  const t = totals(cases);
-  return `${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}`;
+/** The closing line CI parses: "N passed, N failed", then what else a person must know. */
+export function totalsLine(cases: readonly CaseSummary[], failOn: Severity = DEFAULT_FAIL_ON): string {
+  const t = totals(cases, failOn);
+  const parts = [`${t.passed} passed`, `${t.failed} failed`];
+  if (t.inconclusive) parts.push(`${t.inconclusive} inconclusive`);
+  if (t.skipped) parts.push(`${t.skipped} skipped`);
+  if (t.advisory) parts.push(`${t.advisory} advisory finding${t.advisory === 1 ? '' : 's'} (reported, not failing the run; --strict fails on ${t.advisory === 1 ? 'it' : 'them'})`);
+  return parts.join(', ');
 }
 
 /** The per-case table: ASCII-aligned (CJK counts as two columns); colour only when asked. */
-export function renderTable(cases: readonly CaseSummary[], options: { color: boolean; diagnoses?: readonly Diagnosis[] }): string {
+export function renderTable(
+  cases: readonly CaseSummary[],
+  options: { color: boolean; diagnoses?: readonly Diagnosis[]; failOn?: Severity; addedControls?: readonly { id: string; for: string[] }[] },
+): string {
   const diagnoses = options.diagnoses ?? [];
-  const explained = new Map(diagnoses.flatMap((d, i) => d.caseIds.map((id) => [id, i + 1] as const)));
-  const header = ['case', 'HTTP', 'time', 'verdict'];
-  const rows = cases.map((c) => [c.caseId, statusText(c), c.maxTimeMs === undefined ? '-' : `${c.maxTimeMs} ms`, verdictText(c)]);
+  const noteOf = new Map(diagnoses.flatMap((d, i) => d.caseIds.map((id) => [id, i + 1] as const)));
+  const added = new Set((options.addedControls ?? []).map((c) => c.id));
+  const header = ['case', 'severity', 'HTTP', 'time', 'verdict'];
+  const rows = cases.map((c) => [
+    added.has(c.caseId) ? `${c.caseId} (control)` : c.caseId, c.severity, statusText(c), c.maxTimeMs === undefined ? '-' : `${c.maxTimeMs} ms`, verdictText(c),
+  ]);
   const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]!))));
+  const verdictColumn = header.indexOf('verdict');
   const format = (cells: string[], hint: string, color?: number): string => {
     const padded = cells.map((cell, i) => padEnd(cell, widths[i]!));
-    if (color !== undefined && options.color) padded[3] = `\u001b[${color}m${padded[3]}\u001b[0m`;
+    if (color !== undefined && options.color) padded[verdictColumn] = `\u001b[${color}m${padded[verdictColumn]}\u001b[0m`;
     return [...padded, hint].join('  ').trimEnd();
   };
   const lines = [format(header, 'hint'), format(widths.map((w) => '-'.repeat(w)), '----')];
   cases.forEach((c, i) => {
-    const note = explained.get(c.caseId);
-    lines.push(format(rows[i]!, note && c.verdict !== 'pass' ? `see note ${note} above` : hintText(c), VERDICT[c.verdict].color));
+    const note = noteOf.get(c.caseId);
+    const hint = hintText(c);
+    lines.push(format(rows[i]!, note && c.verdict !== 'pass' ? `[note ${note}] ${hint}` : hint, VERDICT_WORDS[c.verdict].color));
   });
-  lines.push('', totalsLine(cases));
-  if (diagnoses.length > 0) {
-    lines.unshift(...diagnoses.map((d, i) => `Note ${i + 1}: ${d.message}`), '');
-  }
+  lines.push('', totalsLine(cases, options.failOn));
+  const preface = [
+    ...(options.addedControls ?? []).map((c) => `Control: ${c.id} was added and run first: ${c.for.join(', ')} can only be judged against a genuine notification that was acknowledged.`),
+    ...diagnoses.map((d, i) => `Note ${i + 1}: ${oneLine(d.message)}`),
+  ];
+  if (preface.length > 0) lines.unshift(...preface, '');
   return lines.join('\n') + '\n';
 }

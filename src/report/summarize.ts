@@ -1,7 +1,13 @@
 import type { Cause } from '../cases/hints.js';
-import type { Severity } from '../cases/types.js';
+import { SEVERITIES, type Severity } from '../cases/types.js';
 import type { DeliveryResult } from '../runner/types.js';
 import type { RetryTimeline } from '../runner/retry-schedule.js';
+
+/**
+ * A case's verdict. `inconclusive`: a reject case whose genuine control was not acknowledged, so its
+ * rejection proves nothing (a handler that rejects everything would get it too).
+ */
+export type CaseVerdict = 'pass' | 'fail' | 'skipped' | 'inconclusive';
 
 /** One line of the report: a case, over all its copies and data rows. */
 export interface CaseSummary {
@@ -9,28 +15,71 @@ export interface CaseSummary {
   title: string;
   severity: Severity;
   expect: 'ack' | 'reject';
-  verdict: 'pass' | 'fail' | 'skipped';
+  version: 'v2' | 'v3';
+  verdict: CaseVerdict;
+  /** Every request the receiver got for this case, concurrent copies included. */
   deliveries: number;
+  /** Of those, how many were answered as the case expects (acknowledged, or rejected). */
   passed: number;
   statuses: number[];
   maxTimeMs?: number;
-  cause: Cause;
+  cause: Cause | 'inconclusive';
   hint: string;
   error?: string;
+  /** Reject cases: the genuine control and how it fared in this run. */
+  control?: { caseId: string; verdict: CaseVerdict };
   /** With --retry-schedule: the attempt that was finally acknowledged (WeChat would stop there). */
   acknowledgedOnAttempt?: number;
 }
 
 /**
  * One summary per case. A case whose failed delivery was acknowledged on a WeChat-schedule retry
- * counts as passed: WeChat would have delivered it, later (the timeline says when).
+ * counts as passed: WeChat would have delivered it, later (the timeline says when). A reject case
+ * is then weighed against its control.
  */
 export function summarizeCases(deliveries: readonly DeliveryResult[], retries: readonly RetryTimeline[] = []): CaseSummary[] {
-  return summarizeFirstAttempts(deliveries).map((c) => {
+  const cases = summarizeFirstAttempts(deliveries).map((c) => {
     const timeline = retries.find((t) => t.caseId === c.caseId);
     if (!timeline?.acknowledged || c.deliveries !== 1) return c;
-    return { ...c, verdict: 'pass', passed: 1, acknowledgedOnAttempt: timeline.attempts.length };
+    return { ...c, verdict: 'pass' as const, passed: 1, cause: 'ok' as const, hint: '', acknowledgedOnAttempt: timeline.attempts.length };
   });
+  return cases.map((c) => weighAgainstControl(c, cases, deliveries));
+}
+
+/** How a delivery of this case is described: "acknowledged" for genuine ones, "rejected" for forgeries. */
+export function answeredAsExpected(expect: 'ack' | 'reject'): string {
+  return expect === 'ack' ? 'acknowledged' : 'rejected';
+}
+
+function weighAgainstControl(c: CaseSummary, cases: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): CaseSummary {
+  const controlId = deliveries.find((d) => d.caseId === c.caseId)?.control;
+  const control = controlId ? cases.find((x) => x.caseId === controlId) : undefined;
+  if (!control) return c;
+  const withControl = { ...c, control: { caseId: control.caseId, verdict: control.verdict } };
+  // Acknowledging a forgery is a fault whatever happened to the genuine notification.
+  if (control.verdict === 'pass' || c.cause === 'acked-forged') return withControl;
+  return {
+    ...withControl,
+    verdict: 'inconclusive',
+    cause: 'inconclusive',
+    hint: `could not judge: the genuine notification ${signedWith(control, deliveries)} ${control.verdict === 'skipped' ? 'was not sent either' : 'was rejected too'}; fix that first, then this case means something.`,
+  };
+}
+
+/** "(v3.pay.success, signed with PUB_KEY_ID_…)": what a person needs to find the control's failure. */
+function signedWith(control: CaseSummary, deliveries: readonly DeliveryResult[]): string {
+  const sent = deliveries.find((d) => d.caseId === control.caseId && d.request);
+  const serial = Object.entries(sent?.request?.headers ?? {}).find(([k]) => k.toLowerCase() === 'wechatpay-serial')?.[1];
+  if (serial) return `signed with ${serial} (${control.caseId})`;
+  return control.version === 'v2' ? `signed with the same APIv2 key (APIv2密钥) (${control.caseId})` : `(${control.caseId})`;
+}
+
+/** The request's own answer was right (a concurrent case can fail on a copy alone). */
+function requestItselfPassed(d: DeliveryResult): boolean {
+  if (d.verdict === 'pass') return true;
+  if (d.verdict !== 'fail' || !d.concurrentCopies?.length || d.error) return false;
+  const own = d.checks.filter((c) => !/^concurrent copy \d+: /.test(c.name));
+  return own.length > 0 && own.every((c) => c.pass);
 }
 
 function summarizeFirstAttempts(deliveries: readonly DeliveryResult[]): CaseSummary[] {
@@ -42,14 +91,18 @@ function summarizeFirstAttempts(deliveries: readonly DeliveryResult[]): CaseSumm
     const skipped = list.find((d) => d.verdict === 'skipped');
     const worst = failed ?? skipped;
     const times = list.map((d) => d.timeMs).filter((t): t is number => t !== undefined);
+    // A concurrent case is one request that fires its copies from its scripts: count each copy.
+    const copies = list.flatMap((d) => d.concurrentCopies ?? []);
+    const passedRequests = list.filter(requestItselfPassed);
     return {
       caseId: first.caseId,
       title: first.title,
       severity: first.severity,
       expect: first.expect,
+      version: first.version,
       verdict: failed ? 'fail' : skipped ? 'skipped' : 'pass',
-      deliveries: list.length,
-      passed: list.filter((d) => d.verdict === 'pass').length,
+      deliveries: list.length + copies.length,
+      passed: passedRequests.length + copies.filter((c) => c.pass).length,
       statuses: [...new Set(list.map((d) => d.status).filter((s): s is number => s !== undefined))],
       maxTimeMs: times.length ? Math.max(...times) : undefined,
       cause: worst?.cause ?? 'ok',
@@ -61,15 +114,32 @@ function summarizeFirstAttempts(deliveries: readonly DeliveryResult[]): CaseSumm
 
 export interface RunTotals {
   passed: number;
+  /** Failed (skipped and inconclusive included) at or above the --fail-on severity: these fail the run. */
   failed: number;
   skipped: number;
+  inconclusive: number;
+  /** Failed below the --fail-on severity: reported, not failing the run. */
+  advisory: number;
 }
 
-/** Skipped cases count as failed for the exit code: nothing proved they work. */
-export function totals(cases: readonly CaseSummary[]): RunTotals {
+/** The lowest severity whose failures fail the run; `--strict` lowers it to advisory. */
+export const DEFAULT_FAIL_ON: Severity = 'protocol';
+
+export function failsRun(c: CaseSummary, failOn: Severity = DEFAULT_FAIL_ON): boolean {
+  return c.verdict !== 'pass' && SEVERITIES.indexOf(c.severity) >= SEVERITIES.indexOf(failOn);
+}
+
+/**
+ * Skipped and inconclusive cases count as failed for the exit code (nothing proved them), except
+ * findings below the --fail-on severity, which are counted apart as advisory.
+ */
+export function totals(cases: readonly CaseSummary[], failOn: Severity = DEFAULT_FAIL_ON): RunTotals {
+  const blocking = cases.filter((c) => failsRun(c, failOn));
   return {
     passed: cases.filter((c) => c.verdict === 'pass').length,
-    failed: cases.filter((c) => c.verdict === 'fail').length,
-    skipped: cases.filter((c) => c.verdict === 'skipped').length,
+    failed: blocking.filter((c) => c.verdict === 'fail').length,
+    skipped: blocking.filter((c) => c.verdict === 'skipped').length,
+    inconclusive: blocking.filter((c) => c.verdict === 'inconclusive').length,
+    advisory: cases.filter((c) => c.verdict !== 'pass' && !failsRun(c, failOn)).length,
   };
 }

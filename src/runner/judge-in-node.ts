@@ -16,13 +16,24 @@ export interface JudgedResponse {
   timeMs: number;
 }
 
-let judge: ((spec: CaseSpec, response: JudgedResponse) => JudgeCheck[]) | undefined;
+/** What the words of a refusal reveal: a JSON parser error, a duplicate order, or signature/keys. */
+export type AnswerEvidence = 'json-parse' | 'duplicate' | 'keys' | '';
+
+let judge: Record<string, (...args: any[]) => any> | undefined;
 
 /**
  * The ack rules as the Postman test script applies them: loaded from the same bundled text, so the
  * CLI's causes and the Postman test results cannot drift apart.
  */
+function sandboxJudge(): Record<string, (...args: any[]) => any> {
+  judge ??= loadSandboxFunctions(bundleScript('test', sandboxConstants('test')));
+  return judge;
+}
+
 export function judgeInNode(spec: CaseSpec, response: JudgedResponse): JudgeCheck[] {
-  judge ??= loadSandboxFunctions(bundleScript('test', sandboxConstants('test'))).judgeResponse as typeof judge;
-  return judge!(spec, response);
+  return sandboxJudge().judgeResponse!(spec, response) as JudgeCheck[];
+}
+
+export function answerEvidence(body: string): AnswerEvidence {
+  return sandboxJudge().answerEvidence!(body) as AnswerEvidence;
 }

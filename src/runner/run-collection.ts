@@ -6,7 +6,7 @@ import type { CaseSpec } from '../collection/case-spec.js';
 import { CASE_HEADER } from '../collection/sandbox-scripts.js';
 import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
 import { judgeInNode } from './judge-in-node.js';
-import type { DeliveryResult, RunResult } from './types.js';
+import type { CheckResult, DeliveryResult, RunResult } from './types.js';
 
 export interface RunOptions {
   collection: Record<string, unknown>;
@@ -42,8 +42,16 @@ function readSpec(item: any): CaseSpec | undefined {
   }
 }
 
-function titleOf(id: string, fallback: string): string {
-  return CATALOGUE.find((c) => c.id === id)?.title ?? fallback;
+/** Checks of the copies a concurrent case fires from its scripts are named "concurrent copy N: …". */
+const CONCURRENT_CHECK = /^concurrent copy (\d+): /;
+
+function concurrentCopies(checks: readonly CheckResult[]): { copy: number; pass: boolean }[] {
+  const copies = new Map<number, boolean>();
+  for (const check of checks) {
+    const match = CONCURRENT_CHECK.exec(check.name);
+    if (match) copies.set(Number(match[1]), (copies.get(Number(match[1])) ?? true) && check.pass);
+  }
+  return [...copies].sort(([a], [b]) => a - b).map(([copy, pass]) => ({ copy, pass }));
 }
 
 /** Runs a generated collection with newman, in memory, and returns one result per delivery. */
@@ -96,11 +104,14 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
     emitter.on('beforeItem', (_err: unknown, args: any) => {
       const spec = readSpec(args.item);
       if (!spec) return;
+      const definition = CATALOGUE.find((c) => c.id === spec.id);
       open.set(args.cursor.ref, {
         caseId: spec.id,
-        title: titleOf(spec.id, args.item.name),
+        title: definition?.title ?? args.item.name,
         severity: spec.severity as Severity,
         expect: spec.expect,
+        version: definition?.version ?? spec.version,
+        ...(definition?.control ? { control: definition.control } : {}),
         copy: spec.copy ?? 1,
         copies: spec.copies ?? 1,
         iteration: args.cursor.iteration + 1,
@@ -182,6 +193,7 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   });
   // The verdict is what the Postman tests decided; the Node judge (the same code) names the cause
   // and which failed check matters most: a wrong answer before a slow one.
+  if (spec.concurrent) record.concurrentCopies = concurrentCopies(record.checks);
   const passed = record.checks.length > 0 && record.checks.every((c) => c.pass);
   record.verdict = passed ? 'pass' : 'fail';
   if (passed) return;

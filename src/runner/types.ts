@@ -2,6 +2,8 @@ import type { RetryTimeline } from './retry-schedule.js';
 import type { Cause } from '../cases/hints.js';
 import type { Severity } from '../cases/types.js';
 
+export type Verdict = 'pass' | 'fail' | 'skipped';
+
 export interface CheckResult {
   name: string;
   pass: boolean;
@@ -14,17 +16,25 @@ export interface DeliveryResult {
   title: string;
   severity: Severity;
   expect: 'ack' | 'reject';
+  version: 'v2' | 'v3';
+  /** Reject cases: the genuine case whose acknowledgement makes this case's rejection mean something. */
+  control?: string;
   /** 1-based copy number for cases that deliver several copies. */
   copy: number;
   copies: number;
   /** 1-based iteration (data row). */
   iteration: number;
-  verdict: 'pass' | 'fail' | 'skipped';
+  verdict: Verdict;
   status?: number;
   timeMs?: number;
   cause: Cause;
   hint: string;
   checks: CheckResult[];
+  /**
+   * Copies fired at the same instant from inside this request's scripts (concurrent redelivery):
+   * each is a delivery the receiver saw, judged like the request itself.
+   */
+  concurrentCopies?: { copy: number; pass: boolean }[];
   /** What went wrong before an answer came back (transport error or the signer's reason). */
   error?: string;
   request?: { url: string; headers: Record<string, string>; body: string };

@@ -6,11 +6,22 @@ function randomUuid() {
 
 // The envelope WeChat posts. A "spaced" layout reorders keys and adds whitespace: a correct merchant
 // verifies the raw bytes, so layout must not matter to it.
+// A "python" layout is what json.dumps writes by default (", " and ": " separators, non-ASCII as
+// \uXXXX): a handler that verifies over json.dumps(json.loads(body)) accepts only this one, which is
+// how the run tells that fault apart from untrusted keys.
 function serializeEnvelope(envelope, layout) {
+  if (layout === 'python') return pythonJson(envelope);
   if (layout !== 'spaced') return JSON.stringify(envelope);
   var reordered = { resource: envelope.resource, summary: envelope.summary, event_type: envelope.event_type,
     resource_type: envelope.resource_type, create_time: envelope.create_time, id: envelope.id };
   return JSON.stringify(reordered, null, 2) + '\n';
+}
+
+function pythonJson(value) {
+  if (value !== null && typeof value === 'object') {
+    return '{' + Object.keys(value).map(function (k) { return pythonJson(k) + ': ' + pythonJson(value[k]); }).join(', ') + '}';
+  }
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, function (ch) { return '\\u' + ('000' + ch.charCodeAt(0).toString(16)).slice(-4); });
 }
 
 // Picks the signer: one mode, or a random one per delivery as during WeChat's key switch-over

@@ -53,6 +53,33 @@ function statusCause(code, body) {
   return code >= 500 ? 'server-error' : 'client-error';
 }
 
+// What the words of a refusal reveal, checked in this order: a parser error names the parser, a
+// database error names the order, and only then do signature words point at the keys.
+var ANSWER_EVIDENCE = [
+  ['json-parse', /\bjson\b|unexpected token|expecting value|JSONDecodeError/i],
+  ['duplicate', /duplicate|unique constraint|uniqueviolation|integrityerror|already exists|重复/i],
+  ['keys', /sign|签名|验签|serial|证书|公钥|certificate|verif|decrypt|解密|密钥/i],
+];
+
+function answerEvidence(body) {
+  var text = String(body || '').slice(0, 4000);
+  for (var i = 0; i < ANSWER_EVIDENCE.length; i++) {
+    if (ANSWER_EVIDENCE[i][1].test(text)) return ANSWER_EVIDENCE[i][0];
+  }
+  return '';
+}
+
+// A refusal of a genuine notification, named by what the answer says where it says enough.
+function refusalCause(spec, c, body) {
+  if (c.cause !== 'client-error' && c.cause !== 'server-error' && c.cause !== 'v2-return-code-fail') return c.cause;
+  var evidence = answerEvidence(body);
+  if (evidence === 'json-parse' && spec.version === 'v2') return 'xml-parsed-as-json';
+  if (c.cause === 'server-error' && spec.redelivery && spec.redelivery.copy > 1) return 'not-idempotent';
+  if (evidence === 'duplicate') return 'duplicate-order';
+  if (c.cause === 'client-error') return 'rejected-genuine';
+  return c.cause;
+}
+
 function expectationText(spec) {
   if (spec.expect === 'reject') {
     return spec.version === 'v3' ? 'HTTP 4xx/5xx (verification failed)' : 'return_code FAIL or a non-2xx status';
@@ -81,8 +108,9 @@ function judgeResponse(spec, response) {
     cause = pass ? 'ok' : c.acknowledged ? 'acked-forged' : c.cause;
   } else {
     pass = c.acknowledged;
-    // A 4xx to a genuine notification means verification failed; 404/405/5xx keep their own cause.
-    cause = pass ? 'ok' : c.cause === 'client-error' ? 'rejected-genuine' : c.cause;
+    // A 4xx to a genuine notification usually means verification failed, unless the answer says
+    // otherwise; 404/405 keep their own cause.
+    cause = pass ? 'ok' : refusalCause(spec, c, response.body);
   }
   // The case's own hint names the fault it was built to expose; other causes have a general hint.
   var caseSpecific = cause === 'acked-forged' || cause === 'rejected-genuine' || cause === 'v2-return-code-fail';
