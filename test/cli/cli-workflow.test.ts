@@ -118,7 +118,7 @@ describe('CLI workflow: init → serve → generate → run', () => {
     writeFileSync(broken, readFileSync(config, 'utf8').replace('/wxpay/v3/notify"', '/wxpay/v3//notify"'));
     const failing = memoryIO();
     expect(await cli(['run', '-c', broken, '--only', 'v3.pay.success'], failing)).toBe(1);
-    expect(failing.stdout).toMatch(/v3\.pay\.success\s+404 .*FAIL.*doubled slash/);
+    expect(failing.stdout).toMatch(/v3\.pay\.success\s+protocol\s+404 .*FAIL.*doubled slash/);
     expect(failing.stdout).toMatch(/^0 passed, 1 failed$/m);
     outputs.push(io.stdout, failing.stdout, failing.stderr);
   }, 60_000);
