@@ -11,6 +11,7 @@ import { REPORTERS, runCommand, type ReporterName } from './commands/run.js';
 import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
 import { serveCommand } from './commands/serve.js';
 import { initCommand } from './commands/init.js';
+import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand, lintUrlCommand } from './commands/doctor.js';
 
@@ -51,8 +52,13 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
     .command('init', 'write an example config, fresh TEST keys and the merchant trust kit', (y) =>
       y.option('dir', { type: 'string', default: '.', describe: 'folder to write into' })
         .option('force', { type: 'boolean', default: false, describe: 'replace existing files' })
-        .example('$0 init --dir wxpay-test', ''),
-    (a) => { pending = () => initCommand({ dir: a.dir, force: a.force }, io); })
+        .option('key-mode', {
+          choices: KEY_MODES, default: 'both' as KeyMode,
+          describe: 'what your test server verifies v3 callbacks with: the WeChat Pay public key (微信支付公钥), the platform certificate (平台证书), or both (switch-over; adds the key-mode cases)',
+        })
+        .example('$0 init --dir wxpay-test', '')
+        .example('$0 init --dir wxpay-test --key-mode certificate', 'a merchant that still verifies with platform certificates'),
+    (a) => { pending = () => initCommand({ dir: a.dir, force: a.force, keyMode: a['key-mode'] as KeyMode }, io); })
     .command('generate', 'write the Postman collection and environment', (y) =>
       y.option('config', CONFIG_OPTION)
         .option('out', { alias: 'o', type: 'string', default: 'collections', describe: 'output folder' })

@@ -31,7 +31,7 @@ function writeProject(ctx: BenchContext): { config: string; env: NodeJS.ProcessE
       notifyUrl: c.v3!.notifyUrl,
       refundNotifyUrl: c.v3!.refundNotifyUrl,
       apiV3Key: `\${${SECRET_ENV.apiV3Key}}`,
-      platform: { privateKeyFile: 'keys/public-key-private.pem', serial: c.v3!.platform.serial },
+      platform: { privateKeyFile: 'keys/public-key-private.pem', serial: c.v3!.platform!.serial },
       platformCertificate: { privateKeyFile: 'keys/cert-private.pem', serial: c.v3!.platformCertificate!.serial },
     },
     order: { outTradeNo: c.order.outTradeNo, total: c.order.total, openid: c.order.openid },

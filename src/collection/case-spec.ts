@@ -34,6 +34,15 @@ function v2RefundOuter(config: ResolvedConfig): Record<string, string> {
   return outer;
 }
 
+/**
+ * A case signed by "the" signer uses the public key when one is configured, else the certificate:
+ * a certificate-only merchant gets every case signed the way its WeChat callbacks are.
+ */
+function signerFor(def: CaseDefinition, config: ResolvedConfig): string {
+  const signer = def.signer ?? 'platform';
+  return signer === 'platform' && !config.v3?.platform ? 'certificate' : signer;
+}
+
 export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1): CaseSpec {
   const spec: CaseSpec = {
     id: def.id, version: def.version, kind: def.kind, expect: def.expect, severity: def.severity, hint: def.hint,
@@ -48,7 +57,7 @@ export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1):
     const facts = V3_EVENTS[event];
     Object.assign(spec, {
       event, summary: def.summary ?? facts.summary, originalType: facts.originalType,
-      associatedData: facts.associatedData, signer: def.signer ?? 'platform',
+      associatedData: facts.associatedData, signer: signerFor(def, config),
     });
   }
   if (def.mutate) spec.mutate = def.mutate;

@@ -51,9 +51,13 @@ export function environmentVariables(config: ResolvedConfig, withSecrets: boolea
       { key: 'v3_notify_url', value: config.v3.notifyUrl, description: 'v3 payment notify_url (支付成功通知地址)' },
       { key: 'v3_refund_notify_url', value: config.v3.refundNotifyUrl, description: 'v3 refund notify_url (退款结果通知地址)' },
       { key: 'v3_api_key', value: secret(config.v3.apiV3Key), secret: true, description: 'APIv3 key (APIv3密钥), test value' },
-      { key: 'v3_platform_serial', value: config.v3.platform.serial, description: 'Wechatpay-Serial of the test WeChat Pay public key (微信支付公钥ID)' },
-      { key: 'v3_platform_private_key', value: secret(config.v3.platform.privateKeyPem), secret: true, description: 'private key of the test WeChat Pay public key (PEM)' },
     );
+    if (config.v3.platform) {
+      vars.push(
+        { key: 'v3_platform_serial', value: config.v3.platform.serial, description: 'Wechatpay-Serial of the test WeChat Pay public key (微信支付公钥ID)' },
+        { key: 'v3_platform_private_key', value: secret(config.v3.platform.privateKeyPem), secret: true, description: 'private key of the test WeChat Pay public key (PEM)' },
+      );
+    }
     if (config.v3.platformCertificate) {
       vars.push(
         { key: 'v3_certificate_serial', value: config.v3.platformCertificate.serial, description: 'Wechatpay-Serial of the test platform certificate (平台证书序列号)' },

@@ -48,7 +48,7 @@ export async function demoCommand(io: CommandIO, options: { dir?: string } = {})
   try {
     const config = demoConfig(keys, receiver.url, dir);
     writeFilesAtomic([
-      { path: config.v3!.platform.privateKeyFile, content: keys.publicKey.privateKeyPem, mode: 0o600 },
+      { path: config.v3!.platform!.privateKeyFile, content: keys.publicKey.privateKeyPem, mode: 0o600 },
       { path: config.v3!.platformCertificate!.privateKeyFile, content: keys.certificate.privateKeyPem, mode: 0o600 },
       ...generateFiles(config, { outDir: dir, withSecrets: true }),
     ]);

@@ -12,7 +12,7 @@ export const WHAT: Readonly<Record<string, string>> = {
   'v3.notifyUrl': 'the URL WeChat Pay posts payment results to (支付结果通知 notify_url)',
   'v3.refundNotifyUrl': 'the URL WeChat Pay posts refund results to (退款结果通知 notify_url)',
   'v3.apiV3Key': `the APIv3 key (APIv3密钥) from ${KEY_SOURCE}; write "\${WXPAY_V3_API_KEY}" to read it from the environment`,
-  'v3.platform': 'the simulated WeChat Pay signer (微信支付公钥): { "privateKeyFile": …, "serial": "PUB_KEY_ID_…" }; `wxpay-notify init` creates one',
+  'v3.platform': 'the simulated WeChat Pay public-key signer (微信支付公钥): { "privateKeyFile": …, "serial": "PUB_KEY_ID_…" }; set it, v3.platformCertificate, or both; `wxpay-notify init --key-mode` creates them',
   'v3.platform.privateKeyFile': SIGNER_KEY,
   'v3.platform.serial': 'the WeChat Pay public-key ID (微信支付公钥ID) your test set-up trusts, e.g. "PUB_KEY_ID_0100…"',
   'v3.platformCertificate.privateKeyFile': SIGNER_KEY,

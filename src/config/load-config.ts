@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, UserError } from './errors.js';
 import { parseConfigText } from './parse-config-text.js';
-import type { ResolvedConfig } from './types.js';
+import type { PlatformSigner, ResolvedConfig } from './types.js';
 import { validateConfig, type Env } from './validate-config.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -42,12 +42,13 @@ export async function loadConfig(file: string, env: Env = process.env, options: 
   const resolved: ResolvedConfig = { ...config, configDir };
   if (config.v3) {
     const { platform, platformCertificate } = config.v3;
-    const signer = (s: typeof platform): typeof platform => ({
+    const signer = (s: PlatformSigner): PlatformSigner => ({
       ...s,
       privateKeyFile: resolve(configDir, s.privateKeyFile),
       privateKeyPem: pems.get(s.privateKeyFile) ?? '',
     });
-    resolved.v3 = { ...config.v3, platform: signer(platform) };
+    resolved.v3 = { ...config.v3 };
+    if (platform) resolved.v3.platform = signer(platform);
     if (platformCertificate) resolved.v3.platformCertificate = signer(platformCertificate);
   }
   return resolved;

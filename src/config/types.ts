@@ -23,9 +23,13 @@ export interface V3Config {
   refundNotifyUrl: string;
   /** APIv3 key (APIv3密钥), 32 characters. Secret. */
   apiV3Key: string;
-  /** The WeChat Pay public-key signer (微信支付公钥), serial `PUB_KEY_ID_…`. */
-  platform: PlatformSigner;
-  /** Optional second signer: the platform certificate (平台证书) mode, for key-mode cases. */
+  /**
+   * The WeChat Pay public-key signer (微信支付公钥), serial `PUB_KEY_ID_…`. At least one of the two
+   * signers is set: public key only (newer merchants), certificate only (older ones), or both (the
+   * switch-over, when the key-mode cases run).
+   */
+  platform?: PlatformSigner;
+  /** The platform certificate signer (平台证书), hex certificate serial. */
   platformCertificate?: PlatformSigner;
 }
 

@@ -97,12 +97,15 @@ function readV3(c: Checker, value: unknown): V3Config | undefined {
   const section = readSection(c, value, 'v3', 'apiV3Key');
   if (!section) return undefined;
   const { o, notifyUrl, refundNotifyUrl, key: apiV3Key } = section;
-  if (o.platform === undefined) c.add('v3.platform', `is required: ${WHAT['v3.platform']}`);
+  if (o.platform === undefined && o.platformCertificate === undefined) {
+    c.add('v3.platform', `or v3.platformCertificate is required: the simulated WeChat Pay signer your test server trusts. Public key only (微信支付公钥): v3.platform with a PUB_KEY_ID_… serial; certificate only (平台证书): v3.platformCertificate with the hex serial; both for the switch-over. \`wxpay-notify init --key-mode public-key|certificate|both\` writes the one you need`);
+  }
   const platform = o.platform === undefined ? undefined : readSigner(c, o.platform, 'v3.platform');
   const certificate = o.platformCertificate === undefined ? undefined : readSigner(c, o.platformCertificate, 'v3.platformCertificate');
-  if (notifyUrl === undefined || refundNotifyUrl === undefined || apiV3Key === undefined || !platform) return undefined;
-  if (o.platformCertificate !== undefined && !certificate) return undefined;
-  const v3: V3Config = { notifyUrl, refundNotifyUrl, apiV3Key, platform };
+  if (notifyUrl === undefined || refundNotifyUrl === undefined || apiV3Key === undefined || (!platform && !certificate)) return undefined;
+  if ((o.platform !== undefined && !platform) || (o.platformCertificate !== undefined && !certificate)) return undefined;
+  const v3: V3Config = { notifyUrl, refundNotifyUrl, apiV3Key };
+  if (platform) v3.platform = platform;
   if (certificate) v3.platformCertificate = certificate;
   return v3;
 }
@@ -113,6 +116,10 @@ function readSigner(c: Checker, value: unknown, path: string): PlatformSigner | 
   const privateKeyFile = c.string(o, path, 'privateKeyFile');
   if (privateKeyFile !== undefined) c.keyFiles.push({ path: `${path}.privateKeyFile`, file: privateKeyFile, written: String(o.privateKeyFile) });
   let serial = c.string(o, path, 'serial');
+  if (serial !== undefined && path === 'v3.platform' && /^[0-9A-Fa-f:]{16,}$/.test(serial)) {
+    c.add(`${path}.serial`, 'looks like a platform certificate serial (平台证书序列号), but v3.platform is the WeChat Pay public key (微信支付公钥, serial PUB_KEY_ID_…); for a certificate-only set-up move this signer to `v3.platformCertificate`');
+    serial = undefined;
+  }
   if (serial !== undefined && path === 'v3.platformCertificate') {
     const hex = serial.replace(/:/g, '');
     if (serial.startsWith('PUB_KEY_ID_')) {

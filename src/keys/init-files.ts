@@ -1,5 +1,6 @@
 import type { TestKeys } from './generate-keys.js';
 import { renderTrustKit, TRUST_KIT_DIR, TRUST_KIT_FILES, type RenderedFile } from './trust-kit.js';
+import { KEY_MODE_TEXT, usesCertificate, usesPublicKey, type KeyMode } from './key-mode.js';
 
 /**
  * What `wxpay-notify init` writes, as pure functions of the keys: the example config, the secrets
@@ -20,13 +21,14 @@ export const SECRET_ENV = { apiKey: 'WXPAY_V2_API_KEY', apiV3Key: 'WXPAY_V3_API_
 
 export const EXAMPLE_PROJECT_NAME = 'my-shop';
 
+
 const q = (value: string): string => JSON.stringify(value);
 
 /**
  * The example config (design.md §3) as JSONC. Comments sit on lines of their own, never after a
  * value, so even a line-based comment stripper cannot cut into the `//` of a URL.
  */
-export function renderExampleConfig(keys: TestKeys): string {
+export function renderExampleConfig(keys: TestKeys, keyMode: KeyMode = 'both'): string {
   const env = (name: string): string => q(`\${${name}}`);
   return `// wxpay-notify config, written by \`wxpay-notify init\` (JSON with // comments on their own lines).
 // Any string may be "\${NAME}", read from the environment; relative paths resolve against this file.
@@ -53,22 +55,39 @@ export function renderExampleConfig(keys: TestKeys): string {
     "refundNotifyUrl": "http://127.0.0.1:8080/wxpay/v3/refund-notify",
     // APIv3 key (APIv3密钥), 32 chars: the TEST key in ${INIT_FILES.secrets}.
     "apiV3Key": ${env(SECRET_ENV.apiV3Key)},
-    // Simulated WeChat Pay public-key signer (微信支付公钥); the merchant's TEST config trusts this ID.
-    "platform": {
-      "privateKeyFile": ${q(INIT_FILES.publicKeyPrivate)},
-      "serial": ${q(keys.publicKey.keyId)}
-    },
-    // Simulated platform-certificate signer (平台证书), optional; with both signers configured the
-    // suite also sends the key-mode cases (certificate serial, public key ID, a mix of the two).
-    "platformCertificate": {
-      "privateKeyFile": ${q(INIT_FILES.certificatePrivate)},
-      "serial": ${q(keys.certificate.serial)}
-    }
+${renderSigners(keys, keyMode)}
   },
   // The order the notifications describe; the other order fields have defaults.
   "order": { "outTradeNo": "T20261127000001", "total": 1, "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" }
 }
 `;
+}
+
+/** The v3 signer blocks for the chosen key mode; one comment says which set-up this config expects. */
+function renderSigners(keys: TestKeys, keyMode: KeyMode): string {
+  const publicKey = `    "platform": {
+      "privateKeyFile": ${q(INIT_FILES.publicKeyPrivate)},
+      "serial": ${q(keys.publicKey.keyId)}
+    }`;
+  const certificate = `    "platformCertificate": {
+      "privateKeyFile": ${q(INIT_FILES.certificatePrivate)},
+      "serial": ${q(keys.certificate.serial)}
+    }`;
+  if (keyMode === 'public-key') {
+    return `    // Simulated WeChat Pay public-key signer (微信支付公钥): the merchant's TEST config trusts this ID.
+    // (Certificate-only merchants use "platformCertificate" instead; \`init --key-mode\` writes either.)
+${publicKey}`;
+  }
+  if (keyMode === 'certificate') {
+    return `    // Simulated platform-certificate signer (平台证书): the merchant's TEST config trusts this serial.
+    // (Merchants on the WeChat Pay public key use "platform" instead; \`init --key-mode\` writes either.)
+${certificate}`;
+  }
+  return `    // Simulated WeChat Pay public-key signer (微信支付公钥); the merchant's TEST config trusts this ID.
+${publicKey},
+    // Simulated platform-certificate signer (平台证书). With both signers the suite also sends the
+    // key-mode cases (certificate serial, public key ID, a mix of the two, as during the switch-over).
+${certificate}`;
 }
 
 export function renderSecretsEnv(keys: TestKeys): string {
@@ -81,13 +100,13 @@ ${SECRET_ENV.apiV3Key}=${keys.apiV3Key}
 }
 
 /** Every file init writes, keyed by path relative to the project folder (always `/`-separated). */
-export function planInitFiles(keys: TestKeys): Record<string, RenderedFile> {
+export function planInitFiles(keys: TestKeys, keyMode: KeyMode = 'both'): Record<string, RenderedFile> {
   return {
-    [INIT_FILES.config]: { content: renderExampleConfig(keys), secret: false },
+    [INIT_FILES.config]: { content: renderExampleConfig(keys, keyMode), secret: false },
     [INIT_FILES.secrets]: { content: renderSecretsEnv(keys), secret: true },
-    [INIT_FILES.publicKeyPrivate]: { content: keys.publicKey.privateKeyPem, secret: true },
-    [INIT_FILES.certificatePrivate]: { content: keys.certificate.privateKeyPem, secret: true },
-    ...renderTrustKit(keys, { projectName: EXAMPLE_PROJECT_NAME }),
+    ...(usesPublicKey(keyMode) ? { [INIT_FILES.publicKeyPrivate]: { content: keys.publicKey.privateKeyPem, secret: true } } : {}),
+    ...(usesCertificate(keyMode) ? { [INIT_FILES.certificatePrivate]: { content: keys.certificate.privateKeyPem, secret: true } } : {}),
+    ...renderTrustKit(keys, { projectName: EXAMPLE_PROJECT_NAME, keyMode }),
   };
 }
 
@@ -98,6 +117,7 @@ export interface SummaryInput {
   secretsPathForShell: string;
   /** How to name the config in a shell command run from the user's current folder. */
   configPathForShell: string;
+  keyMode: KeyMode;
   keyId: string;
   serial: string;
   /** The .gitignore that was updated and the entries added, if any. */
@@ -115,17 +135,15 @@ export function renderInitSummary(input: SummaryInput): string {
     '',
     `  ${f.config.padEnd(44)} example config: set your notify URLs, appid, mchid`,
     `  ${f.secrets.padEnd(44)} TEST APIv2 and APIv3 keys (secret, mode 600)`,
-    `  ${f.publicKeyPrivate.padEnd(44)} TEST private key, public-key mode (secret, mode 600)`,
-    `  ${f.certificatePrivate.padEnd(44)} TEST private key, certificate mode (secret, mode 600)`,
-    `  ${t.publicKey.padEnd(44)} TEST WeChat Pay public key`,
-    `  ${t.certificate.padEnd(44)} TEST platform certificate (self-signed)`,
+    ...(usesPublicKey(input.keyMode) ? [`  ${f.publicKeyPrivate.padEnd(44)} TEST private key, public-key mode (secret, mode 600)`] : []),
+    ...(usesCertificate(input.keyMode) ? [`  ${f.certificatePrivate.padEnd(44)} TEST private key, certificate mode (secret, mode 600)`] : []),
+    ...(usesPublicKey(input.keyMode) ? [`  ${t.publicKey.padEnd(44)} TEST WeChat Pay public key`] : []),
+    ...(usesCertificate(input.keyMode) ? [`  ${t.certificate.padEnd(44)} TEST platform certificate (self-signed)`] : []),
     `  ${t.readme.padEnd(44)} how to trust these, per SDK (holds the TEST API keys, mode 600)`,
     '',
-    "What to put in the merchant's TEST configuration (never production):",
-    `  WeChat Pay public key ID      ${input.keyId}`,
-    `  WeChat Pay public key         ${t.publicKey}`,
-    `  platform certificate serial   ${input.serial}`,
-    `  platform certificate          ${t.certificate}`,
+    `What to put in the merchant's TEST configuration (never production; key mode: ${KEY_MODE_TEXT[input.keyMode]}):`,
+    ...(usesPublicKey(input.keyMode) ? [`  WeChat Pay public key ID      ${input.keyId}`, `  WeChat Pay public key         ${t.publicKey}`] : []),
+    ...(usesCertificate(input.keyMode) ? [`  platform certificate serial   ${input.serial}`, `  platform certificate          ${t.certificate}`] : []),
     `  APIv3 key and APIv2 key       in ${f.secrets} (also listed in ${t.readme})`,
     '',
   ];

@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { generateTestKeys, type TestKeys } from './generate-keys.js';
 import { INIT_FILES, KEYS_DIR, planInitFiles, renderInitSummary } from './init-files.js';
 import { TRUST_KIT_DIR } from './trust-kit.js';
+import type { KeyMode } from './key-mode.js';
 
 /**
  * `wxpay-notify init` (the I/O edge): generate TEST keys and write the example config, the secrets,
@@ -21,6 +22,8 @@ export interface InitProjectOptions {
   now?: Date;
   /** Use these keys instead of generating new ones (tests). */
   keys?: TestKeys;
+  /** Which verification keys the merchant's test server uses (default both). */
+  keyMode?: KeyMode;
 }
 
 export interface InitProjectResult {
@@ -50,7 +53,8 @@ const KEYS_DIR_MODE = 0o700;
 export async function initProject(options: InitProjectOptions): Promise<InitProjectResult> {
   const dir = resolve(options.dir);
   const keys = options.keys ?? generateTestKeys(options.now ?? new Date());
-  const planned = Object.entries(planInitFiles(keys)).map(([rel, file]) => ({
+  const keyMode = options.keyMode ?? 'both';
+  const planned = Object.entries(planInitFiles(keys, keyMode)).map(([rel, file]) => ({
     path: join(dir, ...rel.split('/')),
     content: file.content,
     mode: file.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE,
@@ -85,6 +89,7 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
     dir,
     secretsPathForShell: shellPath(join(dir, ...INIT_FILES.secrets.split('/'))),
     configPathForShell: shellPath(join(dir, INIT_FILES.config)),
+    keyMode,
     keyId: keys.publicKey.keyId,
     serial: keys.certificate.serial,
     ...(gitignore ? { gitignore } : {}),

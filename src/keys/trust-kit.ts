@@ -1,4 +1,5 @@
 import type { TestKeys } from './generate-keys.js';
+import { usesCertificate, usesPublicKey, type KeyMode } from './key-mode.js';
 
 /**
  * The trust kit: what the merchant's TEST server must trust so that callbacks signed by wxpay-notify
@@ -21,12 +22,15 @@ export interface RenderedFile {
 export interface TrustKitOptions {
   /** The project name from the config, shown in the README title. */
   projectName: string;
+  /** Which verification keys the test server uses; only those files and values are written. */
+  keyMode?: KeyMode;
 }
 
 export function renderTrustKit(keys: TestKeys, options: TrustKitOptions): Record<string, RenderedFile> {
+  const mode = options.keyMode ?? 'both';
   return {
-    [TRUST_KIT_FILES.publicKey]: { content: keys.publicKey.publicKeyPem, secret: false },
-    [TRUST_KIT_FILES.certificate]: { content: keys.certificate.certificatePem, secret: false },
+    ...(usesPublicKey(mode) ? { [TRUST_KIT_FILES.publicKey]: { content: keys.publicKey.publicKeyPem, secret: false } } : {}),
+    ...(usesCertificate(mode) ? { [TRUST_KIT_FILES.certificate]: { content: keys.certificate.certificatePem, secret: false } } : {}),
     [TRUST_KIT_FILES.readme]: { content: renderTrustKitReadme(keys, options), secret: true },
   };
 }
@@ -37,6 +41,7 @@ export function renderTrustKitReadme(keys: TestKeys, options: TrustKitOptions): 
   const serial = keys.certificate.serial;
   const pubPath = '/path/to/trust-kit/wechatpay-test-public-key.pem';
   const certPath = '/path/to/trust-kit/wechatpay-test-platform-cert.pem';
+  const mode = options.keyMode ?? 'both';
   return `# wxpay-notify TEST trust kit — ${options.projectName}
 
 > **TEST ONLY — never put any of this in a production configuration.**
@@ -60,16 +65,18 @@ callbacks. Keep them in a separate test profile; never add them to the productio
 
 | what | value | used for |
 | --- | --- | --- |
-| WeChat Pay public key ID (微信支付公钥ID) | \`${keyId}\` | \`Wechatpay-Serial\` of public-key-signed callbacks |
+${usesPublicKey(mode) ? `| WeChat Pay public key ID (微信支付公钥ID) | \`${keyId}\` | \`Wechatpay-Serial\` of public-key-signed callbacks |
 | WeChat Pay public key | \`wechatpay-test-public-key.pem\` | verifies those signatures |
-| platform certificate serial (平台证书序列号) | \`${serial}\` | \`Wechatpay-Serial\` of certificate-signed callbacks |
+` : ''}${usesCertificate(mode) ? `| platform certificate serial (平台证书序列号) | \`${serial}\` | \`Wechatpay-Serial\` of certificate-signed callbacks |
 | platform certificate | \`wechatpay-test-platform-cert.pem\` | verifies those signatures (self-signed TEST certificate) |
-| APIv3 key (APIv3密钥) | \`${keys.apiV3Key}\` | decrypts v3 \`resource\` (AEAD_AES_256_GCM) |
+` : ''}| APIv3 key (APIv3密钥) | \`${keys.apiV3Key}\` | decrypts v3 \`resource\` (AEAD_AES_256_GCM) |
 | APIv2 key (APIv2密钥) | \`${keys.apiKey}\` | v2 \`sign\` (MD5 / HMAC-SHA256); refund \`req_info\` key = lower-case hex MD5 of it |
 
 Choose the verification key by the \`Wechatpay-Serial\` header: the public key ID selects the public
 key, the certificate serial selects the certificate, and any other serial must be rejected (4xx/5xx).
-The simulator sends both, as WeChat does while a merchant moves from certificate to public key.
+${mode === 'both'
+    ? 'The simulator sends both, as WeChat does while a merchant moves from certificate to public key.'
+    : `This kit is for a ${mode === 'public-key' ? 'public-key-only (微信支付公钥)' : 'certificate-only (平台证书)'} set-up: every callback carries that serial. The SDK notes below show both modes; use the ${mode === 'public-key' ? 'public-key' : 'certificate'} lines.`}
 
 ## Where each value goes, per SDK
 
@@ -81,9 +88,7 @@ The \`certs\` map given to \`Builder::factory\` is keyed by serial; in the TEST 
 
 \`\`\`php
 'certs' => [
-    '${keyId}' => Rsa::from('file://${pubPath}', Rsa::KEY_TYPE_PUBLIC),
-    '${serial}' => Rsa::from('file://${certPath}', Rsa::KEY_TYPE_PUBLIC),
-],
+${usesPublicKey(mode) ? `    '${keyId}' => Rsa::from('file://${pubPath}', Rsa::KEY_TYPE_PUBLIC),\n` : ''}${usesCertificate(mode) ? `    '${serial}' => Rsa::from('file://${certPath}', Rsa::KEY_TYPE_PUBLIC),\n` : ''}],
 \`\`\`
 
 In the notify handler take the key from the same map by \`Wechatpay-Serial\` (unknown → reject),
@@ -136,9 +141,7 @@ Do not use the automatic certificate download for the TEST certificate: it fetch
 
 \`\`\`js
 const trusted = {
-  '${keyId}': Rsa.from(readFileSync('${pubPath}'), Rsa.KEY_TYPE_PUBLIC),
-  '${serial}': Rsa.from(readFileSync('${certPath}'), Rsa.KEY_TYPE_PUBLIC),
-};
+${usesPublicKey(mode) ? `  '${keyId}': Rsa.from(readFileSync('${pubPath}'), Rsa.KEY_TYPE_PUBLIC),\n` : ''}${usesCertificate(mode) ? `  '${serial}': Rsa.from(readFileSync('${certPath}'), Rsa.KEY_TYPE_PUBLIC),\n` : ''}};
 \`\`\`
 
 In the notify handler pick the key by \`Wechatpay-Serial\` (unknown → reject), check it with

@@ -340,7 +340,7 @@ describe('validateConfig', () => {
     const v3 = problemsOf(withChange((c) => (c.v3 = {}), minimalV2));
     expect(v3.map((p) => p.path)).toEqual(['v3.notifyUrl', 'v3.refundNotifyUrl', 'v3.apiV3Key', 'v3.platform']);
     expect(v3[3]?.message).toBe(
-      'is required: the simulated WeChat Pay signer (微信支付公钥): { "privateKeyFile": …, "serial": "PUB_KEY_ID_…" }; `wxpay-notify init` creates one',
+      'or v3.platformCertificate is required: the simulated WeChat Pay signer your test server trusts. Public key only (微信支付公钥): v3.platform with a PUB_KEY_ID_… serial; certificate only (平台证书): v3.platformCertificate with the hex serial; both for the switch-over. `wxpay-notify init --key-mode public-key|certificate|both` writes the one you need',
     );
     expect(problemAt(withChange((c) => delete section(c, 'v2').apiKey), 'v2.apiKey')).toBe(
       'is required: the APIv2 key (APIv2密钥) from 商户平台 > 账户中心 > API安全; write "${WXPAY_V2_API_KEY}" to read it from the environment',
