@@ -26,7 +26,7 @@ describe('run --retry-schedule', () => {
       const io = memoryIO();
       const code = await runSuite(suite.config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success'], retrySpeedup: 200_000 }, io, 'retry');
       expect(code).toBe(0);
-      expect(io.stdout).toMatch(/^v3\.pay\.success\s+500\s+.*PASS$/m);
+      expect(io.stdout).toMatch(/^v3\.pay\.success\s+protocol\s+500\s+.*PASS$/m);
       expect(io.stdout).toContain("Retry timeline for v3.pay.success (WeChat's schedule, 200000x faster): acknowledged on attempt 4");
       expect(io.stdout).toMatch(/#1 {2}\+0s {7}500 {2}FAIL {2}server-error/);
       expect(io.stdout).toMatch(/#2 {2}\+15s {6}500/);

@@ -110,8 +110,8 @@ describe('Ctrl-C during run', () => {
 
     expect(stderr).toMatch(/interrupted/);
     // The partial table: header, the answered cases (the reference answers pass), the totals line.
-    expect(stdout).toMatch(/^case\s+HTTP\s+time\s+verdict\s+hint$/m);
-    for (const id of expectedDone) expect(stdout).toMatch(new RegExp(`^${id.replaceAll('.', '\\.')}\\s+\\d{3}\\s+\\d+ ms\\s+PASS`, 'm'));
+    expect(stdout).toMatch(/^case\s+severity\s+HTTP\s+time\s+verdict\s+hint$/m);
+    for (const id of expectedDone) expect(stdout).toMatch(new RegExp(`^${id.replaceAll('.', '\\.')}\\s+\\w+\\s+\\d{3}\\s+\\d+ ms\\s+PASS`, 'm'));
     expect(stdout).not.toContain(inFlight);
     expect(stdout).toMatch(new RegExp(`^${ANSWERED} passed, 0 failed$`, 'm'));
     // No crash: no stack trace, no internal error, no secret.
