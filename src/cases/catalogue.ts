@@ -25,6 +25,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Payment success, HMAC-SHA256 signed without sign_type (real-world quirk)',
     version: 'v2', kind: 'pay', folder: 'v2 payment (支付结果通知)', template: 'v2/pay-success.xml', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v2-hmac'], signType: 'HMAC-SHA256', signTypeField: false,
+    control: 'v2.pay.success',
     hint: 'Rejected an HMAC-SHA256 notify that has no sign_type: the verifier falls back to MD5. WeChat often omits sign_type; infer it from the sign length (32 hex = MD5, 64 = HMAC-SHA256).',
   },
   {
@@ -32,6 +33,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Payment success with coupons and an unknown field (代金券, 扩展字段)',
     version: 'v2', kind: 'pay', folder: 'v2 payment (支付结果通知)', template: 'v2/pay-extra-fields.xml', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config',
+    control: 'v2.pay.success',
     hint: 'Rejected a notify with coupon fields and a field it does not know: sign over every field received, not a fixed list (微信可能增加字段).',
   },
   // ── v2 refund (退款结果通知) ────────────────────────────────────────────────
@@ -42,6 +44,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     ...v2Refund('success', 'Refund succeeded, req_info plaintext a whole number of AES blocks (PKCS#7 full padding block)'),
     id: 'v2.refund.block-aligned',
     mutate: { alignPlaintext: true },
+    control: 'v2.refund.success',
     hint: 'Could not read a req_info whose plaintext fills whole 16-byte blocks: PKCS#7 then adds a full block of padding (16 bytes of 0x10); remove it like any other padding (use a standard PKCS#7 unpad).',
   },
   // ── v3 payment (支付成功通知) ───────────────────────────────────────────────
@@ -68,6 +71,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Signed with the WeChat Pay public key, serial PUB_KEY_ID_… (微信支付公钥)',
     version: 'v3', kind: 'pay', folder: 'v3 key modes (验签密钥)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3-two-signers'], event: 'TRANSACTION.SUCCESS', signer: 'platform',
+    control: 'v3.pay.success',
     hint: 'Rejected a notify signed with the WeChat Pay public key: look the key up by Wechatpay-Serial (PUB_KEY_ID_… → public key), do not assume one key.',
   },
   {
@@ -75,6 +79,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Signed with the platform certificate, hex serial (平台证书)',
     version: 'v3', kind: 'pay', folder: 'v3 key modes (验签密钥)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3-two-signers'], event: 'TRANSACTION.SUCCESS', signer: 'certificate',
+    control: 'v3.pay.success',
     hint: 'Rejected a notify signed with the platform certificate: look the key up by Wechatpay-Serial (certificate serial → certificate), do not assume one key.',
   },
   {
@@ -82,6 +87,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Several deliveries signed at random by either key, as during the switch-over (公钥切换)',
     version: 'v3', kind: 'pay', folder: 'v3 key modes (验签密钥)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3-two-signers'], event: 'TRANSACTION.SUCCESS', signer: 'random', copies: 4,
+    control: 'v3.pay.success',
     hint: 'Rejected some deliveries during the key switch-over (平台证书→微信支付公钥): WeChat moves callbacks gradually, so trust both keys and choose by Wechatpay-Serial.',
   },
   // ── forged v3: a correct merchant rejects these (伪造通知) ────────────────────
@@ -117,6 +123,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Chinese and emoji in summary and attach (中文与表情)',
     version: 'v3', kind: 'pay', folder: 'robustness (健壮性)', template: 'v3/transaction-non-ascii.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', summary: '支付成功 🎉',
+    control: 'v3.pay.success',
     hint: 'Rejected a notify with non-ASCII text: verify the signature over the raw body bytes as received (UTF-8), not over a re-decoded or re-serialised string.',
   },
   {
@@ -124,6 +131,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Other key order and extra whitespace in the body (签名覆盖原始报文)',
     version: 'v3', kind: 'pay', folder: 'robustness (健壮性)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate: { layout: 'spaced' },
+    control: 'v3.pay.success',
     hint: 'Rejected a notify whose JSON has another key order and whitespace: the signature covers the raw body; verify before parsing, never over JSON.stringify(parsed).',
   },
   {
@@ -131,6 +139,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Body with ", " and ": " separators and \\u-escaped text, as other JSON writers produce',
     version: 'v3', kind: 'pay', folder: 'robustness (健壮性)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate: { layout: 'python' },
+    control: 'v3.pay.success',
     hint: 'Rejected a notify written with a space after every "," and ":": the signature covers the raw body whatever its layout; verify the bytes as received, never a re-serialised copy (json.dumps / JSON.stringify of the parsed body).',
   },
   {
@@ -138,6 +147,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Chinese, emoji and XML special characters in attach (中文与表情)',
     version: 'v2', kind: 'pay', folder: 'robustness (健壮性)', template: 'v2/pay-non-ascii.xml', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config',
+    control: 'v2.pay.success',
     hint: 'Rejected a v2 notify with non-ASCII text in attach: parse the body as UTF-8 and sign over the raw field values (no URL-encoding).',
   },
   // ── redelivery (重复通知) ───────────────────────────────────────────────────
@@ -146,6 +156,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'The same notification twice: same id and resource, re-signed (重复通知)',
     version: 'v3', kind: 'pay', folder: 'redelivery (重复通知)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', copies: 2, sameNotification: true,
+    control: 'v3.pay.success',
     hint: 'A repeated notification was not acknowledged: WeChat re-sends until it gets success; answer success again for a notification already processed (幂等), and process it only once.',
   },
   {
@@ -153,6 +164,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'The same notification twice (重复通知)',
     version: 'v2', kind: 'pay', folder: 'redelivery (重复通知)', template: 'v2/pay-success.xml', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config', copies: 2, sameNotification: true,
+    control: 'v2.pay.success',
     hint: 'A repeated notification was not acknowledged: answer SUCCESS again for an order already processed (幂等), and process it only once.',
   },
   {
@@ -160,6 +172,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Three copies at the same instant, then one more, as from several WeChat servers (并发重复通知)',
     version: 'v3', kind: 'pay', folder: 'redelivery (重复通知)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', concurrent: 3,
+    control: 'v3.pay.success',
     hint: 'Concurrent copies of one notification were not all acknowledged within 5 s: lock per order (or rely on a unique constraint), answer success to every copy, and process once.',
   },
 ];

@@ -43,7 +43,8 @@ export function selectCasesWithControls(config: ResolvedConfig, filter: CaseFilt
   const chosen = new Set(filtered.map((c) => c.id));
   const added = new Map<string, string[]>();
   for (const c of filtered) {
-    if (!c.control || chosen.has(c.control)) continue;
+    // Only a rejection needs its twin to mean anything; an ack variant stands on its own.
+    if (c.expect !== 'reject' || !c.control || chosen.has(c.control)) continue;
     added.set(c.control, [...(added.get(c.control) ?? []), c.id]);
   }
   const cases = catalogue.filter((c) => chosen.has(c.id) || added.has(c.id));

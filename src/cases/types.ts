@@ -75,8 +75,10 @@ export interface CaseDefinition {
   /** Also fire this many extra copies at the same instant (WeChat sends from several servers). */
   concurrent?: number;
   /**
-   * Reject cases: the genuine case signed by the same signer and sent to the same URL. A rejection
-   * proves signature checking only when this twin was acknowledged in the same run.
+   * The plain genuine case this one is a variation of, sent to the same URL. Reject cases (whose
+   * control is signed by the same signer): their rejection proves signature checking only when this
+   * twin was acknowledged in the same run (it is added to the run when left out). Ack variants: when
+   * they fail exactly as their plain case did, the plain case's hint applies, not the variation's.
    */
   control?: string;
 }

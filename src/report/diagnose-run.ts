@@ -61,6 +61,41 @@ export function diagnoseRun(cases: readonly CaseSummary[], deliveries: readonly 
   return out;
 }
 
+/** What only one kind of notification needs, when the other kind gets through. */
+const KIND_CAUSES: Record<'v2' | 'v3', Record<'pay' | 'refund', string>> = {
+  v2: {
+    refund: 'the refund handler cannot read req_info. It is AES-256-ECB with the key = lower-case hex md5(APIv2 key) (not the APIv2 key itself), PKCS#7 padding, base64; the plaintext is a <root> XML document. Refund notifications carry no sign.',
+    pay: 'the payment handler rejects the sign. Sign over every field received except sign (sorted by name, empty values left out, key=APIv2 key last), with MD5 or HMAC-SHA256 as sign_type says (or as the sign length tells).',
+  },
+  v3: {
+    refund: 'the refund route or its decryption is wrong. Check that the refund notify_url reaches the same verification, and decrypt with associated_data "refund" taken from resource.associated_data (payments use "transaction").',
+    pay: 'the payment route or its decryption is wrong. Check that the payment notify_url reaches the same verification, and decrypt with resource.associated_data.',
+  },
+};
+
+const serialOf = (d: DeliveryResult): string | undefined =>
+  Object.entries(d.request?.headers ?? {}).find(([k]) => k.toLowerCase() === 'wechatpay-serial')?.[1];
+
+/**
+ * Genuine deliveries grouped by the serial they announced: when one serial is always refused and
+ * another always acknowledged, the keys are the cause and the note can say which one.
+ */
+function serialSplit(mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): { refused: string[]; acknowledged: string[] } | undefined {
+  const genuineIds = new Set(mine.filter(genuine).map((c) => c.caseId));
+  const outcomes = new Map<string, Set<'pass' | 'refused'>>();
+  for (const d of deliveries) {
+    const serial = serialOf(d);
+    if (!genuineIds.has(d.caseId) || !serial || d.status === undefined) continue;
+    const outcome = d.verdict === 'pass' ? 'pass' : REFUSALS.has(d.cause) ? 'refused' : undefined;
+    if (!outcome) continue;
+    outcomes.set(serial, (outcomes.get(serial) ?? new Set()).add(outcome));
+  }
+  const only = (o: 'pass' | 'refused') => [...outcomes].filter(([, set]) => set.size === 1 && set.has(o)).map(([serial]) => serial);
+  const refused = only('refused');
+  const acknowledged = only('pass');
+  return refused.length > 0 && acknowledged.length > 0 ? { refused, acknowledged } : undefined;
+}
+
 function explainRefusals(
   version: 'v2' | 'v3', refused: readonly CaseSummary[], acknowledged: readonly CaseSummary[], mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[],
 ): Diagnosis {
@@ -71,6 +106,16 @@ function explainRefusals(
   const example = answers[0] ? ` The answer to ${answers[0].caseId}: ${answers[0].text}.` : '';
   const saying = (e: AnswerEvidence): Answer[] => answers.filter((a) => a.evidence === e);
 
+  // Refunds refused while payments are acknowledged (or the reverse): the keys both share are fine,
+  // so the cause is what only one kind needs.
+  const kinds = new Set(refused.map((c) => c.kind));
+  const otherKindAcked = acknowledged.some((c) => !kinds.has(c.kind));
+  if (kinds.size === 1 && otherKindAcked) {
+    const kind = [...kinds][0]!;
+    const cause = KIND_CAUSES[version][kind];
+    return { caseIds, message: `${head}${example} Only ${kind === 'refund' ? 'refund' : 'payment'} notifications were refused, while ${kind === 'refund' ? 'payment' : 'refund'} notifications were acknowledged, so the shared keys are right: ${cause}` };
+  }
+
   if (version === 'v2' && saying('json-parse').length > answers.length / 2) {
     return { caseIds, message: `${head}${example} The answers talk about JSON: the handler parses the XML notification as JSON. Read the raw body and parse it as XML (v2 is XML, Content-Type text/xml); the APIv2 key is not the problem yet.` };
   }
@@ -78,6 +123,10 @@ function explainRefusals(
     return { caseIds, message: `${head}${example} The answers report duplicate orders: the handler refuses an order it has seen before. Look the order up and answer success when it was already processed (幂等); each case uses its own order numbers, so this is not caused by the test data.` };
   }
   if (version === 'v3') {
+    const split = serialSplit(mine, deliveries);
+    if (split) {
+      return { caseIds, message: `${head} Every delivery signed with ${split.refused.join(', ')} was refused, while those signed with ${split.acknowledged.join(', ')} were acknowledged: the test server does not trust ${split.refused.join(', ')}. Add ${split.refused.length === 1 ? 'it' : 'them'} to its TEST trust list (trust-kit/README.md), or, if your merchant uses only the other key, generate a config for that set-up (\`wxpay-notify init --key-mode\`).` };
+    }
     const spaced = acknowledged.find((c) => c.caseId === 'v3.robust.spaced-separators');
     if (spaced) {
       return { caseIds, message: `${head} Only the body written with a space after every ',' and ':' was acknowledged: the handler verifies the signature over a re-serialised body (Python's json.dumps(json.loads(body)) writes exactly that), not over the raw bytes WeChat signed. Verify over the raw request body, before parsing it.` };

@@ -11,7 +11,7 @@ export const VERDICT_WORDS: Record<CaseVerdict, { text: string; color: number }>
 };
 
 /** A row's hint is read inside one table line: no line breaks, no runs of spaces. */
-const ROW_HINT_LIMIT = 260;
+const ROW_HINT_LIMIT = 300;
 
 function statusText(c: CaseSummary): string {
   if (c.statuses.length > 0) return c.statuses.join(',');
@@ -32,7 +32,7 @@ export function oneLine(text: string, limit = Infinity): string {
 /** The row keeps what came back and the fix; "expected …" is the same for every row of a kind. */
 function hintText(c: CaseSummary): string {
   if (c.verdict === 'pass') return '';
-  return oneLine([c.error, c.hint.replace(/^expected .*?, got /, 'got ')].filter(Boolean).join(' — '), ROW_HINT_LIMIT);
+  return oneLine([c.error, c.hint.replace(/\bexpected [^,]*, got /, 'got ')].filter(Boolean).join(' — '), ROW_HINT_LIMIT);
 }
 
 /** The closing line CI parses: "N passed, N failed", then what else a person must know. */

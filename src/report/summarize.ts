@@ -16,6 +16,7 @@ export interface CaseSummary {
   severity: Severity;
   expect: 'ack' | 'reject';
   version: 'v2' | 'v3';
+  kind: 'pay' | 'refund';
   verdict: CaseVerdict;
   /** Every request the receiver got for this case, concurrent copies included. */
   deliveries: number;
@@ -56,6 +57,7 @@ function weighAgainstControl(c: CaseSummary, cases: readonly CaseSummary[], deli
   const control = controlId ? cases.find((x) => x.caseId === controlId) : undefined;
   if (!control) return c;
   const withControl = { ...c, control: { caseId: control.caseId, verdict: control.verdict } };
+  if (c.expect === 'ack') return failsLikeControl(c, control) ? { ...withControl, hint: `(same failure as ${control.caseId}) ${control.hint}` } : withControl;
   // Acknowledging a forgery is a fault whatever happened to the genuine notification.
   if (control.verdict === 'pass' || c.cause === 'acked-forged') return withControl;
   return {
@@ -64,6 +66,14 @@ function weighAgainstControl(c: CaseSummary, cases: readonly CaseSummary[], deli
     cause: 'inconclusive',
     hint: `could not judge: the genuine notification ${signedWith(control, deliveries)} ${control.verdict === 'skipped' ? 'was not sent either' : 'was rejected too'}; fix that first, then this case means something.`,
   };
+}
+
+/**
+ * A variation (non-ASCII, other layout, redelivery, …) that fails with the same cause and status as
+ * its plain case has not shown anything about the variation: the plain case's hint is the one to fix.
+ */
+function failsLikeControl(c: CaseSummary, control: CaseSummary): boolean {
+  return c.verdict === 'fail' && control.verdict === 'fail' && c.cause === control.cause && c.statuses.join() === control.statuses.join();
 }
 
 /** "(v3.pay.success, signed with PUB_KEY_ID_…)": what a person needs to find the control's failure. */
@@ -100,6 +110,7 @@ function summarizeFirstAttempts(deliveries: readonly DeliveryResult[]): CaseSumm
       severity: first.severity,
       expect: first.expect,
       version: first.version,
+      kind: first.kind,
       verdict: failed ? 'fail' : skipped ? 'skipped' : 'pass',
       deliveries: list.length + copies.length,
       passed: passedRequests.length + copies.filter((c) => c.pass).length,

@@ -126,6 +126,7 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
         severity: spec.severity as Severity,
         expect: spec.expect,
         version: definition?.version ?? spec.version,
+        kind: definition?.kind ?? spec.kind,
         ...(definition?.control ? { control: definition.control } : {}),
         copy: spec.copy ?? 1,
         copies: spec.copies ?? 1,

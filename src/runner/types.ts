@@ -17,6 +17,7 @@ export interface DeliveryResult {
   severity: Severity;
   expect: 'ack' | 'reject';
   version: 'v2' | 'v3';
+  kind: 'pay' | 'refund';
   /** Reject cases: the genuine case whose acknowledgement makes this case's rejection mean something. */
   control?: string;
   /** 1-based copy number for cases that deliver several copies. */

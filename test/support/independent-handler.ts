@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,18 +167,34 @@ export async function startIndependentSuite(options: { bugs?: readonly Independe
  * One whole `run` (our judge) against handler.py with `bugs` on, as a user would see it: the exit
  * code and the output in `format` (the table text, or the JSON report).
  */
+export interface IndependentRun {
+  code: number;
+  /** The table a person reads. */
+  output: string;
+  /** The JSON results of the same run. */
+  report: { cases: Array<{ caseId: string; verdict: string; cause: string; hint: string; severity: string; deliveries: number; passed: number }>; diagnoses: Array<{ message: string; caseIds: string[] }> };
+  handlerLog: string;
+}
+
 export async function runSuiteOnIndependentHandler(options: {
   bugs?: readonly IndependentHandlerBug[];
-  format?: 'table' | 'json';
   only?: string[];
   signType?: 'MD5' | 'HMAC-SHA256';
-} = {}): Promise<{ code: number; output: string; handlerLog: string }> {
+  failOn?: 'advisory' | 'protocol' | 'security';
+} = {}): Promise<IndependentRun> {
   const suite = await startIndependentSuite({ bugs: options.bugs, signType: options.signType });
+  const reports = mkdtempSync(join(tmpdir(), 'wxpay-independent-report-'));
   try {
     const io = memoryIO();
-    const code = await runSuite(suite.config, { format: options.format ?? 'table', reporters: [], reporterDir: '.', insecure: false, only: options.only }, io, 'independent-handler');
-    return { code, output: io.stdout, handlerLog: suite.handler.log() };
+    const code = await runSuite(
+      suite.config,
+      { format: 'table', reporters: ['json'], reporterDir: reports, insecure: false, only: options.only, failOn: options.failOn },
+      io, 'independent-handler',
+    );
+    const report = JSON.parse(readFileSync(join(reports, `${suite.config.name}.results.json`), 'utf8'));
+    return { code, output: io.stdout, report, handlerLog: suite.handler.log() };
   } finally {
     await suite.close();
+    rmSync(reports, { recursive: true, force: true });
   }
 }

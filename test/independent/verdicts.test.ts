@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE } from '../../src/cases/catalogue.js';
+import type { CaseDefinition } from '../../src/cases/types.js';
+import {
+  independentHandlerUnavailableReason, runSuiteOnIndependentHandler, type IndependentHandlerBug, type IndependentRun,
+} from '../support/independent-handler.js';
+
+/**
+ * The suite against a handler we did not write (test/fixtures/independent-handler, Python, from
+ * WeChat's documentation), one realistic merchant bug at a time. For each bug: the run fails, the
+ * cases that expose it fail and nothing else does, and the text a person reads on each of those rows
+ * names the bug — not a neighbouring cause. Forged cases whose genuine twin was refused are
+ * inconclusive, never a hollow PASS.
+ */
+const unavailable = independentHandlerUnavailableReason();
+
+/** The demo config (HMAC-SHA256, both signers, no partner, no combine) selects these. */
+const applicable = (c: CaseDefinition): boolean => !c.requires.includes('partner') && !(c.requires as string[]).includes('combine');
+const ids = (filter: (c: CaseDefinition) => boolean): string[] => CATALOGUE.filter((c) => applicable(c) && filter(c)).map((c) => c.id);
+const V2_PATH_ACK = ids((c) => c.version === 'v2' && c.expect === 'ack' && c.sendTo !== 'v3');
+const V2_FORGED = ids((c) => c.version === 'v2' && c.expect === 'reject');
+const V3_ACK = ids((c) => c.version === 'v3' && c.expect === 'ack');
+const V3_FORGED = ids((c) => c.version === 'v3' && c.expect === 'reject');
+/** v3 cases signed by the public key (PUB_KEY_ID_…): every v3 case but the certificate's own. */
+const V3_PUBLIC_KEY_SIGNED = V3_ACK.filter((id) => id !== 'v3.keys.certificate');
+
+interface BugExpectation {
+  bugs: IndependentHandlerBug[];
+  failing: string[];
+  inconclusive?: string[];
+  /** What every failing row of the table must say. */
+  row: RegExp;
+  /** A note above the table, when the bug shows across many cases. */
+  note?: RegExp;
+  code?: number;
+}
+
+const BUGS: Record<string, BugExpectation> = {
+  'v2 body parsed as JSON': {
+    bugs: ['xml-as-json'],
+    failing: V2_PATH_ACK,
+    inconclusive: V2_FORGED,
+    row: /parses the v2 XML notification as JSON/,
+    note: /The answers talk about JSON: the handler parses the XML notification as JSON/,
+  },
+  'v3 verified over a compact re-serialised body': {
+    bugs: ['reserialize-compact'],
+    failing: ['v3.robust.key-order', 'v3.robust.spaced-separators'],
+    row: /verify the bytes as received, never a re-serialised copy|never over JSON\.stringify\(parsed\)/,
+  },
+  "v3 verified over json.dumps(json.loads(body)) (Python's default separators)": {
+    bugs: ['reserialize-default'],
+    failing: V3_ACK.filter((id) => id !== 'v3.robust.spaced-separators'),
+    inconclusive: V3_FORGED,
+    row: /raw body/,
+    note: /Only the body written with a space after every ',' and ':' was acknowledged: the handler verifies the signature over a re-serialised body \(Python's json\.dumps\(json\.loads\(body\)\)/,
+  },
+  'a repeated order is a unique-constraint error': {
+    bugs: ['unique-order'],
+    failing: ['v3.keys.migration', 'v3.redelivery.sequential', 'v2.redelivery.sequential', 'v3.redelivery.concurrent'],
+    row: /idempotent|幂等/,
+  },
+  'v2 acknowledged with plain text': {
+    bugs: ['v2-plain-text'],
+    failing: [...V2_PATH_ACK, 'v3.refund.manual-xml'],
+    inconclusive: V2_FORGED,
+    row: /Answered plain text \(e\.g\. "success"\): v2 requires XML/,
+  },
+  'refund req_info decrypted with the raw APIv2 key': {
+    bugs: ['refund-key-raw'],
+    failing: [...ids((c) => c.id.startsWith('v2.refund.')), 'v3.refund.manual-xml'],
+    inconclusive: ['v2.forged.refund-wrong-key'],
+    row: /md5\(APIv2 key\)/,
+  },
+  'v3 refuses forgeries with 200 {"code":"FAIL"}': {
+    bugs: ['v3-200-fail'],
+    failing: V3_FORGED,
+    row: /HTTP 200 with \{"code":"FAIL"\} counts as received/,
+  },
+  'v3 signature headers optional': {
+    bugs: ['headers-optional'],
+    failing: ['v3.forged.missing-headers'],
+    row: /never looks at Wechatpay-Signature/,
+  },
+  'no timestamp window (advisory: reported, exit 0)': {
+    bugs: ['no-timestamp-window'],
+    failing: ['v3.forged.stale-timestamp', 'v3.forged.future-timestamp'],
+    row: /more than 5 minutes off/,
+    code: 0,
+  },
+  'only the platform certificate trusted': {
+    bugs: ['cert-only'],
+    failing: V3_PUBLIC_KEY_SIGNED,
+    inconclusive: V3_FORGED,
+    row: /Wechatpay-Serial|fails exactly as v3\.pay\.success/,
+    note: /Every delivery signed with PUB_KEY_ID_\w+ was refused, while those signed with [0-9A-F]+ were acknowledged: the test server does not trust PUB_KEY_ID_/,
+  },
+};
+
+const rowOf = (output: string, id: string): string => output.split('\n').find((l) => l.startsWith(`${id} `)) ?? `(no row for ${id})`;
+
+describe.skipIf(unavailable !== null)(`an independent handler, one bug at a time${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it('the correct handler passes every case', async () => {
+    const run = await runSuiteOnIndependentHandler();
+    expect(run.report.cases.filter((c) => c.verdict !== 'pass').map((c) => `${c.caseId}: ${c.hint}`)).toEqual([]);
+    expect(run.code).toBe(0);
+  }, 90_000);
+
+  for (const [name, expected] of Object.entries(BUGS)) {
+    it(name, async () => {
+      const run: IndependentRun = await runSuiteOnIndependentHandler({ bugs: expected.bugs });
+      const verdicts = (v: string) => run.report.cases.filter((c) => c.verdict === v).map((c) => c.caseId).sort();
+      expect(verdicts('fail')).toEqual([...expected.failing].sort());
+      expect(verdicts('inconclusive')).toEqual([...(expected.inconclusive ?? [])].sort());
+      expect(run.code).toBe(expected.code ?? 1);
+      for (const id of expected.failing) expect(rowOf(run.output, id)).toMatch(expected.row);
+      for (const id of expected.inconclusive ?? []) {
+        expect(rowOf(run.output, id)).toMatch(/INCONCLUSIVE\s+could not judge: the genuine notification .* was rejected too; fix that first/);
+      }
+      if (expected.note) expect(run.output).toMatch(new RegExp(`^Note \\d: .*${expected.note.source}`, 'm'));
+    }, 90_000);
+  }
+
+  it('--strict makes the advisory timestamp findings fail the run', async () => {
+    const run = await runSuiteOnIndependentHandler({ bugs: ['no-timestamp-window'], only: ['v3.forged.*'], failOn: 'advisory' });
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(/^\d+ passed, 2 failed$/m);
+  }, 90_000);
+
+  it('an answer 4.9 s after the request arrived is within WeChat\'s 5 s', async () => {
+    const run = await runSuiteOnIndependentHandler({ bugs: ['slow=4900'], only: ['v2.pay.success', 'v3.pay.success'] });
+    expect(run.report.cases.map((c) => [c.caseId, c.verdict])).toEqual([['v2.pay.success', 'pass'], ['v3.pay.success', 'pass']]);
+    expect(run.code).toBe(0);
+  }, 90_000);
+});
