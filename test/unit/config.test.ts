@@ -262,12 +262,12 @@ describe('validateConfig', () => {
     expect(config?.partner).toBeUndefined();
     expect(config?.order).toEqual({
       outTradeNo: 'T20260101000001',
-      total: 1,
+      total: 100,
       openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
       transactionId: '4200000000000000000000000001',
       outRefundNo: 'R20260101000001',
       refundId: '50000000000000000000000000001',
-      refund: 1,
+      refund: 100,
     });
   });
 
@@ -308,13 +308,13 @@ describe('validateConfig', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         { path: 'appId', message: 'unknown field; did you mean `appid`?' },
-        { path: 'extra', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, order' },
+        { path: 'extra', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order' },
         { path: 'v2.apikey', message: 'unknown field; did you mean `apiKey`?' },
         { path: 'v2.notifyURL', message: 'unknown field; did you mean `notifyUrl`?' },
         { path: 'v3.platform.serail', message: 'unknown field; did you mean `serial`?' },
         { path: 'v3.platfrom', message: 'unknown field; did you mean `platform`?' },
         { path: 'order.totl', message: 'unknown field; did you mean `total`?' },
-        { path: '"odd key"', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, order' },
+        { path: '"odd key"', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order' },
       ]),
     );
     expect(problems).toHaveLength(8);
