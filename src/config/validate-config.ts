@@ -150,12 +150,14 @@ function readCombine(c: Checker, value: unknown, hasV3: boolean): CombineConfig 
   if (o.subMchids === undefined) return {};
   const list = o.subMchids;
   if (!Array.isArray(list) || list.length !== 2) {
-    c.add('combine.subMchids', `the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got ${shown(list)})`);
+    c.add('combine.subMchids', `the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got ${Array.isArray(list) ? `${list.length} ${list.length === 1 ? 'entry' : 'entries'}` : shown(list)})`);
     return undefined;
   }
-  const ids = list.map((_, i) => c.string({ ...list } as Record<string, unknown>, 'combine.subMchids', String(i)));
-  if (ids[0] === undefined || ids[1] === undefined) return undefined;
-  return { subMchids: [ids[0], ids[1]] };
+  const [first, second] = list as unknown[];
+  const bad = [first, second].map((id, i) => (typeof id === 'string' && id.trim() !== '' ? undefined : i)).filter((i) => i !== undefined);
+  for (const i of bad) c.add(`combine.subMchids[${i}]`, `expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got ${shown(list[i])}); put numbers in quotes`);
+  if (bad.length > 0) return undefined;
+  return { subMchids: [String(first), String(second)] };
 }
 
 function readOrder(c: Checker, value: unknown): OrderConfig | undefined {

@@ -441,6 +441,17 @@ describe('validateConfig', () => {
     expect(config?.partner).toEqual({ spAppid: 'wx8888888888888888', spMchid: '1230000109', subMchid: '1900000109' });
   });
 
+  it('checks the opt-in combine section (combined payment, 合单支付)', () => {
+    expect(validateConfig(withChange((c) => (c.combine = {})), ENV).config?.combine).toEqual({});
+    expect(validateConfig(withChange((c) => (c.combine = { subMchids: ['1900000109', '1900000110'] })), ENV).config?.combine).toEqual({ subMchids: ['1900000109', '1900000110'] });
+    expect(problemAt(withChange((c) => (c.combine = { subMchids: ['1900000109'] })), 'combine.subMchids')).toBe(
+      'the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got 1 entry)',
+    );
+    expect(problemAt(withChange((c) => (c.combine = { subMchids: ['1900000109', 1900000110] })), 'combine.subMchids[1]')).toBe('expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got "1900000110"); put numbers in quotes');
+    expect(problemAt(withChange((c) => (c.combine = { subMchid: 'x' })), 'combine.subMchid')).toBe('unknown field; did you mean `subMchids`?');
+    expect(problemAt(withChange((c) => (c.combine = {}), minimalV2), 'combine')).toBe('the combined payment (合单支付) notification is a v3 one: add a `v3` section, or remove `combine`');
+  });
+
   it('checks order amounts and numbers', () => {
     const order = (change: Json, path: string): string =>
       problemAt(withChange((c) => Object.assign(section(c, 'order'), change)), path);
