@@ -13,7 +13,7 @@ export function caseCode(name: string): string {
 
 /**
  * The configured number with its last six characters replaced by the case code (appended when the
- * number is short), so it keeps its look and length limit: T20260101000001 → T20260101482913.
+ * number is short), so it keeps its look and length limit: T20260101000001 → T20260101849109 (v2.pay.success).
  */
 export function withCaseCode(base: string, code: string): string {
   return base.length >= 2 * CODE_LENGTH ? base.slice(0, -CODE_LENGTH) + code : base + code;
