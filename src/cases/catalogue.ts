@@ -30,11 +30,28 @@ export const CATALOGUE: readonly CaseDefinition[] = [
   },
   {
     id: 'v2.pay.extra-fields',
-    title: 'Payment success with coupons and an unknown field (代金券, 扩展字段)',
+    title: 'Payment success, part paid with a coupon, and an unknown field (代金券, 扩展字段)',
     version: 'v2', kind: 'pay', folder: 'v2 payment (支付结果通知)', template: 'v2/pay-extra-fields.xml', target: 'notifyUrl',
-    expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config',
+    expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config', coupon: true,
     control: 'v2.pay.success',
-    hint: 'Rejected a notify with coupon fields and a field it does not know: sign over every field received, not a fixed list (微信可能增加字段).',
+    hint: 'Rejected a notify with coupon fields and a field it does not know: sign over every field received, not a fixed list (微信可能增加字段); cash_fee is total_fee minus coupon_fee, so compare your order with total_fee.',
+  },
+  {
+    id: 'v2.pay.sign-type-md5',
+    title: 'Payment success, MD5-signed with an explicit sign_type=MD5 (签名类型)',
+    version: 'v2', kind: 'pay', folder: 'v2 payment (支付结果通知)', template: 'v2/pay-success.xml', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'MD5', signTypeField: true,
+    control: 'v2.pay.success',
+    hint: 'Rejected an MD5 notify that carries sign_type=MD5: sign_type is signed like every other field (drop only sign), and MD5 must verify even when your orders use HMAC-SHA256.',
+  },
+  {
+    id: 'v2.pay.result-fail',
+    title: 'Payment failed: return_code SUCCESS, result_code FAIL (支付失败)',
+    version: 'v2', kind: 'pay', folder: 'v2 payment (支付结果通知)', template: 'v2/pay-result-fail.xml', target: 'notifyUrl',
+    expect: 'ack', severity: 'advisory', requires: ['v2'], signType: 'config', signTypeField: 'config',
+    control: 'v2.pay.success',
+    hint: 'Answered FAIL to a notify of a failed payment (result_code FAIL): return_code SUCCESS means the message itself is fine; acknowledge it with SUCCESS and do not mark the order paid, or WeChat keeps re-sending it.',
+    caveat: 'WeChat documents result_code FAIL with err_code/err_code_des in the payment notification (WxJava WxPayOrderNotifyResult), but wechatpay.js.org says ordinary payments are notified only on success; no captured result_code=FAIL notification was found, so this case is advisory.',
   },
   // ── v2 refund (退款结果通知) ────────────────────────────────────────────────
   v2Refund('success', 'Refund succeeded, encrypted req_info (退款成功)'),
@@ -54,16 +71,39 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     version: 'v3', kind: 'pay', folder: 'v3 payment (支付成功通知)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', hint: V3_GENUINE_HINT,
   },
+  {
+    id: 'v3.pay.promotion',
+    title: 'TRANSACTION.SUCCESS paid partly with a coupon: promotion_detail, payer_total below total (代金券)',
+    version: 'v3', kind: 'pay', folder: 'v3 payment (支付成功通知)', template: 'v3/transaction-promotion.json', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', coupon: true,
+    control: 'v3.pay.success',
+    hint: 'Rejected a payment made partly with a coupon: amount.total is the order amount and amount.payer_total what the payer paid (total minus promotion_detail[].amount); compare your order with amount.total, not payer_total.',
+  },
+  {
+    id: 'v3.pay.combine',
+    title: 'TRANSACTION.SUCCESS of a combined payment: combine_* fields and sub_orders[] (合单支付)',
+    version: 'v3', kind: 'pay', folder: 'v3 payment (支付成功通知)', template: 'v3/transaction-combine.json', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v3', 'combine'], event: 'TRANSACTION.SUCCESS', signer: 'platform',
+    control: 'v3.pay.success',
+    hint: 'Rejected a combined-payment notify (合单支付): it carries combine_appid, combine_mchid, combine_out_trade_no and sub_orders[] (amounts as total_amount/payer_amount) instead of out_trade_no and amount; recognise it by combine_out_trade_no and settle each sub-order.',
+  },
   // ── v3 refund (退款结果通知) ────────────────────────────────────────────────
   v3Refund('success', 'REFUND.SUCCESS, refund succeeded (退款成功)', 'REFUND.SUCCESS'),
-  v3Refund('abnormal', 'REFUND.ABNORMAL, refund to the card failed (退款异常)', 'REFUND.ABNORMAL'),
-  v3Refund('closed', 'REFUND.CLOSED, refund closed (退款关闭)', 'REFUND.CLOSED'),
+  {
+    ...v3Refund('abnormal', 'REFUND.ABNORMAL, refund to the card failed (退款异常)', 'REFUND.ABNORMAL'),
+    caveat: 'WeChat documents the REFUND.ABNORMAL event and its fields, but no summary for it: 退款异常 is our reading of the event, not a documented or captured value (a handler should not depend on summary).',
+  },
+  {
+    ...v3Refund('closed', 'REFUND.CLOSED, refund closed (退款关闭)', 'REFUND.CLOSED'),
+    caveat: 'WeChat documents the REFUND.CLOSED event and its fields, but no summary for it: 退款关闭 is our reading of the event, not a documented or captured value (a handler should not depend on summary).',
+  },
   {
     id: 'v3.refund.manual-xml',
     title: 'Refund made by hand in 商户平台, notified in v2 XML to the v3 refund URL (手动退款)',
     version: 'v2', kind: 'refund', folder: 'v3 refund (退款结果通知)', template: 'v2/refund-success.xml', target: 'refundNotifyUrl', sendTo: 'v3',
     expect: 'ack', severity: 'advisory', requires: ['v2', 'v3'],
     hint: 'Refunds made by hand in the merchant platform (商户平台手动退款) are reported to v3 merchants too, in the v2 XML format with req_info under md5(APIv2 key): recognise XML on the refund URL and acknowledge it the v2 way (not yet officially confirmed).',
+    caveat: 'Rests on one user report (ArtisanCloud/PowerWeChat issue 649, 2025: refunds made in 商户平台 reached a v3 handler as XML) and on v2 refunds carrying refund_request_source VENDOR_PLATFORM; WeChat has not documented it, which is why the case is advisory.',
   },
   // ── v3 key modes (平台证书 / 微信支付公钥) ───────────────────────────────────
   {
@@ -141,6 +181,14 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate: { layout: 'python' },
     control: 'v3.pay.success',
     hint: 'Rejected a notify written with a space after every "," and ":": the signature covers the raw body whatever its layout; verify the bytes as received, never a re-serialised copy (json.dumps / JSON.stringify of the parsed body).',
+  },
+  {
+    id: 'v2.robust.edge-whitespace',
+    title: 'A space at the start and end of attach (首尾空格)',
+    version: 'v2', kind: 'pay', folder: 'robustness (健壮性)', template: 'v2/pay-edge-whitespace.xml', target: 'notifyUrl',
+    expect: 'ack', severity: 'protocol', requires: ['v2'], signType: 'config', signTypeField: 'config',
+    control: 'v2.pay.success',
+    hint: 'Rejected a v2 notify whose attach starts and ends with a space: the sign covers each value exactly as received; do not trim values before verifying (e.g. xml2js with trim: true).',
   },
   {
     id: 'v2.robust.non-ascii',

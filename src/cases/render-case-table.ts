@@ -5,7 +5,7 @@ export const CASE_TABLE_START = '<!-- case-table:start (generated from src/cases
 export const CASE_TABLE_END = '<!-- case-table:end -->';
 
 function when(c: CaseDefinition): string {
-  const needs = c.requires.map((r) => ({ v2: 'v2', v3: 'v3', 'v2-hmac': 'v2 HMAC-SHA256', 'v3-two-signers': 'v3 certificate signer', partner: 'partner' })[r]);
+  const needs = c.requires.map((r) => ({ v2: 'v2', v3: 'v3', 'v2-hmac': 'v2 HMAC-SHA256', 'v3-two-signers': 'v3 certificate signer', partner: 'partner', combine: 'combine' })[r]);
   return needs.join(' + ');
 }
 
@@ -13,9 +13,12 @@ function when(c: CaseDefinition): string {
 export function renderCaseTable(catalogue: readonly CaseDefinition[] = CATALOGUE): string {
   const rows = catalogue.map((c) => {
     const copies = c.copies && c.copies > 1 ? ` (${c.copies} deliveries)` : c.concurrent ? ` (${c.concurrent + 1} deliveries)` : '';
-    return `| \`${c.id}\` | ${c.title}${copies} | ${c.expect === 'ack' ? 'acknowledge' : '**reject**'} | ${c.severity} | ${when(c)} |`;
+    const thin = c.caveat ? ' (thin evidence, see below)' : '';
+    return `| \`${c.id}\` | ${c.title}${copies}${thin} | ${c.expect === 'ack' ? 'acknowledge' : '**reject**'} | ${c.severity} | ${when(c)} |`;
   });
-  return [CASE_TABLE_START, '| case id | what is sent | a correct merchant must | severity | generated when the config has |', '|---|---|---|---|---|', ...rows, CASE_TABLE_END].join('\n');
+  const caveats = catalogue.filter((c) => c.caveat).map((c) => `- \`${c.id}\`: ${c.caveat}`);
+  const notes = caveats.length > 0 ? ['', 'Where the evidence is thin (what these cases send rests on less than a documented or captured notification):', '', ...caveats] : [];
+  return [CASE_TABLE_START, '| case id | what is sent | a correct merchant must | severity | generated when the config has |', '|---|---|---|---|---|', ...rows, ...notes, CASE_TABLE_END].join('\n');
 }
 
 /** README text with its case table replaced by a fresh one. */

@@ -10,6 +10,7 @@ function meets(requirement: Requirement, config: ResolvedConfig): boolean {
     case 'v2-hmac': return config.v2?.signType === 'HMAC-SHA256';
     case 'v3-two-signers': return config.v3?.platform !== undefined && config.v3.platformCertificate !== undefined;
     case 'partner': return config.partner !== undefined;
+    case 'combine': return config.combine !== undefined;
   }
 }
 
@@ -72,5 +73,20 @@ function filterCases(config: ResolvedConfig, filter: CaseFilter, catalogue: read
     const floor = SEVERITIES.indexOf(filter.minSeverity);
     selected = selected.filter((c) => SEVERITIES.indexOf(c.severity) >= floor);
   }
+  checkAmountsAddUp(config, selected);
   return selected;
+}
+
+/** A coupon pays at least 1 fen and the payer at least 1 fen (the sandbox's notifyAmountVariables). */
+export const MIN_TOTAL_WITH_COUPON = 2;
+
+/** Refuses to build coupon cases whose amounts cannot add up, naming the field to change. */
+function checkAmountsAddUp(config: ResolvedConfig, cases: readonly CaseDefinition[]): void {
+  const coupon = cases.filter((c) => c.coupon).map((c) => c.id);
+  const total = config.order.total;
+  if (coupon.length === 0 || total >= MIN_TOTAL_WITH_COUPON) return;
+  throw new UserError(
+    `order.total is ${total} fen, too little for ${coupon.join(' and ')}: they pay part of the order with a coupon (cash_fee = total_fee − coupon_fee, at least 1 fen each); set order.total to ${MIN_TOTAL_WITH_COUPON} or more (e.g. 100), or leave them out with --only`,
+    'E_CONFIG',
+  );
 }

@@ -7,7 +7,7 @@ export const SEVERITIES: readonly Severity[] = ['advisory', 'protocol', 'securit
 export type Expectation = 'ack' | 'reject';
 
 /** What a case needs from the config to make sense; a case whose needs are unmet is not generated. */
-export type Requirement = 'v2' | 'v3' | 'v2-hmac' | 'v3-two-signers' | 'partner';
+export type Requirement = 'v2' | 'v3' | 'v2-hmac' | 'v3-two-signers' | 'partner' | 'combine';
 
 /** Changes that turn a genuine delivery into a forged or unusual one (data, never code per case). */
 export interface Mutation {
@@ -58,6 +58,10 @@ export interface CaseDefinition {
   severity: Severity;
   /** Shown when the case fails the way it was built to expose. Names the fix. */
   hint: string;
+  /** Where the evidence for what this case sends is thin, and what it rests on (README, Postman). */
+  caveat?: string;
+  /** Part of the order is paid with a coupon: the amounts need an order total of at least 2 fen. */
+  coupon?: boolean;
   requires: Requirement[];
   /** v2: sign type ('config' = the configured one) and whether sign_type is sent. */
   signType?: 'config' | V2SignType;

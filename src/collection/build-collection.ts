@@ -4,7 +4,8 @@ import sdk from 'postman-collection';
 import type { ResolvedConfig } from '../config/types.js';
 import type { CaseDefinition } from '../cases/types.js';
 import { TEMPLATES_DIR } from '../paths.js';
-import { caseSpec } from './case-spec.js';
+import { CALLBACK_HEADERS, CONTENT_TYPES } from '../protocol/constants.js';
+import { caseSpec, type CaseSpec } from './case-spec.js';
 import { CASE_HEADER, sandboxScripts } from './sandbox-scripts.js';
 import { stableId } from './stable-id.js';
 import { collectionVariables } from './variables.js';
@@ -38,8 +39,15 @@ export function readTemplate(name: string, config: ResolvedConfig): string {
   return readFileSync(join(TEMPLATES_DIR, name), 'utf8');
 }
 
-function describeCase(def: CaseDefinition): string {
+/**
+ * Postman and Newman add headers WeChat never sends (Cache-Control, Postman-Token, Accept-Encoding,
+ * Connection); postman-runtime drops them when the request says so, in Newman and in the app alike.
+ */
+export const DISABLED_SYSTEM_HEADERS = { 'cache-control': true, 'postman-token': true, 'accept-encoding': true, connection: true } as const;
+
+function describeCase(def: CaseDefinition, spec: CaseSpec): string {
   const expectation = def.expect === 'ack' ? 'a correct merchant acknowledges it' : 'a correct merchant rejects it';
+  const numbers = Object.entries(spec.order ?? {}).map(([name, value]) => `${name} ${value}`).join(', ');
   return [
     `**${def.id}**: ${def.title}.`,
     '',
@@ -48,29 +56,37 @@ function describeCase(def: CaseDefinition): string {
       '; the collection pre-request script signs and encrypts it at send time.',
     '',
     `If it fails: ${def.hint}`,
+    '',
+    `Order numbers of this case: ${numbers} (set a variable of the same name in the environment to send your own).`,
+    ...(def.caveat ? ['', `Thin evidence: ${def.caveat}`] : []),
   ].join('\n');
 }
 
 function caseItems(def: CaseDefinition, config: ResolvedConfig, template: string): sdk.ItemDefinition[] {
   const copies = def.copies ?? 1;
+  const used = new Set([...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]));
   return Array.from({ length: copies }, (_, i) => {
     const copy = i + 1;
     const spec = caseSpec(def, config, copy);
+    // Only the order numbers this body shows, so the case header stays readable.
+    spec.order = Object.fromEntries(Object.entries(spec.order ?? {}).filter(([name]) => used.has(name)));
     return {
       id: stableId('item', def.id, String(copy)),
       name: copies > 1 ? `${def.id} #${copy}/${copies} — ${def.title}` : `${def.id} — ${def.title}`,
       request: {
         method: 'POST',
         url: urlVariable(def),
+        // What WeChat's callbacks carry; the pre-request script adds the signature headers.
         header: [
-          { key: 'Content-Type', value: def.version === 'v2' ? 'text/xml' : 'application/json' },
+          { key: 'Content-Type', value: CONTENT_TYPES[def.version] },
+          ...Object.entries(CALLBACK_HEADERS).map(([key, value]) => ({ key, value })),
           { key: CASE_HEADER, value: JSON.stringify(spec), disabled: true, description: 'wxpay-notify case (not sent)' },
         ],
         body: { mode: 'raw', raw: template, options: { raw: { language: def.version === 'v2' ? 'xml' : 'json' } } },
-        description: describeCase(def),
+        description: describeCase(def, spec),
       },
       // WeChat does not follow redirects, so a redirect must reach the judge as an answer.
-      protocolProfileBehavior: { followRedirects: false },
+      protocolProfileBehavior: { followRedirects: false, disabledSystemHeaders: DISABLED_SYSTEM_HEADERS },
     } as sdk.ItemDefinition;
   });
 }

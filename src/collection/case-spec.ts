@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import type { CaseDefinition, Mutation } from '../cases/types.js';
 import { V3_EVENTS } from '../protocol/constants.js';
+import { caseOrder } from './case-order.js';
 
 /** What the sandbox scripts need to know about one request; JSON in the case header. */
 export interface CaseSpec {
@@ -10,6 +11,8 @@ export interface CaseSpec {
   expect: 'ack' | 'reject';
   severity: string;
   hint: string;
+  /** This case's order numbers, by variable name (a data row or environment value wins). */
+  order?: Record<string, string>;
   signType?: string;
   signTypeField?: boolean;
   outer?: Record<string, string>;
@@ -46,6 +49,7 @@ function signerFor(def: CaseDefinition, config: ResolvedConfig): string {
 export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1): CaseSpec {
   const spec: CaseSpec = {
     id: def.id, version: def.version, kind: def.kind, expect: def.expect, severity: def.severity, hint: def.hint,
+    order: caseOrder(config.order, def),
   };
   if (def.version === 'v2') {
     const configured = config.v2?.signType ?? 'MD5';

@@ -1,7 +1,7 @@
 import { bundleScript, type ScriptKind } from '../sandbox/bundle.js';
 import { HINTS } from '../cases/hints.js';
 import {
-  ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE,
+  ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE,
 } from '../protocol/constants.js';
 
 /** The disabled header that carries each request's case (never sent; read by both scripts). */
@@ -12,6 +12,7 @@ export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
   if (kind === 'test') return { CASE_HEADER, HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS } };
   return {
     CASE_HEADER,
+    CALLBACK_HEADERS,
     V3: {
       resourceType: V3_RESOURCE_TYPE,
       algorithm: V3_RESOURCE_ALGORITHM,

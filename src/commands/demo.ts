@@ -12,7 +12,7 @@ import type { CommandIO } from './io.js';
 /** The demo's throw-away folder (git-ignored): keys and the collection it ran, for a look in Postman. */
 export const DEMO_DIR = '.wxpay-demo';
 
-/** A config for the demo: both API versions, both key modes, every case, aimed at `baseUrl`. */
+/** A config for the demo: both API versions, both key modes, the combined payment, every case, aimed at `baseUrl`. */
 export function demoConfig(keys: TestKeys, baseUrl: string, dir: string): ResolvedConfig {
   return {
     name: 'demo',
@@ -27,9 +27,10 @@ export function demoConfig(keys: TestKeys, baseUrl: string, dir: string): Resolv
       platformCertificate: { privateKeyFile: join(dir, 'keys/wechatpay-test-cert-private.pem'), privateKeyPem: keys.certificate.privateKeyPem, serial: keys.certificate.serial },
     },
     order: {
-      outTradeNo: 'T20261127000001', total: 1, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-      transactionId: '4200000000000000000000000001', outRefundNo: 'R20261127000001', refundId: '50000000000000000000000000001', refund: 1,
+      outTradeNo: 'T20261127000001', total: 100, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+      transactionId: '4200000000000000000000000001', outRefundNo: 'R20261127000001', refundId: '50000000000000000000000000001', refund: 100,
     },
+    combine: {},
     configDir: dir,
   };
 }

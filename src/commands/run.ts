@@ -18,7 +18,8 @@ import { renderJunit } from '../report/render-junit.js';
 import { renderHtml } from '../report/render-html.js';
 import { redact } from '../report/redact.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
-import { formatWechatOffset, replayOnSchedule, renderTimeline, type RetryAttempt, type RetryTimeline } from '../runner/retry-schedule.js';
+import { formatWechatOffset, renderTimeline, type RetryAttempt } from '../runner/retry-schedule.js';
+import { replayFailures } from '../runner/replay-failures.js';
 import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
 
@@ -102,7 +103,13 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
         if (io.tty && args.format === 'table') io.err(progressLine(d));
       },
     });
-    if (args.retrySpeedup) run.retries = await replayFailures(run, cases, config, environment, args, io);
+    if (args.retrySpeedup) {
+      // A compressed schedule still takes about a minute: show each attempt live on a terminal.
+      const onAttempt = io.tty && args.format === 'table'
+        ? (caseId: string, a: RetryAttempt) => io.err(`retry ${caseId} #${a.attempt} (${formatWechatOffset(a.wechatOffsetSeconds)} WeChat time) ${a.status ?? '-'} ${a.verdict === 'pass' ? 'PASS' : 'FAIL'}\n`)
+        : undefined;
+      run.retries = await replayFailures(run, cases, config, environment, { speedup: args.retrySpeedup, insecure: args.insecure, onAttempt });
+    }
     return report(run);
   } finally {
     process.removeListener('SIGINT', onInterrupt);
@@ -111,29 +118,6 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
 
 function deliveriesPerIteration(cases: readonly CaseDefinition[]): number {
   return cases.reduce((n, c) => n + (c.copies ?? 1) + (c.concurrent ?? 0), 0);
-}
-
-/**
- * --retry-schedule: each failed genuine single delivery is sent again on WeChat's schedule,
- * re-signed each time, until it is acknowledged. Forged cases are not retried: WeChat retries
- * what the merchant failed to accept, and a rejected forgery is the right answer.
- */
-async function replayFailures(
-  run: RunResult, cases: readonly CaseDefinition[], config: ResolvedConfig, environment: Record<string, unknown>, args: Omit<RunArgs, 'config'>, io: CommandIO,
-): Promise<RetryTimeline[]> {
-  const timelines: RetryTimeline[] = [];
-  for (const def of cases) {
-    const first = run.deliveries.find((d) => d.caseId === def.id);
-    if (!first || first.verdict !== 'fail' || def.expect !== 'ack' || (def.copies ?? 1) > 1 || def.concurrent) continue;
-    const collection = buildCollection(config, [def]);
-    const send = async (): Promise<DeliveryResult> => (await runCollection({ collection, environment, insecure: args.insecure })).deliveries[0]!;
-    // A compressed schedule still takes about a minute: show each attempt live on a terminal.
-    const onAttempt = io.tty && args.format === 'table'
-      ? (a: RetryAttempt) => io.err(`retry ${def.id} #${a.attempt} (${formatWechatOffset(a.wechatOffsetSeconds)} WeChat time) ${a.status ?? '-'} ${a.verdict === 'pass' ? 'PASS' : 'FAIL'}\n`)
-      : undefined;
-    timelines.push(await replayOnSchedule(first, send, { speedup: args.retrySpeedup!, onAttempt }));
-  }
-  return timelines;
 }
 
 export async function runCommand(args: RunArgs, io: CommandIO): Promise<ExitCode> {

@@ -12,12 +12,14 @@ export const CONFIG_FIELDS = {
   v2: { notifyUrl: 'value', refundNotifyUrl: 'value', apiKey: 'value', signType: 'value' },
   v3: { notifyUrl: 'value', refundNotifyUrl: 'value', apiV3Key: 'value', platform: SIGNER_FIELDS, platformCertificate: SIGNER_FIELDS },
   partner: { spAppid: 'value', spMchid: 'value', subAppid: 'value', subMchid: 'value' },
+  combine: { subMchids: 'value' },
   order: { outTradeNo: 'value', total: 'value', openid: 'value', transactionId: 'value', outRefundNo: 'value', refundId: 'value', refund: 'value' },
 } as const satisfies FieldTree;
 
 export const ORDER_DEFAULTS = {
   outTradeNo: 'T20260101000001',
-  total: 1,
+  // Large enough for the coupon cases (a coupon and a cash part of at least 1 fen each).
+  total: 100,
   openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
   transactionId: '4200000000000000000000000001',
   refundId: '50000000000000000000000000001',

@@ -40,6 +40,15 @@ export interface PartnerConfig {
   subMchid: string;
 }
 
+/** Opt-in: a combined payment (合单支付) notification. */
+export interface CombineConfig {
+  /**
+   * Merchant IDs of the two sub-orders (子单): `mchid` of each sub-order for a direct merchant,
+   * `sub_mchid` in partner mode. Default: the config's own merchant (partner: `partner.subMchid`).
+   */
+  subMchids?: [string, string];
+}
+
 export interface OrderConfig {
   outTradeNo: string;
   /** Amount in fen (分), a positive integer. */
@@ -60,6 +69,7 @@ export interface ResolvedConfig {
   v2?: V2Config;
   v3?: V3Config;
   partner?: PartnerConfig;
+  combine?: CombineConfig;
   order: OrderConfig;
   /** Folder of the config file; relative paths in the file resolve against it. */
   configDir: string;

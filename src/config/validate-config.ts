@@ -4,7 +4,7 @@ import { CONFIG_FIELDS, ORDER_DEFAULTS, SIGNER_FIELDS } from './config-fields.js
 import type { ConfigProblem } from './errors.js';
 import { WHAT } from './field-help.js';
 import { suggest } from './suggest.js';
-import type { OrderConfig, PartnerConfig, PlatformSigner, ResolvedConfig, V2Config, V3Config } from './types.js';
+import type { CombineConfig, OrderConfig, PartnerConfig, PlatformSigner, ResolvedConfig, V2Config, V3Config } from './types.js';
 
 /**
  * Validate a parsed config and resolve its ${ENV} references. Pure: no file access; key files are
@@ -40,12 +40,14 @@ export function validateConfig(raw: unknown, env: Env): ValidationResult {
     c.add('', 'the config has neither a `v2` nor a `v3` section; add at least one (v2 for APIv2 notifications, v3 for APIv3)');
   }
   const partner = root.partner === undefined ? undefined : readPartner(c, root.partner);
+  const combine = root.combine === undefined ? undefined : readCombine(c, root.combine, root.v3 !== undefined);
   const order = readOrder(c, root.order);
   if (c.problems.length > 0) return { problems: c.problems, keyFiles: c.keyFiles };
   const config: ValidatedConfig = { name: must(name), appid: must(appid), mchid: must(mchid), order: must(order) };
   if (v2) config.v2 = v2;
   if (v3) config.v3 = v3;
   if (partner) config.partner = partner;
+  if (combine) config.combine = combine;
   return { config, problems: [], keyFiles: c.keyFiles };
 }
 
@@ -146,6 +148,23 @@ function readPartner(c: Checker, value: unknown): PartnerConfig | undefined {
   if (spAppid === undefined || spMchid === undefined || subMchid === undefined) return undefined;
   if (o.subAppid !== undefined && subAppid === undefined) return undefined;
   return subAppid === undefined ? { spAppid, spMchid, subMchid } : { spAppid, spMchid, subAppid, subMchid };
+}
+
+function readCombine(c: Checker, value: unknown, hasV3: boolean): CombineConfig | undefined {
+  const o = c.object(value, 'combine', CONFIG_FIELDS.combine);
+  if (!o) return undefined;
+  if (!hasV3) c.add('combine', 'the combined payment (合单支付) notification is a v3 one: add a `v3` section, or remove `combine`');
+  if (o.subMchids === undefined) return {};
+  const list = o.subMchids;
+  if (!Array.isArray(list) || list.length !== 2) {
+    c.add('combine.subMchids', `the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got ${Array.isArray(list) ? `${list.length} ${list.length === 1 ? 'entry' : 'entries'}` : shown(list)})`);
+    return undefined;
+  }
+  const [first, second] = list as unknown[];
+  const bad = [first, second].map((id, i) => (typeof id === 'string' && id.trim() !== '' ? undefined : i)).filter((i) => i !== undefined);
+  for (const i of bad) c.add(`combine.subMchids[${i}]`, `expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got ${shown(list[i])}); put numbers in quotes`);
+  if (bad.length > 0) return undefined;
+  return { subMchids: [String(first), String(second)] };
 }
 
 function readOrder(c: Checker, value: unknown): OrderConfig | undefined {

@@ -57,8 +57,9 @@ export function renderExampleConfig(keys: TestKeys, keyMode: KeyMode = 'both'): 
     "apiV3Key": ${env(SECRET_ENV.apiV3Key)},
 ${renderSigners(keys, keyMode)}
   },
-  // The order the notifications describe; the other order fields have defaults.
-  "order": { "outTradeNo": "T20261127000001", "total": 1, "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" }
+  // The order the notifications describe (each case derives its own order numbers from these);
+  // total in fen, at least 2 for the coupon cases. The other order fields have defaults.
+  "order": { "outTradeNo": "T20261127000001", "total": 100, "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" }
 }
 `;
 }

@@ -22,7 +22,16 @@ export const V3_HEADERS = {
   signature: 'Wechatpay-Signature',
   serial: 'Wechatpay-Serial',
   signatureType: 'Wechatpay-Signature-Type',
+  /** Not signed: identifies one delivery. */
+  requestId: 'Request-ID',
 } as const;
+
+/**
+ * What every callback carries besides its Content-Type and (v3) signature headers, as captured from
+ * WeChat (templates/EVIDENCE.md). Nothing else: no Cache-Control, Accept-Encoding or Postman-Token.
+ */
+export const CALLBACK_HEADERS = { 'User-Agent': 'Mozilla/4.0', Accept: '*/*', Pragma: 'no-cache' } as const;
+export const CONTENT_TYPES = { v2: 'text/xml', v3: 'application/json' } as const;
 
 export type V2SignType = 'MD5' | 'HMAC-SHA256';
 export const V2_SIGN_TYPES: readonly V2SignType[] = ['MD5', 'HMAC-SHA256'];

@@ -1,4 +1,4 @@
-import { RETRY_SCHEDULE_SECONDS } from '../protocol/constants.js';
+import { ACK_TIME_LIMIT_MS, RETRY_SCHEDULE_SECONDS } from '../protocol/constants.js';
 import type { DeliveryResult } from './types.js';
 
 /** One attempt of a replayed delivery, on WeChat's clock (+seconds since the first attempt). */
@@ -10,11 +10,26 @@ export interface RetryAttempt {
   cause: string;
 }
 
+/** Why WeChat stopped sending: a correct acknowledgement, an answer it counts as received, or the end of the schedule. */
+export type RetryStop = 'acknowledged' | 'received' | 'gave-up';
+
 export interface RetryTimeline {
   caseId: string;
   speedup: number;
   attempts: RetryAttempt[];
   acknowledged: boolean;
+  stoppedBecause: RetryStop;
+}
+
+/**
+ * Whether WeChat sends this notification again after this answer. It stops at a correct
+ * acknowledgement, and also at any v3 200/204 within 5 s whatever its body says: a 200 with
+ * {"code":"FAIL"} counts as received (protocol.md §5.1), so the merchant never sees it again.
+ */
+export function wechatStopsAfter(delivery: Pick<DeliveryResult, 'verdict' | 'cause' | 'timeMs'>): Exclude<RetryStop, 'gave-up'> | undefined {
+  if (delivery.verdict === 'pass') return 'acknowledged';
+  if (delivery.cause === 'v3-200-code-fail' && (delivery.timeMs ?? Infinity) <= ACK_TIME_LIMIT_MS) return 'received';
+  return undefined;
 }
 
 /** Default speed-up: the whole 24 h 4 min schedule in about a minute. */
@@ -22,8 +37,8 @@ export const DEFAULT_RETRY_SPEEDUP = Math.round(RETRY_SCHEDULE_SECONDS.reduce((a
 
 /**
  * Replays a failed delivery as WeChat would: up to 15 retries at 15 s, 15 s, 30 s, 3 m … 6 h
- * (protocol.md §5.3), each re-signed at send time, stopping at the first correct acknowledgement.
- * `send` runs one fresh delivery of the case; `sleep` is injected so tests need not wait.
+ * (protocol.md §5.3), stopping where WeChat stops (wechatStopsAfter). `send` delivers the same
+ * notification again, re-signed; `sleep` is injected so tests need not wait.
  */
 export async function replayOnSchedule(
   first: DeliveryResult,
@@ -33,6 +48,10 @@ export async function replayOnSchedule(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const schedule = options.schedule ?? RETRY_SCHEDULE_SECONDS;
   const attempts: RetryAttempt[] = [{ attempt: 1, wechatOffsetSeconds: 0, status: first.status, verdict: first.verdict, cause: first.cause }];
+  const timeline = (stoppedBecause: RetryStop): RetryTimeline =>
+    ({ caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: stoppedBecause === 'acknowledged', stoppedBecause });
+  const firstStop = wechatStopsAfter(first);
+  if (firstStop) return timeline(firstStop);
   let offset = 0;
   for (const gap of schedule) {
     offset += gap;
@@ -41,9 +60,10 @@ export async function replayOnSchedule(
     const attempt: RetryAttempt = { attempt: attempts.length + 1, wechatOffsetSeconds: offset, status: result.status, verdict: result.verdict, cause: result.cause };
     attempts.push(attempt);
     options.onAttempt?.(attempt);
-    if (result.verdict === 'pass') return { caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: true };
+    const stop = wechatStopsAfter(result);
+    if (stop) return timeline(stop);
   }
-  return { caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: false };
+  return timeline('gave-up');
 }
 
 export function formatWechatOffset(seconds: number): string {
@@ -56,7 +76,13 @@ export function formatWechatOffset(seconds: number): string {
 
 /** The timeline under the table: when WeChat would have sent each attempt, and what came back. */
 export function renderTimeline(t: RetryTimeline): string {
-  const head = `Retry timeline for ${t.caseId} (WeChat's schedule, ${t.speedup}x faster): ${t.acknowledged ? `acknowledged on attempt ${t.attempts.length}` : `never acknowledged in ${t.attempts.length} attempts; WeChat stops here and the merchant must query the order`}`;
+  const last = t.attempts.at(-1);
+  const outcome: Record<RetryStop, string> = {
+    acknowledged: `acknowledged on attempt ${t.attempts.length}`,
+    received: `WeChat stops after attempt ${t.attempts.length}: HTTP ${last?.status ?? 200} counts as received even with {"code":"FAIL"} in the body, so this notification is never sent again and the case fails (answer 4xx/5xx when you want WeChat to retry)`,
+    'gave-up': `never acknowledged in ${t.attempts.length} attempts; WeChat stops here and the merchant must query the order`,
+  };
+  const head = `Retry timeline for ${t.caseId} (WeChat's schedule, ${t.speedup}x faster): ${outcome[t.stoppedBecause]}`;
   const rows = t.attempts.map((a) => `  #${String(a.attempt).padEnd(3)}${formatWechatOffset(a.wechatOffsetSeconds).padEnd(10)}${String(a.status ?? '-').padEnd(5)}${a.verdict === 'pass' ? 'PASS' : 'FAIL'}${a.verdict === 'pass' ? '' : `  ${a.cause}`}`);
   return [head, ...rows].join('\n') + '\n';
 }

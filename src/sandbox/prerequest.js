@@ -47,7 +47,8 @@ function buildDelivery(spec, raw, memo) {
 }
 
 // WeChat may deliver one notification from several servers within seconds: fire the extra copies
-// at the same instant; the test script judges every answer.
+// at the same instant; the test script judges every answer. pm.sendRequest cannot turn Postman's
+// own headers off (Cache-Control, Postman-Token, Accept-Encoding, Connection): these copies carry them.
 function sendConcurrentCopies(spec, raw, memo) {
   var url = pm.variables.replaceIn(pm.request.url.toString());
   var results = [];
@@ -55,7 +56,7 @@ function sendConcurrentCopies(spec, raw, memo) {
     (function (copy, delivery) {
       var started = Date.now();
       var header = Object.keys(delivery.headers).map(function (k) { return { key: k, value: delivery.headers[k] }; });
-      header.push({ key: 'User-Agent', value: 'Mozilla/4.0' });
+      Object.keys(CALLBACK_HEADERS).forEach(function (k) { header.push({ key: k, value: CALLBACK_HEADERS[k] }); });
       pm.sendRequest({ url: url, method: 'POST', header: header, body: { mode: 'raw', raw: delivery.body } }, function (err, res) {
         var result = { copy: copy, timeMs: Date.now() - started };
         if (err) {
@@ -75,14 +76,27 @@ function sendConcurrentCopies(spec, raw, memo) {
   }
 }
 
+// Each case has its own order numbers (a handler may refuse an order notified twice); a data row or
+// an environment value of the same name is the user's choice and wins.
+function setCaseOrder(order) {
+  Object.keys(order || {}).forEach(function (name) {
+    if (!pm.iterationData.has(name) && !pm.environment.has(name)) pm.variables.set(name, order[name]);
+  });
+}
+
 function main() {
   var spec = readCaseSpec(pm.request.headers.all());
   if (!spec) return;
   try {
+    setCaseOrder(spec.order);
     var time = notifyTimeVariables(Date.now());
     Object.keys(time).forEach(function (k) { pm.variables.set(k, time[k]); });
     pm.variables.set('wxpay_nonce_str', randomAlphanumeric(32));
-    var raw = pm.variables.replaceIn(pm.request.body ? String(pm.request.body.raw || '') : '');
+    var template = pm.request.body ? String(pm.request.body.raw || '') : '';
+    var amounts = notifyAmountVariables(pm.variables.replaceIn('{{total}}'));
+    if (amounts.error && /\{\{\s*wxpay_(coupon|cash)_fee\s*\}\}/.test(template)) throw new Error(amounts.error);
+    Object.keys(amounts.variables || {}).forEach(function (k) { pm.variables.set(k, amounts.variables[k]); });
+    var raw = pm.variables.replaceIn(template);
     var unresolved = /\{\{\s*([^}]+?)\s*\}\}/.exec(raw);
     if (unresolved) throw new Error('variable "' + unresolved[1] + '" is not set: add it to the environment or collection variables');
     var storeKey = spec.redelivery ? 'wxpay_redelivery_' + spec.redelivery.group : null;
@@ -97,8 +111,6 @@ function main() {
     pm.request.body.update(delivery.body);
     delivery.removeHeaders.forEach(function (name) { pm.request.headers.remove(name); });
     Object.keys(delivery.headers).forEach(function (name) { pm.request.headers.upsert({ key: name, value: delivery.headers[name] }); });
-    // WeChat's callbacks identify as Mozilla/4.0; some merchant WAF rules key on it.
-    pm.request.headers.upsert({ key: 'User-Agent', value: 'Mozilla/4.0' });
   } catch (e) {
     // An unsigned request would be judged as if it were WeChat's: skip it and say why.
     console.error('[wxpay-notify] ' + spec.id + ': not sent: ' + (e && e.message ? e.message : e));

@@ -64,7 +64,7 @@ describe('CLI workflow: init → serve → generate → run', () => {
     expect(readFileSync(collection, 'utf8')).toBe(before);
     expect(await cli(['generate', '-c', config, '-o', out, '--check'], memoryIO())).toBe(0);
 
-    writeFileSync(config, readFileSync(config, 'utf8').replace('"total": 1', '"total": 2'));
+    writeFileSync(config, readFileSync(config, 'utf8').replace('"total": 100', '"total": 250'));
     const check = memoryIO();
     expect(await cli(['generate', '-c', config, '-o', out, '--check'], check)).toBe(1);
     expect(check.stderr).toContain('stale: ');
@@ -75,7 +75,7 @@ describe('CLI workflow: init → serve → generate → run', () => {
     const after = readFileSync(collection, 'utf8').split('\n');
     const changed = after.filter((line, i) => line !== before.split('\n')[i]);
     expect(after).toHaveLength(before.split('\n').length);
-    expect(changed).toEqual(['      "value": "2",', '      "value": "2",']);
+    expect(changed).toEqual(['      "value": "250",', '      "value": "250",']);
 
     const noSecrets = memoryIO();
     expect(await cli(['generate', '-c', config, '-o', out, '--no-secrets'], noSecrets)).toBe(0);

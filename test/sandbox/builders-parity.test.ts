@@ -43,13 +43,16 @@ describe('v2 builders vs Node', () => {
       const key = randomKey();
       const sent = parseFlatXml(sandbox.buildV2Refund!({}, root, key, { appid: 'wx1', mch_id: '1' }, 'N'));
       expect(sent.fields.sign).toBeUndefined();
-      expect(decryptReqInfo(sent.fields.req_info!, key)).toBe(root);
+      const plain = decryptReqInfo(sent.fields.req_info!, key);
+      expect(plain).toBe(root.replace('<root>', '<root>\n').replace(/(<\/\w+>)(?=<)/g, '$1\n'));
+      expect(parseFlatXml(plain).fields).toEqual(parseFlatXml(root).fields);
     }
     // A plaintext whose UTF-8 length is exactly a multiple of 16 gets a whole padding block.
-    const exact = '<root><a>' + '中'.repeat(4) + '</a></root>';
-    expect(Buffer.byteLength(exact) % 16).toBe(0);
+    const exact = '<root><a>' + '中'.repeat(3) + 'x</a></root>';
+    const laidOut = '<root>\n<a>' + '中'.repeat(3) + 'x</a>\n</root>';
+    expect(Buffer.byteLength(laidOut) % 16).toBe(0);
     const key = randomKey();
-    expect(decryptReqInfo(parseFlatXml(sandbox.buildV2Refund!({}, exact, key, {}, 'N')).fields.req_info!, key)).toBe(exact);
+    expect(decryptReqInfo(parseFlatXml(sandbox.buildV2Refund!({}, exact, key, {}, 'N')).fields.req_info!, key)).toBe(laidOut);
   });
 
   it('flat XML: the sandbox parser reads what the Node parser reads', () => {

@@ -15,7 +15,12 @@ export interface AppEngineResult {
  * Runs a collection JSON through the newest postman-runtime (the engine of the Postman app, with
  * postman-sandbox 6), not newman's: proof that import-and-Send works in the app.
  */
-export function runWithPostmanRuntime(collectionJson: unknown, environmentJson: { values: { key: string; value: string }[] }): Promise<AppEngineResult> {
+export function runWithPostmanRuntime(
+  collectionJson: unknown,
+  environmentJson: { values: { key: string; value: string }[] },
+  /** Extra requester options, e.g. the app's defaults { implicitCacheControl: true, implicitTraceHeader: true }. */
+  requester: Record<string, unknown> = {},
+): Promise<AppEngineResult> {
   const runtime = require('postman-runtime');
   const sdk = require('postman-collection') as typeof import('postman-collection');
   const sandboxVersion = require('postman-sandbox/package.json').version as string;
@@ -29,7 +34,7 @@ export function runWithPostmanRuntime(collectionJson: unknown, environmentJson: 
   return new Promise((resolve, reject) => {
     new runtime.Runner().run(
       collection,
-      { environment, timeout: { request: 6500 }, requester: { followRedirects: false } },
+      { environment, timeout: { request: 6500 }, requester: { followRedirects: false, ...requester } },
       (err: Error | null, run: any) => {
         if (err) return reject(err);
         run.start({

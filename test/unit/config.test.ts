@@ -262,12 +262,12 @@ describe('validateConfig', () => {
     expect(config?.partner).toBeUndefined();
     expect(config?.order).toEqual({
       outTradeNo: 'T20260101000001',
-      total: 1,
+      total: 100,
       openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
       transactionId: '4200000000000000000000000001',
       outRefundNo: 'R20260101000001',
       refundId: '50000000000000000000000000001',
-      refund: 1,
+      refund: 100,
     });
   });
 
@@ -308,13 +308,13 @@ describe('validateConfig', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         { path: 'appId', message: 'unknown field; did you mean `appid`?' },
-        { path: 'extra', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, order' },
+        { path: 'extra', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order' },
         { path: 'v2.apikey', message: 'unknown field; did you mean `apiKey`?' },
         { path: 'v2.notifyURL', message: 'unknown field; did you mean `notifyUrl`?' },
         { path: 'v3.platform.serail', message: 'unknown field; did you mean `serial`?' },
         { path: 'v3.platfrom', message: 'unknown field; did you mean `platform`?' },
         { path: 'order.totl', message: 'unknown field; did you mean `total`?' },
-        { path: '"odd key"', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, order' },
+        { path: '"odd key"', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order' },
       ]),
     );
     expect(problems).toHaveLength(8);
@@ -439,6 +439,17 @@ describe('validateConfig', () => {
     );
     const { config } = validateConfig(withChange((c) => delete section(c, 'partner').subAppid), ENV);
     expect(config?.partner).toEqual({ spAppid: 'wx8888888888888888', spMchid: '1230000109', subMchid: '1900000109' });
+  });
+
+  it('checks the opt-in combine section (combined payment, 合单支付)', () => {
+    expect(validateConfig(withChange((c) => (c.combine = {})), ENV).config?.combine).toEqual({});
+    expect(validateConfig(withChange((c) => (c.combine = { subMchids: ['1900000109', '1900000110'] })), ENV).config?.combine).toEqual({ subMchids: ['1900000109', '1900000110'] });
+    expect(problemAt(withChange((c) => (c.combine = { subMchids: ['1900000109'] })), 'combine.subMchids')).toBe(
+      'the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got 1 entry)',
+    );
+    expect(problemAt(withChange((c) => (c.combine = { subMchids: ['1900000109', 1900000110] })), 'combine.subMchids[1]')).toBe('expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got "1900000110"); put numbers in quotes');
+    expect(problemAt(withChange((c) => (c.combine = { subMchid: 'x' })), 'combine.subMchid')).toBe('unknown field; did you mean `subMchids`?');
+    expect(problemAt(withChange((c) => (c.combine = {}), minimalV2), 'combine')).toBe('the combined payment (合单支付) notification is a v3 one: add a `v3` section, or remove `combine`');
   });
 
   it('checks order amounts and numbers', () => {

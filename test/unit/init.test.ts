@@ -108,7 +108,7 @@ describe('initProject', () => {
     expect(pub.export({ type: 'pkcs8', format: 'pem' })).toBe(keys.publicKey.privateKeyPem);
     const cert = new X509Certificate(read(dir, TRUST_KIT_FILES.certificate));
     expect(cert.checkPrivateKey(createPrivateKey(read(dir, config.v3.platformCertificate.privateKeyFile)))).toBe(true);
-    expect(config.order).toMatchObject({ outTradeNo: expect.any(String), total: 1, openid: expect.any(String) });
+    expect(config.order).toMatchObject({ outTradeNo: expect.any(String), total: 100, openid: expect.any(String) });
   });
 
   it('writes secrets.env that a POSIX shell can load with the printed command', async () => {

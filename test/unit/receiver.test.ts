@@ -166,12 +166,14 @@ interface V3Delivery {
   /** Applied to the body after signing. */
   tamper?: (body: string) => string;
   omitHeaders?: string[];
+  /** The resource before encryption (default: PAY_PLAIN or REFUND_PLAIN). */
+  plain?: Record<string, unknown>;
 }
 
 function v3Notify(o: V3Delivery = {}): Delivery {
   const event = o.event ?? 'TRANSACTION.SUCCESS';
   const isRefund = V3_EVENTS[event].originalType === 'refund';
-  const plaintext = JSON.stringify(isRefund ? { ...REFUND_PLAIN, refund_status: event.split('.')[1] } : PAY_PLAIN);
+  const plaintext = JSON.stringify(o.plain ?? (isRefund ? { ...REFUND_PLAIN, refund_status: event.split('.')[1] } : PAY_PLAIN));
   const envelope = v3Envelope({ id: o.id ?? `EV-${event}-0001`, createTime: '2024-01-01T12:00:01+08:00', event, plaintext, apiV3Key: o.apiV3Key ?? V3_KEY, resourceNonce: 'fdasflkja484' });
   const body = (o.serialise ?? JSON.stringify)(envelope);
   const headers = v3SignedHeaders(body, {
@@ -492,6 +494,9 @@ const FAULT_CHECKS: Record<string, FaultCheck> = {
   'v2-no-sign-check': { version: 'v2', deliveries: once(() => v2Pay(D1, 'MD5', { apiKey: 'ffffffffffffffffffffffffffffffff' })), correct: 'reject', faulty: 'ack' },
   'v2-acks-tampered': { version: 'v2', deliveries: once(() => ({ ...v2Pay(), body: buildFlatXml('xml', D1) })), correct: 'reject', faulty: 'ack' },
   'v2-defaults-to-md5': { version: 'v2', deliveries: once(() => v2Pay(D1, 'HMAC-SHA256')), correct: 'ack', faulty: 'reject' },
+  'drops-sign-type': { version: 'v2', deliveries: once(() => v2Pay(D1, 'MD5', { sendSignType: true })), correct: 'ack', faulty: 'reject' },
+  'fails-failed-payments': { version: 'v2', deliveries: once(() => v2Pay({ ...D1, result_code: 'FAIL', err_code: 'SYSTEMERROR', err_code_des: '系统错误' })), correct: 'ack', faulty: 'reject' },
+  'trims-values': { version: 'v2', deliveries: once(() => v2Pay({ ...D1, attach: ' order note ' })), correct: 'ack', faulty: 'reject' },
   'refund-key-wrong': { version: 'v2', deliveries: once(() => v2Refund()), correct: 'ack', faulty: 'reject' },
   'ecb-full-block-padding-bug': { version: 'v2', deliveries: once(() => v2Refund(blockAlignedInner())), correct: 'ack', faulty: 'reject' },
   'refund-acks-undecryptable': { version: 'v2', deliveries: once(() => v2Refund(REFUND_INNER, { apiKey: 'ffffffffffffffffffffffffffffffff' })), correct: 'reject', faulty: 'ack' },
@@ -499,6 +504,18 @@ const FAULT_CHECKS: Record<string, FaultCheck> = {
   'v3-500-to-valid': { version: 'v3', deliveries: once(() => v3Notify()), correct: 'ack', faulty: 'reject' },
   'v3-200-code-fail': { version: 'v3', deliveries: once(() => v3Notify({ timestamp: NOW - 360 })), correct: 'reject', faulty: 'ack' },
   'v3-wrong-aad': { version: 'v3', deliveries: once(() => v3Notify({ event: 'REFUND.ABNORMAL' })), correct: 'ack', faulty: 'reject' },
+  'payer-total-as-amount': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ plain: { ...PAY_PLAIN, amount: { ...PAY_PLAIN.amount, payer_total: 90 }, promotion_detail: [{ coupon_id: '109519', type: 'CASH', amount: 10 }] } })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
+  'expects-plain-transaction': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ plain: { combine_appid: PAY_PLAIN.appid, combine_mchid: PAY_PLAIN.mchid, combine_out_trade_no: 'C20240101000001', sub_orders: [{ mchid: PAY_PLAIN.mchid, out_trade_no: PAY_PLAIN.out_trade_no, amount: { total_amount: 100, payer_amount: 100 } }] } })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
   'v3-ignores-serial': { version: 'v3', deliveries: once(() => v3Notify({ signer: certificateSigner.privateKey, serial: CERT_SERIAL })), correct: 'ack', faulty: 'reject' },
   'slow-6s': { version: 'v3', deliveries: once(() => v3Notify()), correct: 'ack', faulty: 'late' },
   'v3-no-signature-check': { version: 'v3', deliveries: once(() => v3Notify({ tamper: (b) => b.replace('支付成功', '支付失败') })), correct: 'reject', faulty: 'ack' },

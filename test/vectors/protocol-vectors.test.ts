@@ -80,12 +80,19 @@ describe('protocol.md §7 vectors: the sandbox script as shipped in the collecti
 
   it('AES-ECB vector and D2 through the refund builder', () => {
     expect(sandbox.aesEcbEncryptBase64!(AES_ECB.key, AES_ECB.plaintext)).toBe(AES_ECB.base64);
+    // D2 is the fixture on one line; the sandbox's AES-ECB under md5(key) reproduces it.
+    expect(sandbox.aesEcbEncryptBase64!(sandbox.md5Hex!(DOC_KEY), REFUND_FIXTURE_XML)).toBe(encryptReqInfo(REFUND_FIXTURE_XML, DOC_KEY));
+    expect(encryptReqInfo(REFUND_FIXTURE_XML, DOC_KEY).startsWith(D2.reqInfoStart)).toBe(true);
+    // The builder sends the <root> laid out as the fixture file is (a newline after the opening tag
+    // and after every field), inside a compact outer <xml> whose return_code alone is bare.
     const pretty = REFUND_FIXTURE_XML.replace(/></g, '>\n  <');
-    const sent = parseFlatXml(sandbox.buildV2Refund!({}, pretty, DOC_KEY, { appid: 'wx1', mch_id: '10000100' }, 'NONCE'));
+    const body = sandbox.buildV2Refund!({}, pretty, DOC_KEY, { appid: 'wx1', mch_id: '10000100' }, 'NONCE');
+    expect(body.startsWith('<xml><return_code>SUCCESS</return_code><appid><![CDATA[wx1]]></appid><mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[NONCE]]></nonce_str><req_info><![CDATA[')).toBe(true);
+    const sent = parseFlatXml(body);
     expect(sent.root).toBe('xml');
     expect(Object.keys(sent.fields)).toEqual(['return_code', 'appid', 'mch_id', 'nonce_str', 'req_info']);
-    expect(sent.fields.req_info).toBe(encryptReqInfo(REFUND_FIXTURE_XML, DOC_KEY));
-    expect(sent.fields.req_info!.startsWith(D2.reqInfoStart)).toBe(true);
+    const asLaidOut = REFUND_FIXTURE_XML.replace('<root>', '<root>\n').replace(/(<\/\w+>)(?=<)/g, '$1\n');
+    expect(sent.fields.req_info).toBe(encryptReqInfo(asLaidOut, DOC_KEY));
   });
 
   it('AES-GCM vector and the D3 ciphertext', () => {

@@ -26,6 +26,11 @@ export function parseFlatXml(xml: string): FlatXml {
   const cdata: Record<string, boolean> = {};
   if (body && typeof body === 'object') {
     for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+      // Real notifications put a newline after each field: layout between elements, not a field.
+      if (name === '#text') {
+        if (String(value).trim() === '') continue;
+        throw new Error(`text outside any field in <${root}>`);
+      }
       if (Array.isArray(value)) throw new Error(`field <${name}> appears more than once`);
       if (value && typeof value === 'object') {
         const cd = (value as Record<string, unknown>)['#cdata'];

@@ -29,29 +29,33 @@ function buildV2Payment(spec, xml, apiKey) {
   fields.sign = v2Sign(fields, apiKey, spec.signType);
   order.push('sign');
   applyV2AfterSign(fields, order, spec.mutate || {});
-  return buildFlatXml('xml', fields, order, doc.cdata);
+  return buildFlatXml('xml', fields, order, doc.cdata, 'lines');
 }
 
 // Refund notifications carry no sign: req_info is the <root> XML under AES-256-ECB with
 // key = lower-case hex md5(APIv2 key), and decrypting it is what proves the sender.
 function buildV2Refund(spec, xml, apiKey, outer, nonceStr) {
   var inner = parseFlatXml(xml);
-  var plain = buildFlatXml(inner.root, inner.fields, inner.order, inner.cdata);
+  var plain = buildFlatXml(inner.root, inner.fields, inner.order, inner.cdata, 'block');
   // A whole number of 16-byte blocks makes PKCS#7 add a full padding block, which some decryptors
   // strip wrongly (protocol.md); trailing whitespace after the root element is still valid XML.
   if (spec.mutate && spec.mutate.alignPlaintext) {
     plain += new Array((16 - (Buffer.byteLength(plain, 'utf8') % 16)) % 16 + 1).join(' ');
   }
   var keySource = spec.mutate && spec.mutate.reqInfoKey === 'other' ? 'wxpay-notify-other-' + apiKey : apiKey;
+  // As captured: return_code bare, every other field in CDATA (mch_id too, although numeric).
   var fields = { return_code: 'SUCCESS' };
   var order = ['return_code'];
+  var cdata = { return_code: false };
   Object.keys(outer).forEach(function (n) {
-    if (outer[n] !== '') { fields[n] = outer[n]; order.push(n); }
+    if (outer[n] !== '') { fields[n] = outer[n]; order.push(n); cdata[n] = true; }
   });
   fields.nonce_str = nonceStr;
   fields.req_info = aesEcbEncryptBase64(md5Hex(keySource), plain);
   order.push('nonce_str', 'req_info');
-  return buildFlatXml('xml', fields, order, null);
+  cdata.nonce_str = true;
+  cdata.req_info = true;
+  return buildFlatXml('xml', fields, order, cdata, 'compact');
 }
 
 function buildV2Delivery(spec, xml, apiKey, outer, nonceStr) {

@@ -1,7 +1,19 @@
-function randomUuid() {
+function randomHex(random, length) {
   var hex = '';
-  for (var i = 0; i < 32; i++) hex += Math.floor(Math.random() * 16).toString(16);
-  return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-4' + hex.slice(13, 16) + '-a' + hex.slice(17, 20) + '-' + hex.slice(20);
+  for (var i = 0; i < length; i++) hex += Math.floor(random() * 16).toString(16);
+  return hex;
+}
+
+// Real notification ids look like version-5 UUIDs (f994ecf7-60a3-537e-85d1-7dad28f7bfe8), not the
+// docs' EV-2018022511223320873: same shape here, random since WeChat's name input is unknown.
+function notificationId(random) {
+  var hex = randomHex(random, 32);
+  return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-5' + hex.slice(13, 16) + '-' + '89ab'.charAt(Math.floor(random() * 4)) + hex.slice(17, 20) + '-' + hex.slice(20);
+}
+
+// The Request-ID header of WeChat's v3 callbacks (08F78BB5AF0610D302189F99DD5C20BA56F89845-0).
+function requestId(random) {
+  return randomHex(random, 40).toUpperCase() + '-0';
 }
 
 // The envelope WeChat posts. A "spaced" layout reorders keys and adds whitespace: a correct merchant
@@ -36,7 +48,8 @@ function pickV3Signer(mode, signers, random, copy) {
 
 /**
  * envelope: the stored envelope of an earlier copy (redelivery keeps id and resource) or null.
- * inputs: { apiV3Key, signers, nowMs, nonce, resourceNonce, random }
+ * inputs: { apiV3Key, signers, nowMs, nonce, resourceNonce, random }; every delivery gets its own
+ * Request-ID, even a repeated notification.
  */
 function buildV3Delivery(spec, resourceText, inputs, envelope) {
   var mutate = spec.mutate || {};
@@ -44,7 +57,7 @@ function buildV3Delivery(spec, resourceText, inputs, envelope) {
     var plaintext = JSON.stringify(JSON.parse(resourceText));
     var key = mutate.apiV3Key === 'other' ? ('other-' + inputs.apiV3Key).slice(0, inputs.apiV3Key.length) : inputs.apiV3Key;
     envelope = {
-      id: randomUuid(),
+      id: notificationId(inputs.random),
       create_time: notifyTimeVariables(inputs.nowMs).wxpay_success_time,
       resource_type: V3.resourceType,
       event_type: spec.event,
@@ -71,6 +84,7 @@ function buildV3Delivery(spec, resourceText, inputs, envelope) {
   headers[V3.headers.signature] = signature;
   headers[V3.headers.serial] = mutate.serial === 'unknown' ? 'PUB_KEY_ID_0000UNKNOWN' + signer.serial.slice(-8) : signer.serial;
   headers[V3.headers.signatureType] = V3.signatureType;
+  headers[V3.headers.requestId] = requestId(inputs.random);
   var removeHeaders = [];
   (mutate.dropHeaders || []).forEach(function (name) { delete headers[name]; removeHeaders.push(name); });
   return { body: body, headers: headers, removeHeaders: removeHeaders, envelope: envelope, signer: signer.name };

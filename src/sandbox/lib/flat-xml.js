@@ -34,14 +34,18 @@ function xmlUnescape(text) {
   });
 }
 
-// Compact, as WeChat sends it: strings in CDATA, integers bare unless the template said otherwise.
-function buildFlatXml(root, fields, order, cdata) {
-  var out = '<' + root + '>';
+// As WeChat sends it: strings in CDATA and integers bare unless `cdata` says otherwise. Layout, as
+// captured (templates/EVIDENCE.md): 'lines' ends every field with a newline (payment notifications),
+// 'block' also the opening tag (the decrypted refund <root>), 'compact' none (the refund's outer <xml>).
+function buildFlatXml(root, fields, order, cdata, layout) {
+  var lines = layout === 'lines' || layout === 'block';
+  var out = '<' + root + '>' + (layout === 'block' ? '\n' : '');
   for (var i = 0; i < order.length; i++) {
     var name = order[i];
     var value = String(fields[name]);
     var wrap = cdata && Object.prototype.hasOwnProperty.call(cdata, name) ? cdata[name] : !/^-?\d+$/.test(value);
     out += wrap ? '<' + name + '><![CDATA[' + value + ']]></' + name + '>' : '<' + name + '>' + value + '</' + name + '>';
+    if (lines) out += '\n';
   }
   return out + '</' + root + '>';
 }
