@@ -13,7 +13,7 @@ export const HINTS = {
   'html-page': 'An HTML page came back: a WAF, login wall or framework error page sits in front of the handler (防火墙/登录拦截); exempt the notify path.',
   'server-error': 'The handler failed on a genuine notification (5xx): its log has the exception; answer 200/204 (v2: SUCCESS) once the notification is verified and recorded.',
   'not-idempotent': 'The first copy was acknowledged, this repeated copy got a 5xx: the handler is not idempotent (幂等). WeChat re-sends notifications: answer success again for one already processed, and process it only once.',
-  'duplicate-order': 'The answer reports a duplicate or unique-constraint error: the handler treats an order (out_trade_no / transaction_id) it has seen before as an error. WeChat re-sends notifications: look the order up first and answer success when it was already processed (幂等).',
+  'duplicate-order': 'A duplicate or unique-constraint error: the handler is not idempotent (幂等), it treats an order (out_trade_no / transaction_id) it has seen before as an error. WeChat re-sends notifications: look the order up first and answer success when it was already processed.',
   'xml-parsed-as-json': 'The answer complains about JSON (e.g. "invalid JSON body"): the handler parses the v2 XML notification as JSON. v2 bodies are XML (Content-Type text/xml): read the raw body and parse it as XML.',
   'client-error': 'The handler refused a genuine notification (4xx): check signature verification and the keys in the test configuration.',
   'v2-empty-body': 'v2 needs an XML answer: <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>; an empty body counts as not received.',

@@ -19,7 +19,7 @@ describe('run --data: one notification per row', () => {
       const io = memoryIO();
       const code = await runSuite(suite.config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v2.pay.success', 'v3.pay.success'], data }, io, 'data');
       expect(code).toBe(0);
-      expect(io.stdout).toMatch(/^v3\.pay\.success\s+204\s+\d+ ms\s+PASS 3\/3$/m);
+      expect(io.stdout).toMatch(/^v3\.pay\.success\s+protocol\s+204\s+\d+ ms\s+PASS \(3\/3 acknowledged\)$/m);
       const v3 = suite.receiver.log.filter((e) => e.version === 'v3').map((e) => e.notification as { out_trade_no: string; amount: { total: number } });
       expect(v3.map((n) => [n.out_trade_no, n.amount.total])).toEqual([['ORDER0001', 100], ['ORDER0002', 250], ['ORDER0003', 1]]);
       const v2 = suite.receiver.log.filter((e) => e.version === 'v2').map((e) => (e.notification as Record<string, string>).total_fee);

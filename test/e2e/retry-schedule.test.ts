@@ -93,7 +93,7 @@ describe('run --retry-schedule', () => {
       expect(await runSuite(suite.config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success'], retrySpeedup: 500_000 }, io, 'retry')).toBe(1);
       expect(received).toHaveLength(2);
       expect(io.stdout).toContain('WeChat stops after attempt 2: HTTP 200 counts as received even with {"code":"FAIL"} in the body');
-      expect(io.stdout).toMatch(/^v3\.pay\.success\s+500\s+.*FAIL/m);
+      expect(io.stdout).toMatch(/^v3\.pay\.success\s+protocol\s+500\s+.*FAIL/m);
     } finally {
       await suite.close();
     }
