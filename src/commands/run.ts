@@ -22,8 +22,9 @@ import { formatWechatOffset, replayOnSchedule, renderTimeline, type RetryAttempt
 import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
 
-export type ReporterName = 'junit' | 'json' | 'html';
-export const REPORTERS: readonly ReporterName[] = ['junit', 'json', 'html'];
+import { type ReporterName } from './reporters.js';
+
+export { REPORTERS, type ReporterName } from './reporters.js';
 
 export interface RunArgs {
   config: string;
