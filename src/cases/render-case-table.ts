@@ -4,7 +4,8 @@ import type { CaseDefinition } from './types.js';
 export const CASE_TABLE_START = '<!-- case-table:start (generated from src/cases/catalogue.ts by `npm run readme`) -->';
 export const CASE_TABLE_END = '<!-- case-table:end -->';
 
-function when(c: CaseDefinition): string {
+/** What a config needs for this case to be generated, e.g. `v3 certificate signer`. */
+export function configNeeds(c: CaseDefinition): string {
   const needs = c.requires.map((r) => ({ v2: 'v2', v3: 'v3', 'v2-hmac': 'v2 HMAC-SHA256', 'v3-two-signers': 'v3 certificate signer', partner: 'partner' })[r]);
   return needs.join(' + ');
 }
@@ -13,7 +14,7 @@ function when(c: CaseDefinition): string {
 export function renderCaseTable(catalogue: readonly CaseDefinition[] = CATALOGUE): string {
   const rows = catalogue.map((c) => {
     const copies = c.copies && c.copies > 1 ? ` (${c.copies} deliveries)` : c.concurrent ? ` (${c.concurrent + 1} deliveries)` : '';
-    return `| \`${c.id}\` | ${c.title}${copies} | ${c.expect === 'ack' ? 'acknowledge' : '**reject**'} | ${c.severity} | ${when(c)} |`;
+    return `| \`${c.id}\` | ${c.title}${copies} | ${c.expect === 'ack' ? 'acknowledge' : '**reject**'} | ${c.severity} | ${configNeeds(c)} |`;
   });
   return [CASE_TABLE_START, '| case id | what is sent | a correct merchant must | severity | generated when the config has |', '|---|---|---|---|---|', ...rows, CASE_TABLE_END].join('\n');
 }
