@@ -91,7 +91,7 @@ describe('the npm package', () => {
       mkdirSync(dirname(join(project, 'node_modules', dev)), { recursive: true });
       symlinkSync(join(PACKAGE_ROOT, 'node_modules', dev), join(project, 'node_modules', dev));
     }
-    for (const f of readdirSync(join(PACKAGE_ROOT, 'examples'))) cpSync(join(PACKAGE_ROOT, 'examples', f), join(project, f));
+    for (const f of readdirSync(join(PACKAGE_ROOT, 'examples')).filter((name) => name.endsWith('.ts'))) cpSync(join(PACKAGE_ROOT, 'examples', f), join(project, f));
     writeFileSync(join(project, 'entry-points.ts'), [
       "import { buildCase, judge, type BuiltCase, type NotifyConfig, type Verdict } from 'wxpay-notify';",
       "import { createNotifyHandler, type NotifyHandler } from 'wxpay-notify/receiver';",
