@@ -53,5 +53,5 @@ describe('CHANGELOG.md states the public contract', () => {
         expect(changelog.includes(`\`${flag}\``) || changelog.includes(`\`--no-${flag.slice(2)}\``) || changelog.includes(`/${flag}\``), `${command} ${flag}`).toBe(true);
       }
     }
-   }, 60_000); // seven CLI start-ups
+  }, 60_000); // seven CLI start-ups
 });
