@@ -40,7 +40,7 @@ describe('the npm package', () => {
     npm(['install', '--save-dev', tarball], project);
   }, 180_000);
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000); // a copy of the runtime dependency tree
 
   it('ships the built code, its types, the reference receiver source, templates and the sandbox scripts', () => {
     expect(tarball.endsWith(`wxpay-notify-${manifest.version}.tgz`)).toBe(true);
