@@ -6,14 +6,13 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, exitCodeFor, UserError, type ExitCode } from './config/errors.js';
 import { SEVERITIES, type Severity } from './cases/types.js';
 import { processIO, type CommandIO } from './commands/io.js';
-import { generateCommand } from './commands/generate.js';
-import { REPORTERS, runCommand, type ReporterName } from './commands/run.js';
+import { REPORTERS, type ReporterName } from './commands/reporters.js';
 import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
-import { serveCommand } from './commands/serve.js';
-import { initCommand } from './commands/init.js';
 import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
-import { demoCommand } from './commands/demo.js';
-import { doctorCommand, lintUrlCommand } from './commands/doctor.js';
+import { PACKAGE_VERSION } from './package-info.js';
+
+// Command modules are imported only once their command is chosen: `run` pulls in newman and
+// postman-collection (most of a second and ~80 MB), which `--help` or `lint-url` must not pay for.
 
 const CONFIG_OPTION = {
   alias: 'c',
@@ -58,7 +57,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         })
         .example('$0 init --dir wxpay-test', '')
         .example('$0 init --dir wxpay-test --key-mode certificate', 'a merchant that still verifies with platform certificates'),
-    (a) => { pending = () => initCommand({ dir: a.dir, force: a.force, keyMode: a['key-mode'] as KeyMode }, io); })
+    (a) => { pending = async () => (await import('./commands/init.js')).initCommand({ dir: a.dir, force: a.force, keyMode: a['key-mode'] as KeyMode }, io); })
     .command('generate', 'write the Postman collection and environment', (y) =>
       y.option('config', CONFIG_OPTION)
         .option('out', { alias: 'o', type: 'string', default: 'collections', describe: 'output folder' })
@@ -68,7 +67,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
         .example('$0 generate -c wxpay-notify.json -o collections/', ''),
     (a) => {
-      pending = () => generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined }, io);
+      pending = async () => (await import('./commands/generate.js')).generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined }, io);
     })
     .command('run', 'send every case to the notify URLs with newman and judge the answers', (y) =>
       y.option('config', CONFIG_OPTION)
@@ -86,7 +85,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .epilogue('Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.')
         .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', ''),
     (a) => {
-      pending = () => runCommand({
+      pending = async () => (await import('./commands/run.js')).runCommand({
         config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
         format: a.format, reporters: reporterList(a.reporters), reporterDir: a['reporter-dir'], insecure: a.insecure, data: a.data,
         retrySpeedup: a['retry-schedule'] ? positiveSpeedup(a['retry-speedup']) : undefined,
@@ -95,10 +94,10 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
     })
     .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>
       y.option('config', CONFIG_OPTION)
-        .option('port', { alias: 'p', type: 'number', default: 8080 })
+        .option('port', { alias: 'p', type: 'number', describe: "default: the port of the config's notify URLs" })
         .option('host', { type: 'string', default: '127.0.0.1' })
-        .example('$0 serve -c wxpay-notify.json --port 8080', ''),
-    (a) => { pending = () => serveCommand({ config: a.config, port: a.port, host: a.host }, io); })
+        .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
+    (a) => { pending = async () => (await import('./commands/serve.js')).serveCommand({ config: a.config, port: a.port, host: a.host }, io); })
     .command('doctor', 'walk through why WeChat Pay callbacks might not arrive: config, URL rules, reachability', (y) =>
       y.option('config', CONFIG_OPTION)
         .option('allow-private', { type: 'boolean', default: false, describe: 'check loopback/private test servers' })
@@ -108,21 +107,22 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .example('$0 doctor -c wxpay-notify.json', '')
         .example('$0 doctor -c wxpay-notify.json --allow-private --insecure', 'a test server on a private network'),
     (a) => {
-      pending = () => doctorCommand({ config: a.config, allowPrivate: a['allow-private'], insecure: a.insecure, format: a.format, skipNetwork: a['skip-network'] }, io);
+      pending = async () => (await import('./commands/doctor.js')).doctorCommand({ config: a.config, allowPrivate: a['allow-private'], insecure: a.insecure, format: a.format, skipNetwork: a['skip-network'] }, io);
     })
     .command('lint-url <url>', 'check one notify_url against WeChat Pay\'s rules (no network)', (y) =>
       y.positional('url', { type: 'string', demandOption: true, describe: 'the notify_url' })
         .option('allow-private', { type: 'boolean', default: false, describe: 'accept loopback/private hosts (test servers)' })
         .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
         .example('$0 lint-url "https://shop.example.com/wxpay/notify"', ''),
-    (a) => { pending = () => lintUrlCommand({ url: a.url, allowPrivate: a['allow-private'], format: a.format }, io); })
+    (a) => { pending = async () => (await import('./commands/lint-url.js')).lintUrlCommand({ url: a.url, allowPrivate: a['allow-private'], format: a.format }, io); })
     .command('demo', 'run the whole suite against the built-in reference receiver (npm start)', (y) => y,
-      () => { pending = () => demoCommand(io); })
+      () => { pending = async () => (await import('./commands/demo.js')).demoCommand(io); })
     .demandCommand(1, 'name a command: init, generate, run, serve, doctor, lint-url or demo')
     .strict()
     .recommendCommands()
     .help()
-    .version()
+    // Our own version: yargs would otherwise report the nearest package.json, i.e. the host project's.
+    .version(PACKAGE_VERSION)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {

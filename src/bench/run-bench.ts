@@ -13,6 +13,7 @@ import { measureNative } from './measure-native.js';
 import { measureScale } from './measure-scale.js';
 import { measureScriptWeight } from './measure-script-weight.js';
 import { measureSigningCost } from './measure-signing-cost.js';
+import { measureStartup } from './measure-startup.js';
 import { renderBench, type BenchSection } from './render-bench.js';
 import { formatMs } from './stats.js';
 
@@ -23,6 +24,7 @@ const MEASURES: { title: string; run: (ctx: BenchContext) => Promise<MeasureResu
   { title: '4. Script weight', run: measureScriptWeight },
   { title: '5. Scale', run: measureScale },
   { title: '6. End to end', run: measureEndToEnd },
+  { title: '7. CLI start-up', run: measureStartup },
 ];
 
 export function parseArgs(argv: readonly string[]): { quick: boolean } {

@@ -4,7 +4,8 @@ import type { CaseDefinition } from './types.js';
 export const CASE_TABLE_START = '<!-- case-table:start (generated from src/cases/catalogue.ts by `npm run readme`) -->';
 export const CASE_TABLE_END = '<!-- case-table:end -->';
 
-function when(c: CaseDefinition): string {
+/** What a config needs for this case to be generated, e.g. `v3 certificate signer`. */
+export function configNeeds(c: CaseDefinition): string {
   const needs = c.requires.map((r) => ({ v2: 'v2', v3: 'v3', 'v2-hmac': 'v2 HMAC-SHA256', 'v3-two-signers': 'v3 certificate signer', partner: 'partner', combine: 'combine' })[r]);
   return needs.join(' + ');
 }
@@ -14,7 +15,7 @@ export function renderCaseTable(catalogue: readonly CaseDefinition[] = CATALOGUE
   const rows = catalogue.map((c) => {
     const copies = c.copies && c.copies > 1 ? ` (${c.copies} deliveries)` : c.concurrent ? ` (${c.concurrent + 1} deliveries)` : '';
     const thin = c.caveat ? ' (thin evidence, see below)' : '';
-    return `| \`${c.id}\` | ${c.title}${copies}${thin} | ${c.expect === 'ack' ? 'acknowledge' : '**reject**'} | ${c.severity} | ${when(c)} |`;
+    return `| \`${c.id}\` | ${c.title}${copies}${thin} | ${c.expect === 'ack' ? 'acknowledge' : '**reject**'} | ${c.severity} | ${configNeeds(c)} |`;
   });
   const caveats = catalogue.filter((c) => c.caveat).map((c) => `- \`${c.id}\`: ${c.caveat}`);
   const notes = caveats.length > 0 ? ['', 'Where the evidence is thin (what these cases send rests on less than a documented or captured notification):', '', ...caveats] : [];

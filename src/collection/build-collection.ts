@@ -1,14 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import sdk from 'postman-collection';
 import type { ResolvedConfig } from '../config/types.js';
 import type { CaseDefinition } from '../cases/types.js';
-import { TEMPLATES_DIR } from '../paths.js';
 import { CALLBACK_HEADERS, CONTENT_TYPES } from '../protocol/constants.js';
 import { caseSpec, type CaseSpec } from './case-spec.js';
 import { CASE_HEADER, sandboxScripts } from './sandbox-scripts.js';
 import { stableId } from './stable-id.js';
 import { collectionVariables } from './variables.js';
+import { readTemplate } from './read-template.js';
+
+// Kept importable from here; it lives apart so the library can read templates without postman-collection.
+export { readTemplate };
 
 const { Collection } = sdk;
 
@@ -17,26 +18,6 @@ export const COLLECTION_SCHEMA = 'https://schema.getpostman.com/json/collection/
 function urlVariable(def: CaseDefinition): string {
   const version = def.sendTo ?? def.version;
   return `{{${version}_${def.target === 'notifyUrl' ? 'notify_url' : 'refund_notify_url'}}}`;
-}
-
-/**
- * A template, from the partner (服务商) folder when the config is a service provider's and one
- * exists. Without a sub-merchant appid, WeChat sends no sub_appid or sub_openid: those lines go.
- */
-export function readTemplate(name: string, config: ResolvedConfig): string {
-  if (config.partner) {
-    const [version, file] = name.split('/');
-    let text: string | undefined;
-    try {
-      text = readFileSync(join(TEMPLATES_DIR, version!, 'partner', file!), 'utf8');
-    } catch {
-      // no partner variant: the direct template applies as is
-    }
-    if (text !== undefined) {
-      return config.partner.subAppid ? text : text.split('\n').filter((line) => !/\{\{sub_(appid|openid)\}\}/.test(line)).join('\n');
-    }
-  }
-  return readFileSync(join(TEMPLATES_DIR, name), 'utf8');
 }
 
 /**

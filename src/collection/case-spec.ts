@@ -46,11 +46,13 @@ function signerFor(def: CaseDefinition, config: ResolvedConfig): string {
   return signer === 'platform' && !config.v3?.platform ? 'certificate' : signer;
 }
 
+/** What every case's spec holds whatever the config: all the judge reads. */
+export function baseSpec(def: CaseDefinition): CaseSpec {
+  return { id: def.id, version: def.version, kind: def.kind, expect: def.expect, severity: def.severity, hint: def.hint };
+}
+
 export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1): CaseSpec {
-  const spec: CaseSpec = {
-    id: def.id, version: def.version, kind: def.kind, expect: def.expect, severity: def.severity, hint: def.hint,
-    order: caseOrder(config.order, def),
-  };
+  const spec: CaseSpec = { ...baseSpec(def), order: caseOrder(config.order, def) };
   if (def.version === 'v2') {
     const configured = config.v2?.signType ?? 'MD5';
     spec.signType = def.signType === 'config' || def.signType === undefined ? configured : def.signType;

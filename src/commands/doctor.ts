@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { secretValues } from '../collection/variables.js';
-import { ConfigError, EXIT, UserError, type ExitCode } from '../config/errors.js';
+import { ConfigError, type ExitCode } from '../config/errors.js';
 import { loadConfig } from '../config/load-config.js';
 import { parseConfigText } from '../config/parse-config-text.js';
 import type { Env } from '../config/validate-config.js';
 import { apiV3KeyOk, configProblemChecks, rawNotifyUrls, rawSecrets } from '../doctor/config-checks.js';
 import { lintConfigUrls, lintNotifyUrl, listNotifyUrls, type NotifyUrlConfig } from '../doctor/lint-url.js';
+import { outputDoctorReport as output } from './doctor-output.js';
 import { checkReachability, type ReachabilityDeps } from '../doctor/reachability.js';
-import { doctorTotals, renderDoctorJson, renderDoctorTable } from '../doctor/render-doctor.js';
 import type { DoctorCheck, DoctorGroup, DoctorReport } from '../doctor/types.js';
 import type { CommandIO } from './io.js';
 
@@ -25,12 +25,6 @@ export interface DoctorArgs {
   format: 'table' | 'json';
   /** Rules only: no DNS, TCP, TLS or probe. */
   skipNetwork?: boolean;
-}
-
-export interface LintUrlArgs {
-  url: string;
-  allowPrivate: boolean;
-  format: 'table' | 'json';
 }
 
 /** What the tests (and a library user) may replace. */
@@ -69,11 +63,6 @@ async function inspectConfig(file: string, env: Env, io: CommandIO): Promise<{ c
   }
 }
 
-function output(report: DoctorReport, format: 'table' | 'json', io: CommandIO): ExitCode {
-  io.out(format === 'json' ? renderDoctorJson(report) : renderDoctorTable(report, { color: io.color }));
-  return doctorTotals(report).failed > 0 ? EXIT.failed : EXIT.ok;
-}
-
 export async function doctorCommand(args: DoctorArgs, io: CommandIO, deps: DoctorDeps = {}): Promise<ExitCode> {
   const env = deps.env ?? process.env;
   const { checks, urls } = await inspectConfig(args.config, env, io);
@@ -107,14 +96,5 @@ export async function doctorCommand(args: DoctorArgs, io: CommandIO, deps: Docto
   return output(report, args.format, io);
 }
 
-export async function lintUrlCommand(args: LintUrlArgs, io: CommandIO): Promise<ExitCode> {
-  if (typeof args.url !== 'string') {
-    throw new UserError('give the notify_url to check, e.g. `wxpay-notify lint-url https://shop.example.com/wxpay/notify`');
-  }
-  const report: DoctorReport = {
-    command: 'lint-url',
-    groups: [{ title: 'notify_url', url: args.url, checks: lintNotifyUrl(args.url, { allowPrivate: args.allowPrivate }) }],
-    note: 'Rules only (no network). `wxpay-notify doctor -c <config>` also checks DNS, TLS and what the handler answers.',
-  };
-  return output(report, args.format, io);
-}
+// `lint-url` lives in its own light module (no config loading, no network code); kept importable from here.
+export { lintUrlCommand, type LintUrlArgs } from './lint-url.js';

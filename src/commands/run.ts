@@ -23,8 +23,9 @@ import { replayFailures } from '../runner/replay-failures.js';
 import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
 
-export type ReporterName = 'junit' | 'json' | 'html';
-export const REPORTERS: readonly ReporterName[] = ['junit', 'json', 'html'];
+import { type ReporterName } from './reporters.js';
+
+export { REPORTERS, type ReporterName } from './reporters.js';
 
 export interface RunArgs {
   config: string;

@@ -154,13 +154,15 @@ export function renderInitSummary(input: SummaryInput): string {
     lines.push(`Could not update .gitignore (${input.gitignoreProblem}).`);
     lines.push(`Keep ${KEYS_DIR}/ and ${TRUST_KIT_DIR}/ out of version control yourself.`, '');
   }
+  // `npx` because wxpay-notify is installed as a dev dependency: its bin is not on PATH, npx finds it.
+  const cmd = 'npx wxpay-notify';
   lines.push(
     'Next: load the TEST API keys into the environment, point the config at your test server, then run:',
     `  set -a; . ${input.secretsPathForShell}; set +a`,
-    `  wxpay-notify doctor -c ${input.configPathForShell} --allow-private   # is the notify URL right and reachable?`,
-    `  wxpay-notify run -c ${input.configPathForShell}                      # send every case, judge every answer`,
-    `  wxpay-notify generate -c ${input.configPathForShell}                 # the Postman collection to import`,
-    `(No test server yet? \`wxpay-notify serve -c ${input.configPathForShell}\` runs the reference receiver on the config's port.)`,
+    `  ${cmd} doctor -c ${input.configPathForShell} --allow-private   # is the notify URL right and reachable?`,
+    `  ${cmd} run -c ${input.configPathForShell}                      # send every case, judge every answer`,
+    `  ${cmd} generate -c ${input.configPathForShell}                 # the Postman collection to import`,
+    `(No test server yet? \`${cmd} serve -c ${input.configPathForShell}\` runs the reference receiver where the config's notify URLs point.)`,
   );
   return `${lines.join('\n')}\n`;
 }

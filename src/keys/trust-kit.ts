@@ -35,7 +35,20 @@ export function renderTrustKit(keys: TestKeys, options: TrustKitOptions): Record
   };
 }
 
-/** README for whoever runs the merchant's TEST server. Contains the TEST API keys: it is secret. */
+/**
+ * README for whoever runs the merchant's TEST server. Contains the TEST API keys: it is secret.
+ *
+ * The wechatpayv3 and WxJava notes were checked against their sources:
+ * - minibear2021/wechatpayv3 wechatpayv3/core.py (b0408d9): `Core.__init__` loads cert_dir only without
+ *   a public key; `_verify_signature` takes the public key when the serial equals public_key_id, else
+ *   parses the serial as hex (`int('0x' + serial_no, 16)`) and calls `_update_certificates` (a download
+ *   from WeChat Pay) for an unknown one; no timestamp check. `callback()` returns None on failure.
+ * - binarywang/WxJava weixin-java-pay (3e48dc7): config/WxPayConfig.java `initApiV3HttpClient` picks
+ *   `PublicCertificateVerifier` when a public key is set, else `AutoUpdateCertificatesVerifier`;
+ *   v3/auth/PublicCertificateVerifier.java `verify` ignores the serial; service/impl/BaseWxPayServiceImpl.java
+ *   skips verification for a null SignatureHeader and throws on WECHATPAY/SIGNTEST/; bean/result/
+ *   BaseWxPayResult.java `checkResult` checks the v2 sign only when `getSign() != null`.
+ */
 export function renderTrustKitReadme(keys: TestKeys, options: TrustKitOptions): string {
   const keyId = keys.publicKey.keyId;
   const serial = keys.certificate.serial;
@@ -148,6 +161,48 @@ In the notify handler pick the key by \`Wechatpay-Serial\` (unknown → reject),
 \`Rsa.verify(message, signature, key)\`, then \`Aes.AesGcm.decrypt(...)\` with the TEST APIv3 key. Its
 argument order changed between plugin versions (older: nonce, key, ciphertext, aad; newer:
 ciphertext, key, nonce, aad): check yours.
+
+### Python — wechatpayv3 (minibear2021/wechatpayv3)
+
+\`\`\`python
+# public-key mode (微信支付公钥)
+with open('${pubPath}') as f:
+    public_key = f.read()
+wxpay = WeChatPay(..., apiv3_key=TEST_APIV3_KEY, public_key=public_key, public_key_id='${keyId}')
+# or certificate mode (平台证书): cert_dir is a folder holding the TEST certificate
+wxpay = WeChatPay(..., apiv3_key=TEST_APIV3_KEY, cert_dir='/path/to/trust-kit')
+\`\`\`
+
+- In the notify view pass the headers and the **raw** body: \`wxpay.callback(request.headers, request.data)\`
+  (Flask). It returns None when verification or decryption fails: answer 4xx/5xx then.
+- One mode at a time. With \`public_key\` it does not load \`cert_dir\`, and a certificate serial makes it
+  download certificates from WeChat Pay; with \`cert_dir\` alone a \`PUB_KEY_ID_…\` serial is read as hex and
+  raises. Public-key mode: leave \`v3.platformCertificate\` out of wxpay-notify.json. Certificate mode:
+  point \`v3.platform\` at the certificate's key and serial (\`keys/wechatpay-test-cert-private.pem\`,
+  \`${serial}\`) and leave \`v3.platformCertificate\` out.
+- It does not check \`Wechatpay-Timestamp\`: reject timestamps more than 5 minutes off yourself (the
+  stale/future-timestamp cases).
+- v3 only; v2 notifications need another library or your own XML handling.
+
+### Java — WxJava (binarywang/WxJava, weixin-java-pay)
+
+\`\`\`java
+WxPayConfig config = new WxPayConfig();
+config.setApiV3Key(testApiV3Key);
+config.setPublicKeyPath("${pubPath}");
+config.setPublicKeyId("${keyId}");
+config.setMchKey(testApiV2Key);          // APIv2 key: v2 sign and refund req_info
+config.setSignType("HMAC-SHA256");       // only if your orders are HMAC-signed
+\`\`\`
+
+- Public-key mode only: without a public key it downloads platform certificates from WeChat Pay, so it
+  cannot trust the TEST certificate. Leave \`v3.platformCertificate\` out of wxpay-notify.json.
+- v3: \`parseOrderNotifyV3Result(body, new SignatureHeader(timestamp, nonce, signature, serial))\` with
+  the raw body and the four \`Wechatpay-*\` headers. A null header skips verification, and the public-key
+  verifier ignores the serial: check that \`Wechatpay-Serial\` is your public key ID and that
+  \`Wechatpay-Timestamp\` is within 5 minutes yourself.
+- v2: \`parseOrderNotifyResult(xml)\` checks \`sign\` only when one is present: reject a notification
+  without \`sign\` yourself. \`parseRefundNotifyResult(xml)\` decrypts \`req_info\` with \`mchKey\`.
 
 ### v2 (XML) notifications
 

@@ -1,5 +1,6 @@
 /** The reference receiver: a correct WeChat Pay notify endpoint, and the blocks it is built from. */
 export { startReceiver, type ListenOptions } from './start-receiver.js';
+export { createNotifyHandler, type NotifyHandler, type NotifyHandlerExtras } from './notify-handler.js';
 export { receiverOptionsFromConfig } from './from-config.js';
 export { handleV2 } from './handle-v2.js';
 export { handleV3 } from './handle-v3.js';

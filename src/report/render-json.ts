@@ -13,26 +13,29 @@ export interface JsonReportMeta {
 }
 
 /** Machine-readable results: per-case summary plus every delivery with request and response. */
-export function renderJson(run: RunResult, meta: JsonReportMeta): string {
+export function resultsDocument(run: RunResult, meta: JsonReportMeta) {
   const cases = summarizeCases(run.deliveries, run.retries);
   const failOn = meta.failOn ?? DEFAULT_FAIL_ON;
-  return JSON.stringify(
-    {
-      tool: 'wxpay-notify',
-      config: meta.config,
-      collection: meta.collection,
-      startedAt: run.startedAt,
-      durationMs: run.durationMs,
-      aborted: run.aborted,
-      failOn,
-      totals: totals(cases, failOn),
-      addedControls: meta.addedControls ?? [],
-      diagnoses: diagnoseRun(cases, run.deliveries),
-      cases,
-      deliveries: run.deliveries,
-      retries: run.retries ?? [],
-    },
-    null,
-    2,
-  ) + '\n';
+  return {
+    tool: 'wxpay-notify' as const,
+    config: meta.config,
+    collection: meta.collection,
+    startedAt: run.startedAt,
+    durationMs: run.durationMs,
+    aborted: run.aborted,
+    failOn,
+    totals: totals(cases, failOn),
+    addedControls: meta.addedControls ?? [],
+    diagnoses: diagnoseRun(cases, run.deliveries),
+    cases,
+    deliveries: run.deliveries,
+    retries: run.retries ?? [],
+  };
+}
+
+/** The JSON results format (`run --format json`, `--reporters json`, the runner library's results). */
+export type ResultsDocument = ReturnType<typeof resultsDocument>;
+
+export function renderJson(run: RunResult, meta: JsonReportMeta): string {
+  return JSON.stringify(resultsDocument(run, meta), null, 2) + '\n';
 }

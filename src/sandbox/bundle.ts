@@ -86,7 +86,7 @@ function reachable(decls: readonly Declaration[], root: string): Declaration[] {
   return decls.filter((d) => keep.has(d.name));
 }
 
-function wrap(kind: ScriptKind | 'library', constants: Readonly<Record<string, unknown>>, decls: readonly Declaration[], entry: string): string {
+function wrap(constants: Readonly<Record<string, unknown>>, decls: readonly Declaration[], entry: string): string {
   const constantLines = Object.keys(constants)
     .sort()
     .map((name) => `var ${name} = ${JSON.stringify(constants[name])};`);
@@ -95,8 +95,9 @@ function wrap(kind: ScriptKind | 'library', constants: Readonly<Record<string, u
     '// wxpay-notify: generated; edit the case bodies, not this script.',
     '(function () {',
     "'use strict';",
-    // Only the signer needs crypto-js; the judge stays loadable in plain Node.
-    ...(kind !== 'test' ? ["var CryptoJS = require('crypto-js');"] : []),
+    // Only scripts that use crypto-js require it: the judge, and the builders run over Node's
+    // crypto (src/library), stay loadable in plain Node without it.
+    ...(decls.some((d) => /\bCryptoJS\b/.test(d.text)) ? ["var CryptoJS = require('crypto-js');"] : []),
     ...constantLines,
     ...decls.map((d) => d.text),
     entry,
@@ -117,7 +118,7 @@ export function bundleScript(kind: ScriptKind, constants: Readonly<Record<string
   if (decls.some((d) => new RegExp(`^function ${d.name}\\s*\\(`, 'm').test(entry))) {
     throw new Error(`a sandbox library function is declared again in ${kind}.js`);
   }
-  return wrap(kind, constants, reachable(decls, entry), entry);
+  return wrap(constants, reachable(decls, entry), entry);
 }
 
 /**
@@ -125,18 +126,21 @@ export function bundleScript(kind: ScriptKind, constants: Readonly<Record<string
  * tests use to check the signer's output inside the same code base).
  */
 export function libraryScript(files: readonly string[], constants: Readonly<Record<string, unknown>> = {}): string {
-  return wrap('library', constants, declarations(files.map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8')))), '');
+  return wrap(constants, declarations(files.map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8')))), '');
 }
 
 const requireFromHere = createRequire(import.meta.url);
 
 /**
  * Runs a bundled script outside Postman and returns its library functions, for tests and for Node
- * code that must apply exactly the rules the sandbox applies. Only what the sandbox offers is given.
+ * code that must apply exactly the rules the sandbox applies. Only what the sandbox offers is given,
+ * plus `globals`.
  */
-export function loadSandboxFunctions(script: string): Record<string, (...args: any[]) => any> {
+export function loadSandboxFunctions(script: string, globals: Readonly<Record<string, unknown>> = {}): Record<string, (...args: any[]) => any> {
   let exported: Record<string, (...args: any[]) => any> | undefined;
   const context = vm.createContext({
+    // Functions the fragments call but the script does not declare (Node's crypto in src/library).
+    ...globals,
     require: (name: string) => {
       if (name === 'crypto-js') return requireFromHere('crypto-js');
       throw new Error(`the Postman sandbox does not offer require('${name}')`);

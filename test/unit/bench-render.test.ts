@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeCell, infoRow, metFrom, renderBench, type BenchReport } from '../../src/bench/render-bench.js';
 import { parseMaxRssKb } from '../../src/bench/child.js';
+import { startupRow } from '../../src/bench/measure-startup.js';
 import { formatBytes, formatMs, formatRatio, median } from '../../src/bench/stats.js';
 
 const report: BenchReport = {
@@ -67,5 +68,14 @@ describe('bench helpers', () => {
   it('reads the peak RSS from /usr/bin/time -v', () => {
     expect(parseMaxRssKb('\tMaximum resident set size (kbytes): 321524\n\tAverage resident set size (kbytes): 0\n')).toBe(321524);
     expect(parseMaxRssKb('nothing here')).toBeUndefined();
+  });
+
+  it('judges CLI start-up against bare Node: within 4× and under 80 MB', () => {
+    const bare = [{ wallMs: 100, rssKb: 40_000 }, { wallMs: 60, rssKb: 40_000 }, { wallMs: 80, rssKb: 40_000 }];
+    const quick = startupRow('`--help`', [{ wallMs: 200, rssKb: 60 * 1024 }, { wallMs: 240, rssKb: 60 * 1024 }, { wallMs: 900, rssKb: 60 * 1024 }], bare);
+    expect(quick).toMatchObject({ value: '3.00× (240.0 ms vs 80.0 ms); 60 MB', met: 'yes' });
+    expect(startupRow('x', [{ wallMs: 400, rssKb: 60 * 1024 }], bare).met).toBe('no');
+    expect(startupRow('x', [{ wallMs: 200, rssKb: 127 * 1024 }], bare).met).toBe('no');
+    expect(startupRow('x', [{ wallMs: 200 }], bare)).toMatchObject({ met: '—', value: expect.stringContaining('RSS n/a') });
   });
 });

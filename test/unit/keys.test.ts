@@ -160,7 +160,7 @@ describe('renderTrustKit', () => {
       expect(readme.content).toContain(value);
     }
     expect(readme.content).toMatch(/never put any of this in a production/);
-    for (const sdk of ['wechatpay-php', 'wechatpay-java', 'wechatpay-go', 'wechatpay-axios-plugin']) {
+    for (const sdk of ['wechatpay-php', 'wechatpay-java', 'wechatpay-go', 'wechatpay-axios-plugin', 'wechatpayv3', 'WxJava']) {
       expect(readme.content).toContain(sdk);
     }
     expect(readme.content).not.toContain('PRIVATE KEY');
