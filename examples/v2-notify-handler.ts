@@ -19,7 +19,8 @@ export function createV2App(options: V2NotifyOptions): express.Express {
   const flatFields = (xml: string, root: string): Record<string, string> => {
     const doc = parser.parse(xml, true)[root];
     if (!doc || typeof doc !== 'object') throw new Error(`no <${root}> element`);
-    return Object.fromEntries(Object.entries(doc).map(([name, value]) => [name, String(value)]));
+    // WeChat puts a newline after each field: that text between elements is layout, not a field.
+    return Object.fromEntries(Object.entries(doc).filter(([name]) => name !== '#text').map(([name, value]) => [name, String(value)]));
   };
   // Every non-empty field but sign, sorted by name, as k=v joined by &, then &key=<APIv2 key>.
   const sign = (fields: Record<string, string>, type: string): string => {

@@ -177,9 +177,8 @@ wxpay = WeChatPay(..., apiv3_key=TEST_APIV3_KEY, cert_dir='/path/to/trust-kit')
   (Flask). It returns None when verification or decryption fails: answer 4xx/5xx then.
 - One mode at a time. With \`public_key\` it does not load \`cert_dir\`, and a certificate serial makes it
   download certificates from WeChat Pay; with \`cert_dir\` alone a \`PUB_KEY_ID_…\` serial is read as hex and
-  raises. Public-key mode: leave \`v3.platformCertificate\` out of wxpay-notify.json. Certificate mode:
-  point \`v3.platform\` at the certificate's key and serial (\`keys/wechatpay-test-cert-private.pem\`,
-  \`${serial}\`) and leave \`v3.platformCertificate\` out.
+  raises. So give wxpay-notify the same single mode: \`wxpay-notify init --key-mode public-key\` or
+  \`--key-mode certificate\` writes a config with only that signer (every callback then carries its serial).
 - It does not check \`Wechatpay-Timestamp\`: reject timestamps more than 5 minutes off yourself (the
   stale/future-timestamp cases).
 - v3 only; v2 notifications need another library or your own XML handling.
@@ -196,7 +195,7 @@ config.setSignType("HMAC-SHA256");       // only if your orders are HMAC-signed
 \`\`\`
 
 - Public-key mode only: without a public key it downloads platform certificates from WeChat Pay, so it
-  cannot trust the TEST certificate. Leave \`v3.platformCertificate\` out of wxpay-notify.json.
+  cannot trust the TEST certificate. Use a public-key-only config (\`wxpay-notify init --key-mode public-key\`).
 - v3: \`parseOrderNotifyV3Result(body, new SignatureHeader(timestamp, nonce, signature, serial))\` with
   the raw body and the four \`Wechatpay-*\` headers. A null header skips verification, and the public-key
   verifier ignores the serial: check that \`Wechatpay-Serial\` is your public key ID and that

@@ -76,11 +76,17 @@ export function buildCase(caseId: string, config: NotifyConfig | ResolvedConfig,
   }
   const nowMs = options.now ?? Date.now();
   const builders = sandboxBuilders();
+  // As the pre-request script fills them: the case's own order numbers, the sending time, a nonce,
+  // and the coupon split of the total.
   const variables: Record<string, string> = {
     ...Object.fromEntries(collectionVariables(resolved).map((v) => [v.key, v.value])),
+    ...caseSpec(def, resolved).order,
     ...builders.notifyTimeVariables(nowMs),
     wxpay_nonce_str: randomString(32),
   };
+  const amounts = builders.notifyAmountVariables(variables.total ?? '');
+  if (def.coupon && amounts.error) throw new TypeError(`case ${caseId}: ${amounts.error}`);
+  Object.assign(variables, amounts.variables ?? {});
   const raw = fillVariables(readTemplate(def.template, resolved), variables, caseId);
   const url = def.target === 'notifyUrl' ? section(def, resolved).notifyUrl : section(def, resolved).refundNotifyUrl;
 

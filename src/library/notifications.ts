@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { randomString } from '../keys/generate-keys.js';
-import { V2_SIGN_TYPES, V3_EVENTS, type V2SignType, type V3EventType } from '../protocol/constants.js';
+import { CALLBACK_HEADERS, V2_SIGN_TYPES, V3_EVENTS, type V2SignType, type V3EventType } from '../protocol/constants.js';
 import { sandboxBuilders, signerKey, type SandboxDelivery } from './sandbox-builders.js';
 
 /** A notification exactly as it goes on the wire: POST these headers and this body, byte for byte. */
@@ -10,7 +10,6 @@ export interface Notification {
 }
 
 /** WeChat's callbacks identify as Mozilla/4.0 (the collection's pre-request script sends the same). */
-const USER_AGENT = 'Mozilla/4.0';
 
 /** The v3 envelope WeChat posts (its `resource` encrypted). */
 export interface V3Envelope {
@@ -126,7 +125,7 @@ export function buildV2RefundNotification(options: V2RefundNotificationOptions):
 
 /** The delivery as the collection sends it (the pre-request script adds the User-Agent). */
 export function asSent(delivery: SandboxDelivery): Notification {
-  return { headers: { ...delivery.headers, 'User-Agent': USER_AGENT }, body: delivery.body };
+  return { headers: { ...CALLBACK_HEADERS, ...delivery.headers }, body: delivery.body };
 }
 
 function flatXml(root: string, fields: Record<string, string | number>, label: string): string {

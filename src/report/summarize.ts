@@ -73,7 +73,7 @@ function weighAgainstControl(c: CaseSummary, cases: readonly CaseSummary[], deli
  * its plain case has not shown anything about the variation: the plain case's hint is the one to fix.
  */
 function failsLikeControl(c: CaseSummary, control: CaseSummary): boolean {
-  return c.verdict === 'fail' && control.verdict === 'fail' && c.cause === control.cause && c.statuses.join() === control.statuses.join();
+  return c.verdict === 'fail' && control.verdict === 'fail' && c.cause === control.cause && c.statuses.join() === control.statuses.join() && c.hint !== control.hint;
 }
 
 /** "(v3.pay.success, signed with PUB_KEY_ID_…)": what a person needs to find the control's failure. */

@@ -89,7 +89,7 @@ describe('buildCase over the whole catalogue', () => {
       for (const res of await answers(handler, built)) expect(judge(c.id, res).pass, `${c.id}: ${judge(c.id, res).message}`).toBe(true);
     }
     const refund = buildCase('v2.refund.success', partner).deliveries[0]!.body;
-    expect(refund).toContain('<sub_mch_id>1900000109</sub_mch_id>');
+    expect(refund).toContain('<sub_mch_id><![CDATA[1900000109]]></sub_mch_id>');
   });
 });
 
