@@ -9,6 +9,7 @@ import { processIO, type CommandIO } from './commands/io.js';
 import { generateCommand } from './commands/generate.js';
 import { REPORTERS, runCommand, type ReporterName } from './commands/run.js';
 import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
+import { describeBounds } from './runner/answer-bounds.js';
 import { serveCommand } from './commands/serve.js';
 import { initCommand } from './commands/init.js';
 import { demoCommand } from './commands/demo.js';
@@ -75,7 +76,8 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('data', { type: 'string', describe: 'CSV or JSON rows; each row overrides order fields (one notification per row)' })
         .option('retry-schedule', { type: 'boolean', default: false, describe: "replay failed deliveries on WeChat's retry schedule (15s, 15s, 30s, 3m … 6h), re-signed each time" })
         .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time (default: the 24h4m schedule in about a minute)' })
-        .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', ''),
+        .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', '')
+        .epilog(describeBounds()),
     (a) => {
       pending = () => runCommand({
         config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,

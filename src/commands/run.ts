@@ -9,6 +9,7 @@ import { buildEnvironment } from '../collection/build-environment.js';
 import { secretValues } from '../collection/variables.js';
 import { runCollection } from '../runner/run-collection.js';
 import { readIterationData } from '../runner/iteration-data.js';
+import { runBoundMs } from '../runner/answer-bounds.js';
 import type { DeliveryResult, RunResult } from '../runner/types.js';
 import { summarizeCases, totals } from '../report/summarize.js';
 import { renderTable } from '../report/render-table.js';
@@ -91,8 +92,8 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
       environment,
       iterationData,
       insecure: args.insecure,
-      // Bound the whole run: every delivery may take its full request timeout, plus slack.
-      timeoutMs: (deliveriesPerIteration(cases) * 8 + 60) * 1000 * (iterationData?.length ?? 1),
+      // Bound the whole run: every delivery may take its full request deadline, plus slack.
+      timeoutMs: runBoundMs(deliveriesPerIteration(cases) * (iterationData?.length ?? 1)),
       onDelivery: (d) => {
         deliveries.push(d);
         if (io.tty && args.format === 'table') io.err(progressLine(d));
