@@ -87,7 +87,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
     })
     .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>
       y.option('config', CONFIG_OPTION)
-        .option('port', { alias: 'p', type: 'number', default: 8080 })
+        .option('port', { alias: 'p', type: 'string', default: '8080', describe: 'TCP port, 0 to 65535 (0 picks a free one)' })
         .option('host', { type: 'string', default: '127.0.0.1' })
         .example('$0 serve -c wxpay-notify.json --port 8080', ''),
     (a) => { pending = () => serveCommand({ config: a.config, port: a.port, host: a.host }, io); })

@@ -4,6 +4,7 @@ import { EXIT, type ExitCode } from '../config/errors.js';
 import type { Severity } from '../cases/types.js';
 import { secretValues } from '../collection/variables.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
+import { prepareOutputDir } from '../output/output-dir.js';
 import { generateFiles, staleFiles } from './generate-files.js';
 import type { CommandIO } from './io.js';
 
@@ -30,6 +31,7 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
     for (const path of stale) io.err(`stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`);
     return EXIT.failed;
   }
+  prepareOutputDir(args.out, '--out');
   writeFilesAtomic(files);
   for (const f of files) io.out(`wrote ${shown(f.path)}\n`);
   io.out(

@@ -19,6 +19,7 @@ import { renderJunit } from '../report/render-junit.js';
 import { renderHtml } from '../report/render-html.js';
 import { redact } from '../report/redact.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
+import { prepareOutputDir } from '../output/output-dir.js';
 import { formatWechatOffset, replayOnSchedule, renderTimeline, type RetryAttempt, type RetryTimeline } from '../runner/retry-schedule.js';
 import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
@@ -48,6 +49,8 @@ function progressLine(d: DeliveryResult): string {
 export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string): Promise<ExitCode> {
   const secrets = secretValues(config);
   io.addSecrets(secrets);
+  // A report folder that cannot be written is found now, not after every notification was sent.
+  if (args.reporters.length > 0) prepareOutputDir(args.reporterDir, '--reporter-dir');
   const cases = selectCases(config, { only: args.only, minSeverity: args.minSeverity });
   const collection = buildCollection(config, cases);
   const environment = buildEnvironment(config, true);

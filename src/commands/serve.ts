@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/load-config.js';
-import { EXIT, type ExitCode } from '../config/errors.js';
+import { EXIT, UserError, type ExitCode } from '../config/errors.js';
+import type { ResolvedConfig } from '../config/types.js';
 import { secretValues } from '../collection/variables.js';
 import { startReceiver } from '../receiver/start-receiver.js';
 import { receiverOptionsFromConfig } from '../receiver/from-config.js';
@@ -8,8 +9,56 @@ import type { CommandIO } from './io.js';
 
 export interface ServeArgs {
   config: string;
-  port: number;
+  /** As typed: checked here, so that `--port abc` is named in the error, not turned into NaN. */
+  port: number | string;
   host: string;
+}
+
+/** A TCP port 0–65535 (0: any free port), or a UserError saying what was wrong with it. */
+export function parsePort(value: number | string): number {
+  const text = String(value).trim();
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port > 65535) {
+    throw new UserError(`--port must be a whole number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(text)}`);
+  }
+  return port;
+}
+
+/** serve routes by path, so two notification types cannot share one: name the fields that clash. */
+function checkDistinctPaths(config: ResolvedConfig, configFile: string): void {
+  const urls: [string, string | undefined][] = [
+    ['v2.notifyUrl', config.v2?.notifyUrl], ['v2.refundNotifyUrl', config.v2?.refundNotifyUrl],
+    ['v3.notifyUrl', config.v3?.notifyUrl], ['v3.refundNotifyUrl', config.v3?.refundNotifyUrl],
+  ];
+  const seen = new Map<string, string>();
+  for (const [field, url] of urls) {
+    if (!url) continue;
+    const path = new URL(url).pathname;
+    const first = seen.get(path);
+    if (first) {
+      throw new UserError(`${configFile}: ${first} and ${field} share the path ${path}; serve answers each path with one handler, so give each notification its own path`);
+    }
+    seen.set(path, field);
+  }
+}
+
+/** Why the receiver could not listen, as one line (listen errors are the user's to fix). */
+function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): string | undefined {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use (another server, or a serve still running?); stop it or choose another --port`;
+    case 'EADDRNOTAVAIL':
+      return `--host ${host} is not an address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `not allowed to listen on port ${port} (ports below 1024 need privileges); choose a port from 1024 up`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return `--host ${host} is neither an IP address nor a host name of this machine; use 127.0.0.1 or 0.0.0.0`;
+    default:
+      return undefined;
+  }
 }
 
 function logLine(entry: ReceiverLogEntry & { status?: number }): string {
@@ -21,9 +70,17 @@ function logLine(entry: ReceiverLogEntry & { status?: number }): string {
 
 /** `serve`: the reference merchant receiver on the config's paths, logging each decoded notification. */
 export async function serveCommand(args: ServeArgs, io: CommandIO, until?: Promise<void>): Promise<ExitCode> {
+  const port = parsePort(args.port);
   const config = await loadConfig(args.config);
   io.addSecrets(secretValues(config));
-  const receiver = await startReceiver({ ...receiverOptionsFromConfig(config), log: (e) => io.out(logLine(e)) }, { host: args.host, port: args.port });
+  checkDistinctPaths(config, args.config);
+  let receiver;
+  try {
+    receiver = await startReceiver({ ...receiverOptionsFromConfig(config), log: (e) => io.out(logLine(e)) }, { host: args.host, port });
+  } catch (error) {
+    const problem = listenProblem(error as NodeJS.ErrnoException, args.host, port);
+    throw problem ? new UserError(problem, 'E_LISTEN') : error;
+  }
   const paths = [config.v2?.notifyUrl, config.v2?.refundNotifyUrl, config.v3?.notifyUrl, config.v3?.refundNotifyUrl]
     .filter((u): u is string => Boolean(u))
     .map((u) => new URL(u).pathname);

@@ -1,6 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { prepareOutputDir, writeFailure } from './output-dir.js';
 
 export interface OutputFile {
   path: string;
@@ -16,25 +17,30 @@ const tempBeside = (path: string, tag: string): string =>
  * Writes a set of files all or nothing: each is staged in a temp file beside its target, the
  * previous versions are kept aside, and only when every rename succeeded are they dropped. A
  * failure at any point leaves the previous files as they were (a collection never ends up next to
- * an environment from another generation) and no temp file behind.
+ * an environment from another generation) and no temp file behind. A file-system failure (no
+ * permission, a full disk) is thrown as a UserError naming the file.
  */
 export function writeFilesAtomic(files: readonly OutputFile[]): void {
   const staged: { temp: string; path: string; backup?: string }[] = [];
   const renamed: typeof staged = [];
+  let current = '';
   try {
     for (const file of files) {
-      mkdirSync(dirname(file.path), { recursive: true });
+      current = file.path;
+      prepareOutputDir(dirname(file.path), 'output folder');
       const temp = tempBeside(file.path, 'new');
       staged.push({ temp, path: file.path });
       writeFileSync(temp, file.content, { mode: file.mode ?? 0o644, flag: 'wx' });
     }
     for (const s of staged) {
+      current = s.path;
       if (existsSync(s.path)) {
         s.backup = tempBeside(s.path, 'old');
         copyFileSync(s.path, s.backup);
       }
     }
     for (const s of staged) {
+      current = s.path;
       renameSync(s.temp, s.path);
       renamed.push(s);
     }
@@ -43,7 +49,7 @@ export function writeFilesAtomic(files: readonly OutputFile[]): void {
       if (r.backup) renameSync(r.backup, r.path);
       else rmSync(r.path, { force: true });
     }
-    throw error;
+    throw writeFailure(error, current);
   } finally {
     for (const s of staged) {
       rmSync(s.temp, { force: true });
