@@ -17,7 +17,7 @@ import { diagnoseRun } from '../report/diagnose-run.js';
 import { renderJson } from '../report/render-json.js';
 import { renderJunit } from '../report/render-junit.js';
 import { renderHtml } from '../report/render-html.js';
-import { redact } from '../report/redact.js';
+import { redact, redactRun } from '../report/redact.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
 import { prepareOutputDir } from '../output/output-dir.js';
 import { formatWechatOffset, replayOnSchedule, renderTimeline, type RetryAttempt, type RetryTimeline } from '../runner/retry-schedule.js';
@@ -58,7 +58,9 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
   const deliveries: DeliveryResult[] = [];
   const started = Date.now();
 
-  const report = (run: RunResult): ExitCode => {
+  const report = (raw: RunResult): ExitCode => {
+    // Masked before anything is rendered: reports quote, escape and cut what receivers answered.
+    const run = redactRun(raw, secrets);
     const summaries = summarizeCases(run.deliveries, run.retries);
     if (args.format === 'json') io.out(renderJson(run, { config: configLabel, collection: config.name }));
     else {

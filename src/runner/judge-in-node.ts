@@ -16,13 +16,13 @@ export interface JudgedResponse {
   timeMs: number;
 }
 
-let judge: ((spec: CaseSpec, response: JudgedResponse) => JudgeCheck[]) | undefined;
+let judge: ((spec: CaseSpec, response: JudgedResponse, secrets: readonly string[]) => JudgeCheck[]) | undefined;
 
 /**
  * The ack rules as the Postman test script applies them: loaded from the same bundled text, so the
  * CLI's causes and the Postman test results cannot drift apart.
  */
-export function judgeInNode(spec: CaseSpec, response: JudgedResponse): JudgeCheck[] {
+export function judgeInNode(spec: CaseSpec, response: JudgedResponse, secrets: readonly string[] = []): JudgeCheck[] {
   judge ??= loadSandboxFunctions(bundleScript('test', sandboxConstants('test'))).judgeResponse as typeof judge;
-  return judge!(spec, response);
+  return judge!(spec, response, secrets);
 }
