@@ -5,6 +5,7 @@ import { secretValues } from '../collection/variables.js';
 import { startReceiver } from '../receiver/start-receiver.js';
 import { receiverOptionsFromConfig } from '../receiver/from-config.js';
 import type { ReceiverLogEntry } from '../receiver/types.js';
+import { escapeControl, logJson } from '../receiver/log-safe.js';
 import type { CommandIO } from './io.js';
 
 export interface ServeArgs {
@@ -61,10 +62,11 @@ function listenProblem(error: NodeJS.ErrnoException, host: string, port: number)
   }
 }
 
+/** One entry, one head line and at most one detail line: whatever the sender wrote is escaped. */
 function logLine(entry: ReceiverLogEntry & { status?: number }): string {
-  const what = `${entry.version} ${entry.kind}${entry.eventId ? ` ${entry.eventId}` : ''}${entry.duplicate ? ' (duplicate: acknowledged again, not processed again)' : ''}`;
-  const head = `${new Date().toISOString()} ${entry.outcome === 'ack' ? 'ACK   ' : 'REJECT'} ${entry.status ?? ''} ${entry.path} ${what}`;
-  const detail = entry.outcome === 'reject' ? `  reason: ${entry.reason ?? '?'}` : entry.notification ? `  ${JSON.stringify(entry.notification)}` : '';
+  const what = `${entry.version} ${entry.kind}${entry.eventId ? ` ${escapeControl(entry.eventId)}` : ''}${entry.duplicate ? ' (duplicate: acknowledged again, not processed again)' : ''}`;
+  const head = `${new Date().toISOString()} ${entry.outcome === 'ack' ? 'ACK   ' : 'REJECT'} ${entry.status ?? ''} ${escapeControl(entry.path)} ${what}`;
+  const detail = entry.outcome === 'reject' ? `  reason: ${escapeControl(entry.reason ?? '?')}` : entry.notification ? `  ${logJson(entry.notification)}` : '';
   return `${head}\n${detail ? detail + '\n' : ''}`;
 }
 
