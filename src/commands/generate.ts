@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import { EXIT, type ExitCode } from '../config/errors.js';
 import type { Severity } from '../cases/types.js';
 import { secretValues } from '../collection/variables.js';
-import { writeFilesAtomic } from '../output/write-atomic.js';
+import { hasInterruptedCommit, writeFilesAtomic } from '../output/write-atomic.js';
 import { prepareOutputDir } from '../output/output-dir.js';
 import { generateFiles, staleFiles } from './generate-files.js';
 import type { CommandIO } from './io.js';
@@ -23,6 +23,10 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
   const files = generateFiles(config, { outDir: args.out, withSecrets: args.secrets, only: args.only, minSeverity: args.minSeverity });
   const shown = (path: string): string => relative(process.cwd(), path) || path;
   if (args.check) {
+    if (hasInterruptedCommit(args.out)) {
+      io.err(`stale: a write into ${shown(args.out)} was interrupted between its files; run \`wxpay-notify generate -c ${shown(args.config)}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` again\n`);
+      return EXIT.failed;
+    }
     const stale = staleFiles(files);
     if (stale.length === 0) {
       io.out(`up to date: ${files.map((f) => shown(f.path)).join(', ')}\n`);
