@@ -121,7 +121,7 @@ describe('run against hostile receivers (built CLI)', () => {
   it('trickled headers and a trickled body each end at the wall-clock deadline, not when the trickle stops', () => {
     for (const path of ['/wxpay/v2/notify', '/wxpay/v3/notify']) {
       const lasted = hostile.closedAt.get(path)! - hostile.arrivedAt.get(path)!;
-      expect(lasted, path).toBeGreaterThanOrEqual(REQUEST_DEADLINE_MS - 200);
+      expect(lasted, path).toBeGreaterThanOrEqual(REQUEST_DEADLINE_MS - 1_000);
       expect(lasted, path).toBeLessThan(REQUEST_DEADLINE_MS + 2_000);
     }
   });
