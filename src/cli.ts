@@ -8,6 +8,7 @@ import { SEVERITIES, type Severity } from './cases/types.js';
 import { processIO, type CommandIO } from './commands/io.js';
 import { REPORTERS, type ReporterName } from './commands/reporters.js';
 import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
+import { describeBounds } from './runner/answer-bounds.js';
 import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
 import { PACKAGE_VERSION } from './package-info.js';
 
@@ -82,8 +83,8 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time (default: the 24h4m schedule in about a minute)' })
         .option('fail-on', { choices: SEVERITIES, default: 'protocol' as Severity, describe: 'lowest severity whose failures make the run exit 1; advisory findings below it are reported only' })
         .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on advisory findings too (same as --fail-on advisory)' })
-        .epilogue('Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.')
-        .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', ''),
+        .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', '')
+        .epilogue(`Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.\n\n${describeBounds()}`),
     (a) => {
       pending = async () => (await import('./commands/run.js')).runCommand({
         config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
@@ -94,7 +95,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
     })
     .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>
       y.option('config', CONFIG_OPTION)
-        .option('port', { alias: 'p', type: 'number', describe: "default: the port of the config's notify URLs" })
+        .option('port', { alias: 'p', type: 'string', describe: "TCP port, 0 to 65535 (0 picks a free one); default: the port of the config's notify URLs" })
         .option('host', { type: 'string', default: '127.0.0.1' })
         .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
     (a) => { pending = async () => (await import('./commands/serve.js')).serveCommand({ config: a.config, port: a.port, host: a.host }, io); })

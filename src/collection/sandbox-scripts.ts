@@ -1,5 +1,6 @@
 import { bundleScript, type ScriptKind } from '../sandbox/bundle.js';
 import { HINTS } from '../cases/hints.js';
+import { SECRET_VARIABLES } from './variables.js';
 import {
   ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE,
 } from '../protocol/constants.js';
@@ -9,7 +10,7 @@ export const CASE_HEADER = 'X-Wxpay-Notify-Case';
 
 /** Constants injected into the sandbox: the scripts keep no copies of their own. */
 export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
-  if (kind === 'test') return { CASE_HEADER, HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS } };
+  if (kind === 'test') return { CASE_HEADER, HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS }, SECRET_VARIABLES };
   return {
     CASE_HEADER,
     CALLBACK_HEADERS,

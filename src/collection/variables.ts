@@ -56,6 +56,9 @@ export function collectionVariables(config: ResolvedConfig): VariableValue[] {
   return vars;
 }
 
+/** The environment variables that hold secrets (the test script masks their values in its messages). */
+export const SECRET_VARIABLES = ['v2_api_key', 'v3_api_key', 'v3_platform_private_key', 'v3_certificate_private_key'] as const;
+
 /** Where to send and with which keys: the environment, so secrets never enter the collection. */
 export function environmentVariables(config: ResolvedConfig, withSecrets: boolean): VariableValue[] {
   const secret = (value: string): string => (withSecrets ? value : '');

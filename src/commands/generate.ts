@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load-config.js';
 import { EXIT, type ExitCode } from '../config/errors.js';
 import type { Severity } from '../cases/types.js';
 import { secretValues } from '../collection/variables.js';
-import { writeFilesAtomic } from '../output/write-atomic.js';
+import { hasInterruptedCommit, writeFilesAtomic } from '../output/write-atomic.js';
+import { prepareOutputDir } from '../output/output-dir.js';
 import { generateFiles, staleFiles } from './generate-files.js';
 import type { CommandIO } from './io.js';
 
@@ -22,6 +23,10 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
   const files = generateFiles(config, { outDir: args.out, withSecrets: args.secrets, only: args.only, minSeverity: args.minSeverity });
   const shown = (path: string): string => relative(process.cwd(), path) || path;
   if (args.check) {
+    if (hasInterruptedCommit(args.out)) {
+      io.err(`stale: a write into ${shown(args.out)} was interrupted between its files; run \`wxpay-notify generate -c ${shown(args.config)}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` again\n`);
+      return EXIT.failed;
+    }
     const stale = staleFiles(files);
     if (stale.length === 0) {
       io.out(`up to date: ${files.map((f) => shown(f.path)).join(', ')}\n`);
@@ -30,6 +35,7 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
     for (const path of stale) io.err(`stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`);
     return EXIT.failed;
   }
+  prepareOutputDir(args.out, '--out');
   writeFilesAtomic(files);
   for (const f of files) io.out(`wrote ${shown(f.path)}\n`);
   io.out(

@@ -9,6 +9,7 @@ import { buildEnvironment } from '../collection/build-environment.js';
 import { secretValues } from '../collection/variables.js';
 import { runCollection } from '../runner/run-collection.js';
 import { readIterationData } from '../runner/iteration-data.js';
+import { runBoundMs } from '../runner/answer-bounds.js';
 import type { DeliveryResult, RunResult } from '../runner/types.js';
 import { DEFAULT_FAIL_ON, summarizeCases, totals } from '../report/summarize.js';
 import { renderTable } from '../report/render-table.js';
@@ -16,10 +17,11 @@ import { diagnoseRun } from '../report/diagnose-run.js';
 import { renderJson } from '../report/render-json.js';
 import { renderJunit } from '../report/render-junit.js';
 import { renderHtml } from '../report/render-html.js';
-import { redact } from '../report/redact.js';
+import { redact, redactRun } from '../report/redact.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
 import { formatWechatOffset, renderTimeline, type RetryAttempt } from '../runner/retry-schedule.js';
 import { replayFailures } from '../runner/replay-failures.js';
+import { prepareOutputDir } from '../output/output-dir.js';
 import type { CaseDefinition } from '../cases/types.js';
 import type { CommandIO } from './io.js';
 
@@ -51,6 +53,8 @@ function progressLine(d: DeliveryResult): string {
 export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string): Promise<ExitCode> {
   const secrets = secretValues(config);
   io.addSecrets(secrets);
+  // A report folder that cannot be written is found now, not after every notification was sent.
+  if (args.reporters.length > 0) prepareOutputDir(args.reporterDir, '--reporter-dir');
   const { cases, addedControls } = selectCasesWithControls(config, { only: args.only, minSeverity: args.minSeverity });
   const failOn = args.failOn ?? DEFAULT_FAIL_ON;
   const collection = buildCollection(config, cases);
@@ -59,7 +63,9 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
   const deliveries: DeliveryResult[] = [];
   const started = Date.now();
 
-  const report = (run: RunResult): ExitCode => {
+  const report = (raw: RunResult): ExitCode => {
+    // Masked before anything is rendered: reports quote, escape and cut what receivers answered.
+    const run = redactRun(raw, secrets);
     const summaries = summarizeCases(run.deliveries, run.retries);
     const meta = { config: configLabel, collection: config.name, failOn, addedControls };
     if (args.format === 'json') io.out(renderJson(run, meta));
@@ -97,8 +103,8 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
       environment,
       iterationData,
       insecure: args.insecure,
-      // Bound the whole run: every delivery may take its full request timeout, plus slack.
-      timeoutMs: (deliveriesPerIteration(cases) * 8 + 60) * 1000 * (iterationData?.length ?? 1),
+      // Bound the whole run: every delivery may take its full request deadline, plus slack.
+      timeoutMs: runBoundMs(deliveriesPerIteration(cases) * (iterationData?.length ?? 1)),
       onDelivery: (d) => {
         deliveries.push(d);
         if (io.tty && args.format === 'table') io.err(progressLine(d));

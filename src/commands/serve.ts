@@ -5,12 +5,16 @@ import { secretValues } from '../collection/variables.js';
 import { startReceiver } from '../receiver/start-receiver.js';
 import { receiverOptionsFromConfig } from '../receiver/from-config.js';
 import type { ReceiverLogEntry } from '../receiver/types.js';
+import { escapeControl, logJson } from '../receiver/log-safe.js';
 import type { CommandIO } from './io.js';
 
 export interface ServeArgs {
   config: string;
-  /** Default: the port the config's notify URLs name (see servePort). */
-  port?: number;
+  /**
+   * As typed, checked here so that `--port abc` is named in the error, not turned into NaN.
+   * Default: the port the config's notify URLs name (see servePort).
+   */
+  port?: number | string;
   host: string;
 }
 
@@ -37,20 +41,76 @@ function notifyUrls(config: ResolvedConfig): string[] {
   return [config.v2?.notifyUrl, config.v2?.refundNotifyUrl, config.v3?.notifyUrl, config.v3?.refundNotifyUrl].filter((u): u is string => Boolean(u));
 }
 
+/** A TCP port 0–65535 (0: any free port), or a UserError saying what was wrong with it. */
+export function parsePort(value: number | string): number {
+  const text = String(value).trim();
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port > 65535) {
+    throw new UserError(`--port must be a whole number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(text)}`);
+  }
+  return port;
+}
+
+/** serve routes by path, so two notification types cannot share one: name the fields that clash. */
+function checkDistinctPaths(config: ResolvedConfig, configFile: string): void {
+  const urls: [string, string | undefined][] = [
+    ['v2.notifyUrl', config.v2?.notifyUrl], ['v2.refundNotifyUrl', config.v2?.refundNotifyUrl],
+    ['v3.notifyUrl', config.v3?.notifyUrl], ['v3.refundNotifyUrl', config.v3?.refundNotifyUrl],
+  ];
+  const seen = new Map<string, string>();
+  for (const [field, url] of urls) {
+    if (!url) continue;
+    const path = new URL(url).pathname;
+    const first = seen.get(path);
+    if (first) {
+      throw new UserError(`${configFile}: ${first} and ${field} share the path ${path}; serve answers each path with one handler, so give each notification its own path`);
+    }
+    seen.set(path, field);
+  }
+}
+
+/** Why the receiver could not listen, as one line (listen errors are the user's to fix). */
+function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): string | undefined {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use (another server, or a serve still running?); stop it or choose another --port`;
+    case 'EADDRNOTAVAIL':
+      return `--host ${host} is not an address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `not allowed to listen on port ${port} (ports below 1024 need privileges); choose a port from 1024 up`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return `--host ${host} is neither an IP address nor a host name of this machine; use 127.0.0.1 or 0.0.0.0`;
+    default:
+      return undefined;
+  }
+}
+
+/** One entry, one head line and at most one detail line: whatever the sender wrote is escaped. */
 function logLine(entry: ReceiverLogEntry & { status?: number }): string {
-  const what = `${entry.version} ${entry.kind}${entry.eventId ? ` ${entry.eventId}` : ''}${entry.duplicate ? ' (duplicate: acknowledged again, not processed again)' : ''}`;
-  const head = `${new Date().toISOString()} ${entry.outcome === 'ack' ? 'ACK   ' : 'REJECT'} ${entry.status ?? ''} ${entry.path} ${what}`;
-  const detail = entry.outcome === 'reject' ? `  reason: ${entry.reason ?? '?'}` : entry.notification ? `  ${JSON.stringify(entry.notification)}` : '';
+  const what = `${entry.version} ${entry.kind}${entry.eventId ? ` ${escapeControl(entry.eventId)}` : ''}${entry.duplicate ? ' (duplicate: acknowledged again, not processed again)' : ''}`;
+  const head = `${new Date().toISOString()} ${entry.outcome === 'ack' ? 'ACK   ' : 'REJECT'} ${entry.status ?? ''} ${escapeControl(entry.path)} ${what}`;
+  const detail = entry.outcome === 'reject' ? `  reason: ${escapeControl(entry.reason ?? '?')}` : entry.notification ? `  ${logJson(entry.notification)}` : '';
   return `${head}\n${detail ? detail + '\n' : ''}`;
 }
 
 /** `serve`: the reference merchant receiver on the config's paths, logging each decoded notification. */
 export async function serveCommand(args: ServeArgs, io: CommandIO, until?: Promise<void>): Promise<ExitCode> {
+  const given = args.port === undefined ? undefined : parsePort(args.port);
   const config = await loadConfig(args.config);
   io.addSecrets(secretValues(config));
-  const chosen = args.port === undefined ? servePort(config) : { port: args.port };
+  checkDistinctPaths(config, args.config);
+  const chosen = given === undefined ? servePort(config) : { port: given };
   if (chosen.note) io.err(`wxpay-notify: ${chosen.note}\n`);
-  const receiver = await startReceiver({ ...receiverOptionsFromConfig(config), log: (e) => io.out(logLine(e)) }, { host: args.host, port: chosen.port });
+  let receiver;
+  try {
+    receiver = await startReceiver({ ...receiverOptionsFromConfig(config), log: (e) => io.out(logLine(e)) }, { host: args.host, port: chosen.port });
+  } catch (error) {
+    const problem = listenProblem(error as NodeJS.ErrnoException, args.host, chosen.port);
+    throw problem ? new UserError(problem, 'E_LISTEN') : error;
+  }
   const paths = notifyUrls(config).map((u) => new URL(u).pathname);
   io.out(`reference receiver (参考商户端) listening on ${receiver.url}\n`);
   for (const p of paths) io.out(`  POST ${receiver.url}${p}\n`);

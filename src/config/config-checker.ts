@@ -2,6 +2,7 @@ import type { ConfigProblem } from './errors.js';
 import type { FieldTree } from './config-fields.js';
 import { KEY_SOURCE, SECRET_LABEL, WHAT } from './field-help.js';
 import { suggest } from './suggest.js';
+import { redact } from '../report/redact.js';
 
 /**
  * The per-field checks validateConfig's readers share: type, ${ENV} resolution, URL, API-key and
@@ -25,11 +26,26 @@ type Obj = Record<string, unknown>;
 export class Checker {
   readonly problems: ConfigProblem[] = [];
   readonly keyFiles: KeyFileRef[] = [];
+  /**
+   * The secret values the config holds (its API keys as written or read from ${ENV}), valid or
+   * not: no message may echo one, e.g. an APIv2 key pasted into the sign type field.
+   */
+  readonly secrets: string[] = [];
 
   constructor(private readonly env: Env) {}
 
   add(path: string, message: string): void {
-    this.problems.push({ path, message });
+    this.problems.push({ path: redact(path, this.secrets), message: redact(message, this.secrets) });
+  }
+
+  /** A short, quoted echo of a value as written, with any secret masked before it is cut short. */
+  shown(written: unknown): string {
+    return shown(redact(String(written), this.secrets));
+  }
+
+  /** ${NAME} resolved without reporting anything (unset: left as written). */
+  resolveQuietly(value: string): string {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => (Object.hasOwn(this.env, name) ? this.env[name] : undefined) ?? whole);
   }
 
   object(value: unknown, path: string, fields: FieldTree): Obj | undefined {
@@ -70,6 +86,14 @@ export class Checker {
       this.add(path, label ? `the ${label} has leading or trailing whitespace (a copied line break?); remove it` : 'has leading or trailing whitespace; remove it');
       return undefined;
     }
+    // A line break or escape would be written into the collection and environment as it is (a URL
+    // parser even drops tabs and line breaks silently); name the character, never the value.
+    const control = /[\u0000-\u001f\u007f-\u009f]/.exec(resolved);
+    if (control) {
+      const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      this.add(path, `contains a control character (${code})${value.includes('${') ? ', read from an environment variable' : ''}; remove it`);
+      return undefined;
+    }
     return resolved;
   }
 
@@ -83,7 +107,7 @@ export class Checker {
       // reported below
     }
     if (protocol === 'http:' || protocol === 'https:') return value;
-    this.add(join(parent, key), `must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got ${shown(o[key])})`);
+    this.add(join(parent, key), `must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got ${this.shown(o[key])})`);
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { V2_SIGN_TYPES, type V2SignType } from '../protocol/constants.js';
-import { Checker, shown, type Env, type KeyFileRef } from './config-checker.js';
+import { Checker, type Env, type KeyFileRef } from './config-checker.js';
 import { CONFIG_FIELDS, ORDER_DEFAULTS, SIGNER_FIELDS } from './config-fields.js';
 import type { ConfigProblem } from './errors.js';
 import { WHAT } from './field-help.js';
@@ -28,6 +28,7 @@ export interface ValidationResult {
 
 export function validateConfig(raw: unknown, env: Env): ValidationResult {
   const c = new Checker(env);
+  c.secrets.push(...configuredSecrets(raw, c));
   const root = c.object(raw, '', CONFIG_FIELDS);
   if (!root) return { problems: c.problems, keyFiles: [] };
   const name = c.string(root, '', 'name');
@@ -49,6 +50,16 @@ export function validateConfig(raw: unknown, env: Env): ValidationResult {
   if (partner) config.partner = partner;
   if (combine) config.combine = combine;
   return { config, problems: [], keyFiles: c.keyFiles };
+}
+
+/** The API keys as configured, before any check: even an invalid one must not be echoed. */
+function configuredSecrets(raw: unknown, c: Checker): string[] {
+  const section = (name: string): Record<string, unknown> =>
+    raw && typeof raw === 'object' && typeof (raw as Record<string, unknown>)[name] === 'object' ? ((raw as Record<string, unknown>)[name] as Record<string, unknown>) ?? {} : {};
+  return [section('v2').apiKey, section('v3').apiV3Key]
+    .filter((v): v is string => typeof v === 'string')
+    .map((v) => c.resolveQuietly(v).trim())
+    .filter((v) => v !== '');
 }
 
 function must<T>(value: T | undefined): T {
@@ -88,7 +99,7 @@ function readV2(c: Checker, value: unknown): V2Config | undefined {
     signType = V2_SIGN_TYPES.find((t) => t === given);
     if (!signType) {
       const guess = suggest(given, V2_SIGN_TYPES);
-      c.add('v2.signType', `sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got ${shown(o.signType)}${guess ? `; did you mean "${guess}"?` : ''})`);
+      c.add('v2.signType', `sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got ${c.shown(o.signType)}${guess ? `; did you mean "${guess}"?` : ''})`);
     }
   }
   if (notifyUrl === undefined || refundNotifyUrl === undefined || apiKey === undefined || !signType) return undefined;
@@ -128,7 +139,7 @@ function readSigner(c: Checker, value: unknown, path: string): PlatformSigner | 
       c.add(`${path}.serial`, 'is a WeChat Pay public-key ID (微信支付公钥ID), not a certificate serial; put it in `v3.platform.serial`, and here the hex serial number of the platform certificate (平台证书序列号)');
       serial = undefined;
     } else if (!/^[0-9A-Fa-f]+$/.test(hex)) {
-      c.add(`${path}.serial`, `the platform certificate serial (平台证书序列号) must be hexadecimal, e.g. "5157F09EFDC096DE15EBE81A47057A7232F1B8E1" (got ${shown(o.serial)})`);
+      c.add(`${path}.serial`, `the platform certificate serial (平台证书序列号) must be hexadecimal, e.g. "5157F09EFDC096DE15EBE81A47057A7232F1B8E1" (got ${c.shown(o.serial)})`);
       serial = undefined;
     } else {
       serial = hex.toUpperCase();
@@ -157,12 +168,12 @@ function readCombine(c: Checker, value: unknown, hasV3: boolean): CombineConfig 
   if (o.subMchids === undefined) return {};
   const list = o.subMchids;
   if (!Array.isArray(list) || list.length !== 2) {
-    c.add('combine.subMchids', `the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got ${Array.isArray(list) ? `${list.length} ${list.length === 1 ? 'entry' : 'entries'}` : shown(list)})`);
+    c.add('combine.subMchids', `the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got ${Array.isArray(list) ? `${list.length} ${list.length === 1 ? 'entry' : 'entries'}` : c.shown(list)})`);
     return undefined;
   }
   const [first, second] = list as unknown[];
   const bad = [first, second].map((id, i) => (typeof id === 'string' && id.trim() !== '' ? undefined : i)).filter((i) => i !== undefined);
-  for (const i of bad) c.add(`combine.subMchids[${i}]`, `expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got ${shown(list[i])}); put numbers in quotes`);
+  for (const i of bad) c.add(`combine.subMchids[${i}]`, `expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got ${c.shown(list[i])}); put numbers in quotes`);
   if (bad.length > 0) return undefined;
   return { subMchids: [String(first), String(second)] };
 }
@@ -174,14 +185,14 @@ function readOrder(c: Checker, value: unknown): OrderConfig | undefined {
     o[key] === undefined ? fallback : c.string(o, 'order', key, { optional: true });
   const outTradeNo = text('outTradeNo', ORDER_DEFAULTS.outTradeNo);
   if (outTradeNo !== undefined && o.outTradeNo !== undefined && !/^[A-Za-z0-9_\-|*]{6,32}$/.test(outTradeNo)) {
-    c.add('order.outTradeNo', `the order number (商户订单号 out_trade_no) must be 6 to 32 letters, digits or _ - | * (got ${shown(o.outTradeNo)})`);
+    c.add('order.outTradeNo', `the order number (商户订单号 out_trade_no) must be 6 to 32 letters, digits or _ - | * (got ${c.shown(o.outTradeNo)})`);
   }
   const total = c.amount(o, 'total', 'order amount (订单金额 total)', ORDER_DEFAULTS.total);
   const openid = text('openid', ORDER_DEFAULTS.openid);
   const transactionId = text('transactionId', ORDER_DEFAULTS.transactionId);
   const outRefundNo = text('outRefundNo', outTradeNo === undefined ? '' : `R${outTradeNo.slice(1)}`);
   if (outRefundNo !== undefined && o.outRefundNo !== undefined && !/^[A-Za-z0-9_\-|*@]{1,64}$/.test(outRefundNo)) {
-    c.add('order.outRefundNo', `the refund number (商户退款单号 out_refund_no) must be 1 to 64 letters, digits or _ - | * @ (got ${shown(o.outRefundNo)})`);
+    c.add('order.outRefundNo', `the refund number (商户退款单号 out_refund_no) must be 1 to 64 letters, digits or _ - | * @ (got ${c.shown(o.outRefundNo)})`);
   }
   const refundId = text('refundId', ORDER_DEFAULTS.refundId);
   const refund = c.amount(o, 'refund', 'refund amount (退款金额 refund)', total ?? 1);

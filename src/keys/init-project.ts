@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UserError } from '../config/errors.js';
+import { checkOutputDir, fsProblem, prepareOutputDir, writeFailure } from '../output/output-dir.js';
 import { generateTestKeys, type TestKeys } from './generate-keys.js';
 import { INIT_FILES, KEYS_DIR, planInitFiles, renderInitSummary } from './init-files.js';
 import { TRUST_KIT_DIR } from './trust-kit.js';
@@ -60,12 +62,14 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
     mode: file.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE,
   }));
 
+  checkOutputDir(options.dir, '--dir');
   await checkTargets(dir, planned.map((p) => p.path), options.force ?? false);
   const createdDirs: string[] = [];
   try {
-    await ensureDir(dir, undefined, createdDirs);
-    await ensureDir(join(dir, KEYS_DIR), KEYS_DIR_MODE, createdDirs);
-    await ensureDir(join(dir, TRUST_KIT_DIR), undefined, createdDirs);
+    createdDirs.push(...prepareOutputDir(dir, '--dir'));
+    createdDirs.push(...prepareOutputDir(join(dir, KEYS_DIR), '--dir', KEYS_DIR_MODE));
+    await ownerOnly(join(dir, KEYS_DIR));
+    createdDirs.push(...prepareOutputDir(join(dir, TRUST_KIT_DIR), '--dir'));
     await writeAllAtomically(planned);
   } catch (error) {
     for (const created of createdDirs.reverse()) await rmdir(created).catch(() => undefined);
@@ -127,12 +131,16 @@ async function checkTargets(dir: string, targets: string[], force: boolean): Pro
   }
 }
 
-async function ensureDir(path: string, mode: number | undefined, created: string[]): Promise<void> {
-  const before = await stat(path).catch(() => undefined);
-  if (before) return;
-  await mkdir(path, { recursive: true });
-  created.push(path);
-  if (mode !== undefined) await chmod(path, mode);
+/**
+ * keys/ is 0700 after every init, also when it already existed with wider permissions: the secrets
+ * written into it must not be readable by others even for a moment longer.
+ */
+async function ownerOnly(keysDir: string): Promise<void> {
+  try {
+    await chmod(keysDir, KEYS_DIR_MODE);
+  } catch (error) {
+    throw new UserError(`cannot make ${keysDir} private (mode 0700): ${fsProblem(error)}; fix its owner or permissions, or choose another --dir`, 'E_OUTPUT');
+  }
 }
 
 interface PlannedFile {
@@ -144,13 +152,20 @@ interface PlannedFile {
 /** Stage every file first, then rename them all into place; on failure remove what was staged. */
 async function writeAllAtomically(files: PlannedFile[]): Promise<void> {
   const staged: { temp: string; target: string }[] = [];
+  let current = '';
   try {
-    for (const file of files) staged.push({ temp: await stageFile(file), target: file.path });
+    for (const file of files) {
+      current = file.path;
+      staged.push({ temp: await stageFile(file), target: file.path });
+    }
     while (staged.length > 0) {
       const next = staged[0]!;
+      current = next.target;
       await rename(next.temp, next.target);
       staged.shift();
     }
+  } catch (error) {
+    throw writeFailure(error, current);
   } finally {
     for (const { temp } of staged) await unlink(temp).catch(() => undefined);
   }

@@ -57,7 +57,17 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
   const record = (result: HandlerResult): void => {
     const entry = { ...result.log, status: result.status };
     extras.record?.(entry);
-    opts.log?.(entry);
+    try {
+      opts.log?.(entry);
+    } catch (error) {
+      // The answer must not turn into a 500 because a log line could not be written, and every
+      // request must leave a line: log it again without the notification, saying why.
+      try {
+        opts.log?.({ ...entry, notification: undefined, reason: `${entry.reason ?? ''} (log entry not printable: ${(error as Error).message})`.trim() });
+      } catch {
+        // The logger itself is broken: the answer still goes out.
+      }
+    }
   };
 
   async function answer(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {

@@ -98,7 +98,32 @@ export function verifySignatureBySerial({ headers, rawBody }: V3SignedBody, keys
   }
 }
 
+/**
+ * Notifications are a few levels deep (the deepest, promotion_detail → goods_detail, about five).
+ * Anything much deeper is refused before it is parsed: code that walks or prints the result
+ * recursively (a logger's JSON.stringify) would overflow the stack on it.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** True when the JSON text nests arrays/objects deeper than `max` (strings are skipped). */
+export function jsonNestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return false;
+}
+
 export function parseV3Envelope(rawBody: string): V3Envelope {
+  if (jsonNestedDeeperThan(rawBody, MAX_JSON_DEPTH)) throw new Rejection(400, `body is JSON nested more than ${MAX_JSON_DEPTH} levels deep; a notification is a few levels deep`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);
@@ -124,6 +149,9 @@ export function decryptV3Resource(resource: V3Resource, apiV3Key: string): unkno
     plaintext = decryptResource(resource.ciphertext, apiV3Key, resource.nonce, resource.associated_data ?? '');
   } catch {
     throw new Rejection(400, 'cannot decrypt: check the APIv3 key (APIv3密钥)');
+  }
+  if (jsonNestedDeeperThan(plaintext, MAX_JSON_DEPTH)) {
+    throw new Rejection(400, `decrypted resource is JSON nested more than ${MAX_JSON_DEPTH} levels deep; a notification is a few levels deep`);
   }
   try {
     return JSON.parse(plaintext) as unknown;

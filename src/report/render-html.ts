@@ -99,7 +99,9 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
       ? `<h4>Request</h4><p><code>POST ${t(d.request.url)}</code></p>${headersTable('Request headers', d.request.headers)}${bodyBlock(d.request.body, d.request.headers)}`
       : '<h4>Request</h4><p class="muted">Not sent.</p>';
     const response = d.response
-      ? `<h4>Response</h4><p><code>HTTP ${d.status ?? '-'}</code> after ${duration(d.timeMs)}</p>${headersTable('Response headers', d.response.headers)}${bodyBlock(d.response.body, d.response.headers)}`
+      ? `<h4>Response</h4><p><code>HTTP ${d.status ?? '-'}</code> after ${duration(d.timeMs)}</p>${headersTable('Response headers', d.response.headers)}` +
+        (d.response.truncatedAtBytes === undefined ? '' : `<p class="muted">The body was longer: only its first ${d.response.truncatedAtBytes} bytes were kept and judged; the rest was discarded unread.</p>`) +
+        bodyBlock(d.response.body, d.response.headers)
       : `<h4>Response</h4><p class="muted">No response${d.error ? `: ${t(d.error)}` : ''}.</p>`;
     return `<details class="delivery"${d.verdict === 'pass' ? '' : ' open'}><summary>${t(label)}</summary>` +
       (checks.length ? `<h4>Checks</h4><ul class="checks">${checks.join('')}</ul>` : '') + request + response + '</details>';

@@ -30,8 +30,8 @@ function sandboxJudge(): Record<string, (...args: any[]) => any> {
   return judge;
 }
 
-export function judgeInNode(spec: CaseSpec, response: JudgedResponse): JudgeCheck[] {
-  return sandboxJudge().judgeResponse!(spec, response) as JudgeCheck[];
+export function judgeInNode(spec: CaseSpec, response: JudgedResponse, secrets: readonly string[] = []): JudgeCheck[] {
+  return sandboxJudge().judgeResponse!(spec, response, secrets) as JudgeCheck[];
 }
 
 export function answerEvidence(body: string): AnswerEvidence {

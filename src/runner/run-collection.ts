@@ -4,7 +4,8 @@ import { CATALOGUE } from '../cases/catalogue.js';
 import type { Severity } from '../cases/types.js';
 import type { CaseSpec } from '../collection/case-spec.js';
 import { CASE_HEADER } from '../collection/sandbox-scripts.js';
-import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
+import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from './answer-bounds.js';
+import { boundedAgents, readCutMark } from './bounded-agents.js';
 import { judgeInNode } from './judge-in-node.js';
 import type { CheckResult, DeliveryResult, RunResult } from './types.js';
 
@@ -13,8 +14,13 @@ export interface RunOptions {
   environment: Record<string, unknown>;
   /** One object per iteration; each overrides variables (order fields) for that row. */
   iterationData?: Record<string, unknown>[];
-  /** Per request; a little above WeChat's 5 s so a hung receiver cannot stall the run. */
+  /**
+   * Per request, a wall-clock deadline for the whole answer (headers and body); a little above
+   * WeChat's 5 s so a hung or trickling receiver cannot stall the run.
+   */
   timeoutRequestMs?: number;
+  /** Bytes of each answer's body kept; the rest is discarded. */
+  answerLimitBytes?: number;
   /** Whole run. */
   timeoutMs?: number;
   /** Accept self-signed TLS certificates (test servers). */
@@ -73,6 +79,9 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
   const deliveries: DeliveryResult[] = [];
   const open = new Map<string, DeliveryResult & { skipReason?: string; sent: boolean }>();
 
+  const deadlineMs = options.timeoutRequestMs ?? REQUEST_DEADLINE_MS;
+  const agents = boundedAgents({ deadlineMs, limitBytes: options.answerLimitBytes ?? ANSWER_LIMIT_BYTES });
+
   return new Promise((resolve, reject) => {
     // Set once the run is over (or its time limit ran out): a request still in flight may finish
     // later, and must not add a delivery to a result that was already handed back.
@@ -83,7 +92,8 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
         environment: options.environment as any,
         iterationData: options.iterationData as any,
         reporters: [],
-        timeoutRequest: options.timeoutRequestMs ?? ACK_TIME_LIMIT_MS + 1500,
+        timeoutRequest: deadlineMs,
+        requestAgents: { http: agents.http, https: agents.https },
         timeout: options.timeoutMs ?? 0,
         insecure: options.insecure ?? false,
         ignoreRedirects: true,
@@ -93,6 +103,8 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
       (err: Error | null) => {
         if (settled) return;
         settled = true;
+        // A request still in flight (the run's bound ran out) must not keep the process alive.
+        agents.close();
         // The whole-run bound (`timeout`) ends the run with this error. That is a result, not a
         // crash: hand back what was learnt, the delivery in flight as failed, marked aborted.
         const outOfTime = err?.message === 'callback timed out';
@@ -166,6 +178,8 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
       record.status = response.code;
       record.timeMs = answerTimeMs(args.history, response.responseTime);
       record.response = { headers: headerMap(response.headers?.all?.()), body: response.stream ? Buffer.from(response.stream).toString('utf8') : '' };
+      const { cutAtBytes } = readCutMark(String(response.status ?? ''));
+      if (cutAtBytes !== undefined) record.response.truncatedAtBytes = cutAtBytes;
     });
 
     emitter.on('assertion', (err: any, args: any) => {
@@ -216,6 +230,8 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   const passed = record.checks.length > 0 && record.checks.every((c) => c.pass);
   record.verdict = passed ? 'pass' : 'fail';
   if (passed) return;
+  const cut = record.response!.truncatedAtBytes;
+  const cutNote = cut === undefined ? '' : `The answer was longer than ${cut} bytes: only that much was kept and judged (an acknowledgement is a few hundred bytes). `;
   if (record.checks.length === 0) {
     record.hint = 'no test ran for this request: was the collection-level test script removed?';
     return;
@@ -224,5 +240,5 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   // The request itself was judged fine, so one of its concurrent copies failed (judged in Postman only).
   record.cause = (failing?.cause ?? 'concurrent-copy') as Cause;
   const shown = record.checks.find((c) => !c.pass && c.name === failing?.name) ?? record.checks.find((c) => !c.pass);
-  record.hint = shown?.message ?? '';
+  record.hint = cutNote + (shown?.message ?? '');
 }

@@ -39,7 +39,8 @@ export interface DeliveryResult {
   /** What went wrong before an answer came back (transport error or the signer's reason). */
   error?: string;
   request?: { url: string; headers: Record<string, string>; body: string };
-  response?: { headers: Record<string, string>; body: string };
+  /** `truncatedAtBytes`: the answer was longer; only its first bytes were kept (see answer-bounds.ts). */
+  response?: { headers: Record<string, string>; body: string; truncatedAtBytes?: number };
 }
 
 export interface RunResult {

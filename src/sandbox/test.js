@@ -2,6 +2,8 @@
 function main() {
   var spec = readCaseSpec(pm.request.headers.all());
   if (!spec || !pm.response) return;
+  // A receiver may echo a key back: the messages quote answers, so they mask these first.
+  var secrets = SECRET_VARIABLES.map(function (name) { return pm.variables.get(name); });
   var headers = {};
   pm.response.headers.each(function (h) { headers[String(h.key).toLowerCase()] = h.value; });
   var checks = judgeResponse(spec, {
@@ -9,14 +11,14 @@ function main() {
     body: pm.response.text(),
     headers: headers,
     timeMs: pm.response.responseTime,
-  });
+  }, secrets);
   JSON.parse(pm.variables.get('wxpay_concurrent_results') || '[]').forEach(function (copy) {
     var label = 'concurrent copy ' + copy.copy + ': ';
     if (copy.error) {
       checks.push({ name: label + 'answered', pass: false, message: 'no answer (' + copy.error + '). ' + HINTS.transport });
       return;
     }
-    judgeResponse(spec, copy).forEach(function (check) {
+    judgeResponse(spec, copy, secrets).forEach(function (check) {
       check.name = label + check.name;
       checks.push(check);
     });

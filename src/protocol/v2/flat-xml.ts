@@ -35,7 +35,8 @@ export function parseFlatXml(xml: string): FlatXml {
       if (value && typeof value === 'object') {
         const cd = (value as Record<string, unknown>)['#cdata'];
         if (Object.keys(value).some((k) => k !== '#cdata')) throw new Error(`field <${name}> is not flat text`);
-        fields[name] = String(cd ?? '');
+        // Text holding "]]>" is written as several adjacent CDATA sections: one value.
+        fields[name] = Array.isArray(cd) ? cd.join('') : String(cd ?? '');
         cdata[name] = true;
       } else {
         fields[name] = value === undefined || value === null ? '' : String(value);

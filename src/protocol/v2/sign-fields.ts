@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { V2SignType } from '../constants.js';
 
 /**
@@ -31,6 +31,9 @@ export function inferV2SignType(fields: Readonly<Record<string, string>>): V2Sig
 export function verifyV2Sign(fields: Readonly<Record<string, string>>, apiKey: string): boolean {
   const sign = fields.sign;
   if (!sign) return false;
-  const expected = signV2Fields(fields, apiKey, inferV2SignType(fields));
-  return expected.length === sign.length && expected === sign.toUpperCase();
+  const expected = Buffer.from(signV2Fields(fields, apiKey, inferV2SignType(fields)));
+  const given = Buffer.from(sign.toUpperCase());
+  // Constant time: a comparison that stops at the first differing character tells an attacker, by
+  // its timing, how much of a forged sign is right. Only the length may leak (it is public).
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }

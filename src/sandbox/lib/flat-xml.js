@@ -6,7 +6,8 @@ function parseFlatXml(xml) {
   if (!rootMatch) throw new Error('not a WeChat XML document (expected <xml>…</xml> with flat fields)');
   var inner = rootMatch[2];
   // Whitespace around a CDATA section is layout (a hand-edited body), not part of the value.
-  var fieldPattern = /<([A-Za-z_][\w.-]*)\s*>(?:\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*|([^<]*))<\/\1\s*>/g;
+  // Text holding "]]>" is written as adjacent CDATA sections (`]]` ends one, `>` starts the next).
+  var fieldPattern = /<([A-Za-z_][\w.-]*)\s*>(?:\s*((?:<!\[CDATA\[[\s\S]*?\]\]>)+)\s*|([^<]*))<\/\1\s*>/g;
   var fields = {};
   var cdata = {};
   var order = [];
@@ -17,7 +18,7 @@ function parseFlatXml(xml) {
     var name = match[1];
     if (Object.prototype.hasOwnProperty.call(fields, name)) throw new Error('field <' + name + '> appears twice');
     var isCdata = match[2] !== undefined;
-    fields[name] = isCdata ? match[2] : xmlUnescape(match[3].trim());
+    fields[name] = isCdata ? match[2].replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1') : xmlUnescape(match[3].trim());
     cdata[name] = isCdata;
     order.push(name);
     consumed = fieldPattern.lastIndex;

@@ -1,10 +1,17 @@
 // The ack rules (protocol.md §1.6, §5.1). One implementation: the Postman test script runs it, and
 // Node loads the same bundled text when it needs to judge outside Postman.
 
-function describeBody(body) {
-  var text = String(body || '').replace(/\s+/g, ' ').trim();
+// The quote is cut short only after masking: a secret cut in half would no longer be recognised.
+// Only the start is quoted, so only enough of the body to hold any secret that begins there (at 12
+// characters per escaped character) is masked, and a secret the window cuts is masked up to the cut.
+function describeBody(body, secrets) {
+  var raw = String(body || '');
+  var longest = maskUnits(secrets).reduce(function (n, unit) { return Math.max(n, unit.length); }, 0);
+  var window = 80 + 12 * longest;
+  var more = raw.length > window;
+  var text = maskSecrets(raw.slice(0, window), secrets, { edge: more }).replace(/\s+/g, ' ').trim();
   if (text === '') return 'an empty body';
-  return '"' + (text.length > 80 ? text.slice(0, 77) + '...' : text) + '"';
+  return '"' + (text.length > 80 || more ? text.slice(0, 77) + '...' : text) + '"';
 }
 
 function looksLikeHtml(body) {
@@ -12,15 +19,15 @@ function looksLikeHtml(body) {
 }
 
 /**
- * response: { code, body, headers: { lower-case name: value } }
+ * response: { code, body, headers: { lower-case name: value } }; secrets: values never to quote
  * → { acknowledged, explicitReject, cause, got }: what WeChat would make of the answer.
  */
-function classifyResponse(version, response) {
+function classifyResponse(version, response, secrets) {
   var code = response.code;
   var body = String(response.body || '');
-  var got = 'HTTP ' + code + ' with ' + describeBody(body);
+  var got = 'HTTP ' + code + ' with ' + describeBody(body, secrets);
   if (code >= 300 && code < 400) {
-    return { acknowledged: false, explicitReject: false, cause: 'redirect', got: got + ' (redirect to ' + (response.headers.location || '?') + ')' };
+    return { acknowledged: false, explicitReject: false, cause: 'redirect', got: got + ' (redirect to ' + maskSecrets(response.headers.location || '?', secrets) + ')' };
   }
   if (version === 'v3') {
     if (code === 200 || code === 204) {
@@ -89,9 +96,9 @@ function expectationText(spec) {
 
 /**
  * The checks a case makes of one response. Each check: { name, pass, message, cause }.
- * A failing message says what WeChat expects, what came back, and the likely fix.
+ * A failing message says what WeChat expects, what came back (secrets masked), and the likely fix.
  */
-function judgeResponse(spec, response) {
+function judgeResponse(spec, response, secrets) {
   var checks = [];
   var fast = response.timeMs <= JUDGE.timeLimitMs;
   checks.push({
@@ -100,7 +107,7 @@ function judgeResponse(spec, response) {
     cause: fast ? 'ok' : 'slow',
     message: fast ? '' : 'took ' + response.timeMs + ' ms. ' + HINTS.slow,
   });
-  var c = classifyResponse(spec.version, response);
+  var c = classifyResponse(spec.version, response, secrets);
   var pass;
   var cause;
   if (spec.expect === 'reject') {

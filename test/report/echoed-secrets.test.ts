@@ -1,0 +1,125 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryIO } from '../../src/commands/io.js';
+import { runSuite } from '../../src/commands/run.js';
+import { demoConfig } from '../../src/commands/demo.js';
+import type { ResolvedConfig } from '../../src/config/types.js';
+import { testKeys } from '../support/suite-fixture.js';
+
+/**
+ * A receiver that echoes the secrets back, each in every encoding a server might use (raw, JSON-,
+ * XML- and URL-escaped), at the start of its answer (where the judge quotes it, cut short) and in
+ * full after it. No report may show a secret or any part of one: not the table, not --format json,
+ * not JUnit, not the JSON results, not the HTML report. The API keys hold the characters those
+ * encodings change, so each encoding really differs from the raw key.
+ */
+const V2_KEY = `K&<>"'/\\+=%;#?@AbCdEfGhIjKlMn0123`.slice(0, 32);
+const V3_KEY = `v3"&'<>%/\\=+:ZyXwVuTsRqPoNm98765`.slice(0, 32);
+
+const ENCODINGS: Record<string, (s: string) => string> = {
+  raw: (s) => s,
+  json: (s) => JSON.stringify(s).slice(1, -1),
+  // PHP's json_encode also escapes "/".
+  'json-slashes': (s) => JSON.stringify(s).slice(1, -1).replaceAll('/', '\\/'),
+  xml: (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;'),
+  'xml-numeric': (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+  url: (s) => encodeURIComponent(s),
+};
+/** What the reports themselves do to text they carry: none, JSON strings, XML/HTML escaping. */
+const CARRIERS: Record<string, (s: string) => string> = {
+  none: (s) => s,
+  json: ENCODINGS.json!,
+  xml: ENCODINGS.xml!,
+  html: (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'),
+};
+
+let config: ResolvedConfig;
+let secrets: string[];
+let echoes: string[];
+let server: ReturnType<typeof createServer>;
+const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-echo-'));
+const outputs: Record<string, string> = {};
+
+beforeAll(async () => {
+  const keys = testKeys();
+  const pemLines = (pem: string) => pem.split('\n').filter((l) => l.length >= 40);
+  secrets = [V2_KEY, V3_KEY, ...pemLines(keys.publicKey.privateKeyPem), ...pemLines(keys.certificate.privateKeyPem)];
+  echoes = [V2_KEY, V3_KEY, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem].flatMap((s) => Object.values(ENCODINGS).map((e) => e(s)));
+  let n = 0;
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.once('end', () => {
+      // Each answer leads with a different secret in a different encoding: that part is quoted.
+      const first = echoes[n++ % echoes.length]!;
+      const text = `key=${first} ${echoes.join(' | ')}`;
+      const headers = { 'X-Echo': encodeURIComponent(V2_KEY) };
+      if (req.url?.includes('/v2/')) {
+        res.writeHead(200, { ...headers, 'Content-Type': 'text/xml' }).end(`<xml><return_code>FAIL</return_code><return_msg>${text}</return_msg></xml>`);
+      } else {
+        res.writeHead(500, { ...headers, 'Content-Type': 'application/json' }).end(`{"code":"FAIL","message":"${text}"}`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  config = demoConfig(keys, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, dir);
+  config.v2!.apiKey = V2_KEY;
+  config.v3!.apiV3Key = V3_KEY;
+
+  const table = memoryIO();
+  const reports = join(dir, 'reports');
+  await runSuite(config, { format: 'table', reporters: ['junit', 'json', 'html'], reporterDir: reports, insecure: false }, table, 'test');
+  outputs.table = table.stdout + table.stderr;
+  for (const file of ['demo.junit.xml', 'demo.results.json', 'demo.report.html']) outputs[file] = readFileSync(join(reports, file), 'utf8');
+  const json = memoryIO();
+  await runSuite(config, { format: 'json', reporters: [], reporterDir: reports, insecure: false }, json, 'test');
+  outputs['--format json'] = json.stdout + json.stderr;
+}, 120_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const WINDOW = 12;
+let fragmentIndex: Map<string, string> | undefined;
+/** Every 12-character stretch of every secret, as each encoding and each report format would write it. */
+function fragments(): Map<string, string> {
+  if (fragmentIndex) return fragmentIndex;
+  fragmentIndex = new Map();
+  for (const [s, secret] of secrets.entries()) {
+    for (const [e, encode] of Object.entries(ENCODINGS)) {
+      for (const [c, carry] of Object.entries(CARRIERS)) {
+        const view = carry(encode(secret));
+        for (let i = 0; i + WINDOW <= view.length; i++) fragmentIndex.set(view.slice(i, i + WINDOW), `secret ${s}, ${e}, in ${c}`);
+      }
+    }
+  }
+  return fragmentIndex;
+}
+
+/** The secret fragments found in text (one pass over the text, looked up in the index). */
+function leaksIn(text: string): string[] {
+  const index = fragments();
+  const found: string[] = [];
+  for (let i = 0; i + WINDOW <= text.length && found.length < 5; i++) {
+    const label = index.get(text.slice(i, i + WINDOW));
+    if (label) found.push(`${label}: …${text.slice(Math.max(0, i - 20), i + 30)}…`);
+  }
+  return found;
+}
+
+describe('a receiver echoing every secret in every encoding', () => {
+  it('made the cases fail with the echo quoted (the test exercises the quoting)', () => {
+    expect(outputs.table).toMatch(/FAIL/);
+    expect(outputs.table).toContain('key=');
+    expect(outputs['demo.report.html']).toContain('‹redacted›');
+  });
+
+  it.each(['table', '--format json', 'demo.junit.xml', 'demo.results.json', 'demo.report.html'])('%s shows no part of any secret', (name) => {
+    expect(leaksIn(outputs[name]!)).toEqual([]);
+  }, 20_000);
+});
