@@ -7,11 +7,19 @@ import {
 /** The disabled header that carries each request's case (never sent; read by both scripts). */
 export const CASE_HEADER = 'X-Wxpay-Notify-Case';
 
+/**
+ * Where a request that could not be signed goes in runtimes that cannot skip it (no
+ * pm.execution): a reserved name that never resolves (RFC 6761 `.invalid`), so nothing reaches
+ * the merchant.
+ */
+export const NOT_SENT_URL = 'http://not-sent.wxpay-notify.invalid/';
+
 /** Constants injected into the sandbox: the scripts keep no copies of their own. */
 export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
   if (kind === 'test') return { CASE_HEADER, HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS } };
   return {
     CASE_HEADER,
+    NOT_SENT_URL,
     V3: {
       resourceType: V3_RESOURCE_TYPE,
       algorithm: V3_RESOURCE_ALGORITHM,

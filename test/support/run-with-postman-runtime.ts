@@ -8,6 +8,8 @@ export interface AppEngineResult {
   /** Item names whose request errored or was skipped (no response). */
   noResponse: string[];
   consoleErrors: string[];
+  /** Every request the runtime made: where to, with which body, and its transport error if any. */
+  requests: { name: string; url: string; body: string; error?: string }[];
   sandboxVersion: string;
 }
 
@@ -15,7 +17,12 @@ export interface AppEngineResult {
  * Runs a collection JSON through the newest postman-runtime (the engine of the Postman app, with
  * postman-sandbox 6), not newman's: proof that import-and-Send works in the app.
  */
-export function runWithPostmanRuntime(collectionJson: unknown, environmentJson: { values: { key: string; value: string }[] }): Promise<AppEngineResult> {
+export function runWithPostmanRuntime(
+  collectionJson: unknown,
+  environmentJson: { values: { key: string; value: string }[] },
+  /** Extra run options, e.g. `network.hostLookup` to keep a test's lookups off DNS. */
+  runOptions: Record<string, unknown> = {},
+): Promise<AppEngineResult> {
   const runtime = require('postman-runtime');
   const sdk = require('postman-collection') as typeof import('postman-collection');
   const sandboxVersion = require('postman-sandbox/package.json').version as string;
@@ -26,15 +33,19 @@ export function runWithPostmanRuntime(collectionJson: unknown, environmentJson: 
   const seen: string[] = [];
   const nameOf = new Map<string, string>();
   const consoleErrors: string[] = [];
+  const requests: AppEngineResult['requests'] = [];
   return new Promise((resolve, reject) => {
     new runtime.Runner().run(
       collection,
-      { environment, timeout: { request: 6500 }, requester: { followRedirects: false } },
+      { environment, timeout: { request: 6500 }, requester: { followRedirects: false }, ...runOptions },
       (err: Error | null, run: any) => {
         if (err) return reject(err);
         run.start({
           beforeItem: (_e: unknown, cursor: any, item: any) => { seen.push(item.name); nameOf.set(cursor.ref, item.name); },
           response: (e: unknown, _c: unknown, response: any, _r: unknown, item: any) => { if (!e && response) responded.add(item.name); },
+          request: (e: any, _c: unknown, _response: unknown, request: any, item: any) => {
+            requests.push({ name: item.name, url: request.url.toString(), body: request.body?.raw ?? '', ...(e ? { error: String(e.code ?? e.message) } : {}) });
+          },
           assertion: (cursor: any, assertions: any[]) => {
             const name = nameOf.get(cursor.ref) ?? '?';
             const list = items.get(name) ?? [];
@@ -42,7 +53,7 @@ export function runWithPostmanRuntime(collectionJson: unknown, environmentJson: 
             items.set(name, list);
           },
           console: (_c: unknown, level: string, ...messages: unknown[]) => { if (level === 'error') consoleErrors.push(messages.join(' ')); },
-          done: (e: Error | null) => (e ? reject(e) : resolve({ items, noResponse: seen.filter((n) => !responded.has(n)), consoleErrors, sandboxVersion })),
+          done: (e: Error | null) => (e ? reject(e) : resolve({ items, noResponse: seen.filter((n) => !responded.has(n)), consoleErrors, requests, sandboxVersion })),
         });
       },
     );
