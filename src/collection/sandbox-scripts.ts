@@ -1,4 +1,4 @@
-import { bundleScript, type ScriptKind } from '../sandbox/bundle.js';
+import { bundleBrunoScript, bundleScript, type ScriptKind } from '../sandbox/bundle.js';
 import { HINTS } from '../cases/hints.js';
 import {
   ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE,
@@ -30,6 +30,12 @@ export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
   };
 }
 
+/**
+ * Per request: a little above WeChat's 5 s so a hung receiver cannot stall a run, and long enough
+ * that a slow answer still reaches the judge (which fails it on time).
+ */
+export const REQUEST_TIMEOUT_MS = ACK_TIME_LIMIT_MS + 1500;
+
 let cached: { prerequest: string; test: string } | undefined;
 
 /** The two collection-level scripts, exactly as they go into the collection. */
@@ -39,4 +45,16 @@ export function sandboxScripts(): { prerequest: string; test: string } {
     test: bundleScript('test', sandboxConstants('test')),
   };
   return cached;
+}
+
+let cachedBruno: { prerequest: string; test: string } | undefined;
+
+/** The same two scripts for a Bruno collection (src/sandbox/bruno: only the glue differs). */
+export function brunoScripts(): { prerequest: string; test: string } {
+  const bruno = { BRUNO: { requestTimeoutMs: REQUEST_TIMEOUT_MS } };
+  cachedBruno ??= {
+    prerequest: bundleBrunoScript('prerequest', { ...sandboxConstants('prerequest'), ...bruno }),
+    test: bundleBrunoScript('test', sandboxConstants('test')),
+  };
+  return cachedBruno;
 }
