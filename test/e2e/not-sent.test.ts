@@ -52,6 +52,14 @@ describe('a notification that cannot be signed is never sent, and the run fails 
     expect(suite.receiver.log).toEqual([]);
   }, 60_000);
 
+  it('the Postman app engine (latest postman-runtime, with pm.execution) skips the request and shows one failed test naming the variable', async () => {
+    const cases = selectCases(suite.config, { only: ['v2.pay.success', 'v3.pay.success'] });
+    const result = await runWithPostmanRuntime(buildCollection(suite.config, cases), buildEnvironment(suite.config, false) as any);
+    expect([...result.items.values()].map((list) => list.map((a) => [a.passed, a.name.match(/"(\w+)"/)?.[1]]))).toEqual([[[false, 'v2_api_key']], [[false, 'v3_api_key']]]);
+    expect(result.requests).toEqual([]);
+    expect(suite.receiver.log).toEqual([]);
+  }, 60_000);
+
   it('postman-runtime without pm.execution (as in Apifox): one failed test per request naming the variable; only empty decoys go out', async () => {
     const cases = selectCases(suite.config, { only: ['v2.pay.success', 'v3.pay.success', 'v3.redelivery.sequential'] });
     const collection = withoutExecution(buildCollection(suite.config, cases));
