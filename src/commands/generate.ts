@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs';
-import { basename, relative } from 'node:path';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { basename, dirname, relative } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { EXIT, type ExitCode } from '../config/errors.js';
 import type { Severity } from '../cases/types.js';
@@ -36,7 +36,11 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
     return EXIT.failed;
   }
   writeFilesAtomic(files);
-  for (const path of stray) rmSync(path, { force: true });
+  for (const path of stray) {
+    rmSync(path, { force: true });
+    // A folder whose last request went goes too: Bruno would show it empty.
+    if (readdirSync(dirname(path)).length === 0) rmdirSync(dirname(path));
+  }
   for (const f of files) io.out(`wrote ${shown(f.path)}\n`);
   for (const path of stray) io.out(`removed ${shown(path)} (no longer generated)\n`);
   if (args.format === 'bruno') {

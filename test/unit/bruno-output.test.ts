@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,9 +113,13 @@ describe('generate --format bruno on disk', () => {
     expect(await generateCommand({ ...args, check: true }, check)).toBe(1);
     expect(check.stderr).toContain('v3.pay.renamed.bru');
     expect(check.stderr).toContain('--format bruno');
+    // A folder no case lives in any more goes as a whole.
+    mkdirSync(join(out, 'shop.bruno', 'old folder'));
+    writeFileSync(join(out, 'shop.bruno', 'old folder', 'folder.bru'), 'meta {\n  name: old folder\n  seq: 9\n}\n');
     const again = memoryIO();
     expect(await generateCommand(args, again)).toBe(0);
     expect(again.stdout).toContain('removed');
     expect(listFiles(join(out, 'shop.bruno')).map((p) => relative(out, p)).sort()).toEqual([...written].sort());
+    expect(existsSync(join(out, 'shop.bruno', 'old folder'))).toBe(false);
   });
 });
