@@ -3,8 +3,7 @@ import { HINTS, transportCause, type Cause } from '../cases/hints.js';
 import { CATALOGUE } from '../cases/catalogue.js';
 import type { Severity } from '../cases/types.js';
 import type { CaseSpec } from '../collection/case-spec.js';
-import { CASE_HEADER } from '../collection/sandbox-scripts.js';
-import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
+import { CASE_HEADER, REQUEST_TIMEOUT_MS } from '../collection/sandbox-scripts.js';
 import { judgeInNode } from './judge-in-node.js';
 import type { DeliveryResult, RunResult } from './types.js';
 
@@ -62,7 +61,7 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
         environment: options.environment as any,
         iterationData: options.iterationData as any,
         reporters: [],
-        timeoutRequest: options.timeoutRequestMs ?? ACK_TIME_LIMIT_MS + 1500,
+        timeoutRequest: options.timeoutRequestMs ?? REQUEST_TIMEOUT_MS,
         timeout: options.timeoutMs ?? 0,
         insecure: options.insecure ?? false,
         ignoreRedirects: true,
