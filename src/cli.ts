@@ -7,6 +7,7 @@ import { EXIT, exitCodeFor, UserError, type ExitCode } from './config/errors.js'
 import { SEVERITIES, type Severity } from './cases/types.js';
 import { processIO, type CommandIO } from './commands/io.js';
 import { REPORTERS, type ReporterName } from './commands/reporters.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './commands/output-formats.js';
 import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
 import { describeBounds } from './runner/answer-bounds.js';
 import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
@@ -59,16 +60,18 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .example('$0 init --dir wxpay-test', '')
         .example('$0 init --dir wxpay-test --key-mode certificate', 'a merchant that still verifies with platform certificates'),
     (a) => { pending = async () => (await import('./commands/init.js')).initCommand({ dir: a.dir, force: a.force, keyMode: a['key-mode'] as KeyMode }, io); })
-    .command('generate', 'write the Postman collection and environment', (y) =>
+    .command('generate', 'write the Postman (or Bruno) collection and environment', (y) =>
       y.option('config', CONFIG_OPTION)
         .option('out', { alias: 'o', type: 'string', default: 'collections', describe: 'output folder' })
         .option('check', { type: 'boolean', default: false, describe: 'exit 1 if the files on disk are stale' })
         .option('secrets', { type: 'boolean', default: true, describe: 'write secrets into the environment (--no-secrets leaves them empty)' })
         .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
         .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
-        .example('$0 generate -c wxpay-notify.json -o collections/', ''),
+        .option('format', { choices: OUTPUT_FORMATS, default: 'postman' as OutputFormat, describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment' })
+        .example('$0 generate -c wxpay-notify.json -o collections/', '')
+        .example('$0 generate -c wxpay-notify.json -o collections/ --format bruno', ''),
     (a) => {
-      pending = async () => (await import('./commands/generate.js')).generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined }, io);
+      pending = async () => (await import('./commands/generate.js')).generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined, format: a.format as OutputFormat }, io);
     })
     .command('run', 'send every case to the notify URLs with newman and judge the answers', (y) =>
       y.option('config', CONFIG_OPTION)

@@ -1,14 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import { selectCases, type CaseFilter } from '../cases/select-cases.js';
 import { buildCollection } from '../collection/build-collection.js';
 import { buildEnvironment } from '../collection/build-environment.js';
+import { brunoPaths, buildBrunoCollection, buildBrunoEnvironment } from '../collection/build-bruno.js';
 import type { OutputFile } from '../output/write-atomic.js';
+
+/** `postman`: collection + environment JSON; `bruno`: a Bruno collection folder + its environment. */
+import type { OutputFormat } from './output-formats.js';
+export { OUTPUT_FORMATS, type OutputFormat } from './output-formats.js';
 
 export interface GenerateOptions extends CaseFilter {
   outDir: string;
   withSecrets: boolean;
+  format?: OutputFormat;
 }
 
 /** Stable text: two-space JSON with a final newline, so regenerations diff line by line. */
@@ -26,6 +32,14 @@ export function outputPaths(config: ResolvedConfig, outDir: string): { collectio
 /** The files `generate` writes for a config (pure apart from reading templates). */
 export function generateFiles(config: ResolvedConfig, options: GenerateOptions): OutputFile[] {
   const cases = selectCases(config, options);
+  if (options.format === 'bruno') {
+    const paths = brunoPaths(config.name, options.outDir);
+    const environment = buildEnvironment(config, options.withSecrets) as Parameters<typeof buildBrunoEnvironment>[0];
+    return [
+      ...buildBrunoCollection(buildCollection(config, cases), paths.collectionDir),
+      { path: paths.environment, content: serialize(buildBrunoEnvironment(environment)), mode: 0o600 },
+    ];
+  }
   const paths = outputPaths(config, options.outDir);
   return [
     { path: paths.collection, content: serialize(buildCollection(config, cases)) },
@@ -45,4 +59,23 @@ export function staleFiles(files: readonly OutputFile[]): string[] {
       }
     })
     .map((f) => f.path);
+}
+
+/**
+ * Request files in a generated Bruno collection folder that the config no longer generates (a case
+ * left out or renamed): Bruno would still run them.
+ */
+export function strayFiles(config: ResolvedConfig, options: Pick<GenerateOptions, 'outDir' | 'format'>, files: readonly OutputFile[]): string[] {
+  if (options.format !== 'bruno') return [];
+  const generated = new Set(files.map((f) => f.path));
+  const walk = (dir: string): string[] => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+    return entries.flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.bru') ? [join(dir, e.name)] : []));
+  };
+  return walk(brunoPaths(config.name, options.outDir).collectionDir).filter((path) => !generated.has(path)).sort();
 }

@@ -202,7 +202,9 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
 }
 
 function finish(record: DeliveryResult & { skipReason?: string; sent: boolean }, spec: CaseSpec): void {
-  if (!record.sent) {
+  // The pre-request script says why it did not sign; a runtime that cannot skip a request sends it
+  // to an unresolvable decoy instead, and that failure is not the merchant's.
+  if (!record.sent || record.skipReason) {
     record.verdict = 'skipped';
     record.cause = 'skipped';
     record.error = record.skipReason ?? 'the pre-request script skipped this request';

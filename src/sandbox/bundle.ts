@@ -12,6 +12,8 @@ import { SANDBOX_DIR } from '../paths.js';
 export type ScriptKind = 'prerequest' | 'test';
 
 const LIB_DIR = join(SANDBOX_DIR, 'lib');
+/** Bruno glue: a `pm` over Bruno's bru/req/res API, and one entry per script kind that runs `main`. */
+const BRUNO_DIR = join(SANDBOX_DIR, 'bruno');
 
 /** Which library fragments each script needs: the test script must stay light (it runs per request). */
 const LIBS: Record<ScriptKind, readonly string[]> = {
@@ -86,10 +88,13 @@ function reachable(decls: readonly Declaration[], root: string): Declaration[] {
   return decls.filter((d) => keep.has(d.name));
 }
 
-function wrap(constants: Readonly<Record<string, unknown>>, decls: readonly Declaration[], entry: string): string {
-  const constantLines = Object.keys(constants)
+function constantLines(constants: Readonly<Record<string, unknown>>): string[] {
+  return Object.keys(constants)
     .sort()
     .map((name) => `var ${name} = ${JSON.stringify(constants[name])};`);
+}
+
+function wrap(constants: Readonly<Record<string, unknown>>, decls: readonly Declaration[], entry: string): string {
   const functions = decls.filter((d) => d.text.startsWith('function')).map((d) => d.name);
   return [
     '// wxpay-notify: generated; edit the case bodies, not this script.',
@@ -98,7 +103,7 @@ function wrap(constants: Readonly<Record<string, unknown>>, decls: readonly Decl
     // Only scripts that use crypto-js require it: the judge, and the builders run over Node's
     // crypto (src/library), stay loadable in plain Node without it.
     ...(decls.some((d) => /\bCryptoJS\b/.test(d.text)) ? ["var CryptoJS = require('crypto-js');"] : []),
-    ...constantLines,
+    ...constantLines(constants),
     ...decls.map((d) => d.text),
     entry,
     "if (typeof pm !== 'undefined') { main(); }",
@@ -119,6 +124,36 @@ export function bundleScript(kind: ScriptKind, constants: Readonly<Record<string
     throw new Error(`a sandbox library function is declared again in ${kind}.js`);
   }
   return wrap(constants, reachable(decls, entry), entry);
+}
+
+/**
+ * The same script for a Bruno collection: the Postman entry and library, unchanged, plus Bruno glue
+ * that gives them a `pm` over Bruno's API. Bruno runs a collection script as the body of an async
+ * function, so the glue may await the concurrent copies before the request goes out.
+ */
+export function bundleBrunoScript(kind: ScriptKind, constants: Readonly<Record<string, unknown>>): string {
+  const entry = [
+    stripComments(readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8')),
+    stripComments(readFileSync(join(BRUNO_DIR, `${kind}.js`), 'utf8')),
+  ].join('\n');
+  const decls = declarations([
+    ...libFiles(kind).map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8'))),
+    stripComments(readFileSync(join(BRUNO_DIR, 'pm.js'), 'utf8')),
+  ]);
+  if (decls.some((d) => new RegExp(`^function ${d.name}\\s*\\(`, 'm').test(entry))) {
+    throw new Error(`a sandbox library function is declared again in the Bruno ${kind} script`);
+  }
+  return [
+    '// wxpay-notify: generated; edit the case bodies, not this script.',
+    'await (async function () {',
+    "'use strict';",
+    ...(kind !== 'test' ? ["var CryptoJS = require('crypto-js');"] : []),
+    ...constantLines(constants),
+    ...reachable(decls, entry).map((d) => d.text),
+    entry,
+    '})();',
+    '',
+  ].join('\n');
 }
 
 /**

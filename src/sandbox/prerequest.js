@@ -87,6 +87,7 @@ function setCaseOrder(order) {
 function main() {
   var spec = readCaseSpec(pm.request.headers.all());
   if (!spec) return;
+  pm.variables.set('wxpay_not_sent', '');
   try {
     setCaseOrder(spec.order);
     var time = notifyTimeVariables(Date.now());
@@ -112,8 +113,25 @@ function main() {
     delivery.removeHeaders.forEach(function (name) { pm.request.headers.remove(name); });
     Object.keys(delivery.headers).forEach(function (name) { pm.request.headers.upsert({ key: name, value: delivery.headers[name] }); });
   } catch (e) {
-    // An unsigned request would be judged as if it were WeChat's: skip it and say why.
-    console.error('[wxpay-notify] ' + spec.id + ': not sent: ' + (e && e.message ? e.message : e));
-    pm.execution.skipRequest();
+    notSent(spec, e && e.message ? e.message : String(e));
   }
+}
+
+// An unsigned request would be judged as if it were WeChat's, and a skipped one passes silently
+// (newman: 0 assertions, exit 0): fail a test that names the cause, then keep the request off the
+// merchant. Runtimes without pm.execution (postman-runtime 7.29 and its fork in Apifox) send the
+// request whatever the script says, so there it goes to a reserved, unresolvable host (RFC 6761
+// .invalid) with an empty body instead.
+function notSent(spec, reason) {
+  console.error('[wxpay-notify] ' + spec.id + ': not sent: ' + reason);
+  pm.variables.set('wxpay_not_sent', reason);
+  pm.test('not sent (未发送): ' + reason, function () {
+    throw new Error(spec.id + ': nothing was sent to the notify URL; fix the cause and send again');
+  });
+  if (pm.execution && typeof pm.execution.skipRequest === 'function') {
+    pm.execution.skipRequest();
+    return;
+  }
+  pm.request.url.update(NOT_SENT_URL);
+  pm.request.body.update('');
 }

@@ -81,7 +81,7 @@ describe('the headers a merchant receives', () => {
 
   it('under the Postman app engine with the app\'s defaults: exactly the same set', async () => {
     seen = [];
-    const result = await runWithPostmanRuntime(collection(), buildEnvironment(suite.config, true) as any, APP_DEFAULTS);
+    const result = await runWithPostmanRuntime(collection(), buildEnvironment(suite.config, true) as any, { requester: APP_DEFAULTS });
     expect(result.noResponse).toEqual([]);
     expectWechatHeaders(seen);
   }, 30_000);
@@ -93,7 +93,7 @@ describe('the headers a merchant receives', () => {
     await runCollection({ collection: bare, environment: buildEnvironment(suite.config, true) });
     for (const s of seen) expect(names(s)).toEqual(expect.arrayContaining(POSTMAN_SYSTEM));
     seen = [];
-    await runWithPostmanRuntime(bare, buildEnvironment(suite.config, true) as any, APP_DEFAULTS);
+    await runWithPostmanRuntime(bare, buildEnvironment(suite.config, true) as any, { requester: APP_DEFAULTS });
     for (const s of seen) expect(names(s)).toEqual(expect.arrayContaining(POSTMAN_SYSTEM));
   }, 30_000);
 

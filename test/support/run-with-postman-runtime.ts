@@ -8,6 +8,8 @@ export interface AppEngineResult {
   /** Item names whose request errored or was skipped (no response). */
   noResponse: string[];
   consoleErrors: string[];
+  /** Every request the runtime made: where to, with which body, and its transport error if any. */
+  requests: { name: string; url: string; body: string; error?: string }[];
   sandboxVersion: string;
 }
 
@@ -18,8 +20,12 @@ export interface AppEngineResult {
 export function runWithPostmanRuntime(
   collectionJson: unknown,
   environmentJson: { values: { key: string; value: string }[] },
-  /** Extra requester options, e.g. the app's defaults { implicitCacheControl: true, implicitTraceHeader: true }. */
-  requester: Record<string, unknown> = {},
+  /**
+   * `requester`: extra requester options, e.g. the app's defaults { implicitCacheControl: true,
+   * implicitTraceHeader: true }; `run`: extra run options, e.g. `network.hostLookup` to keep a test's
+   * lookups off DNS.
+   */
+  options: { requester?: Record<string, unknown>; run?: Record<string, unknown> } = {},
 ): Promise<AppEngineResult> {
   const runtime = require('postman-runtime');
   const sdk = require('postman-collection') as typeof import('postman-collection');
@@ -31,15 +37,19 @@ export function runWithPostmanRuntime(
   const seen: string[] = [];
   const nameOf = new Map<string, string>();
   const consoleErrors: string[] = [];
+  const requests: AppEngineResult['requests'] = [];
   return new Promise((resolve, reject) => {
     new runtime.Runner().run(
       collection,
-      { environment, timeout: { request: 6500 }, requester: { followRedirects: false, ...requester } },
+      { environment, timeout: { request: 6500 }, requester: { followRedirects: false, ...options.requester }, ...options.run },
       (err: Error | null, run: any) => {
         if (err) return reject(err);
         run.start({
           beforeItem: (_e: unknown, cursor: any, item: any) => { seen.push(item.name); nameOf.set(cursor.ref, item.name); },
           response: (e: unknown, _c: unknown, response: any, _r: unknown, item: any) => { if (!e && response) responded.add(item.name); },
+          request: (e: any, _c: unknown, _response: unknown, request: any, item: any) => {
+            requests.push({ name: item.name, url: request.url.toString(), body: request.body?.raw ?? '', ...(e ? { error: String(e.code ?? e.message) } : {}) });
+          },
           assertion: (cursor: any, assertions: any[]) => {
             const name = nameOf.get(cursor.ref) ?? '?';
             const list = items.get(name) ?? [];
@@ -47,7 +57,7 @@ export function runWithPostmanRuntime(
             items.set(name, list);
           },
           console: (_c: unknown, level: string, ...messages: unknown[]) => { if (level === 'error') consoleErrors.push(messages.join(' ')); },
-          done: (e: Error | null) => (e ? reject(e) : resolve({ items, noResponse: seen.filter((n) => !responded.has(n)), consoleErrors, sandboxVersion })),
+          done: (e: Error | null) => (e ? reject(e) : resolve({ items, noResponse: seen.filter((n) => !responded.has(n)), consoleErrors, requests, sandboxVersion })),
         });
       },
     );
