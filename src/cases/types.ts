@@ -55,7 +55,7 @@ export interface CaseDefinition {
   template: string;
   /** Which configured URL receives it. */
   target: 'notifyUrl' | 'refundNotifyUrl';
-  /** v3 URL but v2 format: manual refunds in 商户平台 (protocol.md §2.4). */
+  /** v3 URL but v2 format: manual refunds in 商户平台 (docs/protocol.md#manual-refunds-on-the-v3-url). */
   sendTo?: 'v3';
   expect: Expectation;
   severity: Severity;
