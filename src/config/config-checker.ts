@@ -1,13 +1,12 @@
 import type { ConfigProblem } from './errors.js';
-import type { FieldTree } from './config-fields.js';
-import { KEY_SOURCE, SECRET_LABEL, WHAT } from './field-help.js';
+import type { FieldContext } from './spec.js';
 import { suggest } from './suggest.js';
 import { redact } from '../report/redact.js';
 
 /**
- * The per-field checks validateConfig's readers share: type, ${ENV} resolution, URL, API-key and
- * amount rules, and unknown-field detection. Each reports into one list so the user sees every
- * problem at once, not one per run.
+ * What every field check shares: the problem list (so the user sees every problem at once, not one
+ * per run), unknown-field detection, string and ${ENV} handling, and masking secrets in messages.
+ * The per-kind rules are in rules.ts.
  */
 
 /** A privateKeyFile value (relative to the config file), with its field path. */
@@ -48,7 +47,7 @@ export class Checker {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => (Object.hasOwn(this.env, name) ? this.env[name] : undefined) ?? whole);
   }
 
-  object(value: unknown, path: string, fields: FieldTree): Obj | undefined {
+  object(value: unknown, path: string, fields: Readonly<Record<string, unknown>>): Obj | undefined {
     if (!isPlainObject(value)) {
       this.add(path, path === ''
         ? `the config must be an object (a JSON object or YAML mapping) with name, appid, mchid and a v2 or v3 section; got ${typeName(value)}`
@@ -63,26 +62,24 @@ export class Checker {
     return value;
   }
 
-  string(o: Obj, parent: string, key: string, opts: { optional?: boolean } = {}): string | undefined {
-    const path = join(parent, key);
-    const value = o[key];
-    const what = WHAT[path];
-    if (value === undefined) {
-      if (!opts.optional) this.add(path, what ? `is required: ${what}` : 'is required');
+  /**
+   * A string value: type, ${NAME} resolution, not empty, no surrounding whitespace, no control
+   * character. The schema's `text` definitions (rules.ts) state the same as patterns.
+   */
+  text(raw: unknown, at: Pick<FieldContext, 'path' | 'what' | 'secretLabel'>): string | undefined {
+    const { path, what } = at;
+    if (typeof raw !== 'string') {
+      this.add(path, `expected a string, got ${typeName(raw)}${typeof raw === 'number' ? '; put the value in quotes' : ''}`);
       return undefined;
     }
-    if (typeof value !== 'string') {
-      this.add(path, `expected a string, got ${typeName(value)}${typeof value === 'number' ? '; put the value in quotes' : ''}`);
-      return undefined;
-    }
-    const resolved = this.resolveEnv(value, path);
+    const resolved = this.resolveEnv(raw, path);
     if (resolved === undefined) return undefined;
     if (resolved === '') {
       this.add(path, what ? `must not be empty: ${what}` : 'must not be empty; give a value or remove the field');
       return undefined;
     }
     if (resolved.trim() !== resolved) {
-      const label = SECRET_LABEL[path];
+      const label = at.secretLabel;
       this.add(path, label ? `the ${label} has leading or trailing whitespace (a copied line break?); remove it` : 'has leading or trailing whitespace; remove it');
       return undefined;
     }
@@ -91,58 +88,10 @@ export class Checker {
     const control = /[\u0000-\u001f\u007f-\u009f]/.exec(resolved);
     if (control) {
       const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-      this.add(path, `contains a control character (${code})${value.includes('${') ? ', read from an environment variable' : ''}; remove it`);
+      this.add(path, `contains a control character (${code})${raw.includes('${') ? ', read from an environment variable' : ''}; remove it`);
       return undefined;
     }
     return resolved;
-  }
-
-  url(o: Obj, parent: string, key: string): string | undefined {
-    const value = this.string(o, parent, key);
-    if (value === undefined) return undefined;
-    let protocol = '';
-    try {
-      protocol = new URL(value).protocol;
-    } catch {
-      // reported below
-    }
-    if (protocol === 'http:' || protocol === 'https:') return value;
-    this.add(join(parent, key), `must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got ${this.shown(o[key])})`);
-    return undefined;
-  }
-
-  /** A 32-character API key. Never put the value, or any part of it, in a message. */
-  secret(o: Obj, parent: string, key: string): string | undefined {
-    const path = join(parent, key);
-    const value = this.string(o, parent, key);
-    if (value === undefined) return undefined;
-    const label = SECRET_LABEL[path] ?? key;
-    const length = [...value].length;
-    if (length !== 32) {
-      this.add(path, `the ${label} must be exactly 32 characters (it has ${length}); copy it again from ${KEY_SOURCE}`);
-      return undefined;
-    }
-    if (!/^[\x21-\x7e]{32}$/.test(value)) {
-      this.add(path, `the ${label} must be 32 printable ASCII characters (it has others, e.g. full-width or accented letters); copy it again from ${KEY_SOURCE}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  amount(o: Obj, key: string, label: string, fallback: number): number | undefined {
-    const path = join('order', key);
-    const value = o[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number') {
-      const fix = typeof value === 'string' ? '; write the number without quotes, e.g. 100 for ¥1.00' : '';
-      this.add(path, `expected a positive integer amount in fen (分), got ${typeName(value)}${fix}`);
-      return undefined;
-    }
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      this.add(path, `the ${label} must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got ${value})`);
-      return undefined;
-    }
-    return value;
   }
 
   /** Replace every ${NAME} with env[NAME]; report unset or empty variables by name. */
@@ -167,20 +116,20 @@ export class Checker {
   }
 }
 
-function isPlainObject(value: unknown): value is Obj {
+export function isPlainObject(value: unknown): value is Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }
 
-function typeName(value: unknown): string {
+export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'object') return isPlainObject(value) ? 'object' : 'a non-JSON value';
   return typeof value;
 }
 
-function join(parent: string, key: string): string {
+export function join(parent: string, key: string): string {
   const part = key.length > 40 ? `${key.slice(0, 37)}...` : key;
   const safe = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(part) ? part : JSON.stringify(part);
   return parent === '' ? safe : `${parent}.${safe}`;

@@ -2,10 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 import { updateCaseTable } from '../cases/render-case-table.js';
+import { updateConfigTable } from '../config/render-config-table.js';
 import { updateReadmeExamples } from './readme-examples.js';
 
-// `npm run readme`: rewrite the README's case table from the catalogue and its examples from
-// examples/ (tests keep them equal).
+// `npm run readme`: rewrite the README's case table from the catalogue, its config table from the
+// config contract and its examples from examples/ (tests keep them equal).
 const file = join(PACKAGE_ROOT, 'README.md');
-writeFileSync(file, updateReadmeExamples(updateCaseTable(readFileSync(file, 'utf8')), PACKAGE_ROOT));
-process.stdout.write('README.md case table and examples updated\n');
+writeFileSync(file, updateReadmeExamples(updateConfigTable(updateCaseTable(readFileSync(file, 'utf8'))), PACKAGE_ROOT));
+process.stdout.write('README.md case table, config table and examples updated\n');

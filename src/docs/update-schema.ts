@@ -1,0 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../paths.js';
+import { renderSchemaText } from '../config/render-schema.js';
+
+// `npm run schema`: rewrite src/config/schema.json from the config contract (a test keeps them equal).
+writeFileSync(join(PACKAGE_ROOT, 'src', 'config', 'schema.json'), renderSchemaText());
+process.stdout.write('src/config/schema.json updated\n');
