@@ -27,9 +27,12 @@ export interface NotifyConfig {
     refundNotifyUrl: string;
     /** APIv3 key (APIv3密钥), 32 characters. */
     apiV3Key: string;
-    /** The simulated WeChat Pay public-key signer (微信支付公钥), serial `PUB_KEY_ID_…`. */
-    platform: SignerConfig;
-    /** Optional second signer, the platform certificate (平台证书), hex serial. */
+    /**
+     * The simulated WeChat Pay public-key signer (微信支付公钥), serial `PUB_KEY_ID_…`. Give it, the
+     * platform certificate signer, or both (as in wxpay-notify.json).
+     */
+    platform?: SignerConfig;
+    /** The simulated platform certificate signer (平台证书), hex serial. */
     platformCertificate?: SignerConfig;
   };
   partner?: PartnerConfig;
