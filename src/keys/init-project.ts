@@ -35,15 +35,10 @@ export interface InitProjectResult {
   summary: string;
 }
 
-/**
- * A refusal caused by the user's folder, not a bug: the CLI reports it as a usage error (exit 2).
- * Shaped like config/errors.ts's UserError (`code`, `exitCode`); it could extend it once that lands.
- */
-export class InitConflictError extends Error {
-  readonly code = 'E_INIT_CONFLICT';
-  readonly exitCode = 2;
+/** A refusal caused by the user's folder, not a bug: a usage error (exit 2) naming the paths in the way. */
+export class InitConflictError extends UserError {
   constructor(message: string, readonly paths: string[]) {
-    super(message);
+    super(message, 'E_INIT_CONFLICT');
     this.name = 'InitConflictError';
   }
 }
