@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fchmodSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -69,7 +69,7 @@ function commit(files: readonly OutputFile[], home: string): void {
       current = file.path;
       const temp = tempBeside(file.path, 'new');
       staged.push({ temp, path: file.path });
-      writeFileSync(temp, file.content, { mode: file.mode ?? 0o644, flag: 'wx' });
+      stage(temp, file);
     }
     for (const s of staged) {
       current = s.path;
@@ -100,6 +100,21 @@ function commit(files: readonly OutputFile[], home: string): void {
       rmSync(s.temp, { force: true });
       if (s.backup) rmSync(s.backup, { force: true });
     }
+  }
+}
+
+/**
+ * A file's content in its temp, on disk before the renames (a crash after them must not leave an
+ * empty key or config). A mode that was asked for is set exactly: the umask may have narrowed it.
+ */
+function stage(temp: string, file: OutputFile): void {
+  const fd = openSync(temp, 'wx', file.mode ?? 0o644);
+  try {
+    if (file.mode !== undefined) fchmodSync(fd, file.mode);
+    writeFileSync(fd, file.content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
