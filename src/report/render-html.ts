@@ -4,6 +4,7 @@ import { prettyBody } from './pretty-body.js';
 import { redact } from './redact.js';
 import { answeredAsExpected, summarizeCases, totals, type CaseSummary } from './summarize.js';
 import { diagnoseRun } from './diagnose-run.js';
+import { expectationText } from '../runner/judge-in-node.js';
 import type { Severity } from '../cases/types.js';
 
 export interface HtmlReportMeta {
@@ -51,13 +52,9 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   const anchor = (id: string): string => `case-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
   const definition = (id: string) => CATALOGUE.find((c) => c.id === id);
 
-  const expects = (c: CaseSummary): string => {
-    const v2 = (definition(c.caseId)?.version ?? c.caseId.slice(0, 2)) === 'v2';
-    if (c.expect === 'ack') return v2 ? '2xx with XML <return_code>SUCCESS</return_code>, within 5 s, no redirect' : 'HTTP 200 or 204, within 5 s, no redirect';
-    return v2
-      ? 'return_code FAIL or a non-2xx answer: a forged notification must not be acknowledged'
-      : '4xx or 5xx (a {"code":"FAIL"} body is recommended): a forged notification must not be acknowledged';
-  };
+  // The check's own words (judge.js), and what every case of the kind shares.
+  const expects = (c: CaseSummary): string =>
+    expectationText(c) + (c.expect === 'ack' ? ', within 5 s, no redirect' : ': a forged notification must not be acknowledged');
 
   /** Returns HTML: the answer in one line, its body (cut short) as code. */
   const cameBack = (d: DeliveryResult | undefined): string => {
