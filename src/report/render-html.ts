@@ -1,4 +1,3 @@
-import { CATALOGUE } from '../cases/catalogue.js';
 import type { DeliveryResult, RunResult } from '../runner/types.js';
 import { prettyBody } from './pretty-body.js';
 import { redact } from './redact.js';
@@ -50,7 +49,6 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   const duration = (ms: number | undefined): string => (ms === undefined ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
   const statusOf = (c: CaseSummary): string => c.statuses.join(', ') || (c.verdict === 'skipped' ? 'not sent' : 'no answer');
   const anchor = (id: string): string => `case-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
-  const definition = (id: string) => CATALOGUE.find((c) => c.id === id);
 
   // The check's own words (judge.js), and what every case of the kind shares.
   const expects = (c: CaseSummary): string =>
@@ -123,8 +121,7 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
 
   const folders = new Map<string, CaseSummary[]>();
   for (const c of cases) {
-    const folder = definition(c.caseId)?.folder ?? 'other cases';
-    folders.set(folder, [...(folders.get(folder) ?? []), c]);
+    folders.set(c.folder, [...(folders.get(c.folder) ?? []), c]);
   }
   const notPassed = sum.failed + sum.skipped + sum.inconclusive;
   // Every request the receiver saw: concurrent copies fired from a script count like the rest.

@@ -131,6 +131,7 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
     emitter.on('beforeItem', (_err: unknown, args: any) => {
       const spec = readSpec(args.item);
       if (!spec) return;
+      // The one place a request is joined to its case: what the reports need travels on the result.
       const definition = CATALOGUE.find((c) => c.id === spec.id);
       open.set(args.cursor.ref, {
         caseId: spec.id,
@@ -139,7 +140,9 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
         expect: spec.expect,
         version: definition?.version ?? spec.version,
         kind: definition?.kind ?? spec.kind,
+        folder: definition?.folder ?? 'other cases',
         ...(definition?.control ? { control: definition.control } : {}),
+        ...(definition?.diagnostic ? { diagnostic: definition.diagnostic } : {}),
         copy: spec.copy ?? 1,
         copies: spec.copies ?? 1,
         iteration: args.cursor.iteration + 1,
