@@ -12,8 +12,8 @@ import type { KeyMode } from './key-mode.js';
 /**
  * `wxpay-notify init` (the I/O edge): generate TEST keys and write the example config, the secrets,
  * the private keys and the trust kit into a folder. Close to all or nothing: every target is checked
- * before anything is written, every file is staged in a temp file beside its target, and only then
- * are they renamed into place, so no reader ever sees a half-written key or config.
+ * before anything is written, then all files are written as one commit (writeFilesAtomic), so no
+ * reader ever sees a half-written key or config.
  */
 
 export interface InitProjectOptions {

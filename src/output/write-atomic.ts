@@ -13,8 +13,8 @@ export interface OutputFile {
 }
 
 /**
- * Files that belong together (a collection and its environment, a set of reports) are written as
- * one commit, so a reader never finds one file of a set beside another set's:
+ * Files that belong together (a collection and its environment, a set of reports, what init
+ * writes) are written as one commit, so a reader never finds one file of a set beside another set's:
  *
  * - a lock file in the folder lets one writer at a time commit (two `generate` at once would
  *   otherwise interleave their renames: A's collection beside B's environment);
@@ -213,7 +213,7 @@ const HELD_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /**
  * While a JavaScript listener exists, Node delivers these signals between tasks instead of ending
  * the process at once: the synchronous commit completes. Afterwards a held signal takes effect,
- * unless the command has listeners of its own (run prints its results on Ctrl-C).
+ * unless the process has listeners of its own (the CLI stops a run on Ctrl-C and prints its results).
  */
 function holdSignals(): () => void {
   const held: NodeJS.Signals[] = [];
