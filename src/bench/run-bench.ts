@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- --quick]`: measures the costs that decided the design (design.md §2) on this
- * machine and prints a markdown table. It reports; it does not gate: the exit code is 0 unless a
- * measurement itself crashed.
+ * `npm run bench [-- --quick]`: measures the costs that decided the design
+ * (docs/architecture.md#the-sandbox-constraint) on this machine and prints a markdown table. It
+ * reports; it does not gate: the exit code is 0 unless a measurement itself crashed.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -6,7 +6,7 @@ export const CASE_TABLE_END = '<!-- case-table:end -->';
 
 /** What a config needs for this case to be generated, e.g. `v3 certificate signer`. */
 export function configNeeds(c: CaseDefinition): string {
-  const needs = c.requires.map((r) => ({ v2: 'v2', v3: 'v3', 'v2-hmac': 'v2 HMAC-SHA256', 'v3-two-signers': 'v3 certificate signer', partner: 'partner', combine: 'combine' })[r]);
+  const needs = c.requires.map((r) => ({ v2: 'v2', v3: 'v3', 'v2-hmac': 'v2 HMAC-SHA256', 'v3-two-signers': 'v3 certificate signer', combine: 'combine' })[r]);
   return needs.join(' + ');
 }
 

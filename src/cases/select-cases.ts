@@ -9,7 +9,6 @@ function meets(requirement: Requirement, config: ResolvedConfig): boolean {
     case 'v3': return config.v3 !== undefined;
     case 'v2-hmac': return config.v2?.signType === 'HMAC-SHA256';
     case 'v3-two-signers': return config.v3?.platform !== undefined && config.v3.platformCertificate !== undefined;
-    case 'partner': return config.partner !== undefined;
     case 'combine': return config.combine !== undefined;
   }
 }

@@ -6,8 +6,11 @@ export const SEVERITIES: readonly Severity[] = ['advisory', 'protocol', 'securit
 
 export type Expectation = 'ack' | 'reject';
 
-/** What a case needs from the config to make sense; a case whose needs are unmet is not generated. */
-export type Requirement = 'v2' | 'v3' | 'v2-hmac' | 'v3-two-signers' | 'partner' | 'combine';
+/**
+ * What a case needs from the config to make sense; a case whose needs are unmet is not generated.
+ * Partner (服务商) mode is not one: it changes the body of every case (read-template.ts), not which run.
+ */
+export type Requirement = 'v2' | 'v3' | 'v2-hmac' | 'v3-two-signers' | 'combine';
 
 /** Changes that turn a genuine delivery into a forged or unusual one (data, never code per case). */
 export interface Mutation {
@@ -59,7 +62,7 @@ export interface CaseDefinition {
   template: string;
   /** Which configured URL receives it. */
   target: 'notifyUrl' | 'refundNotifyUrl';
-  /** v3 URL but v2 format: manual refunds in 商户平台 (protocol.md §2.4). */
+  /** v3 URL but v2 format: manual refunds in 商户平台 (docs/protocol.md#manual-refunds-on-the-v3-url). */
   sendTo?: 'v3';
   expect: Expectation;
   severity: Severity;

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 
 /**
- * Which hosts WeChat Pay cannot reach from the internet (protocol.md §6 "Host"): loopback, private,
- * link-local and other non-public addresses, and names that only resolve inside a network. Pure.
+ * Which hosts WeChat Pay cannot reach from the internet (docs/protocol.md#notify_url-rules):
+ * loopback, private, link-local and other non-public addresses, and names that only resolve inside a
+ * network. Pure.
  */
 
 const V4_RANGES: ReadonlyArray<readonly [string, number, string]> = [

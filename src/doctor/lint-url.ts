@@ -4,9 +4,9 @@ import { bareHost, nonPublicHostKind } from './host-kind.js';
 import type { Finding, FindingLevel } from './types.js';
 
 /**
- * The notify_url rules (protocol.md §6), as pure checks. Errors: WeChat Pay refuses the URL or can
- * never reach it. Warnings: it may work, but often does not. Findings come in the order a merchant
- * should look: first "is this the URL you meant?", then the rules.
+ * The notify_url rules (docs/protocol.md#notify_url-rules), as pure checks. Errors: WeChat Pay
+ * refuses the URL or can never reach it. Warnings: it may work, but often does not. Findings come in
+ * the order a merchant should look: first "is this the URL you meant?", then the rules.
  */
 
 export const MAX_NOTIFY_URL_LENGTH = 256;

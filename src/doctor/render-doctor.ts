@@ -1,4 +1,3 @@
-import { displayWidth, padEnd } from '../report/text-width.js';
 import type { DoctorCheck, DoctorReport, DoctorTotals } from './types.js';
 
 /** Pure renderers for the doctor report: an aligned text table, and JSON. */
@@ -35,13 +34,17 @@ function timeText(check: DoctorCheck): string {
   return check.timeMs === undefined ? '' : `${Math.round(check.timeMs)} ms`;
 }
 
-/** Grouped by URL; level, rule and time columns aligned across the whole report (CJK aware). */
+/**
+ * Grouped by URL; level, rule and time columns aligned across the whole report. Those columns are
+ * ASCII (the rule names are fixed identifiers), so string length is display width; the message is
+ * last and never padded.
+ */
 export function renderDoctorTable(report: DoctorReport, options: { color: boolean }): string {
   const all = report.groups.flatMap((g) => g.checks);
   const widths = [
     Math.max(...Object.values(LEVEL).map((l) => l.text.length)),
-    Math.max(0, ...all.map((c) => displayWidth(c.rule))),
-    Math.max(0, ...all.map((c) => displayWidth(timeText(c)))),
+    Math.max(0, ...all.map((c) => c.rule.length)),
+    Math.max(0, ...all.map((c) => timeText(c).length)),
   ];
   const paint = (text: string, color: number): string => (options.color ? `\u001b[${color}m${text}\u001b[0m` : text);
   const lines: string[] = [`wxpay-notify ${report.command}${report.config ? ` — ${report.config}` : ''}`];
@@ -49,8 +52,8 @@ export function renderDoctorTable(report: DoctorReport, options: { color: boolea
     lines.push('', group.url === undefined ? group.title : `${group.title}: ${showUrl(group.url)}`);
     for (const check of group.checks) {
       const level = LEVEL[check.level];
-      const cells = [paint(padEnd(level.text, widths[0]!), level.color), padEnd(check.rule, widths[1]!)];
-      if (widths[2]! > 0) cells.push(' '.repeat(widths[2]! - displayWidth(timeText(check))) + timeText(check));
+      const cells = [paint(level.text.padEnd(widths[0]!), level.color), check.rule.padEnd(widths[1]!)];
+      if (widths[2]! > 0) cells.push(timeText(check).padStart(widths[2]!));
       lines.push(`  ${[...cells, check.message].join('  ')}`.trimEnd());
     }
   }

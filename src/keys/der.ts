@@ -12,7 +12,6 @@ const TAG = {
   null: 0x05,
   oid: 0x06,
   utf8String: 0x0c,
-  printableString: 0x13,
   utcTime: 0x17,
   generalizedTime: 0x18,
   sequence: 0x30,
@@ -89,11 +88,6 @@ export function derOid(dotted: string): Buffer {
 
 export function derUtf8String(text: string): Buffer {
   return derTlv(TAG.utf8String, Buffer.from(text, 'utf8'));
-}
-
-export function derPrintableString(text: string): Buffer {
-  if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text)) throw new Error(`not a PrintableString: ${text}`);
-  return derTlv(TAG.printableString, Buffer.from(text, 'ascii'));
 }
 
 /** BIT STRING of whole bytes (unusedBits = 0) or with trailing unused bits in the last byte. */

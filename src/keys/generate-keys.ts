@@ -4,7 +4,8 @@ import { createSelfSignedCertificate, testCertificateValidity } from './self-sig
 /**
  * TEST keys that stand in for WeChat Pay's. WeChat never hands out its signing keys, so a simulator
  * signs with its own, and the merchant's TEST configuration trusts them (see trust-kit.ts).
- * WeChat Pay has two signing modes (protocol.md §3.7), so there are two independent RSA-2048 pairs.
+ * WeChat Pay has two signing modes (docs/protocol.md#serial-selection), so there are two
+ * independent RSA-2048 pairs.
  */
 export interface TestKeys {
   /** APIv2 key (APIv2密钥): 32 characters [A-Za-z0-9]. Secret. */

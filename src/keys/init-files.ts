@@ -25,7 +25,7 @@ export const EXAMPLE_PROJECT_NAME = 'my-shop';
 const q = (value: string): string => JSON.stringify(value);
 
 /**
- * The example config (design.md §3) as JSONC. Comments sit on lines of their own, never after a
+ * The example config (README "Config reference") as JSONC. Comments sit on lines of their own, never after a
  * value, so even a line-based comment stripper cannot cut into the `//` of a URL.
  */
 export function renderExampleConfig(keys: TestKeys, keyMode: KeyMode = 'both'): string {

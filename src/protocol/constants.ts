@@ -1,6 +1,7 @@
 /**
- * WeChat Pay callback constants (protocol.md). One place for every wire fact that both the Node
- * reference code and the generated sandbox scripts rely on; the sandbox gets them injected.
+ * WeChat Pay callback constants (docs/protocol.md gives the source of each). One place for every
+ * wire fact that both the Node reference code and the generated sandbox scripts rely on; the
+ * sandbox gets them injected.
  */
 
 /** WeChat gives the merchant 5 s to answer a callback before it counts the attempt as failed. */

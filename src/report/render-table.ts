@@ -1,4 +1,3 @@
-import { padEnd, displayWidth } from './text-width.js';
 import { answeredAsExpected, DEFAULT_FAIL_ON, totals, type CaseSummary, type CaseVerdict } from './summarize.js';
 import type { Diagnosis } from './diagnose-run.js';
 import type { Severity } from '../cases/types.js';
@@ -45,7 +44,11 @@ export function totalsLine(cases: readonly CaseSummary[], failOn: Severity = DEF
   return parts.join(', ');
 }
 
-/** The per-case table: ASCII-aligned (CJK counts as two columns); colour only when asked. */
+/**
+ * The per-case table; colour only when asked. Padded columns hold only ASCII (case ids, severities,
+ * statuses, times, verdicts), so string length is display width; the hint, which may hold CJK, is last
+ * and never padded.
+ */
 export function renderTable(
   cases: readonly CaseSummary[],
   options: { color: boolean; diagnoses?: readonly Diagnosis[]; failOn?: Severity; addedControls?: readonly { id: string; for: string[] }[] },
@@ -57,10 +60,10 @@ export function renderTable(
   const rows = cases.map((c) => [
     added.has(c.caseId) ? `${c.caseId} (control)` : c.caseId, c.severity, statusText(c), c.maxTimeMs === undefined ? '-' : `${c.maxTimeMs} ms`, verdictText(c),
   ]);
-  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]!))));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const verdictColumn = header.indexOf('verdict');
   const format = (cells: string[], hint: string, color?: number): string => {
-    const padded = cells.map((cell, i) => padEnd(cell, widths[i]!));
+    const padded = cells.map((cell, i) => cell.padEnd(widths[i]!));
     if (color !== undefined && options.color) padded[verdictColumn] = `\u001b[${color}m${padded[verdictColumn]}\u001b[0m`;
     return [...padded, hint].join('  ').trimEnd();
   };

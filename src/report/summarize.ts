@@ -129,7 +129,7 @@ function summarizeFirstAttempts(deliveries: readonly DeliveryResult[]): CaseSumm
 
 export interface RunTotals {
   passed: number;
-  /** Failed (skipped and inconclusive included) at or above the --fail-on severity: these fail the run. */
+  /** Failed at or above the --fail-on severity (skipped and inconclusive are counted apart): these fail the run. */
   failed: number;
   skipped: number;
   inconclusive: number;

@@ -24,7 +24,8 @@ export interface RetryTimeline {
 /**
  * Whether WeChat sends this notification again after this answer. It stops at a correct
  * acknowledgement, and also at any v3 200/204 within 5 s whatever its body says: a 200 with
- * {"code":"FAIL"} counts as received (protocol.md §5.1), so the merchant never sees it again.
+ * {"code":"FAIL"} counts as received (docs/protocol.md#v3-acknowledgement), so the merchant never
+ * sees it again.
  */
 export function wechatStopsAfter(delivery: Pick<DeliveryResult, 'verdict' | 'cause' | 'timeMs'>): Exclude<RetryStop, 'gave-up'> | undefined {
   if (delivery.verdict === 'pass') return 'acknowledged';
@@ -37,8 +38,8 @@ export const DEFAULT_RETRY_SPEEDUP = Math.round(RETRY_SCHEDULE_SECONDS.reduce((a
 
 /**
  * Replays a failed delivery as WeChat would: up to 15 retries at 15 s, 15 s, 30 s, 3 m … 6 h
- * (protocol.md §5.3), stopping where WeChat stops (wechatStopsAfter). `send` delivers the same
- * notification again, re-signed; `sleep` is injected so tests need not wait.
+ * (docs/protocol.md#retry-schedule), stopping where WeChat stops (wechatStopsAfter). `send`
+ * delivers the same notification again, re-signed; `sleep` is injected so tests need not wait.
  */
 export async function replayOnSchedule(
   first: DeliveryResult,

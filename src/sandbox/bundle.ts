@@ -30,7 +30,8 @@ function libFiles(kind: ScriptKind): readonly string[] {
 
 /**
  * Drops whole-line comments and blank lines: the readable, commented source lives in the repo, and
- * every byte of the script is recompiled by Postman on every request (design.md §2).
+ * every byte of the script is recompiled by Postman on every request
+ * (docs/architecture.md#the-sandbox-constraint).
  */
 export function stripComments(source: string): string {
   const out: string[] = [];

@@ -111,9 +111,9 @@ describe('run against hostile receivers (built CLI)', () => {
   it('prints a verdict for every case and exits 1, without a stack trace', () => {
     const { stdout, stderr, code } = hostileRun;
     expect(code, stdout + stderr).toBe(1);
-    expect(stdout).toMatch(/^v2\.pay\.success\s+no answer\s+-\s+FAIL\s+.*(deadline|timed? ?out)/im);
-    expect(stdout).toMatch(/^v3\.pay\.success\s+no answer\s+-\s+FAIL\s+.*(deadline|timed? ?out)/im);
-    expect(stdout).toMatch(/^v2\.refund\.success\s+200\s/m);
+    expect(stdout).toMatch(/^v2\.pay\.success\s+protocol\s+no answer\s+-\s+FAIL\s+.*(deadline|timed? ?out)/im);
+    expect(stdout).toMatch(/^v3\.pay\.success\s+protocol\s+no answer\s+-\s+FAIL\s+.*(deadline|timed? ?out)/im);
+    expect(stdout).toMatch(/^v2\.refund\.success\s+protocol\s+200\s/m);
     expect(stdout + stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     expect(stdout + stderr).not.toMatch(/internal error|ERR_STRING_TOO_LONG/);
   });

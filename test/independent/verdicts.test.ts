@@ -14,9 +14,8 @@ import {
  */
 const unavailable = independentHandlerUnavailableReason();
 
-/** The demo config (HMAC-SHA256, both signers, combine, no partner) selects these. */
-const applicable = (c: CaseDefinition): boolean => !c.requires.includes('partner');
-const ids = (filter: (c: CaseDefinition) => boolean): string[] => CATALOGUE.filter((c) => applicable(c) && filter(c)).map((c) => c.id);
+/** The demo config (HMAC-SHA256, both signers, combine) selects every case of the catalogue. */
+const ids = (filter: (c: CaseDefinition) => boolean): string[] => CATALOGUE.filter(filter).map((c) => c.id);
 const V2_PATH_ACK = ids((c) => c.version === 'v2' && c.expect === 'ack' && c.sendTo !== 'v3');
 const V2_FORGED = ids((c) => c.version === 'v2' && c.expect === 'reject');
 const V3_ACK = ids((c) => c.version === 'v3' && c.expect === 'ack');

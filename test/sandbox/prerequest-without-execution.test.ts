@@ -17,7 +17,8 @@ import { testKeys } from '../support/suite-fixture.js';
  * exactly what the collection's pre-request script may use from that era; anything else throws,
  * so a newer API used without a guard fails here.
  */
-const ERA_APIS = new Set(['variables', 'collectionVariables', 'request', 'test', 'sendRequest']);
+// pm.iterationData and pm.environment date from Postman 6 (2018), well before runtime 7.29.
+const ERA_APIS = new Set(['variables', 'collectionVariables', 'environment', 'iterationData', 'request', 'test', 'sendRequest']);
 const requireHere = createRequire(import.meta.url);
 
 interface Item {
@@ -40,6 +41,8 @@ function runPrerequest(item: Item, values: Record<string, string>, options: { ex
       replaceIn: (text: string) => text.replace(/\{\{([^{}]+)\}\}/g, (m, name: string) => get(name) ?? m),
     },
     collectionVariables: { get: (name: string) => stored.get(name), set: (name: string, value: string) => void stored.set(name, value) },
+    environment: { has: (name: string) => Object.prototype.hasOwnProperty.call(values, name) },
+    iterationData: { has: () => false },
     request: {
       headers: {
         all: () => headers.map((h) => ({ ...h })),

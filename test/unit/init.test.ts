@@ -84,7 +84,7 @@ describe('initProject', () => {
     );
   });
 
-  it('writes a JSONC config following design.md §3 whose key files and serials match', async () => {
+  it('writes a JSONC config (README "Config reference") whose key files and serials match', async () => {
     const dir = tmp();
     await initProject({ dir, keys });
     const text = read(dir, INIT_FILES.config);

@@ -17,7 +17,7 @@ import {
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { signedV2Xml, v3Envelope, v3SignedHeaders } from '../support/build-notifications.js';
 
-// ── fixtures: protocol.md §7 D1, keys generated at test time (never committed) ─────────────────
+// ── fixtures: docs/protocol.md#test-vectors D1, keys generated at test time (never committed) ──
 const V2_KEY = '192006250b4c09247ec02edce69f6a2d';
 const V3_KEY = 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb';
 const OTHER_V3_KEY = 'b8def2AKC2lH3f8WgUt4kRabXjAvs9Hc';
@@ -207,7 +207,10 @@ function returnCode(body: string): string | undefined {
     return undefined;
   }
 }
-/** The judge's rule (protocol.md §9.9): v2 needs 2xx + XML return_code SUCCESS; v3 needs 200/204. */
+/**
+ * The judge's rule (docs/protocol.md#acknowledgement-rules): v2 needs 2xx + XML return_code SUCCESS;
+ * v3 needs 200/204.
+ */
 function acknowledged(version: NotifyVersion, a: Answer): boolean {
   if (version === 'v2') return a.status >= 200 && a.status < 300 && returnCode(a.body) === 'SUCCESS';
   return a.status === 200 || a.status === 204;

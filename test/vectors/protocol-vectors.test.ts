@@ -13,7 +13,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 // The sandbox functions come from the script exactly as it goes into the collection.
 const sandbox = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants('prerequest')));
 
-describe('protocol.md §7 vectors: Node reference code', () => {
+describe('docs/protocol.md test vectors: Node reference code', () => {
   it('v2 sign of the official example (MD5 and HMAC-SHA256)', () => {
     expect(v2StringToSign(V2_DOC_EXAMPLE.fields, DOC_KEY)).toBe(
       'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d',
@@ -58,7 +58,7 @@ describe('protocol.md §7 vectors: Node reference code', () => {
   });
 });
 
-describe('protocol.md §7 vectors: the sandbox script as shipped in the collection', () => {
+describe('docs/protocol.md test vectors: the sandbox script as shipped in the collection', () => {
   it('v2 sign (official example, D1 MD5 and HMAC without sign_type)', () => {
     expect(sandbox.v2Sign!(V2_DOC_EXAMPLE.fields, DOC_KEY, 'MD5')).toBe(V2_DOC_EXAMPLE.md5);
     expect(sandbox.v2Sign!(V2_DOC_EXAMPLE.fields, DOC_KEY, 'HMAC-SHA256')).toBe(V2_DOC_EXAMPLE.hmac);

@@ -1,4 +1,7 @@
-/** protocol.md §7: the one table of test vectors, run against both the Node code and the sandbox. */
+/**
+ * docs/protocol.md#test-vectors: the one table of test vectors, run against both the Node code and
+ * the sandbox.
+ */
 export const DOC_KEY = '192006250b4c09247ec02edce69f6a2d';
 
 export const V2_DOC_EXAMPLE = {

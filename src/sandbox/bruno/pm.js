@@ -32,6 +32,16 @@ function brunoRunVariables() {
   };
 }
 
+// pm.environment / pm.iterationData, as far as the scripts ask: a value the user set in the Bruno
+// environment overrides a case's own order numbers; Bruno runs have no data rows here.
+function brunoEnvironment() {
+  return { has: function (name) { var value = bru.getEnvVar(name); return value !== undefined && value !== null; } };
+}
+
+function brunoIterationData() {
+  return { has: function () { return false; } };
+}
+
 // Only req.headerList shows disabled headers, where each request keeps its case.
 function brunoHeaders() {
   if (!req.headerList) throw new Error('this Bruno is too old for the wxpay-notify collection (no req.headerList): update Bruno');

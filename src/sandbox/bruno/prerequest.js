@@ -12,6 +12,8 @@ var brunoSkipped = false;
 var pm = {
   variables: brunoVariables(),
   collectionVariables: brunoRunVariables(),
+  environment: brunoEnvironment(),
+  iterationData: brunoIterationData(),
   request: brunoRequest(),
   test: brunoTest(brunoFailed),
   sendRequest: brunoSendRequest(brunoPending),

@@ -38,7 +38,8 @@ function buildV2Refund(spec, xml, apiKey, outer, nonceStr) {
   var inner = parseFlatXml(xml);
   var plain = buildFlatXml(inner.root, inner.fields, inner.order, inner.cdata, 'block');
   // A whole number of 16-byte blocks makes PKCS#7 add a full padding block, which some decryptors
-  // strip wrongly (protocol.md); trailing whitespace after the root element is still valid XML.
+  // strip wrongly (docs/protocol.md#refund-req_info); trailing whitespace after the root element is
+  // still valid XML.
   if (spec.mutate && spec.mutate.alignPlaintext) {
     plain += new Array((16 - (Buffer.byteLength(plain, 'utf8') % 16)) % 16 + 1).join(' ');
   }

@@ -1,5 +1,5 @@
-// The ack rules (protocol.md §1.6, §5.1). One implementation: the Postman test script runs it, and
-// Node loads the same bundled text when it needs to judge outside Postman.
+// The ack rules (docs/protocol.md#acknowledgement-rules). One implementation: the Postman test
+// script runs it, and Node loads the same bundled text when it needs to judge outside Postman.
 
 // The quote is cut short only after masking: a secret cut in half would no longer be recognised.
 // Only the start is quoted, so only enough of the body to hold any secret that begins there (at 12
