@@ -41,11 +41,31 @@ function positiveSpeedup(value: number): number {
   return value;
 }
 
+/** The exit code after Ctrl-C stopped a run: 128 + SIGINT, what a shell reports for a process Ctrl-C ended. */
+export const EXIT_INTERRUPTED = 130;
+export type CliExitCode = ExitCode | typeof EXIT_INTERRUPTED;
+
+/**
+ * Ctrl-C while a run sends (run, demo) stops the run: its reports say what was judged so far, and
+ * the CLI exits 130. Decided here only: the commands and the library get a signal, never the process.
+ */
+async function interruptible(work: (signal: AbortSignal) => Promise<ExitCode>): Promise<CliExitCode> {
+  const controller = new AbortController();
+  const interrupt = (): void => controller.abort();
+  process.once('SIGINT', interrupt);
+  try {
+    const code = await work(controller.signal);
+    return controller.signal.aborted ? EXIT_INTERRUPTED : code;
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+  }
+}
+
 /** Parses argv and runs one command; returns the exit code (only main() exits). */
-export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
+export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
   // Handlers only choose the work; it starts once parsing succeeded (yargs calls a handler even when
   // strict mode then rejects the command line).
-  let pending: (() => Promise<ExitCode>) | undefined;
+  let pending: (() => Promise<CliExitCode>) | undefined;
   let usageError: string | undefined;
   const parser = yargs(argv)
     .scriptName('wxpay-notify')
@@ -89,12 +109,12 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', '')
         .epilogue(`Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.\n\n${describeBounds()}`),
     (a) => {
-      pending = async () => (await import('./commands/run.js')).runCommand({
+      pending = () => interruptible(async (signal) => (await import('./commands/run.js')).runCommand({
         config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
         format: a.format, reporters: reporterList(a.reporters), reporterDir: a['reporter-dir'], insecure: a.insecure, data: a.data,
         retrySpeedup: a['retry-schedule'] ? positiveSpeedup(a['retry-speedup']) : undefined,
         failOn: a.strict ? 'advisory' : (a['fail-on'] as Severity),
-      }, io);
+      }, io, signal));
     })
     .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>
       y.option('config', CONFIG_OPTION)
@@ -120,7 +140,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
         .example('$0 lint-url "https://shop.example.com/wxpay/notify"', ''),
     (a) => { pending = async () => (await import('./commands/lint-url.js')).lintUrlCommand({ url: a.url, allowPrivate: a['allow-private'], format: a.format }, io); })
     .command('demo', 'run the whole suite against the built-in reference receiver (npm start)', (y) => y,
-      () => { pending = async () => (await import('./commands/demo.js')).demoCommand(io); })
+      () => { pending = () => interruptible(async (signal) => (await import('./commands/demo.js')).demoCommand(io, { signal })); })
     .demandCommand(1, 'name a command: init, generate, run, serve, doctor, lint-url or demo')
     .strict()
     .recommendCommands()
@@ -151,6 +171,8 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url)) {
   cli(hideBin(process.argv), processIO()).then((code) => {
+    // Interrupted: the reports are out; what the stopped run still had under way is abandoned.
+    if (code === EXIT_INTERRUPTED) process.exit(code);
     process.exitCode = code;
   });
 }

@@ -179,7 +179,7 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     title: 'Body with ", " and ": " separators and \\u-escaped text, as other JSON writers produce',
     version: 'v3', kind: 'pay', folder: 'robustness (健壮性)', template: 'v3/transaction-success.json', target: 'notifyUrl',
     expect: 'ack', severity: 'protocol', requires: ['v3'], event: 'TRANSACTION.SUCCESS', signer: 'platform', mutate: { layout: 'python' },
-    control: 'v3.pay.success',
+    control: 'v3.pay.success', diagnostic: 'reserialised-body',
     hint: 'Rejected a notify written with a space after every "," and ":": the signature covers the raw body whatever its layout; verify the bytes as received, never a re-serialised copy (json.dumps / JSON.stringify of the parsed body).',
   },
   {

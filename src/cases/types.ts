@@ -42,6 +42,13 @@ export interface Mutation {
   layout?: 'spaced' | 'python';
 }
 
+/**
+ * What a case's outcome tells the run diagnosis (report/diagnose-run.ts) beyond its own verdict.
+ * `reserialised-body`: the body is laid out as Python's json.dumps writes it (", " and ": "), so a
+ * handler that verifies a re-serialised body acknowledges this case while refusing the others.
+ */
+export type Diagnostic = 'reserialised-body';
+
 export interface CaseDefinition {
   /** Stable id: users filter on it and CI parses it. */
   id: string;
@@ -88,4 +95,5 @@ export interface CaseDefinition {
    * they fail exactly as their plain case did, the plain case's hint applies, not the variation's.
    */
   control?: string;
+  diagnostic?: Diagnostic;
 }

@@ -39,7 +39,7 @@ export function demoConfig(keys: TestKeys, baseUrl: string, dir: string): Resolv
  * `npm start`: fresh test keys, the reference receiver on an ephemeral loopback port, the whole
  * suite generated and run against it. Everything a user needs to see the tool work in one command.
  */
-export async function demoCommand(io: CommandIO, options: { dir?: string } = {}): Promise<ExitCode> {
+export async function demoCommand(io: CommandIO, options: { dir?: string; signal?: AbortSignal } = {}): Promise<ExitCode> {
   const dir = resolve(options.dir ?? DEMO_DIR);
   const keys = generateTestKeys();
   io.addSecrets([keys.apiKey, keys.apiV3Key, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem]);
@@ -54,7 +54,8 @@ export async function demoCommand(io: CommandIO, options: { dir?: string } = {})
       ...generateFiles(config, { outDir: dir, withSecrets: true }),
     ]);
     io.out(`wxpay-notify demo: reference receiver (参考商户端) on ${receiver.url}, fresh test keys in ${DEMO_DIR}/\n\n`);
-    const code = await runSuite(config, { format: 'table', reporters: [], reporterDir: dir, insecure: false }, io, 'demo');
+    const code = await runSuite(config, { format: 'table', reporters: [], reporterDir: dir, insecure: false }, io, 'demo', options.signal);
+    if (options.signal?.aborted) return code;
     io.out(`\nThe collection that ran is ${DEMO_DIR}/demo.postman_collection.json (with its environment): import both into Postman to look around.\n`);
     return code;
   } finally {

@@ -1,15 +1,10 @@
-import { EXIT, UserError, type ExitCode } from '../config/errors.js';
-import { initProject, InitConflictError } from '../keys/init-project.js';
+import { EXIT, type ExitCode } from '../config/errors.js';
+import { initProject } from '../keys/init-project.js';
 import type { CommandIO } from './io.js';
 import type { KeyMode } from '../keys/key-mode.js';
 
 export async function initCommand(args: { dir: string; force: boolean; keyMode?: KeyMode }, io: CommandIO): Promise<ExitCode> {
-  try {
-    const result = await initProject({ dir: args.dir, force: args.force, keyMode: args.keyMode ?? 'both' });
-    io.out(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
-    return EXIT.ok;
-  } catch (error) {
-    if (error instanceof InitConflictError) throw new UserError(error.message, 'E_INIT_CONFLICT');
-    throw error;
-  }
+  const result = await initProject({ dir: args.dir, force: args.force, keyMode: args.keyMode ?? 'both' });
+  io.out(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
+  return EXIT.ok;
 }

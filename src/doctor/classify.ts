@@ -1,4 +1,5 @@
 import { HINTS, transportCause } from '../cases/hints.js';
+import { looksLikeHtml } from '../runner/judge-in-node.js';
 import type { DoctorCheck } from './types.js';
 
 /** Pure verdicts for what the network steps saw (reachability.ts does the I/O). */
@@ -96,7 +97,7 @@ function htmlTitle(body: string): string | undefined {
 }
 
 function isHtml(answer: ProbeAnswer): boolean {
-  return /text\/html|application\/xhtml/i.test(answer.contentType ?? '') || /^\s*(<!doctype html|<html)/i.test(answer.body);
+  return /text\/html|application\/xhtml/i.test(answer.contentType ?? '') || looksLikeHtml(answer.body);
 }
 
 /** The verdict on the one probe request: a correct handler rejects junk (4xx). */

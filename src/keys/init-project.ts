@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, lstat, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { chmod, lstat, readFile, rmdir, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../config/errors.js';
-import { checkOutputDir, fsProblem, prepareOutputDir, writeFailure } from '../output/output-dir.js';
+import { checkOutputDir, fsProblem, prepareOutputDir } from '../output/output-dir.js';
+import { writeFilesAtomic } from '../output/write-atomic.js';
 import { generateTestKeys, type TestKeys } from './generate-keys.js';
 import { INIT_FILES, KEYS_DIR, planInitFiles, renderInitSummary } from './init-files.js';
 import { TRUST_KIT_DIR } from './trust-kit.js';
@@ -12,8 +12,8 @@ import type { KeyMode } from './key-mode.js';
 /**
  * `wxpay-notify init` (the I/O edge): generate TEST keys and write the example config, the secrets,
  * the private keys and the trust kit into a folder. Close to all or nothing: every target is checked
- * before anything is written, every file is staged in a temp file beside its target, and only then
- * are they renamed into place, so no reader ever sees a half-written key or config.
+ * before anything is written, then all files are written as one commit (writeFilesAtomic), so no
+ * reader ever sees a half-written key or config.
  */
 
 export interface InitProjectOptions {
@@ -35,15 +35,10 @@ export interface InitProjectResult {
   summary: string;
 }
 
-/**
- * A refusal caused by the user's folder, not a bug: the CLI reports it as a usage error (exit 2).
- * Shaped like config/errors.ts's UserError (`code`, `exitCode`); it could extend it once that lands.
- */
-export class InitConflictError extends Error {
-  readonly code = 'E_INIT_CONFLICT';
-  readonly exitCode = 2;
+/** A refusal caused by the user's folder, not a bug: a usage error (exit 2) naming the paths in the way. */
+export class InitConflictError extends UserError {
   constructor(message: string, readonly paths: string[]) {
-    super(message);
+    super(message, 'E_INIT_CONFLICT');
     this.name = 'InitConflictError';
   }
 }
@@ -70,7 +65,7 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
     createdDirs.push(...prepareOutputDir(join(dir, KEYS_DIR), '--dir', KEYS_DIR_MODE));
     await ownerOnly(join(dir, KEYS_DIR));
     createdDirs.push(...prepareOutputDir(join(dir, TRUST_KIT_DIR), '--dir'));
-    await writeAllAtomically(planned);
+    writeFilesAtomic(planned);
   } catch (error) {
     for (const created of createdDirs.reverse()) await rmdir(created).catch(() => undefined);
     throw error;
@@ -143,50 +138,6 @@ async function ownerOnly(keysDir: string): Promise<void> {
   }
 }
 
-interface PlannedFile {
-  path: string;
-  content: string;
-  mode: number;
-}
-
-/** Stage every file first, then rename them all into place; on failure remove what was staged. */
-async function writeAllAtomically(files: PlannedFile[]): Promise<void> {
-  const staged: { temp: string; target: string }[] = [];
-  let current = '';
-  try {
-    for (const file of files) {
-      current = file.path;
-      staged.push({ temp: await stageFile(file), target: file.path });
-    }
-    while (staged.length > 0) {
-      const next = staged[0]!;
-      current = next.target;
-      await rename(next.temp, next.target);
-      staged.shift();
-    }
-  } catch (error) {
-    throw writeFailure(error, current);
-  } finally {
-    for (const { temp } of staged) await unlink(temp).catch(() => undefined);
-  }
-}
-
-async function stageFile(file: PlannedFile): Promise<string> {
-  const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', file.mode);
-  try {
-    await handle.chmod(file.mode); // the umask may have narrowed it; make it exact
-    await handle.writeFile(file.content, 'utf8');
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  return temp;
-}
-
 /** The nearest folder at or above `start` holding `.git` (a folder, or a file for worktrees). */
 export function findGitRoot(start: string): string | undefined {
   for (let dir = resolve(start); ; dir = dirname(dir)) {
@@ -211,7 +162,7 @@ async function ignoreInGit(repoRoot: string, paths: string[]): Promise<{ file: s
   const separator = current === '' || current.endsWith('\n') ? '' : '\n';
   const block = `${current === '' ? '' : '\n'}# wxpay-notify TEST keys and trust kit: never commit\n${added.join('\n')}\n`;
   const mode = (await stat(file).catch(() => undefined))?.mode ?? PUBLIC_FILE_MODE;
-  await writeAllAtomically([{ path: file, content: current + separator + block, mode: mode & 0o777 }]);
+  writeFilesAtomic([{ path: file, content: current + separator + block, mode: mode & 0o777 }]);
   return { file, added };
 }
 

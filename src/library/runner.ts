@@ -21,6 +21,11 @@ export interface RunSuiteOptions {
   data?: string;
   /** Replay failed deliveries on WeChat's retry schedule, this many times faster than real time (as `run --retry-schedule --retry-speedup`). */
   retrySpeedup?: number;
+  /**
+   * Stops the run: nothing more is sent, and runSuite resolves with the results so far (`aborted`
+   * true). runSuite never listens for Ctrl-C itself, nor ends the process: that is the caller's.
+   */
+  signal?: AbortSignal;
 }
 
 /** The JSON results format: the document `wxpay-notify run --format json` prints (secrets masked). */
@@ -39,6 +44,6 @@ export async function runSuite(config: string | NotifyConfig | ResolvedConfig, o
   await runCommandSuite(resolved, {
     format: 'json', reporters: [], reporterDir: '.', insecure: options.insecure ?? false,
     only: options.only, minSeverity: options.minSeverity, data: options.data, retrySpeedup: options.retrySpeedup,
-  }, io, label);
+  }, io, label, options.signal);
   return JSON.parse(io.stdout) as SuiteResults;
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fchmodSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,8 +13,8 @@ export interface OutputFile {
 }
 
 /**
- * Files that belong together (a collection and its environment, a set of reports) are written as
- * one commit, so a reader never finds one file of a set beside another set's:
+ * Files that belong together (a collection and its environment, a set of reports, what init
+ * writes) are written as one commit, so a reader never finds one file of a set beside another set's:
  *
  * - a lock file in the folder lets one writer at a time commit (two `generate` at once would
  *   otherwise interleave their renames: A's collection beside B's environment);
@@ -69,7 +69,7 @@ function commit(files: readonly OutputFile[], home: string): void {
       current = file.path;
       const temp = tempBeside(file.path, 'new');
       staged.push({ temp, path: file.path });
-      writeFileSync(temp, file.content, { mode: file.mode ?? 0o644, flag: 'wx' });
+      stage(temp, file);
     }
     for (const s of staged) {
       current = s.path;
@@ -100,6 +100,21 @@ function commit(files: readonly OutputFile[], home: string): void {
       rmSync(s.temp, { force: true });
       if (s.backup) rmSync(s.backup, { force: true });
     }
+  }
+}
+
+/**
+ * A file's content in its temp, on disk before the renames (a crash after them must not leave an
+ * empty key or config). A mode that was asked for is set exactly: the umask may have narrowed it.
+ */
+function stage(temp: string, file: OutputFile): void {
+  const fd = openSync(temp, 'wx', file.mode ?? 0o644);
+  try {
+    if (file.mode !== undefined) fchmodSync(fd, file.mode);
+    writeFileSync(fd, file.content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -198,7 +213,7 @@ const HELD_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /**
  * While a JavaScript listener exists, Node delivers these signals between tasks instead of ending
  * the process at once: the synchronous commit completes. Afterwards a held signal takes effect,
- * unless the command has listeners of its own (run prints its results on Ctrl-C).
+ * unless the process has listeners of its own (the CLI stops a run on Ctrl-C and prints its results).
  */
 function holdSignals(): () => void {
   const held: NodeJS.Signals[] = [];

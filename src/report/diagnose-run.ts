@@ -127,7 +127,7 @@ function explainRefusals(
     if (split) {
       return { caseIds, message: `${head} Every delivery signed with ${split.refused.join(', ')} was refused, while those signed with ${split.acknowledged.join(', ')} were acknowledged: the test server does not trust ${split.refused.join(', ')}. Add ${split.refused.length === 1 ? 'it' : 'them'} to its TEST trust list (trust-kit/README.md), or, if your merchant uses only the other key, generate a config for that set-up (\`wxpay-notify init --key-mode\`).` };
     }
-    const spaced = acknowledged.find((c) => c.caseId === 'v3.robust.spaced-separators');
+    const spaced = acknowledged.find((c) => c.diagnostic === 'reserialised-body');
     if (spaced) {
       return { caseIds, message: `${head} Only the body written with a space after every ',' and ':' was acknowledged: the handler verifies the signature over a re-serialised body (Python's json.dumps(json.loads(body)) writes exactly that), not over the raw bytes WeChat signed. Verify over the raw request body, before parsing it.` };
     }

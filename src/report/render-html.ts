@@ -1,9 +1,9 @@
-import { CATALOGUE } from '../cases/catalogue.js';
 import type { DeliveryResult, RunResult } from '../runner/types.js';
 import { prettyBody } from './pretty-body.js';
 import { redact } from './redact.js';
 import { answeredAsExpected, summarizeCases, totals, type CaseSummary } from './summarize.js';
 import { diagnoseRun } from './diagnose-run.js';
+import { expectationText } from '../runner/judge-in-node.js';
 import type { Severity } from '../cases/types.js';
 
 export interface HtmlReportMeta {
@@ -49,15 +49,10 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   const duration = (ms: number | undefined): string => (ms === undefined ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
   const statusOf = (c: CaseSummary): string => c.statuses.join(', ') || (c.verdict === 'skipped' ? 'not sent' : 'no answer');
   const anchor = (id: string): string => `case-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
-  const definition = (id: string) => CATALOGUE.find((c) => c.id === id);
 
-  const expects = (c: CaseSummary): string => {
-    const v2 = (definition(c.caseId)?.version ?? c.caseId.slice(0, 2)) === 'v2';
-    if (c.expect === 'ack') return v2 ? '2xx with XML <return_code>SUCCESS</return_code>, within 5 s, no redirect' : 'HTTP 200 or 204, within 5 s, no redirect';
-    return v2
-      ? 'return_code FAIL or a non-2xx answer: a forged notification must not be acknowledged'
-      : '4xx or 5xx (a {"code":"FAIL"} body is recommended): a forged notification must not be acknowledged';
-  };
+  // The check's own words (judge.js), and what every case of the kind shares.
+  const expects = (c: CaseSummary): string =>
+    expectationText(c) + (c.expect === 'ack' ? ', within 5 s, no redirect' : ': a forged notification must not be acknowledged');
 
   /** Returns HTML: the answer in one line, its body (cut short) as code. */
   const cameBack = (d: DeliveryResult | undefined): string => {
@@ -126,8 +121,7 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
 
   const folders = new Map<string, CaseSummary[]>();
   for (const c of cases) {
-    const folder = definition(c.caseId)?.folder ?? 'other cases';
-    folders.set(folder, [...(folders.get(folder) ?? []), c]);
+    folders.set(c.folder, [...(folders.get(c.folder) ?? []), c]);
   }
   const notPassed = sum.failed + sum.skipped + sum.inconclusive;
   // Every request the receiver saw: concurrent copies fired from a script count like the rest.

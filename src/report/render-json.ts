@@ -12,6 +12,15 @@ export interface JsonReportMeta {
   addedControls?: readonly { id: string; for: string[] }[];
 }
 
+/**
+ * The results format is a public contract (README, Versioning): facts a result carries for the
+ * other reports (its folder, what it tells the diagnosis) become fields of it only by decision.
+ */
+function published<T extends { folder: string; diagnostic?: unknown }>(item: T): Omit<T, 'folder' | 'diagnostic'> {
+  const { folder: _folder, diagnostic: _diagnostic, ...rest } = item;
+  return rest;
+}
+
 /** Machine-readable results: per-case summary plus every delivery with request and response. */
 export function resultsDocument(run: RunResult, meta: JsonReportMeta) {
   const cases = summarizeCases(run.deliveries, run.retries);
@@ -27,8 +36,8 @@ export function resultsDocument(run: RunResult, meta: JsonReportMeta) {
     totals: totals(cases, failOn),
     addedControls: meta.addedControls ?? [],
     diagnoses: diagnoseRun(cases, run.deliveries),
-    cases,
-    deliveries: run.deliveries,
+    cases: cases.map(published),
+    deliveries: run.deliveries.map(published),
     retries: run.retries ?? [],
   };
 }

@@ -1,5 +1,5 @@
 import type { Cause } from '../cases/hints.js';
-import { SEVERITIES, type Severity } from '../cases/types.js';
+import { SEVERITIES, type Diagnostic, type Severity } from '../cases/types.js';
 import type { DeliveryResult } from '../runner/types.js';
 import type { RetryTimeline } from '../runner/retry-schedule.js';
 
@@ -17,6 +17,8 @@ export interface CaseSummary {
   expect: 'ack' | 'reject';
   version: 'v2' | 'v3';
   kind: 'pay' | 'refund';
+  folder: string;
+  diagnostic?: Diagnostic;
   verdict: CaseVerdict;
   /** Every request the receiver got for this case, concurrent copies included. */
   deliveries: number;
@@ -111,6 +113,8 @@ function summarizeFirstAttempts(deliveries: readonly DeliveryResult[]): CaseSumm
       expect: first.expect,
       version: first.version,
       kind: first.kind,
+      folder: first.folder,
+      ...(first.diagnostic ? { diagnostic: first.diagnostic } : {}),
       verdict: failed ? 'fail' : skipped ? 'skipped' : 'pass',
       deliveries: list.length + copies.length,
       passed: passedRequests.length + copies.filter((c) => c.pass).length,

@@ -37,3 +37,13 @@ export function judgeInNode(spec: CaseSpec, response: JudgedResponse, secrets: r
 export function answerEvidence(body: string): AnswerEvidence {
   return sandboxJudge().answerEvidence!(body) as AnswerEvidence;
 }
+
+/** An answer body that is an HTML page (a WAF, login wall or error page), by the judge's own test. */
+export function looksLikeHtml(body: string): boolean {
+  return sandboxJudge().looksLikeHtml!(body) as boolean;
+}
+
+/** What WeChat expects in answer to a case, in the words of the Postman check that judges it. */
+export function expectationText(spec: Pick<CaseSpec, 'expect' | 'version'>): string {
+  return sandboxJudge().expectationText!(spec) as string;
+}

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CaseDefinition } from '../cases/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { buildCollection } from '../collection/build-collection.js';
@@ -31,6 +32,8 @@ export interface ReplayOptions {
   speedup: number;
   insecure: boolean;
   onAttempt?: (caseId: string, attempt: RetryAttempt) => void;
+  /** Stops the replay: the wait or the send under way rejects, and nothing more is sent. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -46,9 +49,14 @@ export async function replayFailures(
     const first = run.deliveries.find((d) => d.caseId === def.id);
     if (!first || first.verdict !== 'fail' || def.expect !== 'ack' || (def.copies ?? 1) > 1 || def.concurrent || !first.request) continue;
     const collection = repeatCollection(buildCollection(config, [def]), first.request.body);
-    const send = async (): Promise<DeliveryResult> => (await runCollection({ collection, environment, insecure: options.insecure })).deliveries[0]!;
+    const send = async (): Promise<DeliveryResult> => {
+      const again = await runCollection({ collection, environment, insecure: options.insecure, signal: options.signal });
+      options.signal?.throwIfAborted();
+      return again.deliveries[0]!;
+    };
     const onAttempt = options.onAttempt && ((a: RetryAttempt) => options.onAttempt!(def.id, a));
-    timelines.push(await replayOnSchedule(first, send, { speedup: options.speedup, onAttempt }));
+    const sleep = (ms: number): Promise<void> => delay(ms, undefined, { signal: options.signal });
+    timelines.push(await replayOnSchedule(first, send, { speedup: options.speedup, onAttempt, sleep }));
   }
   return timelines;
 }

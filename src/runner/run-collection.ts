@@ -27,6 +27,11 @@ export interface RunOptions {
   insecure?: boolean;
   /** Called as each delivery finishes (live progress). */
   onDelivery?: (delivery: DeliveryResult) => void;
+  /**
+   * Stops the run: nothing more is sent, what is in flight is dropped, and the run resolves at once
+   * with the deliveries judged so far, marked aborted.
+   */
+  signal?: AbortSignal;
 }
 
 type Header = { key: string; value: string; disabled?: boolean };
@@ -86,6 +91,14 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
     // Set once the run is over (or its time limit ran out): a request still in flight may finish
     // later, and must not add a delivery to a result that was already handed back.
     let settled = false;
+    let runner: { abort(): void } | undefined;
+    const stop = (): void => {
+      if (settled) return;
+      settled = true;
+      runner?.abort();
+      agents.close();
+      resolve({ deliveries, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: true });
+    };
     const emitter = newman.run(
       {
         collection: options.collection as any,
@@ -101,6 +114,7 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
         verbose: true,
       } as any,
       (err: Error | null) => {
+        options.signal?.removeEventListener('abort', stop);
         if (settled) return;
         settled = true;
         // A request still in flight (the run's bound ran out) must not keep the process alive.
@@ -128,9 +142,17 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
       },
     );
 
+    emitter.on('start', (_err: unknown, args: any) => {
+      runner = args.run;
+      if (settled) runner?.abort();
+    });
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
+
     emitter.on('beforeItem', (_err: unknown, args: any) => {
       const spec = readSpec(args.item);
       if (!spec) return;
+      // The one place a request is joined to its case: what the reports need travels on the result.
       const definition = CATALOGUE.find((c) => c.id === spec.id);
       open.set(args.cursor.ref, {
         caseId: spec.id,
@@ -139,7 +161,9 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
         expect: spec.expect,
         version: definition?.version ?? spec.version,
         kind: definition?.kind ?? spec.kind,
+        folder: definition?.folder ?? 'other cases',
         ...(definition?.control ? { control: definition.control } : {}),
+        ...(definition?.diagnostic ? { diagnostic: definition.diagnostic } : {}),
         copy: spec.copy ?? 1,
         copies: spec.copies ?? 1,
         iteration: args.cursor.iteration + 1,

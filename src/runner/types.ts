@@ -1,6 +1,6 @@
 import type { RetryTimeline } from './retry-schedule.js';
 import type { Cause } from '../cases/hints.js';
-import type { Severity } from '../cases/types.js';
+import type { Diagnostic, Severity } from '../cases/types.js';
 
 export type Verdict = 'pass' | 'fail' | 'skipped';
 
@@ -10,7 +10,10 @@ export interface CheckResult {
   message: string;
 }
 
-/** One delivery of one case in one iteration, as the run saw it. */
+/**
+ * One delivery of one case in one iteration, as the run saw it. It carries the facts of its case
+ * that later stages need (title to diagnostic), so no report looks a case up in the catalogue.
+ */
 export interface DeliveryResult {
   caseId: string;
   title: string;
@@ -18,8 +21,12 @@ export interface DeliveryResult {
   expect: 'ack' | 'reject';
   version: 'v2' | 'v3';
   kind: 'pay' | 'refund';
+  /** The collection folder the case is in: the HTML report groups by it. */
+  folder: string;
   /** Reject cases: the genuine case whose acknowledgement makes this case's rejection mean something. */
   control?: string;
+  /** What the case's outcome tells the run diagnosis (see CaseDefinition). */
+  diagnostic?: Diagnostic;
   /** 1-based copy number for cases that deliver several copies. */
   copy: number;
   copies: number;

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -66,6 +66,37 @@ describe('wxpay-notify/runner', () => {
     const text = JSON.stringify(results);
     expect(text).not.toContain(keys.apiKey);
     expect(text).not.toContain(keys.apiV3Key);
+  }, 60_000);
+
+  it('runSuite leaves Ctrl-C to its caller: a host that handles SIGINT keeps running and gets the results so far', async () => {
+    // A host program with its own Ctrl-C handling (it stops the run through a signal). The third
+    // notification hangs; once it has arrived, the host is sent SIGINT.
+    const host = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { createServer } from 'node:http';
+      const { runSuite } = await import(${JSON.stringify(`${PACKAGE_ROOT}/dist/library/runner.js`)});
+      const { demoConfig } = await import(${JSON.stringify(`${PACKAGE_ROOT}/dist/commands/demo.js`)});
+      let arrived = 0;
+      const server = createServer((req, res) => {
+        req.resume();
+        if (++arrived <= 2) return void res.writeHead(204).end();
+        process.kill(process.pid, 'SIGINT');
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const controller = new AbortController();
+      process.on('SIGINT', () => controller.abort());
+      const config = demoConfig(JSON.parse(process.env.KEYS), 'http://127.0.0.1:' + server.address().port, '/nonexistent');
+      const results = await runSuite(config, { only: ['v3.pay.success', 'v3.pay.promotion', 'v3.pay.combine'], signal: controller.signal });
+      server.closeAllConnections();
+      server.close();
+      console.log(JSON.stringify({ aborted: results.aborted, passed: results.cases.filter((c) => c.verdict === 'pass').map((c) => c.caseId) }));
+    `], { env: { ...process.env, KEYS: JSON.stringify(keys) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    host.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    host.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => host.once('exit', resolve));
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ aborted: true, passed: ['v3.pay.success', 'v3.pay.promotion'] });
   }, 60_000);
 
   it('importing it loads neither newman nor postman-collection', () => {

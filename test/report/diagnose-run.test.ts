@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CATALOGUE } from '../../src/cases/catalogue.js';
 import { diagnoseRun } from '../../src/report/diagnose-run.js';
 import { summarizeCases } from '../../src/report/summarize.js';
 import type { DeliveryResult } from '../../src/runner/types.js';
@@ -10,8 +11,11 @@ import type { DeliveryResult } from '../../src/runner/types.js';
 type Answer = { status: number; body: string; serial?: string };
 
 function delivery(caseId: string, version: 'v2' | 'v3', kind: 'pay' | 'refund', expect: 'ack' | 'reject', verdict: 'pass' | 'fail', cause: string, answer: Answer): DeliveryResult {
+  // What the runner carries over from the case's catalogue entry.
+  const def = CATALOGUE.find((c) => c.id === caseId);
   return {
-    caseId, title: caseId, severity: expect === 'reject' ? 'security' : 'protocol', expect, version, kind, copy: 1, copies: 1, iteration: 1,
+    caseId, title: caseId, severity: expect === 'reject' ? 'security' : 'protocol', expect, version, kind, folder: def?.folder ?? 'other cases',
+    ...(def?.diagnostic ? { diagnostic: def.diagnostic } : {}), copy: 1, copies: 1, iteration: 1,
     verdict, cause: cause as DeliveryResult['cause'], hint: `hint of ${caseId}`, checks: [], status: answer.status, timeMs: 5,
     request: { url: 'http://x/', headers: answer.serial ? { 'Wechatpay-Serial': answer.serial } : {}, body: '' },
     response: { headers: {}, body: answer.body },

@@ -23,7 +23,7 @@ const INJECTION = '</script><script>alert(1)</script><img src=x onerror=alert(2)
 
 function delivery(over: Partial<DeliveryResult>): DeliveryResult {
   return {
-    caseId: 'v3.pay.success', title: 'TRANSACTION.SUCCESS, payment succeeded (支付成功通知)', severity: 'protocol', expect: 'ack',
+    caseId: 'v3.pay.success', title: 'TRANSACTION.SUCCESS, payment succeeded (支付成功通知)', severity: 'protocol', expect: 'ack', version: 'v3', kind: 'pay', folder: 'v3 payment (支付成功通知)',
     copy: 1, copies: 1, iteration: 1, verdict: 'pass', status: 204, timeMs: 12, cause: 'ok', hint: '', checks: [{ name: 'acknowledged (应答成功)', pass: true, message: '' }],
     request: { url: 'http://127.0.0.1:1/wxpay/v3/notify', headers: { 'Content-Type': 'application/json' }, body: '{"b":1,"a":12345678901234567890,"s":"中文\\u4e2d","e":{},"l":[1,2]}' },
     response: { headers: {}, body: '' },
@@ -37,7 +37,7 @@ const RUN: RunResult = {
   deliveries: [
     delivery({}),
     delivery({
-      caseId: 'v2.pay.success', title: 'Payment success (支付成功通知)', verdict: 'fail', status: 200, cause: 'v2-json-ack',
+      caseId: 'v2.pay.success', title: 'Payment success (支付成功通知)', version: 'v2', folder: 'v2 payment (支付结果通知)', verdict: 'fail', status: 200, cause: 'v2-json-ack',
       hint: `Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml>; key ${API_KEY}`,
       checks: [{ name: 'acknowledged: 2xx with XML <return_code>SUCCESS</return_code>', pass: false, message: `got ${INJECTION}` }],
       request: {
@@ -47,7 +47,7 @@ const RUN: RunResult = {
       },
       response: { headers: { 'Content-Type': 'application/json', 'Set-Cookie': 'sid=zyxwvutsrq' }, body: `{"return_code":"SUCCESS","pem":${JSON.stringify(PEM)},"x":"${INJECTION.replace(/"/g, '')}"}` },
     }),
-    delivery({ caseId: 'v3.forged.bad-signature', title: 'Wrong Wechatpay-Signature (签名错误)', severity: 'security', expect: 'reject', verdict: 'skipped', status: undefined, timeMs: undefined,
+    delivery({ caseId: 'v3.forged.bad-signature', title: 'Wrong Wechatpay-Signature (签名错误)', severity: 'security', expect: 'reject', folder: 'forged v3: must reject (伪造通知)', verdict: 'skipped', status: undefined, timeMs: undefined,
       cause: 'skipped', hint: 'The notification could not be built', error: `not sent: empty secret ${API_KEY}`, checks: [], request: undefined, response: undefined }),
   ],
 };
