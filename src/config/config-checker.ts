@@ -19,6 +19,35 @@ export interface KeyFileRef {
 }
 export type Env = Readonly<Record<string, string | undefined>>;
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The one `${NAME}` resolver: every reference replaced by env[NAME] (`unset` decides what an unset
+ * or empty one becomes), with what went wrong listed, not reported: the config checks report it by
+ * field, doctor and the redactor only need the value.
+ */
+export function resolveEnvReferences(value: string, env: Env, unset: 'empty' | 'keep' = 'empty'): {
+  resolved: string;
+  missing: { name: string; state: 'is not set' | 'is empty' }[];
+  malformed: boolean;
+} {
+  const missing: { name: string; state: 'is not set' | 'is empty' }[] = [];
+  let malformed = value.replace(/\$\{[^}]*\}/g, '').includes('${');
+  const resolved = value.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+    if (!ENV_NAME.test(name)) {
+      malformed = true;
+      return unset === 'keep' ? whole : '';
+    }
+    const found = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (found === undefined || found === '') {
+      missing.push({ name, state: found === undefined ? 'is not set' : 'is empty' });
+      return unset === 'keep' && found === undefined ? whole : found ?? '';
+    }
+    return found;
+  });
+  return { resolved, missing, malformed };
+}
+
 type Obj = Record<string, unknown>;
 
 /** Collects problems; each reader returns undefined when it reported one. */
@@ -44,7 +73,7 @@ export class Checker {
 
   /** ${NAME} resolved without reporting anything (unset: left as written). */
   resolveQuietly(value: string): string {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => (Object.hasOwn(this.env, name) ? this.env[name] : undefined) ?? whole);
+    return resolveEnvReferences(value, this.env, 'keep').resolved;
   }
 
   object(value: unknown, path: string, fields: Readonly<Record<string, unknown>>): Obj | undefined {
@@ -97,18 +126,8 @@ export class Checker {
   /** Replace every ${NAME} with env[NAME]; report unset or empty variables by name. */
   private resolveEnv(value: string, path: string): string | undefined {
     const before = this.problems.length;
-    let malformed = value.replace(/\$\{[^}]*\}/g, '').includes('${');
-    const resolved = value.replace(/\$\{([^}]*)\}/g, (_whole, name: string) => {
-      const found = Object.hasOwn(this.env, name) ? this.env[name] : undefined;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        malformed = true;
-        return '';
-      } else if (found === undefined || found === '') {
-        const state = found === undefined ? 'is not set' : 'is empty';
-        this.add(path, `environment variable ${name} ${state}; set ${name} or put the value in the config`);
-      }
-      return found ?? '';
-    });
+    const { resolved, missing, malformed } = resolveEnvReferences(value, this.env);
+    for (const { name, state } of missing) this.add(path, `environment variable ${name} ${state}; set ${name} or put the value in the config`);
     if (malformed) {
       this.add(path, 'has a `${` that does not start a valid ${NAME} reference; NAME takes letters, digits and _ and does not start with a digit');
     }

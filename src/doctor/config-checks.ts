@@ -1,6 +1,7 @@
 import { HINTS } from '../cases/hints.js';
 import { formatProblem, type ConfigProblem } from '../config/errors.js';
 import type { Env } from '../config/validate-config.js';
+import { resolveEnvReferences } from '../config/config-checker.js';
 import type { NotifyUrlConfig } from './lint-url.js';
 import type { DoctorCheck } from './types.js';
 
@@ -49,13 +50,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** `${NAME}` replaced from env; undefined when a variable is unset or the reference is malformed. */
 function resolveEnv(value: string, env: Env): string | undefined {
-  let ok = true;
-  const resolved = value.replace(/\$\{([^}]*)\}/g, (_whole, name: string) => {
-    const found = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? env[name] : undefined;
-    if (found === undefined || found === '') ok = false;
-    return found ?? '';
-  });
-  return ok && !resolved.includes('${') ? resolved : undefined;
+  const { resolved, missing, malformed } = resolveEnvReferences(value, env);
+  return missing.length === 0 && !malformed ? resolved : undefined;
 }
 
 /** The API keys of a raw parsed config, `${NAME}` resolved: to register with the redactor. */
