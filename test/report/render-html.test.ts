@@ -23,7 +23,7 @@ const INJECTION = '</script><script>alert(1)</script><img src=x onerror=alert(2)
 
 function delivery(over: Partial<DeliveryResult>): DeliveryResult {
   return {
-    caseId: 'v3.pay.success', title: 'TRANSACTION.SUCCESS, payment succeeded (支付成功通知)', severity: 'protocol', expect: 'ack',
+    caseId: 'v3.pay.success', title: 'TRANSACTION.SUCCESS, payment succeeded (支付成功通知)', severity: 'protocol', expect: 'ack', version: 'v3', kind: 'pay',
     copy: 1, copies: 1, iteration: 1, verdict: 'pass', status: 204, timeMs: 12, cause: 'ok', hint: '', checks: [{ name: 'acknowledged (应答成功)', pass: true, message: '' }],
     request: { url: 'http://127.0.0.1:1/wxpay/v3/notify', headers: { 'Content-Type': 'application/json' }, body: '{"b":1,"a":12345678901234567890,"s":"中文\\u4e2d","e":{},"l":[1,2]}' },
     response: { headers: {}, body: '' },
@@ -37,7 +37,7 @@ const RUN: RunResult = {
   deliveries: [
     delivery({}),
     delivery({
-      caseId: 'v2.pay.success', title: 'Payment success (支付成功通知)', verdict: 'fail', status: 200, cause: 'v2-json-ack',
+      caseId: 'v2.pay.success', title: 'Payment success (支付成功通知)', version: 'v2', verdict: 'fail', status: 200, cause: 'v2-json-ack',
       hint: `Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml>; key ${API_KEY}`,
       checks: [{ name: 'acknowledged: 2xx with XML <return_code>SUCCESS</return_code>', pass: false, message: `got ${INJECTION}` }],
       request: {

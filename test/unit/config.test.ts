@@ -551,8 +551,8 @@ describe('loadConfig', () => {
     const file = writeConfig(validConfig());
     const config = await loadConfig(file, ENV);
     expect(config.configDir).toBe(tmp);
-    expect(config.v3?.platform.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
-    expect(config.v3?.platform.privateKeyPem).toMatch(pemHeader());
+    expect(config.v3?.platform?.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
+    expect(config.v3?.platform?.privateKeyPem).toMatch(pemHeader());
     expect(config.v3?.platformCertificate?.privateKeyPem).toMatch(pemHeader('RSA PRIVATE KEY'));
     expect(config.v2?.apiKey).toBe(V2_KEY);
   });
@@ -567,10 +567,10 @@ describe('loadConfig', () => {
     const file = writeConfig(toYaml(raw), '.yaml', dir);
     const config = await loadConfig(file, ENV);
     expect(config.configDir).toBe(dir);
-    expect(config.v3?.platform.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
+    expect(config.v3?.platform?.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
     const viaRelativePath = await loadConfig(relative(process.cwd(), file), ENV);
     expect(viaRelativePath.configDir).toBe(dir);
-    expect(viaRelativePath.v3?.platform.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
+    expect(viaRelativePath.v3?.platform?.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
   });
 
   it('throws a UserError for a missing config file', async () => {
@@ -631,7 +631,7 @@ describe('loadConfig', () => {
     ]);
     const fromEnv = withChange((c) => (section(section(c, 'v3'), 'platform').privateKeyFile = '${KEY_DIR}/rsa2048.pem'));
     const config = await loadConfig(writeConfig(fromEnv), { ...ENV, KEY_DIR: join(tmp, 'keys') });
-    expect(config.v3?.platform.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
+    expect(config.v3?.platform?.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
   });
 
   it('throws validation and key-file problems together, one line each, secrets left out', async () => {
