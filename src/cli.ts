@@ -150,7 +150,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<ExitCode> {
 // Run only when executed (directly or through the npm bin link), not when imported by tests.
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url)) {
-  cli(hideBin(process.argv), processIO()).then((code) => {
+  void cli(hideBin(process.argv), processIO()).then((code) => {
     process.exitCode = code;
   });
 }

@@ -2,7 +2,6 @@ import { V2_SIGN_TYPES, type V2SignType } from '../protocol/constants.js';
 import { Checker, type Env, type KeyFileRef } from './config-checker.js';
 import { CONFIG_FIELDS, ORDER_DEFAULTS, SIGNER_FIELDS } from './config-fields.js';
 import type { ConfigProblem } from './errors.js';
-import { WHAT } from './field-help.js';
 import { suggest } from './suggest.js';
 import type { CombineConfig, OrderConfig, PartnerConfig, PlatformSigner, ResolvedConfig, V2Config, V3Config } from './types.js';
 

@@ -67,7 +67,6 @@ function randomText(rand: () => number, length: number, alphabet: readonly strin
 }
 
 const ASCII_CHARS = [...ASCII.replace(/[\s<>&"'=/]/g, '')];
-const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
 function nodeEcb(key: string, plaintext: string): string {
   const keyBytes = Buffer.from(key, 'utf8');

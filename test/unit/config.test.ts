@@ -688,7 +688,7 @@ describe('loadConfig', () => {
         await loadConfig(file, random() < 0.8 ? ENV : {});
         outcomes.loaded += 1;
       } catch (error) {
-        if (!(error instanceof UserError)) throw new Error(`fuzz case ${i} threw ${String(error)}\n${text}`);
+        if (!(error instanceof UserError)) throw new Error(`fuzz case ${i} threw ${String(error)}\n${text}`, { cause: error });
         expect(error.message).not.toContain(V2_KEY);
         expect(error.message).not.toContain(V3_KEY);
         outcomes.rejected += 1;

@@ -55,7 +55,7 @@ describe('malformed private keys (fuzz)', () => {
       try {
         await loadConfig(config, {});
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw new Error(`case ${i}: ${String(error)}`);
+        if (!(error instanceof ConfigError)) throw new Error(`case ${i}: ${String(error)}`, { cause: error });
         expect(error.problems.map((p) => p.path)).toEqual(['v3.platform.privateKeyFile']);
         for (const line of pem.split('\n').filter((l) => l.length > 40)) expect(error.message).not.toContain(line);
         continue;
