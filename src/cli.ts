@@ -170,7 +170,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
 // Run only when executed (directly or through the npm bin link), not when imported by tests.
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url)) {
-  cli(hideBin(process.argv), processIO()).then((code) => {
+  void cli(hideBin(process.argv), processIO()).then((code) => {
     // Interrupted: the reports are out; what the stopped run still had under way is abandoned.
     if (code === EXIT_INTERRUPTED) process.exit(code);
     process.exitCode = code;

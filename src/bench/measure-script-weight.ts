@@ -26,7 +26,7 @@ export async function measureScriptWeight(ctx: BenchContext): Promise<MeasureRes
     ours,
   };
   const times: Record<string, number[]> = { none: [], empty: [], ours: [] };
-  for (const [name, collection] of Object.entries(variants)) await runTimed({ collection, environment, iterationCount: 3 });
+  for (const collection of Object.values(variants)) await runTimed({ collection, environment, iterationCount: 3 });
   for (let round = 0; round < rounds; round++) {
     for (const [name, collection] of Object.entries(variants)) {
       const run = await runTimed({ collection, environment, iterationCount: iterations });

@@ -73,6 +73,6 @@ export function signerKey(privateKey: string | KeyObject, label: string): KeyObj
   try {
     return createPrivateKey(privateKey);
   } catch (error) {
-    throw new TypeError(`${label} is not a PEM private key (${(error as Error).message}); pass the PEM text of the simulated WeChat Pay signer, e.g. generateTestKeys().publicKey.privateKeyPem`);
+    throw new TypeError(`${label} is not a PEM private key (${(error as Error).message}); pass the PEM text of the simulated WeChat Pay signer, e.g. generateTestKeys().publicKey.privateKeyPem`, { cause: error });
   }
 }

@@ -82,7 +82,7 @@ describe('key modes: public key only, certificate only, both', () => {
       expect(error).toBeInstanceOf(ConfigError);
       return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`).join('\n');
     };
-    const withoutSigners = original.replace(/("apiV3Key": "[^"]*"),[\s\S]*?\n  \},/, '$1\n  },');
+    const withoutSigners = original.replace(/("apiV3Key": "[^"]*"),[\s\S]*?\n {2}\},/, '$1\n  },');
     expect(withoutSigners).not.toMatch(/"platform(Certificate)?":/);
     expect(await problems(withoutSigners)).toMatch(/^v3\.platform: or v3\.platformCertificate is required: .*Public key only \(微信支付公钥\).*certificate only \(平台证书\).*--key-mode/m);
     const certUnderPlatform = original.replace(keys.publicKey.keyId, keys.certificate.serial);

@@ -21,7 +21,7 @@ function answersFirst(answers: { status: number; body: string }[], received: Rec
       hook: async (request, next) => {
         received.push({ body: request.rawBody, headers: request.headers });
         const answer = answers[received.length - 1];
-        if (answer) return { ...answer, contentType: 'application/json', log: { path: '', version: request.route.version, kind: 'pay', outcome: 'reject', reason: 'scripted' } };
+        if (answer) return { ...answer, contentType: 'application/json', log: { path: '', version: request.route.version, kind: 'pay', outcome: 'reject', reason: 'scripted', status: answer.status } };
         return next();
       },
     });
@@ -107,7 +107,8 @@ describe('run --retry-schedule', () => {
     expect(timeline).toMatchObject({ acknowledged: false, stoppedBecause: 'received' });
     expect(timeline.attempts).toHaveLength(1);
     expect(wechatStopsAfter({ ...first, timeMs: 5200 })).toBeUndefined();
-    expect(wechatStopsAfter({ ...first, cause: 'server-error', status: 500 })).toBeUndefined();
+    const serverError: DeliveryResult = { ...first, cause: 'server-error', status: 500 };
+    expect(wechatStopsAfter(serverError)).toBeUndefined();
     expect(wechatStopsAfter({ ...first, verdict: 'pass', cause: 'ok' })).toBe('acknowledged');
   });
 

@@ -44,7 +44,7 @@ describe('listCases', () => {
   it('lists the whole catalogue, or the cases a config can send', () => {
     expect(listCases().map((c) => c.id)).toEqual(CATALOGUE.map((c) => c.id));
     expect(listCases(config).map((c) => c.id)).toEqual(selectCases(config).map((c) => c.id));
-    const v3Only: NotifyConfig = { appid: 'wx1', mchid: '1', v3: { ...config.v3!, platformCertificate: undefined } };
+    const v3Only: NotifyConfig = { appid: 'wx1', mchid: '1', v3: { ...config.v3!, platform: config.v3!.platform!, platformCertificate: undefined } };
     const ids = listCases(v3Only).map((c) => c.id);
     expect(ids.length).toBeGreaterThan(0);
     expect(listCases(v3Only).every((c) => c.needs === 'v3')).toBe(true);

@@ -52,7 +52,7 @@ function v3Signed(config: ResolvedConfig, path: string, body: string, contentTyp
   const v3 = config.v3!;
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = 'fdasflkja484fdasflkja484';
-  return { path, headers: v3SignedHeaders(body, { timestamp, nonce, privateKey: v3.platform.privateKeyPem, serial: v3.platform.serial, contentType }), body };
+  return { path, headers: v3SignedHeaders(body, { timestamp, nonce, privateKey: v3.platform!.privateKeyPem, serial: v3.platform!.serial, contentType }), body };
 }
 
 function v3Notify(config: ResolvedConfig, { id = uniqueId('EV-'), event = 'TRANSACTION.SUCCESS' as V3EventType, contentType = 'application/json' } = {}): Delivery {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bundleScript, loadSandboxFunctions } from '../../src/sandbox/bundle.js';
 import { sandboxConstants } from '../../src/collection/sandbox-scripts.js';
@@ -7,6 +7,7 @@ import { verifyV2Sign } from '../../src/protocol/v2/sign-fields.js';
 import { decryptReqInfo } from '../../src/protocol/v2/req-info.js';
 import { decryptResource } from '../../src/protocol/v3/aes-gcm.js';
 import { v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
+import { seededRandom, type SeededRandom } from '../support/seeded-random.js';
 
 /**
  * The sandbox builders against the Node reference code on random input: whatever the signer sends,
@@ -15,21 +16,26 @@ import { v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
 const sandbox = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants('prerequest')));
 
 const ALPHABET = 'abcXYZ019 _-.:/+=&<>"\'中文退款成功🎉é\t';
-function randomText(max: number): string {
+const KEY_ALPHABET = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'];
+function randomText(random: SeededRandom, max: number): string {
   const chars = [...ALPHABET];
-  return Array.from({ length: randomInt(max + 1) }, () => chars[randomInt(chars.length)]).join('');
+  return Array.from({ length: random.int(max + 1) }, () => random.pick(chars)).join('');
 }
-const randomKey = (): string => randomBytes(24).toString('base64').slice(0, 32);
+const randomKey = (random: SeededRandom): string => Array.from({ length: 32 }, () => random.pick(KEY_ALPHABET)).join('');
 
 describe('v2 builders vs Node', () => {
   it('payment: random fields, both sign types, with and without sign_type, verify in Node', () => {
+    const random = seededRandom();
     for (let i = 0; i < 150; i++) {
-      const fields: Record<string, string> = { appid: 'wx' + randomInt(1e9), mch_id: String(randomInt(1e9)), nonce_str: randomText(32), total_fee: String(1 + randomInt(1e6)) };
-      for (let f = 0; f < randomInt(6); f++) fields[`extra_${f}`] = randomText(20);
+      const fields: Record<string, string> = { appid: 'wx' + random.int(1e9), mch_id: String(random.int(1e9)), nonce_str: randomText(random, 32), total_fee: String(1 + random.int(1e6)) };
+      for (let f = 0; f < random.int(6); f++) fields[`extra_${f}`] = randomText(random, 20);
       const cdata = Object.fromEntries(Object.keys(fields).map((k) => [k, k !== 'total_fee']));
-      const xml = buildFlatXml('xml', fields, cdata).replace(/\]\]>/g, ']]>').replace(/<\/(\w+)>/g, '</$1>\n  ');
+      // One element per line, as in a body edited in Postman; laid out per field, not by a regex over
+      // the XML, because a CDATA value may itself contain `</x>`.
+      const element = (k: string): string => buildFlatXml('xml', { [k]: fields[k]! }, cdata).slice('<xml>'.length, -'</xml>'.length);
+      const xml = `<xml>${Object.keys(fields).map((k) => `${element(k)}\n  `).join('')}</xml>\n  `;
       const signType = i % 2 ? 'MD5' : 'HMAC-SHA256';
-      const key = randomKey();
+      const key = randomKey(random);
       const sent = parseFlatXml(sandbox.buildV2Payment!({ signType, signTypeField: i % 3 === 0 }, xml, key));
       for (const [k, v] of Object.entries(fields)) expect(sent.fields[k]).toBe(v);
       expect(sent.fields.sign).toHaveLength(signType === 'MD5' ? 32 : 64);
@@ -38,9 +44,10 @@ describe('v2 builders vs Node', () => {
   });
 
   it('refund: random plaintext lengths (multiples of 16 included) decrypt in Node to the exact <root> sent', () => {
+    const random = seededRandom();
     for (let len = 0; len < 80; len++) {
       const root = `<root><out_refund_no><![CDATA[${'x'.repeat(len)}]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status></root>`;
-      const key = randomKey();
+      const key = randomKey(random);
       const sent = parseFlatXml(sandbox.buildV2Refund!({}, root, key, { appid: 'wx1', mch_id: '1' }, 'N'));
       expect(sent.fields.sign).toBeUndefined();
       const plain = decryptReqInfo(sent.fields.req_info!, key);
@@ -51,14 +58,15 @@ describe('v2 builders vs Node', () => {
     const exact = '<root><a>' + '中'.repeat(3) + 'x</a></root>';
     const laidOut = '<root>\n<a>' + '中'.repeat(3) + 'x</a>\n</root>';
     expect(Buffer.byteLength(laidOut) % 16).toBe(0);
-    const key = randomKey();
+    const key = randomKey(random);
     expect(decryptReqInfo(parseFlatXml(sandbox.buildV2Refund!({}, exact, key, {}, 'N')).fields.req_info!, key)).toBe(laidOut);
   });
 
   it('flat XML: the sandbox parser reads what the Node parser reads', () => {
+    const random = seededRandom();
     for (let i = 0; i < 100; i++) {
       const fields: Record<string, string> = {};
-      for (let f = 0; f < 1 + randomInt(8); f++) fields[`f${f}`] = randomText(15).replace(/]]>/g, '');
+      for (let f = 0; f < 1 + random.int(8); f++) fields[`f${f}`] = randomText(random, 15).replace(/]]>/g, '');
       const xml = buildFlatXml('xml', fields);
       expect(sandbox.parseFlatXml!(xml).fields).toEqual(parseFlatXml(xml).fields);
     }
@@ -75,13 +83,14 @@ describe('v3 builder vs Node', () => {
   const spec = { event: 'TRANSACTION.SUCCESS', summary: '支付成功', originalType: 'transaction', associatedData: 'transaction', signer: 'platform' };
 
   it('random resources: Node verifies the signature over the raw body and decrypts the exact compact plaintext', () => {
+    const random = seededRandom();
     for (let i = 0; i < 40; i++) {
-      const resource = { out_trade_no: randomText(32), attach: randomText(200), amount: { total: randomInt(1e6) } };
-      const apiV3Key = randomKey();
+      const resource = { out_trade_no: randomText(random, 32), attach: randomText(random, 200), amount: { total: random.int(1e6) } };
+      const apiV3Key = randomKey(random);
       const d = sandbox.buildV3Delivery!(
         { ...spec, signer: i % 2 ? 'certificate' : 'platform', mutate: i % 3 === 0 ? { layout: 'spaced' } : undefined },
         JSON.stringify(resource, null, 2),
-        { apiV3Key, signers, nowMs: Date.now(), nonce: 'n'.repeat(32), resourceNonce: randomKey().slice(0, 12), random: Math.random },
+        { apiV3Key, signers, nowMs: Date.now(), nonce: 'n'.repeat(32), resourceNonce: randomKey(random).slice(0, 12), random },
         null,
       );
       const h = d.headers;
@@ -94,7 +103,8 @@ describe('v3 builder vs Node', () => {
   });
 
   it('mutations break exactly what they claim', () => {
-    const inputs = { apiV3Key: randomKey(), signers, nowMs: Date.now(), nonce: 'N'.repeat(32), resourceNonce: 'abcdefghijkl', random: Math.random };
+    const random = seededRandom();
+    const inputs = { apiV3Key: randomKey(random), signers, nowMs: Date.now(), nonce: 'N'.repeat(32), resourceNonce: 'abcdefghijkl', random };
     const verify = (d: any) => verifyV3(v3SignMessage(d.headers['Wechatpay-Timestamp'], d.headers['Wechatpay-Nonce'], d.body), d.headers['Wechatpay-Signature'], keys[0]!.publicKey);
     const build = (mutate: object) => sandbox.buildV3Delivery!({ ...spec, mutate }, '{"a":1}', inputs, null);
     expect(verify(build({}))).toBe(true);

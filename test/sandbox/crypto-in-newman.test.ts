@@ -39,12 +39,6 @@ var results = {
   }
 };
 try { aesGcmDecryptText(env.get('v3Key'), env.get('nonce'), 'other', env.get('nodeGcm')); } catch (e) { results.tamperedThrows = true; }
-var started = Date.now();
-for (var i = 0; i < 20; i++) rsaSha256SignBase64(key, env.get('message') + i);
-results.rsaMs = (Date.now() - started) / 20;
-started = Date.now();
-for (var j = 0; j < 20; j++) aesGcmEncryptBase64(env.get('v3Key'), env.get('nonce'), env.get('aad'), env.get('kilobyte'));
-results.gcm1kMs = (Date.now() - started) / 20;
 pm.variables.set('results', JSON.stringify(results));
 pm.test('signature equals Node', function () { pm.expect(results.sig).to.equal(env.get('expectedSig')); });
 pm.test('GCM equals Node', function () { pm.expect(results.gcm).to.equal(env.get('nodeGcm')); });
@@ -66,8 +60,6 @@ interface Results {
   sha256: string;
   nonce: string;
   tamperedThrows: boolean;
-  rsaMs: number;
-  gcm1kMs: number;
   sandbox: Record<string, string>;
 }
 
@@ -103,7 +95,6 @@ describe('sandbox crypto inside newman', () => {
     const [nonce, aad, plaintext] = ['uluk4a9R25RW', 'transaction', '<root><refund_fee>1</refund_fee><x>微信</x></root>'];
     const env: Record<string, string> = {
       pem, message, v3Key, v2Key, nonce, aad, plaintext,
-      kilobyte: 'k'.repeat(1024),
       expectedSig: signV3(message, pem),
       nodeGcm: encryptResource(plaintext, v3Key, nonce, aad),
       nodeEcb: encryptReqInfo(plaintext, v2Key),
@@ -151,9 +142,6 @@ describe('sandbox crypto inside newman', () => {
       BigInt: 'function', Buffer: 'function', TextEncoder: 'undefined',
       globalThis: 'undefined', cryptoJsCtr: 'object', nodeCrypto: 'missing',
     });
-    // Loose bounds: they catch an accidental O(n^2) or bit-serial BigInt path, not machine noise.
-    expect(results.rsaMs).toBeLessThan(100);
-    expect(results.gcm1kMs).toBeLessThan(50);
-    console.log(`newman sandbox: RSA-2048 sign ${results.rsaMs} ms, AES-256-GCM 1 KB ${results.gcm1kMs} ms`);
+    // Their speed (RSA-2048 < 100 ms, AES-GCM of 1 KB < 50 ms) is a target of `npm run bench` (row 3).
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import { aesEcbEncryptBase64, decryptReqInfo, encryptReqInfo, refundAesKey } fro
 import { decryptResource, encryptResource } from '../../src/protocol/v3/aes-gcm.js';
 import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
 import { fakePem } from '../support/fake-pem.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * The sandbox crypto (src/sandbox/lib/crypto.js), loaded from the bundle exactly as it goes into
@@ -45,18 +46,6 @@ it('the bundle exports the whole crypto API', () => {
   for (const name of SHIPPED) expect(typeof shipped[name], `${name} in the collection's script`).toBe('function');
 });
 
-/** Seeded (mulberry32) so a failure reproduces; the seed is in the test name. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ASCII = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 <>&"\'=/\n\t';
 const MIXED = [...ASCII, '微', '信', '支', '付', '退', '款', '元', '😀', '🧧', 'é', 'ß', '\u0000'];
 
@@ -67,7 +56,6 @@ function randomText(rand: () => number, length: number, alphabet: readonly strin
 }
 
 const ASCII_CHARS = [...ASCII.replace(/[\s<>&"'=/]/g, '')];
-const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
 function nodeEcb(key: string, plaintext: string): string {
   const keyBytes = Buffer.from(key, 'utf8');
@@ -116,8 +104,8 @@ describe('sandbox crypto: published vectors', () => {
 });
 
 describe('sandbox crypto: hashes match Node', () => {
-  it('md5Hex, sha256Hex, hmacSha256Hex over 200 random UTF-8 strings (seed 1)', () => {
-    const rand = prng(1);
+  it('md5Hex, sha256Hex, hmacSha256Hex over 200 random UTF-8 strings', () => {
+    const rand = seededRandom();
     for (let i = 0; i < 200; i++) {
       const text = randomText(rand, Math.floor(rand() * 150));
       const key = randomText(rand, Math.floor(rand() * 80));
@@ -135,7 +123,7 @@ describe('sandbox crypto: hashes match Node', () => {
 
 describe('sandbox crypto: AES-ECB matches Node', () => {
   it('every plaintext length 0..70 with 16/24/32-byte keys, incl. full padding blocks', () => {
-    const rand = prng(2);
+    const rand = seededRandom();
     for (let length = 0; length <= 70; length++) {
       for (const keyLength of [16, 24, 32]) {
         const key = randomText(rand, keyLength, ASCII_CHARS);
@@ -148,8 +136,8 @@ describe('sandbox crypto: AES-ECB matches Node', () => {
     }
   });
 
-  it('200 random non-ASCII plaintexts and keys (seed 3)', () => {
-    const rand = prng(3);
+  it('200 random non-ASCII plaintexts and keys', () => {
+    const rand = seededRandom();
     for (let i = 0; i < 200; i++) {
       // a UTF-8 key made of 3-byte characters and ASCII that adds up to 32 bytes
       const key = i % 2 === 0 ? randomText(rand, 32, ASCII_CHARS) : '微信支付' + randomText(rand, 20, ASCII_CHARS);
@@ -175,8 +163,8 @@ describe('sandbox crypto: AES-ECB matches Node', () => {
 describe('sandbox crypto: AES-GCM matches Node', () => {
   const boundaryLengths = [0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 1000, 1023, 1024, 1025, 2053];
 
-  it('plaintext lengths around block boundaries, AAD 0..20 chars, 16/24/32-byte keys (seed 4)', () => {
-    const rand = prng(4);
+  it('plaintext lengths around block boundaries, AAD 0..20 chars, 16/24/32-byte keys', () => {
+    const rand = seededRandom();
     for (const length of boundaryLengths) {
       for (const keyLength of [16, 24, 32]) {
         const key = randomText(rand, keyLength, ASCII_CHARS);
@@ -190,8 +178,8 @@ describe('sandbox crypto: AES-GCM matches Node', () => {
     }
   });
 
-  it('200 random non-ASCII resources with 32-char keys (seed 5)', () => {
-    const rand = prng(5);
+  it('200 random non-ASCII resources with 32-char keys', () => {
+    const rand = seededRandom();
     for (let i = 0; i < 200; i++) {
       const key = randomText(rand, 32, ASCII_CHARS);
       const nonce = randomText(rand, 12, ASCII_CHARS);
@@ -255,8 +243,8 @@ describe('sandbox crypto: RSA-SHA256 matches Node', () => {
     });
   });
 
-  it('20 random messages incl. non-ASCII and empty, with a 2048-bit PKCS#8 key (seed 6)', () => {
-    const rand = prng(6);
+  it('20 random messages incl. non-ASCII and empty, with a 2048-bit PKCS#8 key', () => {
+    const rand = seededRandom();
     const key = sandbox.parseRsaPrivateKeyPem(pkcs8);
     const messages = ['', '微信支付 🧧', v3SignMessage('1700000000', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ123456', '{"id":"1"}')];
     while (messages.length < 20) messages.push(randomText(rand, Math.floor(rand() * 400)));

@@ -131,7 +131,7 @@ export function independentHandlerConfig(config: ResolvedConfig, keys: TestKeys)
   if (config.v2) out.v2 = { apiKey: config.v2.apiKey, payPath: path(config.v2.notifyUrl), refundPath: path(config.v2.refundNotifyUrl) };
   if (config.v3) {
     const trusted: TrustedKey[] = [];
-    if (config.v3.platform.serial === keys.publicKey.keyId) trusted.push({ serial: keys.publicKey.keyId, publicKeyPem: keys.publicKey.publicKeyPem });
+    if (config.v3.platform?.serial === keys.publicKey.keyId) trusted.push({ serial: keys.publicKey.keyId, publicKeyPem: keys.publicKey.publicKeyPem });
     if (config.v3.platformCertificate?.serial === keys.certificate.serial) trusted.push({ serial: keys.certificate.serial, certificatePem: keys.certificate.certificatePem });
     out.v3 = { apiV3Key: config.v3.apiV3Key, payPath: path(config.v3.notifyUrl), refundPath: path(config.v3.refundNotifyUrl), trusted };
   }

@@ -63,7 +63,7 @@ describe('generate --format bruno', () => {
     const pem = env.variables.find((v) => v.name === 'v3_platform_private_key')!;
     expect(pem.secret).toBe(true);
     expect(pem.value).not.toContain('\n');
-    expect(pem.value.replace(/\\n/g, '\n')).toBe(config.v3!.platform.privateKeyPem);
+    expect(pem.value.replace(/\\n/g, '\n')).toBe(config.v3!.platform!.privateKeyPem);
     expect(env.variables.find((v) => v.name === 'v3_notify_url')).toMatchObject({ value: config.v3!.notifyUrl, secret: false });
   });
 
@@ -91,11 +91,11 @@ describe('generate --format bruno on disk', () => {
   it('writes the files; --check passes, then names a stray request file; a regenerate removes it', async () => {
     const dir = tempDir();
     const configPath = join(dir, 'wxpay-notify.json');
-    writeFileSync(join(dir, 'v3.pem'), config.v3!.platform.privateKeyPem);
+    writeFileSync(join(dir, 'v3.pem'), config.v3!.platform!.privateKeyPem);
     writeFileSync(join(dir, 'v3-cert.pem'), config.v3!.platformCertificate!.privateKeyPem);
     writeFileSync(configPath, JSON.stringify({
       name: 'shop', appid: config.appid, mchid: config.mchid,
-      v3: { notifyUrl: config.v3!.notifyUrl, refundNotifyUrl: config.v3!.refundNotifyUrl, apiV3Key: config.v3!.apiV3Key, platform: { privateKeyFile: 'v3.pem', serial: config.v3!.platform.serial } },
+      v3: { notifyUrl: config.v3!.notifyUrl, refundNotifyUrl: config.v3!.refundNotifyUrl, apiV3Key: config.v3!.apiV3Key, platform: { privateKeyFile: 'v3.pem', serial: config.v3!.platform!.serial } },
     }));
     const out = join(dir, 'collections');
     const args = { config: configPath, out, check: false, secrets: true, format: 'bruno' as const };

@@ -7,17 +7,9 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { bundleScript, loadSandboxFunctions } from '../../src/sandbox/bundle.js';
 import { sandboxConstants } from '../../src/collection/sandbox-scripts.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /** Malformed private keys end in a clean error naming the field, in Node and in the sandbox. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(pem: string, random: () => number): string {
   const lines = pem.trim().split('\n');
@@ -48,14 +40,14 @@ describe('malformed private keys (fuzz)', () => {
   }));
 
   it('config loading: every mutated key file is a ConfigError on v3.platform.privateKeyFile, never a crash or a secret', async () => {
-    const random = prng(7);
+    const random = seededRandom();
     for (let i = 0; i < 60; i++) {
       const broken = mutate(pem, random);
       writeFileSync(join(dir, 'key.pem'), broken);
       try {
         await loadConfig(config, {});
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw new Error(`case ${i}: ${String(error)}`);
+        if (!(error instanceof ConfigError)) throw new Error(`case ${i}: ${String(error)}`, { cause: error });
         expect(error.problems.map((p) => p.path)).toEqual(['v3.platform.privateKeyFile']);
         for (const line of pem.split('\n').filter((l) => l.length > 40)) expect(error.message).not.toContain(line);
         continue;
@@ -68,7 +60,7 @@ describe('malformed private keys (fuzz)', () => {
   });
 
   it('sandbox parser: a mutated key either signs correctly or throws an Error with a reason', () => {
-    const random = prng(11);
+    const random = seededRandom();
     for (let i = 0; i < 200; i++) {
       const broken = mutate(pem, random);
       try {

@@ -31,7 +31,7 @@ function classifyResponse(version, response, secrets) {
   }
   if (version === 'v3') {
     if (code === 200 || code === 204) {
-      var json = null;
+      var json;
       try { json = body.trim() ? JSON.parse(body) : null; } catch (e) { json = null; }
       if (code === 200 && json && json.code === 'FAIL') return { acknowledged: false, explicitReject: false, cause: 'v3-200-code-fail', got: got };
       return { acknowledged: true, explicitReject: false, cause: 'ok', got: got };
@@ -42,7 +42,7 @@ function classifyResponse(version, response, secrets) {
   if (code < 200 || code >= 300) return { acknowledged: false, explicitReject: true, cause: statusCause(code, body), got: got };
   if (body.trim() === '') return { acknowledged: false, explicitReject: false, cause: 'v2-empty-body', got: got };
   if (looksLikeHtml(body)) return { acknowledged: false, explicitReject: false, cause: 'html-page', got: got };
-  if (/^\s*[\[{]/.test(body)) return { acknowledged: false, explicitReject: false, cause: 'v2-json-ack', got: got };
+  if (/^\s*[[{]/.test(body)) return { acknowledged: false, explicitReject: false, cause: 'v2-json-ack', got: got };
   var doc;
   try { doc = parseFlatXml(body); } catch (e) {
     return { acknowledged: false, explicitReject: false, cause: /^\s*</.test(body) ? 'v2-bad-xml' : 'v2-plain-text-ack', got: got };
