@@ -10,7 +10,16 @@ const app = createV2App({ apiKey });
 describe('v2 notify handlers', () => {
   it('acknowledges a genuine payment notification', async () => {
     const notification = buildV2PayNotification({
-      fields: { appid: 'wx2421b1c4370ec43b', mch_id: '1900000109', nonce_str: 'N1', out_trade_no: 'T20260101000001', result_code: 'SUCCESS', return_code: 'SUCCESS', total_fee: 1, transaction_id: '4200000000000000000000000001' },
+      fields: {
+        appid: 'wx2421b1c4370ec43b',
+        mch_id: '1900000109',
+        nonce_str: 'N1',
+        out_trade_no: 'T20260101000001',
+        result_code: 'SUCCESS',
+        return_code: 'SUCCESS',
+        total_fee: 1,
+        transaction_id: '4200000000000000000000000001',
+      },
       apiKey,
       signType: 'HMAC-SHA256',
     });

@@ -20,12 +20,20 @@ export function createV2App(options: V2NotifyOptions): express.Express {
     const doc = parser.parse(xml, true)[root];
     if (!doc || typeof doc !== 'object') throw new Error(`no <${root}> element`);
     // WeChat puts a newline after each field: that text between elements is layout, not a field.
-    return Object.fromEntries(Object.entries(doc).filter(([name]) => name !== '#text').map(([name, value]) => [name, String(value)]));
+    return Object.fromEntries(
+      Object.entries(doc)
+        .filter(([name]) => name !== '#text')
+        .map(([name, value]) => [name, String(value)]),
+    );
   };
   // Every non-empty field but sign, sorted by name, as k=v joined by &, then &key=<APIv2 key>.
   const sign = (fields: Record<string, string>, type: string): string => {
-    const text = Object.keys(fields).filter((k) => k !== 'sign' && fields[k] !== '').sort()
-      .map((k) => `${k}=${fields[k]}`).join('&') + `&key=${options.apiKey}`;
+    const text =
+      Object.keys(fields)
+        .filter((k) => k !== 'sign' && fields[k] !== '')
+        .sort()
+        .map((k) => `${k}=${fields[k]}`)
+        .join('&') + `&key=${options.apiKey}`;
     const digest = type === 'HMAC-SHA256' ? createHmac('sha256', options.apiKey) : createHash('md5');
     return digest.update(text, 'utf8').digest('hex').toUpperCase();
   };

@@ -24,7 +24,10 @@ const CONFIG_OPTION = {
 } as const;
 
 function listOption(value: string[] | undefined): string[] | undefined {
-  const items = (value ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+  const items = (value ?? [])
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   return items.length > 0 ? items : undefined;
 }
 
@@ -70,77 +73,140 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
   const parser = yargs(argv)
     .scriptName('wxpay-notify')
     .usage('$0 <command> [options]\n\nProve that a WeChat Pay (微信支付) notify_url acknowledges callbacks correctly.')
-    .command('init', 'write an example config, fresh TEST keys and the merchant trust kit', (y) =>
-      y.option('dir', { type: 'string', default: '.', describe: 'folder to write into' })
-        .option('force', { type: 'boolean', default: false, describe: 'replace existing files' })
-        .option('key-mode', {
-          choices: KEY_MODES, default: 'both' as KeyMode,
-          describe: 'what your test server verifies v3 callbacks with: the WeChat Pay public key (微信支付公钥), the platform certificate (平台证书), or both (switch-over; adds the key-mode cases)',
-        })
-        .example('$0 init --dir wxpay-test', '')
-        .example('$0 init --dir wxpay-test --key-mode certificate', 'a merchant that still verifies with platform certificates'),
-    (a) => { pending = async () => (await import('./commands/init.js')).initCommand({ dir: a.dir, force: a.force, keyMode: a['key-mode'] as KeyMode }, io); })
-    .command('generate', 'write the Postman (or Bruno) collection and environment', (y) =>
-      y.option('config', CONFIG_OPTION)
-        .option('out', { alias: 'o', type: 'string', default: 'collections', describe: 'output folder' })
-        .option('check', { type: 'boolean', default: false, describe: 'exit 1 if the files on disk are stale' })
-        .option('secrets', { type: 'boolean', default: true, describe: 'write secrets into the environment (--no-secrets leaves them empty)' })
-        .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
-        .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
-        .option('format', { choices: OUTPUT_FORMATS, default: 'postman' as OutputFormat, describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment' })
-        .example('$0 generate -c wxpay-notify.json -o collections/', '')
-        .example('$0 generate -c wxpay-notify.json -o collections/ --format bruno', ''),
-    (a) => {
-      pending = async () => (await import('./commands/generate.js')).generateCommand({ config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined, format: a.format as OutputFormat }, io);
-    })
-    .command('run', 'send every case to the notify URLs with newman and judge the answers', (y) =>
-      y.option('config', CONFIG_OPTION)
-        .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
-        .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
-        .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'stdout format' })
-        .option('reporters', { type: 'string', array: true, describe: `report files: ${REPORTERS.join(',')}` })
-        .option('reporter-dir', { type: 'string', default: 'reports', describe: 'folder for report files' })
-        .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS certificates (test servers only)' })
-        .option('data', { type: 'string', describe: 'CSV or JSON rows; each row overrides order fields (one notification per row)' })
-        .option('retry-schedule', { type: 'boolean', default: false, describe: "replay failed deliveries on WeChat's retry schedule (15s, 15s, 30s, 3m … 6h), re-signed each time" })
-        .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time (default: the 24h4m schedule in about a minute)' })
-        .option('fail-on', { choices: SEVERITIES, default: 'protocol' as Severity, describe: 'lowest severity whose failures make the run exit 1; advisory findings below it are reported only' })
-        .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on advisory findings too (same as --fail-on advisory)' })
-        .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', '')
-        .epilogue(`Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.\n\n${describeBounds()}`),
-    (a) => {
-      pending = () => interruptible(async (signal) => (await import('./commands/run.js')).runCommand({
-        config: a.config, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined,
-        format: a.format, reporters: reporterList(a.reporters), reporterDir: a['reporter-dir'], insecure: a.insecure, data: a.data,
-        retrySpeedup: a['retry-schedule'] ? positiveSpeedup(a['retry-speedup']) : undefined,
-        failOn: a.strict ? 'advisory' : (a['fail-on'] as Severity),
-      }, io, signal));
-    })
-    .command('serve', 'run the reference merchant receiver (a correct notify endpoint)', (y) =>
-      y.option('config', CONFIG_OPTION)
-        .option('port', { alias: 'p', type: 'string', describe: "TCP port, 0 to 65535 (0 picks a free one); default: the port of the config's notify URLs" })
-        .option('host', { type: 'string', default: '127.0.0.1' })
-        .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
-    (a) => { pending = async () => (await import('./commands/serve.js')).serveCommand({ config: a.config, port: a.port, host: a.host }, io); })
-    .command('doctor', 'walk through why WeChat Pay callbacks might not arrive: config, URL rules, reachability', (y) =>
-      y.option('config', CONFIG_OPTION)
-        .option('allow-private', { type: 'boolean', default: false, describe: 'check loopback/private test servers' })
-        .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS (test servers only)' })
-        .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
-        .option('skip-network', { type: 'boolean', default: false, describe: 'rules only, no DNS/TCP/TLS/probe' })
-        .example('$0 doctor -c wxpay-notify.json', '')
-        .example('$0 doctor -c wxpay-notify.json --allow-private --insecure', 'a test server on a private network'),
-    (a) => {
-      pending = async () => (await import('./commands/doctor.js')).doctorCommand({ config: a.config, allowPrivate: a['allow-private'], insecure: a.insecure, format: a.format, skipNetwork: a['skip-network'] }, io);
-    })
-    .command('lint-url <url>', 'check one notify_url against WeChat Pay\'s rules (no network)', (y) =>
-      y.positional('url', { type: 'string', demandOption: true, describe: 'the notify_url' })
-        .option('allow-private', { type: 'boolean', default: false, describe: 'accept loopback/private hosts (test servers)' })
-        .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
-        .example('$0 lint-url "https://shop.example.com/wxpay/notify"', ''),
-    (a) => { pending = async () => (await import('./commands/lint-url.js')).lintUrlCommand({ url: a.url, allowPrivate: a['allow-private'], format: a.format }, io); })
-    .command('demo', 'run the whole suite against the built-in reference receiver (npm start)', (y) => y,
-      () => { pending = () => interruptible(async (signal) => (await import('./commands/demo.js')).demoCommand(io, { signal })); })
+    .command(
+      'init',
+      'write an example config, fresh TEST keys and the merchant trust kit',
+      (y) =>
+        y
+          .option('dir', { type: 'string', default: '.', describe: 'folder to write into' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace existing files' })
+          .option('key-mode', {
+            choices: KEY_MODES,
+            default: 'both' as KeyMode,
+            describe: 'what your test server verifies v3 callbacks with: the WeChat Pay public key (微信支付公钥), the platform certificate (平台证书), or both (switch-over; adds the key-mode cases)',
+          })
+          .example('$0 init --dir wxpay-test', '')
+          .example('$0 init --dir wxpay-test --key-mode certificate', 'a merchant that still verifies with platform certificates'),
+      (a) => {
+        pending = async () => (await import('./commands/init.js')).initCommand({ dir: a.dir, force: a.force, keyMode: a['key-mode'] as KeyMode }, io);
+      },
+    )
+    .command(
+      'generate',
+      'write the Postman (or Bruno) collection and environment',
+      (y) =>
+        y
+          .option('config', CONFIG_OPTION)
+          .option('out', { alias: 'o', type: 'string', default: 'collections', describe: 'output folder' })
+          .option('check', { type: 'boolean', default: false, describe: 'exit 1 if the files on disk are stale' })
+          .option('secrets', { type: 'boolean', default: true, describe: 'write secrets into the environment (--no-secrets leaves them empty)' })
+          .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
+          .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
+          .option('format', { choices: OUTPUT_FORMATS, default: 'postman' as OutputFormat, describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment' })
+          .example('$0 generate -c wxpay-notify.json -o collections/', '')
+          .example('$0 generate -c wxpay-notify.json -o collections/ --format bruno', ''),
+      (a) => {
+        pending = async () =>
+          (await import('./commands/generate.js')).generateCommand(
+            { config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined, format: a.format as OutputFormat },
+            io,
+          );
+      },
+    )
+    .command(
+      'run',
+      'send every case to the notify URLs with newman and judge the answers',
+      (y) =>
+        y
+          .option('config', CONFIG_OPTION)
+          .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
+          .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
+          .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'stdout format' })
+          .option('reporters', { type: 'string', array: true, describe: `report files: ${REPORTERS.join(',')}` })
+          .option('reporter-dir', { type: 'string', default: 'reports', describe: 'folder for report files' })
+          .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS certificates (test servers only)' })
+          .option('data', { type: 'string', describe: 'CSV or JSON rows; each row overrides order fields (one notification per row)' })
+          .option('retry-schedule', { type: 'boolean', default: false, describe: "replay failed deliveries on WeChat's retry schedule (15s, 15s, 30s, 3m … 6h), re-signed each time" })
+          .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time (default: the 24h4m schedule in about a minute)' })
+          .option('fail-on', { choices: SEVERITIES, default: 'protocol' as Severity, describe: 'lowest severity whose failures make the run exit 1; advisory findings below it are reported only' })
+          .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on advisory findings too (same as --fail-on advisory)' })
+          .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', '')
+          .epilogue(
+            `Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.\n\n${describeBounds()}`,
+          ),
+      (a) => {
+        pending = () =>
+          interruptible(async (signal) =>
+            (await import('./commands/run.js')).runCommand(
+              {
+                config: a.config,
+                only: listOption(a.only),
+                minSeverity: a['min-severity'] as Severity | undefined,
+                format: a.format,
+                reporters: reporterList(a.reporters),
+                reporterDir: a['reporter-dir'],
+                insecure: a.insecure,
+                data: a.data,
+                retrySpeedup: a['retry-schedule'] ? positiveSpeedup(a['retry-speedup']) : undefined,
+                failOn: a.strict ? 'advisory' : (a['fail-on'] as Severity),
+              },
+              io,
+              signal,
+            ),
+          );
+      },
+    )
+    .command(
+      'serve',
+      'run the reference merchant receiver (a correct notify endpoint)',
+      (y) =>
+        y
+          .option('config', CONFIG_OPTION)
+          .option('port', { alias: 'p', type: 'string', describe: "TCP port, 0 to 65535 (0 picks a free one); default: the port of the config's notify URLs" })
+          .option('host', { type: 'string', default: '127.0.0.1' })
+          .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
+      (a) => {
+        pending = async () => (await import('./commands/serve.js')).serveCommand({ config: a.config, port: a.port, host: a.host }, io);
+      },
+    )
+    .command(
+      'doctor',
+      'walk through why WeChat Pay callbacks might not arrive: config, URL rules, reachability',
+      (y) =>
+        y
+          .option('config', CONFIG_OPTION)
+          .option('allow-private', { type: 'boolean', default: false, describe: 'check loopback/private test servers' })
+          .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS (test servers only)' })
+          .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
+          .option('skip-network', { type: 'boolean', default: false, describe: 'rules only, no DNS/TCP/TLS/probe' })
+          .example('$0 doctor -c wxpay-notify.json', '')
+          .example('$0 doctor -c wxpay-notify.json --allow-private --insecure', 'a test server on a private network'),
+      (a) => {
+        pending = async () =>
+          (await import('./commands/doctor.js')).doctorCommand({ config: a.config, allowPrivate: a['allow-private'], insecure: a.insecure, format: a.format, skipNetwork: a['skip-network'] }, io);
+      },
+    )
+    .command(
+      'lint-url <url>',
+      "check one notify_url against WeChat Pay's rules (no network)",
+      (y) =>
+        y
+          .positional('url', { type: 'string', demandOption: true, describe: 'the notify_url' })
+          .option('allow-private', { type: 'boolean', default: false, describe: 'accept loopback/private hosts (test servers)' })
+          .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
+          .example('$0 lint-url "https://shop.example.com/wxpay/notify"', ''),
+      (a) => {
+        pending = async () => (await import('./commands/lint-url.js')).lintUrlCommand({ url: a.url, allowPrivate: a['allow-private'], format: a.format }, io);
+      },
+    )
+    .command(
+      'demo',
+      'run the whole suite against the built-in reference receiver (npm start)',
+      (y) => y,
+      () => {
+        pending = () => interruptible(async (signal) => (await import('./commands/demo.js')).demoCommand(io, { signal }));
+      },
+    )
     .demandCommand(1, 'name a command: init, generate, run, serve, doctor, lint-url or demo')
     .strict()
     .recommendCommands()
@@ -162,7 +228,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
     return pending ? await pending() : EXIT.ok;
   } catch (error) {
     if (error instanceof UserError) io.err(`wxpay-notify: ${error.message.split('\n').join('\nwxpay-notify: ')}\n`);
-    else io.err(`wxpay-notify: internal error (a bug, please report it): ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    else io.err(`wxpay-notify: internal error (a bug, please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return exitCodeFor(error);
   }
 }

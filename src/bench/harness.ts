@@ -117,9 +117,7 @@ export function runTimed(options: TimedRunOptions): Promise<TimedRun> {
         itemId: String(args.item?.id ?? ''),
         url: request.url.toString(),
         method: request.method,
-        headers: (request.headers.all() as any[])
-          .filter((h) => !h.disabled && !h.system)
-          .map((h) => ({ key: String(h.key), value: String(h.value) })),
+        headers: (request.headers.all() as any[]).filter((h) => !h.disabled && !h.system).map((h) => ({ key: String(h.key), value: String(h.value) })),
         body: request.body?.raw ?? '',
         status: err ? undefined : args.response?.code,
       });

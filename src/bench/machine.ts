@@ -11,7 +11,9 @@ function packageVersion(name: string): string {
 
 /** Other work on the machine skews every number: worth printing beside them. */
 export function loadAverage(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' / ');
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 }
 
 /** The facts that make a bench result comparable with another machine's. */

@@ -63,7 +63,11 @@ export function forgeScript(): string {
   ].join('\n');
 }
 
-interface Reported { signature: string; ciphertext: string; ms: number }
+interface Reported {
+  signature: string;
+  ciphertext: string;
+  ms: number;
+}
 
 function checkOutputs(name: string, bodies: readonly string[], inputs: SignInputs): number[] {
   if (bodies.length === 0) throw new Error(`${name}: no request reached the server`);
@@ -81,7 +85,8 @@ export async function measureForge(ctx: BenchContext): Promise<MeasureResult> {
   const environment = signInputsEnvironment(inputs);
   const count = ctx.quick ? 8 : 50;
   const item = (body: string): Record<string, unknown> => ({
-    name: 'sign', request: { method: 'POST', url: `${ctx.trivial.url}/bench`, header: [{ key: 'Content-Type', value: 'application/json' }], body: { mode: 'raw', raw: body } },
+    name: 'sign',
+    request: { method: 'POST', url: `${ctx.trivial.url}/bench`, header: [{ key: 'Content-Type', value: 'application/json' }], body: { mode: 'raw', raw: body } },
   });
   const same = JSON.stringify({ signature: inputs.expected.signature, ciphertext: inputs.expected.ciphertext, ms: 0 });
   const scripts = { ours: ourScript(), forge: forgeScript() };
@@ -111,17 +116,20 @@ export async function measureForge(ctx: BenchContext): Promise<MeasureResult> {
         target: `≥ ${FORGE_TARGET}× faster`,
         met: metFrom(ratio >= FORGE_TARGET),
       },
-      infoRow('2. … whole request (no script / ours / forge)', `${formatMs(perRequest.none!)} / ${formatMs(perRequest.ours!)} / ${formatMs(perRequest.forge!)} (${formatRatio(perRequest.forge! / perRequest.ours!)})`),
+      infoRow(
+        '2. … whole request (no script / ours / forge)',
+        `${formatMs(perRequest.none!)} / ${formatMs(perRequest.ours!)} / ${formatMs(perRequest.forge!)} (${formatRatio(perRequest.forge! / perRequest.ours!)})`,
+      ),
       infoRow('2. … crypto calls only, timed inside the script (ours / forge)', `${formatMs(inScript.ours!)} / ${formatMs(inScript.forge!)} (${formatRatio(inScript.forge! / inScript.ours!)})`),
       infoRow('2. … script size (ours / forge)', `${formatBytes(Buffer.byteLength(scripts.ours))} / ${formatBytes(Buffer.byteLength(scripts.forge))}`),
     ],
     notes: [
       `Three one-item collections, each sent ${count} times (after 3 warm-up requests) to the trivial 204 server: no script; a pre-request script with our sandbox signer ` +
-        '(the library functions of the generated pre-request bundle, byte for byte); a pre-request script with node-forge\'s browser bundle inlined ' +
+        "(the library functions of the generated pre-request bundle, byte for byte); a pre-request script with node-forge's browser bundle inlined " +
         `(node-forge ${forgeVersion()}, the copy newman depends on; the sandbox has no window/self/globalThis, so the UMD wrapper is given a local \`var window = {}\`).`,
-      'Each script does one notification\'s crypto from environment variables: parse the PKCS#8 PEM key, RSA-2048 PKCS#1 v1.5 SHA-256 signature over a real-sized ' +
+      "Each script does one notification's crypto from environment variables: parse the PKCS#8 PEM key, RSA-2048 PKCS#1 v1.5 SHA-256 signature over a real-sized " +
         '"timestamp\\nnonce\\nbody\\n" message, AES-256-GCM over a real TRANSACTION.SUCCESS resource. Both send their outputs as the body, and the bench checks every one ' +
-        'is byte-identical to node:crypto\'s before timing counts (the no-script request sends the same bytes literally).',
+        "is byte-identical to node:crypto's before timing counts (the no-script request sends the same bytes literally).",
       'Target row: per-request time minus the no-script time (what the script adds, including compiling the script on every request, which is part of the inline approach). ' +
         'The in-script figure is Date.now() around the crypto calls only (1 ms resolution), without the compile.',
     ],

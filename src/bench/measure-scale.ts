@@ -12,7 +12,11 @@ import { formatBytes, formatMs, median } from './stats.js';
 
 const CHILD = fileURLToPath(new URL('./scale-child.js', import.meta.url));
 
-interface SizeResult { sample: ScaleSample; ms: number; peakKb: number }
+interface SizeResult {
+  sample: ScaleSample;
+  ms: number;
+  peakKb: number;
+}
 
 /** Generates at one size in fresh child processes; the median time and the largest peak of `repeat` runs. */
 async function generateAt(cases: number, repeat: number): Promise<SizeResult> {
@@ -51,7 +55,7 @@ export async function measureScale(ctx: BenchContext): Promise<MeasureResult> {
         '5. growth 100 → 10,000 cases (×100)',
         `time ×${(large.ms / small.ms).toFixed(0)} (${formatMs(perCaseSmall)} → ${formatMs(perCaseLarge)} per case); ` +
           `peak RSS +${mb(large.peakKb - baseline.peakKb)} over an empty generate (${((large.peakKb - baseline.peakKb) / 10_000).toFixed(1)} KB per case, ` +
-          `${((large.peakKb - baseline.peakKb) * 1024 / large.sample.bytes).toFixed(1)}× the file size)`,
+          `${(((large.peakKb - baseline.peakKb) * 1024) / large.sample.bytes).toFixed(1)}× the file size)`,
       ),
     );
   }

@@ -16,7 +16,10 @@ function orderRows(count: number): Record<string, string>[] {
 
 /** The requests of iteration 1, literally, as items in the scripted collection's order. */
 function plainFrom(captured: readonly CapturedRequest[], perIteration: number): Record<string, unknown> {
-  return plainCollection('bench: no scripts', captured.slice(0, perIteration).map((r, i) => literalItem(r, `plain-${i + 1}`)));
+  return plainCollection(
+    'bench: no scripts',
+    captured.slice(0, perIteration).map((r, i) => literalItem(r, `plain-${i + 1}`)),
+  );
 }
 
 const acked = (captured: readonly CapturedRequest[]): number => captured.filter((r) => r.status === 200 || r.status === 204).length;
@@ -86,12 +89,12 @@ export async function measureSigningCost(ctx: BenchContext): Promise<MeasureResu
       `Suite: the v3 acknowledgement cases (${V3_ACK_SUITE.join(', ')}), ${trivial.perIteration} requests per iteration, ` +
         `${iterations} iterations of order data per run, ${rounds === 1 ? 'one round' : `${rounds} rounds; the ratio is the median of the per-round ratios, the times the medians of the rounds`}.`,
       'Scripted: the generated collection (collection-level pre-request signer + test judge) as `run` sends it. ' +
-        'No-script: the requests that scripted run just sent (captured from newman\'s request event: URL, headers, body, ' +
+        "No-script: the requests that scripted run just sent (captured from newman's request event: URL, headers, body, " +
         'without the headers newman adds itself), as literal items with no events, run with the same iteration data, ' +
         'so item count, iterations, body sizes and server work are the same on both sides; only the two scripts differ.',
       'Both sides go through the same thin newman.run wrapper in this process (no reporters, no Node-side judging); ' +
         'per request = first item start to last item end, divided by requests (newman start-up excluded). Rounds alternate scripted/no-script.',
-      'Trivial server: answers 204 without reading headers, so the ratio is the scripts\' cost against the fastest possible merchant (the strictest view). ' +
+      "Trivial server: answers 204 without reading headers, so the ratio is the scripts' cost against the fastest possible merchant (the strictest view). " +
         `Reference receiver: verifies RSA and decrypts AES-GCM for both sides (the replayed copies are seconds old, well inside its 300 s window; ` +
         `it acknowledged ${reference.scriptedAcks}/${total} scripted and ${reference.plainAcks}/${total} replayed requests).`,
       'Reading the ratio: newman runs every script, even an empty one, in its sandbox; section 4\'s "empty scripts ÷ no script" is the floor ' +

@@ -56,7 +56,7 @@ export async function measureStartup(ctx: BenchContext): Promise<MeasureResult> 
     notes: [
       `Each command spawned ${rounds} times, interleaved with a bare \`node -e 0\`; median wall time from spawn to exit` +
         (hasGnuTime() ? ', peak RSS from `/usr/bin/time -v` (median over the runs).' : '; peak RSS needs /usr/bin/time, absent here.'),
-      'The CLI imports each command\'s modules only when that command runs: `--help` and `lint-url` load yargs and a few small modules, never Newman or postman-collection.',
+      "The CLI imports each command's modules only when that command runs: `--help` and `lint-url` load yargs and a few small modules, never Newman or postman-collection.",
     ],
   };
 }

@@ -52,7 +52,7 @@ async function main(): Promise<number> {
         crashed = true;
         const message = error instanceof Error ? error.message : String(error);
         sections.push({ title: measure.title, rows: [{ metric: measure.title, value: `error: ${message}`, target: '—', met: '—' }], notes: [] });
-        process.stderr.write(` failed: ${error instanceof Error ? error.stack ?? message : message}\n`);
+        process.stderr.write(` failed: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
       }
     }
   } finally {
@@ -70,7 +70,7 @@ if (invoked === fileURLToPath(import.meta.url)) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`bench crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.stderr.write(`bench crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;
     },
   );

@@ -50,8 +50,13 @@ export function generateAtSize(count: number): ScaleSample {
   serialize(buildEnvironment(config, true));
   const ms = performance.now() - start;
   return {
-    cases: count, items: countItems(collection), ms, bytes: Buffer.byteLength(text),
-    rssBeforeKb, maxRssKb: process.resourceUsage().maxRSS, heapUsedAfter: process.memoryUsage().heapUsed,
+    cases: count,
+    items: countItems(collection),
+    ms,
+    bytes: Buffer.byteLength(text),
+    rssBeforeKb,
+    maxRssKb: process.resourceUsage().maxRSS,
+    heapUsedAfter: process.memoryUsage().heapUsed,
   };
 }
 

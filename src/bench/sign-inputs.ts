@@ -20,8 +20,13 @@ export interface SignInputs {
 
 export function signInputs(ctx: BenchContext): SignInputs {
   const values: Record<string, string> = {
-    mchid: '1900000109', appid: 'wx2421b1c4370ec43b', out_trade_no: 'T20261127000001', transaction_id: '4200000000000000000000000001',
-    wxpay_success_time: '2026-11-27T10:00:00+08:00', openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', total: '1',
+    mchid: '1900000109',
+    appid: 'wx2421b1c4370ec43b',
+    out_trade_no: 'T20261127000001',
+    transaction_id: '4200000000000000000000000001',
+    wxpay_success_time: '2026-11-27T10:00:00+08:00',
+    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+    total: '1',
   };
   const template = readFileSync(join(TEMPLATES_DIR, 'v3/transaction-success.json'), 'utf8');
   const plaintext = JSON.stringify(JSON.parse(template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => values[name] ?? '')));
@@ -32,8 +37,12 @@ export function signInputs(ctx: BenchContext): SignInputs {
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64');
   const envelope = JSON.stringify({
-    id: 'EV-2018022511223320873', create_time: values.wxpay_success_time, resource_type: 'encrypt-resource', event_type: 'TRANSACTION.SUCCESS',
-    summary: '支付成功', resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext, associated_data: aad, nonce },
+    id: 'EV-2018022511223320873',
+    create_time: values.wxpay_success_time,
+    resource_type: 'encrypt-resource',
+    event_type: 'TRANSACTION.SUCCESS',
+    summary: '支付成功',
+    resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext, associated_data: aad, nonce },
   });
   const message = `1796000000\n${'N'.repeat(32)}\n${envelope}\n`;
   const pem = ctx.keys.publicKey.privateKeyPem;

@@ -12,16 +12,20 @@ export const HINTS = {
   'too-large': '413: the receiver refused the body size; WeChat notifications are small, check the body limit and content-type parsing.',
   'html-page': 'An HTML page came back: a WAF, login wall or framework error page sits in front of the handler (防火墙/登录拦截); exempt the notify path.',
   'server-error': 'The handler failed on a genuine notification (5xx): its log has the exception; answer 200/204 (v2: SUCCESS) once the notification is verified and recorded.',
-  'not-idempotent': 'The first copy was acknowledged, this repeated copy got a 5xx: the handler is not idempotent (幂等). WeChat re-sends notifications: answer success again for one already processed, and process it only once.',
-  'duplicate-order': 'A duplicate or unique-constraint error: the handler is not idempotent (幂等), it treats an order (out_trade_no / transaction_id) it has seen before as an error. WeChat re-sends notifications: look the order up first and answer success when it was already processed.',
-  'xml-parsed-as-json': 'The answer complains about JSON (e.g. "invalid JSON body"): the handler parses the v2 XML notification as JSON. v2 bodies are XML (Content-Type text/xml): read the raw body and parse it as XML.',
+  'not-idempotent':
+    'The first copy was acknowledged, this repeated copy got a 5xx: the handler is not idempotent (幂等). WeChat re-sends notifications: answer success again for one already processed, and process it only once.',
+  'duplicate-order':
+    'A duplicate or unique-constraint error: the handler is not idempotent (幂等), it treats an order (out_trade_no / transaction_id) it has seen before as an error. WeChat re-sends notifications: look the order up first and answer success when it was already processed.',
+  'xml-parsed-as-json':
+    'The answer complains about JSON (e.g. "invalid JSON body"): the handler parses the v2 XML notification as JSON. v2 bodies are XML (Content-Type text/xml): read the raw body and parse it as XML.',
   'client-error': 'The handler refused a genuine notification (4xx): check signature verification and the keys in the test configuration.',
   'v2-empty-body': 'v2 needs an XML answer: <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>; an empty body counts as not received.',
   'v2-json-ack': 'Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml> (应答必须为XML).',
   'v2-plain-text-ack': 'Answered plain text (e.g. "success"): v2 requires XML <xml><return_code>SUCCESS</return_code></xml>.',
   'v2-bad-xml': 'The XML answer is not <xml> with a return_code field: answer exactly <xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>.',
   'v2-return-code-fail': 'Answered return_code FAIL to a genuine notification: check that the body is parsed as XML (not JSON) and the APIv2 key (APIv2密钥) matches the test key.',
-  'concurrent-copy': 'A copy sent at the same moment as the notification was not acknowledged correctly: WeChat may deliver one notification from several servers at once; lock per order and answer success to every copy.',
+  'concurrent-copy':
+    'A copy sent at the same moment as the notification was not acknowledged correctly: WeChat may deliver one notification from several servers at once; lock per order and answer success to every copy.',
   'acked-forged': 'Acknowledged a forged notification: the handler does not verify it, so forged payments would be accepted.',
   'rejected-genuine': 'Rejected a genuine notification: check the keys the test configuration trusts and that verification runs over the raw body.',
   'conn-refused': 'Connection refused (连接被拒绝): nothing listens at notify_url; check host, port and that the server is running.',
@@ -31,11 +35,14 @@ export const HINTS = {
   tls: 'The TLS handshake failed (证书错误): the certificate must be valid for the host, unexpired and sent with its full chain.',
   'tls-plain-http': 'This port answers plain HTTP, not TLS (TLS "wrong version number"): use http:// for this port, or point the https:// URL at the port where TLS is served.',
   transport: 'The request failed before an answer came back: check that the receiver is reachable.',
-  'bad-http': 'The answer was not valid HTTP (报文格式错误): something other than a web server answers on this port (a proxy, a TLS port spoken to in plain http, a crashed worker); check the notify_url scheme and port.',
+  'bad-http':
+    'The answer was not valid HTTP (报文格式错误): something other than a web server answers on this port (a proxy, a TLS port spoken to in plain http, a crashed worker); check the notify_url scheme and port.',
   skipped: 'The notification could not be built, so it was not sent: see the reason (often an empty secret in the environment).',
-  'apiv3-key': 'WeChat Pay sends no v3 callbacks at all until an APIv3 key (APIv3密钥) is set in the merchant platform (商户平台 > 账户中心 > API安全): set it there and put the same 32 characters in the config.',
-  'private-host': 'WeChat Pay calls notify_url from the internet and cannot reach localhost, private, loopback or link-local addresses (内网地址): use a public host name, or add --allow-private to check a test server.',
-  firewall: 'No answer to the connection (连接超时): a firewall or security group (防火墙/安全组) drops the packets, or the host is down; allow WeChat Pay\'s callback IP ranges on the notify port.',
+  'apiv3-key':
+    'WeChat Pay sends no v3 callbacks at all until an APIv3 key (APIv3密钥) is set in the merchant platform (商户平台 > 账户中心 > API安全): set it there and put the same 32 characters in the config.',
+  'private-host':
+    'WeChat Pay calls notify_url from the internet and cannot reach localhost, private, loopback or link-local addresses (内网地址): use a public host name, or add --allow-private to check a test server.',
+  firewall: "No answer to the connection (连接超时): a firewall or security group (防火墙/安全组) drops the packets, or the host is down; allow WeChat Pay's callback IP ranges on the notify port.",
   'acked-probe': 'The handler acknowledged an obvious non-notification (2xx): it may not verify signatures, so forged notifications would be accepted; answer 4xx to anything it cannot verify.',
 } as const;
 

@@ -5,11 +5,16 @@ import { UserError } from '../config/errors.js';
 
 function meets(requirement: Requirement, config: ResolvedConfig): boolean {
   switch (requirement) {
-    case 'v2': return config.v2 !== undefined;
-    case 'v3': return config.v3 !== undefined;
-    case 'v2-hmac': return config.v2?.signType === 'HMAC-SHA256';
-    case 'v3-two-signers': return config.v3?.platform !== undefined && config.v3.platformCertificate !== undefined;
-    case 'combine': return config.combine !== undefined;
+    case 'v2':
+      return config.v2 !== undefined;
+    case 'v3':
+      return config.v3 !== undefined;
+    case 'v2-hmac':
+      return config.v2?.signType === 'HMAC-SHA256';
+    case 'v3-two-signers':
+      return config.v3?.platform !== undefined && config.v3.platformCertificate !== undefined;
+    case 'combine':
+      return config.combine !== undefined;
   }
 }
 
@@ -17,7 +22,12 @@ function meets(requirement: Requirement, config: ResolvedConfig): boolean {
 export function globToRegExp(glob: string): RegExp {
   const body = glob
     .split('**')
-    .map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*'))
+    .map((part) =>
+      part
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^.]*'),
+    )
     .join('.*');
   return new RegExp(`^${body}(\\..*)?$`);
 }
@@ -62,10 +72,7 @@ function filterCases(config: ResolvedConfig, filter: CaseFilter, catalogue: read
     const patterns = filter.only.map(globToRegExp);
     selected = selected.filter((c) => patterns.some((p) => p.test(c.id)));
     if (selected.length === 0) {
-      throw new UserError(
-        `--only ${filter.only.join(',')} matches no case; cases for this config: ${applicable.map((c) => c.id).join(', ')}`,
-        'E_NO_CASE',
-      );
+      throw new UserError(`--only ${filter.only.join(',')} matches no case; cases for this config: ${applicable.map((c) => c.id).join(', ')}`, 'E_NO_CASE');
     }
   }
   if (filter.minSeverity) {

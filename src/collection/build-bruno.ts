@@ -24,7 +24,10 @@ export function brunoPaths(name: string, outDir: string): BrunoPaths {
 
 /** A .bru text block: every line indented two spaces (Bruno strips them); blank lines stay blank. */
 function textBlock(name: string, text: string): string {
-  const body = text.replace(/\n+$/, '').split('\n').map((line) => (line === '' ? '' : `  ${line}`));
+  const body = text
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((line) => (line === '' ? '' : `  ${line}`));
   return `${name} {\n${body.join('\n')}\n}\n`;
 }
 
@@ -39,7 +42,10 @@ function dictBlock(name: string, entries: readonly { key: string; value: string;
 
 /** Folder and file names Windows, macOS and Linux all accept. */
 function fileName(name: string): string {
-  return name.replace(/[\\/:*?"<>|]/g, '-').replace(/\s+/g, ' ').trim();
+  return name
+    .replace(/[\\/:*?"<>|]/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function caseSpecOf(request: sdk.Request): CaseSpec | undefined {
@@ -53,12 +59,23 @@ function requestFile(item: sdk.Item, seq: number): { name: string; content: stri
   const language = (request.body as any)?.options?.raw?.language as string | undefined;
   const mode = language === 'json' || language === 'xml' ? language : 'text';
   const description = request.description;
-  const docs = typeof description === 'string' ? description : description?.content ?? '';
+  const docs = typeof description === 'string' ? description : (description?.content ?? '');
   const behavior = (item as any).protocolProfileBehavior as { followRedirects?: boolean } | undefined;
   const blocks = [
-    dictBlock('meta', [{ key: 'name', value: item.name }, { key: 'type', value: 'http' }, { key: 'seq', value: String(seq) }]),
-    dictBlock(request.method.toLowerCase(), [{ key: 'url', value: request.url.toString() }, { key: 'body', value: mode }, { key: 'auth', value: 'none' }]),
-    dictBlock('headers', request.headers.all().map((h) => ({ key: h.key, value: h.value, disabled: h.disabled }))),
+    dictBlock('meta', [
+      { key: 'name', value: item.name },
+      { key: 'type', value: 'http' },
+      { key: 'seq', value: String(seq) },
+    ]),
+    dictBlock(request.method.toLowerCase(), [
+      { key: 'url', value: request.url.toString() },
+      { key: 'body', value: mode },
+      { key: 'auth', value: 'none' },
+    ]),
+    dictBlock(
+      'headers',
+      request.headers.all().map((h) => ({ key: h.key, value: h.value, disabled: h.disabled })),
+    ),
     textBlock(`body:${mode}`, request.body?.raw ?? ''),
     dictBlock('settings', [
       { key: 'encodeUrl', value: 'false' },
@@ -80,7 +97,7 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
   const collection = new sdk.Collection(postmanCollection as sdk.CollectionDefinition);
   const scripts = brunoScripts();
   const description = collection.description;
-  const docs = typeof description === 'string' ? description : description?.content ?? '';
+  const docs = typeof description === 'string' ? description : (description?.content ?? '');
   const files: OutputFile[] = [
     {
       path: join(collectionDir, 'bruno.json'),
@@ -89,7 +106,10 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
     {
       path: join(collectionDir, 'collection.bru'),
       content: [
-        dictBlock('vars:pre-request', collection.variables.all().map((v) => ({ key: v.key!, value: String(v.value ?? '') }))),
+        dictBlock(
+          'vars:pre-request',
+          collection.variables.all().map((v) => ({ key: v.key!, value: String(v.value ?? '') })),
+        ),
         textBlock('script:pre-request', scripts.prerequest),
         textBlock('tests', scripts.test),
         ...(docs ? [textBlock('docs', docs)] : []),
@@ -102,7 +122,13 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
     const dir = fileName(folder.name);
     if (folderNames.has(dir)) throw new Error(`two folders would be written as "${dir}"`);
     folderNames.add(dir);
-    files.push({ path: join(collectionDir, dir, 'folder.bru'), content: dictBlock('meta', [{ key: 'name', value: folder.name }, { key: 'seq', value: String(folderIndex + 1) }]) });
+    files.push({
+      path: join(collectionDir, dir, 'folder.bru'),
+      content: dictBlock('meta', [
+        { key: 'name', value: folder.name },
+        { key: 'seq', value: String(folderIndex + 1) },
+      ]),
+    });
     const requestNames = new Set<string>();
     (folder as sdk.ItemGroup<sdk.Item>).items.all().forEach((item, index) => {
       const file = requestFile(item as sdk.Item, index + 1);

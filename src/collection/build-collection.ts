@@ -28,7 +28,9 @@ export const DISABLED_SYSTEM_HEADERS = { 'cache-control': true, 'postman-token':
 
 function describeCase(def: CaseDefinition, spec: CaseSpec): string {
   const expectation = def.expect === 'ack' ? 'a correct merchant acknowledges it' : 'a correct merchant rejects it';
-  const numbers = Object.entries(spec.order ?? {}).map(([name, value]) => `${name} ${value}`).join(', ');
+  const numbers = Object.entries(spec.order ?? {})
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ');
   return [
     `**${def.id}**: ${def.title}.`,
     '',

@@ -62,8 +62,11 @@ export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1):
     const event = def.event ?? 'TRANSACTION.SUCCESS';
     const facts = V3_EVENTS[event];
     Object.assign(spec, {
-      event, summary: def.summary ?? facts.summary, originalType: facts.originalType,
-      associatedData: facts.associatedData, signer: signerFor(def, config),
+      event,
+      summary: def.summary ?? facts.summary,
+      originalType: facts.originalType,
+      associatedData: facts.associatedData,
+      signer: signerFor(def, config),
     });
   }
   if (def.mutate) spec.mutate = def.mutate;

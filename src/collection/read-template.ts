@@ -17,7 +17,12 @@ export function readTemplate(name: string, config: ResolvedConfig): string {
       // no partner variant: the direct template applies as is
     }
     if (text !== undefined) {
-      return config.partner.subAppid ? text : text.split('\n').filter((line) => !/\{\{sub_(appid|openid)\}\}/.test(line)).join('\n');
+      return config.partner.subAppid
+        ? text
+        : text
+            .split('\n')
+            .filter((line) => !/\{\{sub_(appid|openid)\}\}/.test(line))
+            .join('\n');
     }
   }
   return readFileSync(join(TEMPLATES_DIR, name), 'utf8');

@@ -2,9 +2,7 @@ import { bundleBrunoScript, bundleScript, type ScriptKind } from '../sandbox/bun
 import { HINTS } from '../cases/hints.js';
 import { SECRET_VARIABLES } from './variables.js';
 import { REQUEST_DEADLINE_MS } from '../runner/answer-bounds.js';
-import {
-  ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE,
-} from '../protocol/constants.js';
+import { ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE } from '../protocol/constants.js';
 
 /** The disabled header that carries each request's case (never sent; read by both scripts). */
 export const CASE_HEADER = 'X-Wxpay-Notify-Case';

@@ -38,7 +38,7 @@ export function ranFromNote(hostname: string): string {
   return [
     `Checked from this machine (${hostname}). A receiver reachable from this network may still be unreachable from`,
     'the internet, and the other way round (split DNS, firewall rules, VPN): when it matters, repeat the check from',
-    'outside the merchant\'s network, e.g. on a CI runner. Next: `wxpay-notify run` sends signed notifications to',
+    "outside the merchant's network, e.g. on a CI runner. Next: `wxpay-notify run` sends signed notifications to",
     'check the handler itself.',
   ].join('\n');
 }
@@ -67,21 +67,23 @@ export async function doctorCommand(args: DoctorArgs, io: CommandIO, deps: Docto
   const env = deps.env ?? process.env;
   const { checks, urls } = await inspectConfig(args.config, env, io);
   const entries = listNotifyUrls(urls);
-  const groups: DoctorGroup[] = [{
-    title: 'Config (APIv3 key, APIv3密钥)',
-    checks: checks.length > 0 ? checks : [{ level: 'ok', rule: 'config', message: 'the config loads (v2 only: no APIv3 key needed)' }],
-  }];
+  const groups: DoctorGroup[] = [
+    {
+      title: 'Config (APIv3 key, APIv3密钥)',
+      checks: checks.length > 0 ? checks : [{ level: 'ok', rule: 'config', message: 'the config loads (v2 only: no APIv3 key needed)' }],
+    },
+  ];
   if (entries.length === 0) {
     groups[0]!.checks.push({ level: 'error', rule: 'notify-url', message: 'the config names no notify URL: add a v2 or v3 section with notifyUrl and refundNotifyUrl' });
   }
   const network = !args.skipNetwork;
-  const perUrl = await Promise.all(entries.map(async (entry): Promise<DoctorGroup> => {
-    const lint: DoctorCheck[] = lintNotifyUrl(entry.url, { allowPrivate: args.allowPrivate });
-    const reach = network
-      ? await checkReachability(entry.url, { allowPrivate: args.allowPrivate, insecure: args.insecure, version: entry.version }, deps.reachability)
-      : [];
-    return { title: entry.label, url: entry.url, field: entry.field, checks: [...lint, ...reach] };
-  }));
+  const perUrl = await Promise.all(
+    entries.map(async (entry): Promise<DoctorGroup> => {
+      const lint: DoctorCheck[] = lintNotifyUrl(entry.url, { allowPrivate: args.allowPrivate });
+      const reach = network ? await checkReachability(entry.url, { allowPrivate: args.allowPrivate, insecure: args.insecure, version: entry.version }, deps.reachability) : [];
+      return { title: entry.label, url: entry.url, field: entry.field, checks: [...lint, ...reach] };
+    }),
+  );
   groups.push(...perUrl);
   const across = lintConfigUrls(urls);
   if (across.length > 0) groups.push({ title: 'The notify URLs together', checks: across });

@@ -35,10 +35,7 @@ export function generateFiles(config: ResolvedConfig, options: GenerateOptions):
   if (options.format === 'bruno') {
     const paths = brunoPaths(config.name, options.outDir);
     const environment = buildEnvironment(config, options.withSecrets) as Parameters<typeof buildBrunoEnvironment>[0];
-    return [
-      ...buildBrunoCollection(buildCollection(config, cases), paths.collectionDir),
-      { path: paths.environment, content: serialize(buildBrunoEnvironment(environment)), mode: 0o600 },
-    ];
+    return [...buildBrunoCollection(buildCollection(config, cases), paths.collectionDir), { path: paths.environment, content: serialize(buildBrunoEnvironment(environment)), mode: 0o600 }];
   }
   const paths = outputPaths(config, options.outDir);
   return [
@@ -77,5 +74,7 @@ export function strayFiles(config: ResolvedConfig, options: Pick<GenerateOptions
     }
     return entries.flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.bru') ? [join(dir, e.name)] : []));
   };
-  return walk(brunoPaths(config.name, options.outDir).collectionDir).filter((path) => !generated.has(path)).sort();
+  return walk(brunoPaths(config.name, options.outDir).collectionDir)
+    .filter((path) => !generated.has(path))
+    .sort();
 }

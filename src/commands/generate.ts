@@ -29,7 +29,9 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
   const shown = (path: string): string => relative(process.cwd(), path) || path;
   if (args.check) {
     if (hasInterruptedCommit(args.out)) {
-      io.err(`stale: a write into ${shown(args.out)} was interrupted between its files; run \`wxpay-notify generate -c ${shown(args.config)}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` again\n`);
+      io.err(
+        `stale: a write into ${shown(args.out)} was interrupted between its files; run \`wxpay-notify generate -c ${shown(args.config)}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` again\n`,
+      );
       return EXIT.failed;
     }
     const stale = [...staleFiles(files), ...stray];
@@ -37,7 +39,10 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
       io.out(`up to date: ${files.map((f) => shown(f.path)).join(', ')}\n`);
       return EXIT.ok;
     }
-    for (const path of stale) io.err(`stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.format === 'bruno' ? ' --format bruno' : ''}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`);
+    for (const path of stale)
+      io.err(
+        `stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.format === 'bruno' ? ' --format bruno' : ''}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`,
+      );
     return EXIT.failed;
   }
   prepareOutputDir(args.out, '--out');

@@ -31,9 +31,15 @@ export function memoryIO(): CommandIO & { stdout: string; stderr: string } {
     stderr: '',
     color: false,
     tty: false,
-    out(text: string) { io.stdout += redact(text, secrets); },
-    err(text: string) { io.stderr += redact(text, secrets); },
-    addSecrets(list: readonly string[]) { secrets.push(...list); },
+    out(text: string) {
+      io.stdout += redact(text, secrets);
+    },
+    err(text: string) {
+      io.stderr += redact(text, secrets);
+    },
+    addSecrets(list: readonly string[]) {
+      secrets.push(...list);
+    },
   };
   return io;
 }

@@ -42,9 +42,7 @@ export interface RunArgs {
  * (--reporters) are listeners of it. `signal` stops the run (the CLI's Ctrl-C): the reports then
  * hold what was judged so far. Nothing here touches the process.
  */
-export async function runSuite(
-  config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string, signal?: AbortSignal,
-): Promise<ExitCode> {
+export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string, signal?: AbortSignal): Promise<ExitCode> {
   const secrets = secretValues(config);
   io.addSecrets(secrets);
   // A report folder that cannot be written is found now, not after every notification was sent.

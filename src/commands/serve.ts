@@ -54,8 +54,10 @@ export function parsePort(value: number | string): number {
 /** serve routes by path, so two notification types cannot share one: name the fields that clash. */
 function checkDistinctPaths(config: ResolvedConfig, configFile: string): void {
   const urls: [string, string | undefined][] = [
-    ['v2.notifyUrl', config.v2?.notifyUrl], ['v2.refundNotifyUrl', config.v2?.refundNotifyUrl],
-    ['v3.notifyUrl', config.v3?.notifyUrl], ['v3.refundNotifyUrl', config.v3?.refundNotifyUrl],
+    ['v2.notifyUrl', config.v2?.notifyUrl],
+    ['v2.refundNotifyUrl', config.v2?.refundNotifyUrl],
+    ['v3.notifyUrl', config.v3?.notifyUrl],
+    ['v3.refundNotifyUrl', config.v3?.refundNotifyUrl],
   ];
   const seen = new Map<string, string>();
   for (const [field, url] of urls) {
@@ -114,13 +116,16 @@ export async function serveCommand(args: ServeArgs, io: CommandIO, until?: Promi
   const paths = notifyUrls(config).map((u) => new URL(u).pathname);
   io.out(`reference receiver (参考商户端) listening on ${receiver.url}\n`);
   for (const p of paths) io.out(`  POST ${receiver.url}${p}\n`);
-  io.out(args.port === undefined && !chosen.note
-    ? `The config's notify URLs point here: \`npx wxpay-notify run -c ${args.config}\` in another terminal sends every case. Ctrl-C stops.\n`
-    : 'Point the config\'s notify URLs here to check the generated collection; Ctrl-C stops.\n');
-  await (until ?? new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  }));
+  io.out(
+    args.port === undefined && !chosen.note
+      ? `The config's notify URLs point here: \`npx wxpay-notify run -c ${args.config}\` in another terminal sends every case. Ctrl-C stops.\n`
+      : "Point the config's notify URLs here to check the generated collection; Ctrl-C stops.\n",
+  );
+  await (until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }));
   await receiver.close();
   return EXIT.ok;
 }

@@ -26,7 +26,11 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * or empty one becomes), with what went wrong listed, not reported: the config checks report it by
  * field, doctor and the redactor only need the value.
  */
-export function resolveEnvReferences(value: string, env: Env, unset: 'empty' | 'keep' = 'empty'): {
+export function resolveEnvReferences(
+  value: string,
+  env: Env,
+  unset: 'empty' | 'keep' = 'empty',
+): {
   resolved: string;
   missing: { name: string; state: 'is not set' | 'is empty' }[];
   malformed: boolean;
@@ -41,7 +45,7 @@ export function resolveEnvReferences(value: string, env: Env, unset: 'empty' | '
     const found = Object.hasOwn(env, name) ? env[name] : undefined;
     if (found === undefined || found === '') {
       missing.push({ name, state: found === undefined ? 'is not set' : 'is empty' });
-      return unset === 'keep' && found === undefined ? whole : found ?? '';
+      return unset === 'keep' && found === undefined ? whole : (found ?? '');
     }
     return found;
   });
@@ -78,9 +82,12 @@ export class Checker {
 
   object(value: unknown, path: string, fields: Readonly<Record<string, unknown>>): Obj | undefined {
     if (!isPlainObject(value)) {
-      this.add(path, path === ''
-        ? `the config must be an object (a JSON object or YAML mapping) with name, appid, mchid and a v2 or v3 section; got ${typeName(value)}`
-        : `expected an object, got ${typeName(value)}`);
+      this.add(
+        path,
+        path === ''
+          ? `the config must be an object (a JSON object or YAML mapping) with name, appid, mchid and a v2 or v3 section; got ${typeName(value)}`
+          : `expected an object, got ${typeName(value)}`,
+      );
       return undefined;
     }
     for (const key of Object.keys(value)) {

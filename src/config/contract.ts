@@ -27,7 +27,10 @@ const NAME_FORM = /^(?!\.)[A-Za-z0-9._-]{1,100}$/u;
 const collectionName: Rule<string> = textOfForm(NAME_FORM, (c, name, at) => {
   const bad = [...new Set(name.replace(/[A-Za-z0-9._-]/g, ''))];
   if (bad.length > 0) {
-    const found = bad.slice(0, 5).map((ch) => JSON.stringify(ch)).join(' ');
+    const found = bad
+      .slice(0, 5)
+      .map((ch) => JSON.stringify(ch))
+      .join(' ');
     c.add(at.path, `can use only letters, digits, -, _ and . because it names the output files (found ${found}); e.g. "acme-shop"`);
   } else if (name.startsWith('.')) {
     c.add(at.path, 'must not start with "." because it names the output files; e.g. "acme-shop"');
@@ -43,7 +46,10 @@ const collectionName: Rule<string> = textOfForm(NAME_FORM, (c, name, at) => {
 const PUBLIC_KEY_ID_FORM = /^(?![0-9A-Fa-f:]{16,}$)[\s\S]+$/u;
 const publicKeyId: Rule<string> = textOfForm(PUBLIC_KEY_ID_FORM, (c, serial, at) => {
   if (PUBLIC_KEY_ID_FORM.test(serial)) return serial;
-  c.add(at.path, 'looks like a platform certificate serial (平台证书序列号), but v3.platform is the WeChat Pay public key (微信支付公钥, serial PUB_KEY_ID_…); for a certificate-only set-up move this signer to `v3.platformCertificate`');
+  c.add(
+    at.path,
+    'looks like a platform certificate serial (平台证书序列号), but v3.platform is the WeChat Pay public key (微信支付公钥, serial PUB_KEY_ID_…); for a certificate-only set-up move this signer to `v3.platformCertificate`',
+  );
   return undefined;
 });
 
@@ -51,7 +57,10 @@ const publicKeyId: Rule<string> = textOfForm(PUBLIC_KEY_ID_FORM, (c, serial, at)
 const CERTIFICATE_SERIAL_FORM = /^:*[0-9A-Fa-f][0-9A-Fa-f:]*$/u;
 const certificateSerial: Rule<string> = textOfForm(CERTIFICATE_SERIAL_FORM, (c, serial, at, raw) => {
   if (serial.startsWith('PUB_KEY_ID_')) {
-    c.add(at.path, 'is a WeChat Pay public-key ID (微信支付公钥ID), not a certificate serial; put it in `v3.platform.serial`, and here the hex serial number of the platform certificate (平台证书序列号)');
+    c.add(
+      at.path,
+      'is a WeChat Pay public-key ID (微信支付公钥ID), not a certificate serial; put it in `v3.platform.serial`, and here the hex serial number of the platform certificate (平台证书序列号)',
+    );
   } else if (!CERTIFICATE_SERIAL_FORM.test(serial)) {
     c.add(at.path, `the platform certificate serial (平台证书序列号) must be hexadecimal, e.g. "5157F09EFDC096DE15EBE81A47057A7232F1B8E1" (got ${c.shown(raw)})`);
   } else {
@@ -69,7 +78,7 @@ function signer(description: string, serial: { rule: Rule<string>; what: string;
       privateKeyFile: leaf(keyFile(), {
         required: true,
         what: SIGNER_KEY,
-        description: 'PEM file with the signer\'s RSA private key (≥ 2048 bits, no passphrase), relative to this config file; `wxpay-notify init` makes a test key pair.',
+        description: "PEM file with the signer's RSA private key (≥ 2048 bits, no passphrase), relative to this config file; `wxpay-notify init` makes a test key pair.",
         examples: ['keys/wechatpay-signer.pem'],
       }),
       serial: leaf(serial.rule, { required: true, what: serial.what, description: serial.description, examples: serial.examples }),
@@ -79,8 +88,14 @@ function signer(description: string, serial: { rule: Rule<string>; what: string;
   );
 }
 
-const NOTIFY_URL = { description: 'Payment result notify URL (支付结果通知 notify_url) of your TEST server: an absolute http:// or https:// URL.', what: 'the URL WeChat Pay posts payment results to (支付结果通知 notify_url)' };
-const REFUND_NOTIFY_URL = { description: 'Refund result notify URL (退款结果通知 notify_url) of your TEST server: an absolute http:// or https:// URL.', what: 'the URL WeChat Pay posts refund results to (退款结果通知 notify_url)' };
+const NOTIFY_URL = {
+  description: 'Payment result notify URL (支付结果通知 notify_url) of your TEST server: an absolute http:// or https:// URL.',
+  what: 'the URL WeChat Pay posts payment results to (支付结果通知 notify_url)',
+};
+const REFUND_NOTIFY_URL = {
+  description: 'Refund result notify URL (退款结果通知 notify_url) of your TEST server: an absolute http:// or https:// URL.',
+  what: 'the URL WeChat Pay posts refund results to (退款结果通知 notify_url)',
+};
 const URL_EXAMPLES = ['https://shop.example.com/wxpay/notify'];
 
 export const CONFIG = section(
@@ -93,7 +108,8 @@ export const CONFIG = section(
     name: leaf(collectionName, {
       required: true,
       what: 'a collection name such as "acme-shop"; it names the output files',
-      description: 'Collection name; the output files are `<name>.postman_collection.json` and `<name>.postman_environment.json`. Letters, digits, `-`, `_` and `.`, at most 100, not starting with `.`.',
+      description:
+        'Collection name; the output files are `<name>.postman_collection.json` and `<name>.postman_environment.json`. Letters, digits, `-`, `_` and `.`, at most 100, not starting with `.`.',
       examples: ['acme-shop'],
     }),
     appid: leaf(text(), {
@@ -165,7 +181,8 @@ export const CONFIG = section(
         spAppid: leaf(text(), { required: true, what: 'the service provider AppID (服务商 sp_appid)', description: 'Service provider AppID (服务商 sp_appid).' }),
         spMchid: leaf(text(), { required: true, what: 'the service provider merchant ID (服务商商户号 sp_mchid)', description: 'Service provider merchant ID (服务商商户号 sp_mchid).' }),
         subAppid: leaf(text(), {
-          description: 'Sub-merchant AppID (子商户 sub_appid). Without it no `sub_appid` or `sub_openid` is sent; `sub_openid` is a value of its own, not the order\'s `openid` (it belongs to another AppID).',
+          description:
+            "Sub-merchant AppID (子商户 sub_appid). Without it no `sub_appid` or `sub_openid` is sent; `sub_openid` is a value of its own, not the order's `openid` (it belongs to another AppID).",
         }),
         subMchid: leaf(text(), { required: true, what: 'the sub-merchant ID (子商户号 sub_mchid)', description: 'Sub-merchant ID (子商户号 sub_mchid).' }),
       },
@@ -198,7 +215,8 @@ export const CONFIG = section(
         ),
         total: leaf(amount('order amount (订单金额 total)'), {
           default: ORDER_DEFAULTS.total,
-          description: 'Order amount in fen (订单金额 total, 分), a positive whole number: 100 = ¥1.00. At least 2 when the coupon cases run (a tenth, at least 1 fen, is paid with a coupon: `cash_fee = total_fee − coupon_fee`).',
+          description:
+            'Order amount in fen (订单金额 total, 分), a positive whole number: 100 = ¥1.00. At least 2 when the coupon cases run (a tenth, at least 1 fen, is paid with a coupon: `cash_fee = total_fee − coupon_fee`).',
         }),
         openid: leaf(text(), { default: ORDER_DEFAULTS.openid, description: "Payer's openid under appid (用户标识 openid)." }),
         transactionId: leaf(text(), { default: ORDER_DEFAULTS.transactionId, description: 'WeChat Pay order number (微信支付订单号 transaction_id). A string: quote it.' }),

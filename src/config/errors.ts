@@ -43,9 +43,7 @@ export class ConfigError extends UserError {
 
 /** `<configFile>: <path>: <message>`, or `<configFile>: <message>` for a problem with the whole file. */
 export function formatProblem(configFile: string, problem: ConfigProblem): string {
-  return problem.path === ''
-    ? `${configFile}: ${problem.message}`
-    : `${configFile}: ${problem.path}: ${problem.message}`;
+  return problem.path === '' ? `${configFile}: ${problem.message}` : `${configFile}: ${problem.path}: ${problem.message}`;
 }
 
 /** The exit code for an error that reached the CLI: the user's to fix (2) or our bug (3). */

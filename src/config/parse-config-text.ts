@@ -16,10 +16,7 @@ export function parseConfigText(text: string, fileName: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const isJson = ext === '.json' || ext === '.jsonc';
   if (!isJson && ext !== '.yaml' && ext !== '.yml') {
-    throw new UserError(
-      `${fileName}: a config file must end in .json, .yaml or .yml (got "${ext || 'no extension'}")`,
-      'E_CONFIG_FORMAT',
-    );
+    throw new UserError(`${fileName}: a config file must end in .json, .yaml or .yml (got "${ext || 'no extension'}")`, 'E_CONFIG_FORMAT');
   }
   if (body.trim() === '') {
     throw new ConfigError(fileName, [{ path: '', message: 'the file is empty; run `wxpay-notify init` to create a config' }]);
@@ -63,9 +60,7 @@ function parseYaml(text: string, fileName: string): unknown {
     return doc.toJS({ maxAliasCount: 100 });
   } catch {
     // Unresolved aliases and alias bombs; the library's message names the alias, so it is not reused.
-    throw new ConfigError(fileName, [
-      { path: '', message: 'invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far' },
-    ]);
+    throw new ConfigError(fileName, [{ path: '', message: 'invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far' }]);
   }
 }
 
@@ -134,7 +129,11 @@ class JsoncParser {
     if (ch === '[') return this.parseArray(depth);
     if (ch === '"') return this.parseString();
     if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return this.parseNumber();
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (this.text.startsWith(word, this.pos)) {
         this.pos += word.length;
         return value;

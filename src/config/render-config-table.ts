@@ -7,15 +7,9 @@ export const CONFIG_TABLE_END = '<!-- config-table:end -->';
 /** The README's config reference, from the contract: one row per field, depth first. */
 export function renderConfigTable(contract: Section = CONFIG): string {
   const rows = fieldRows(contract, '');
-  return [
-    CONFIG_TABLE_START,
-    'A field marked required is required when its section is there.',
-    '',
-    '| field | required | default | meaning |',
-    '|---|---|---|---|',
-    ...rows,
-    CONFIG_TABLE_END,
-  ].join('\n');
+  return [CONFIG_TABLE_START, 'A field marked required is required when its section is there.', '', '| field | required | default | meaning |', '|---|---|---|---|', ...rows, CONFIG_TABLE_END].join(
+    '\n',
+  );
 }
 
 function fieldRows(spec: Section, parent: string): string[] {

@@ -181,9 +181,7 @@ export function amount(label: string, notAbove?: { field: string; label: string;
       maximum: Number.MAX_SAFE_INTEGER,
       ...(notAbove ? { allOf: [{ maximum: { $data: `1/${notAbove.field}` } }] } : {}),
     },
-    ...(notAbove
-      ? { sectionSchema: (key: string) => ({ if: { not: { required: [notAbove.field] } }, then: { properties: { [key]: { type: 'integer', maximum: notAbove.fallback } } } }) }
-      : {}),
+    ...(notAbove ? { sectionSchema: (key: string) => ({ if: { not: { required: [notAbove.field] } }, then: { properties: { [key]: { type: 'integer', maximum: notAbove.fallback } } } }) } : {}),
   };
 }
 

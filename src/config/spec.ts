@@ -75,7 +75,10 @@ export function leaf<T, const O extends Omit<Leaf<T>, 'kind' | 'rule'>>(rule: Ru
   return { kind: 'leaf', rule, ...options };
 }
 
-export function section<const F extends Fields, const O extends Omit<Section<F>, 'kind' | 'fields'>>(fields: F, options: O): Section<F, O extends { adds: infer X extends object } ? X : object> & O & { readonly kind: 'section' } {
+export function section<const F extends Fields, const O extends Omit<Section<F>, 'kind' | 'fields'>>(
+  fields: F,
+  options: O,
+): Section<F, O extends { adds: infer X extends object } ? X : object> & O & { readonly kind: 'section' } {
   return { kind: 'section', fields, ...options } as Section<F, O extends { adds: infer X extends object } ? X : object> & O & { readonly kind: 'section' };
 }
 
@@ -86,15 +89,9 @@ type Kept<G, There extends boolean> = { [K in keyof G]: G[K] extends { ignored: 
 
 /** The TypeScript type of a field's value in a validated config. */
 export type Resolved<F> =
-  F extends Section<infer G, infer X>
-    ? Simplify<{ [K in Kept<G, true>]: Resolved<G[K]> } & { [K in Kept<G, false>]?: Resolved<G[K]> } & X>
-    : F extends Leaf<infer T>
-      ? T
-      : never;
+  F extends Section<infer G, infer X> ? Simplify<{ [K in Kept<G, true>]: Resolved<G[K]> } & { [K in Kept<G, false>]?: Resolved<G[K]> } & X> : F extends Leaf<infer T> ? T : never;
 
 /** Every leaf under a section, depth first, with its path. */
 export function leaves(spec: Section, path: readonly string[] = []): { path: string[]; leaf: Leaf<unknown> }[] {
-  return Object.entries(spec.fields).flatMap(([key, field]) =>
-    field.kind === 'leaf' ? [{ path: [...path, key], leaf: field }] : leaves(field, [...path, key]),
-  );
+  return Object.entries(spec.fields).flatMap(([key, field]) => (field.kind === 'leaf' ? [{ path: [...path, key], leaf: field }] : leaves(field, [...path, key])));
 }

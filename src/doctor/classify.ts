@@ -23,7 +23,7 @@ function chainProblem(code: string, facts: TlsFacts): string {
   switch (code) {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
-      return 'self-signed/untrusted certificate (自签名证书): WeChat Pay trusts only certificates from a public CA; install one (e.g. from your cloud provider or Let\'s Encrypt)';
+      return "self-signed/untrusted certificate (自签名证书): WeChat Pay trusts only certificates from a public CA; install one (e.g. from your cloud provider or Let's Encrypt)";
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
@@ -69,10 +69,11 @@ export function classifyNetworkError(rule: string, error: unknown, timeMs: numbe
   const code = err?.code;
   let cause = transportCause(err);
   if (cause === 'timeout' && rule === 'tcp') cause = 'firewall';
-  const detail = code && !String(err?.message).includes(code) ? `${code}: ${err?.message ?? ''}` : err?.message ?? String(error);
-  const hint = cause === 'transport' && (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
-    ? 'No route to the host (网络不可达): check the address and the network path.'
-    : HINTS[cause as keyof typeof HINTS] ?? HINTS.transport;
+  const detail = code && !String(err?.message).includes(code) ? `${code}: ${err?.message ?? ''}` : (err?.message ?? String(error));
+  const hint =
+    cause === 'transport' && (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+      ? 'No route to the host (网络不可达): check the address and the network path.'
+      : (HINTS[cause as keyof typeof HINTS] ?? HINTS.transport);
   return { level: 'error', rule, timeMs, cause, message: `${what} failed (${clean(detail, 120)}). ${hint}` };
 }
 
@@ -87,7 +88,10 @@ export interface ProbeAnswer {
 
 /** Printable, single-line, clipped: server-chosen text never brings control characters along. */
 export function clean(text: string, max = 80): string {
-  const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const oneLine = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
 
@@ -103,13 +107,20 @@ function isHtml(answer: ProbeAnswer): boolean {
 /** The verdict on the one probe request: a correct handler rejects junk (4xx). */
 export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?: 'v2' | 'v3' }): DoctorCheck {
   const { status, timeMs } = answer;
-  const check = (level: DoctorCheck['level'], message: string, cause?: DoctorCheck['cause']): DoctorCheck =>
-    ({ level, rule: 'probe', timeMs, message: `answered ${status}${message}`, ...(cause ? { cause } : {}) });
+  const check = (level: DoctorCheck['level'], message: string, cause?: DoctorCheck['cause']): DoctorCheck => ({
+    level,
+    rule: 'probe',
+    timeMs,
+    message: `answered ${status}${message}`,
+    ...(cause ? { cause } : {}),
+  });
   if (status >= 300 && status < 400) {
     let target = answer.location;
     try {
       if (target) target = new URL(target, opts.url).href;
-    } catch { /* keep it as sent */ }
+    } catch {
+      /* keep it as sent */
+    }
     const to = target ? ` to ${clean(target, 200)}` : ' with no Location';
     return check('error', ` (redirect${to}): ${HINTS.redirect}${target ? ` If ${clean(target, 200)} is the handler, use it as notify_url.` : ''}`, 'redirect');
   }
@@ -126,7 +137,11 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
     return check('error', ': a proxy or gateway answered, the application behind it is down, unreachable or too slow; check that the handler runs and the proxy points at it', 'server-error');
   }
   if (status >= 500) {
-    return check('warning', ' to an obvious non-notification: acceptable as a rejection, but check the handler\'s log for a crash (a handler that crashes on bad input may crash on a real notification); 4xx is the clearer answer', 'server-error');
+    return check(
+      'warning',
+      " to an obvious non-notification: acceptable as a rejection, but check the handler's log for a crash (a handler that crashes on bad input may crash on a real notification); 4xx is the clearer answer",
+      'server-error',
+    );
   }
   if (status >= 400) {
     return check('ok', ' to an obvious non-notification: the handler rejects what it cannot verify (expected)');

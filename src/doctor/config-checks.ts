@@ -31,17 +31,19 @@ export function configProblemChecks(configFile: string, problems: readonly Confi
     const [version, key] = path.split('.') as ['v2' | 'v3', 'notifyUrl' | 'refundNotifyUrl'];
     return URL_FIELDS.includes(path) && typeof lintedUrls[version]?.[key] === 'string';
   };
-  return problems.filter((p) => !linted(p.path)).map((problem): DoctorCheck => {
-    if (problem.path === 'v3.apiV3Key') {
-      return {
-        level: 'error',
-        rule: 'apiv3-key',
-        cause: 'apiv3-key',
-        message: `v3 is configured without a usable APIv3 key (${problem.message}). ${HINTS['apiv3-key']}`,
-      };
-    }
-    return { level: 'error', rule: 'config', message: formatProblem(configFile, problem) };
-  });
+  return problems
+    .filter((p) => !linted(p.path))
+    .map((problem): DoctorCheck => {
+      if (problem.path === 'v3.apiV3Key') {
+        return {
+          level: 'error',
+          rule: 'apiv3-key',
+          cause: 'apiv3-key',
+          message: `v3 is configured without a usable APIv3 key (${problem.message}). ${HINTS['apiv3-key']}`,
+        };
+      }
+      return { level: 'error', rule: 'config', message: formatProblem(configFile, problem) };
+    });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

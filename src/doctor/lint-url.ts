@@ -21,8 +21,16 @@ const DEFAULT_PORT: Readonly<Record<string, string>> = { 'http:': '80', 'https:'
 function describeWhitespace(text: string): string {
   const names: string[] = [];
   for (const ch of text) {
-    const name = ch === ' ' ? 'space' : ch === '\t' ? 'tab' : ch === '\n' || ch === '\r' ? 'line break'
-      : ch === '\u3000' ? 'full-width space (全角空格)' : `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    const name =
+      ch === ' '
+        ? 'space'
+        : ch === '\t'
+          ? 'tab'
+          : ch === '\n' || ch === '\r'
+            ? 'line break'
+            : ch === '\u3000'
+              ? 'full-width space (全角空格)'
+              : `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     if (!names.includes(name)) names.push(name);
   }
   return names.join(', ');
@@ -78,7 +86,11 @@ export function lintNotifyUrl(url: string, opts: LintOptions): Finding[] {
   }
   const rawPath = trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i, '').replace(/[?#].*$/s, '');
   if (rawPath.includes('//')) {
-    add('warning', 'double-slash', `the path ${JSON.stringify(rawPath)} has a doubled slash (//): many servers and WAFs route or reject it differently (often 404); write single slashes, and check how the order request joins the base URL and the path`);
+    add(
+      'warning',
+      'double-slash',
+      `the path ${JSON.stringify(rawPath)} has a doubled slash (//): many servers and WAFs route or reject it differently (often 404); write single slashes, and check how the order request joins the base URL and the path`,
+    );
   }
 
   // Cause 3: the notify_url rules.
@@ -90,12 +102,20 @@ export function lintNotifyUrl(url: string, opts: LintOptions): Finding[] {
     add('warning', 'https', 'uses http://: WeChat Pay requires https (公网域名必须为https) except on dedicated lines; serve the handler over https with a certificate from a public CA');
   }
   if (parsed.username !== '' || parsed.password !== '') {
-    add('error', 'credentials', 'carries a user name or password (user:pass@): WeChat Pay sends no credentials and the handler must not need a login (免登录); remove them and verify the signature instead');
+    add(
+      'error',
+      'credentials',
+      'carries a user name or password (user:pass@): WeChat Pay sends no credentials and the handler must not need a login (免登录); remove them and verify the signature instead',
+    );
   }
   const queryAt = trimmed.indexOf('?');
   const fragmentAt = trimmed.indexOf('#');
   if (queryAt !== -1 && (fragmentAt === -1 || queryAt < fragmentAt)) {
-    add('error', 'query', 'has a query string (?…): WeChat Pay does not allow parameters in notify_url (不能携带参数); put the value in the path (e.g. /wxpay/notify/shop-1) or look it up from out_trade_no');
+    add(
+      'error',
+      'query',
+      'has a query string (?…): WeChat Pay does not allow parameters in notify_url (不能携带参数); put the value in the path (e.g. /wxpay/notify/shop-1) or look it up from out_trade_no',
+    );
   }
   if (fragmentAt !== -1) {
     add('error', 'fragment', 'has a fragment (#…): it never reaches the server and WeChat Pay rejects it; remove it');
@@ -109,14 +129,22 @@ export function lintNotifyUrl(url: string, opts: LintOptions): Finding[] {
     if (opts.allowPrivate) add('warning', 'private-host', `the host ${host} is ${hostKind}: fine for a test server (--allow-private), but real WeChat Pay cannot reach it`);
     else add('error', 'private-host', `the host ${host} is ${hostKind}. ${HINTS['private-host']}`);
   } else if (isIP(host)) {
-    add('warning', 'ip-host', `the host is a bare IP address (${host}): WeChat's rules speak of a public domain (公网域名), public CAs rarely issue certificates for IPs and ICP filing (备案) is per domain; use a domain name`);
+    add(
+      'warning',
+      'ip-host',
+      `the host is a bare IP address (${host}): WeChat's rules speak of a public domain (公网域名), public CAs rarely issue certificates for IPs and ICP filing (备案) is per domain; use a domain name`,
+    );
   }
   const port = writtenPort(trimmed);
   if (port !== undefined) {
     const isDefault = port === DEFAULT_PORT[parsed.protocol] || port === '';
-    add('warning', 'port', isDefault
-      ? `names the port (:${port}) explicitly: it is the default; remove it so the URL reads exactly as WeChat expects`
-      : `has a port (:${port}): WeChat Pay may not call URLs with a port (回调地址不支持携带端口号); serve the handler on 443 behind a reverse proxy`);
+    add(
+      'warning',
+      'port',
+      isDefault
+        ? `names the port (:${port}) explicitly: it is the default; remove it so the URL reads exactly as WeChat expects`
+        : `has a port (:${port}): WeChat Pay may not call URLs with a port (回调地址不支持携带端口号); serve the handler on 443 behind a reverse proxy`,
+    );
   }
   const length = Math.max(trimmed.length, parsed.href.length);
   if (length > MAX_NOTIFY_URL_LENGTH) {
@@ -178,13 +206,18 @@ export function lintConfigUrls(config: NotifyUrlConfig): Finding[] {
       if (sameUrlKey(a.url) !== sameUrlKey(b.url)) continue;
       const both = `${a.field} and ${b.field} are the same URL`;
       if (a.version === b.version) {
-        const tell = a.version === 'v3'
-          ? 'the handler must dispatch on event_type (TRANSACTION.* vs REFUND.*)'
-          : 'refund notifications carry an encrypted req_info and no sign, so the handler must detect them before checking sign';
+        const tell =
+          a.version === 'v3'
+            ? 'the handler must dispatch on event_type (TRANSACTION.* vs REFUND.*)'
+            : 'refund notifications carry an encrypted req_info and no sign, so the handler must detect them before checking sign';
         findings.push({ level: 'warning', rule: 'pay-refund-same', message: `${both}: ${tell}; or give refunds their own path, e.g. /wxpay/${a.version}/refund-notify` });
       } else {
         const what = a.kind === b.kind ? '' : ` and both payment and refund notifications`;
-        findings.push({ level: 'warning', rule: 'v2-v3-same', message: `${both}: one handler then receives v2 XML (text/xml) and v3 JSON (application/json)${what} and must tell them apart before verifying; give each its own path, e.g. /wxpay/v2/notify and /wxpay/v3/notify` });
+        findings.push({
+          level: 'warning',
+          rule: 'v2-v3-same',
+          message: `${both}: one handler then receives v2 XML (text/xml) and v3 JSON (application/json)${what} and must tell them apart before verifying; give each its own path, e.g. /wxpay/v2/notify and /wxpay/v3/notify`,
+        });
       }
     }
   });

@@ -122,12 +122,13 @@ export function probe(deps: ReachabilityDeps, url: URL, address: string, opts: {
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = (): void => resolve({
-        status: res.statusCode ?? 0,
-        contentType: res.headers['content-type'],
-        location: res.headers.location,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
+      const done = (): void =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers['content-type'],
+          location: res.headers.location,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         size += chunk.length;
@@ -151,4 +152,3 @@ export async function timed<T>(deps: ReachabilityDeps, run: () => Promise<T>): P
     return { error, timeMs: deps.now() - start };
   }
 }
-

@@ -48,10 +48,12 @@ export async function checkReachability(url: string, opts: ReachabilityOptions, 
     addresses = [host];
     checks.push({ level: 'ok', rule: 'dns', timeMs: 0, message: `no lookup needed: the host is an IP address` });
   } else {
-    const dns = await timed(deps, () => bounded<ReadonlyArray<{ address: string }>>(deps.timeoutMs, ({ resolve, reject }) => {
-      deps.lookup(host).then(resolve, reject);
-      return () => {};
-    }));
+    const dns = await timed(deps, () =>
+      bounded<ReadonlyArray<{ address: string }>>(deps.timeoutMs, ({ resolve, reject }) => {
+        deps.lookup(host).then(resolve, reject);
+        return () => {};
+      }),
+    );
     if (dns.error || !dns.value || dns.value.length === 0) {
       checks.push(classifyNetworkError('dns', dns.error ?? Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }), dns.timeMs, `resolving ${host}`));
       return rest('the host does not resolve', ...later('tcp', 'tls', 'probe'));
@@ -60,12 +62,20 @@ export async function checkReachability(url: string, opts: ReachabilityOptions, 
     const privates = addresses.filter((a) => nonPublicAddressKind(a) !== undefined);
     const list = addresses.join(', ');
     if (privates.length > 0 && !opts.allowPrivate) {
-      checks.push({ level: 'error', rule: 'dns', timeMs: dns.timeMs, cause: 'private-host', message: `${host} resolves to ${list} here; ${privates.join(', ')} is ${nonPublicAddressKind(privates[0]!)} (split DNS? public DNS may differ). WeChat Pay cannot reach a private address; publish a public address, or add --allow-private for a test server` });
+      checks.push({
+        level: 'error',
+        rule: 'dns',
+        timeMs: dns.timeMs,
+        cause: 'private-host',
+        message: `${host} resolves to ${list} here; ${privates.join(', ')} is ${nonPublicAddressKind(privates[0]!)} (split DNS? public DNS may differ). WeChat Pay cannot reach a private address; publish a public address, or add --allow-private for a test server`,
+      });
       return rest('private address', ...later('tcp', 'tls', 'probe'));
     }
-    checks.push(privates.length > 0
-      ? { level: 'warning', rule: 'dns', timeMs: dns.timeMs, message: `${host} resolves to ${list}: private, fine for a test server (--allow-private), unreachable for WeChat Pay` }
-      : { level: 'ok', rule: 'dns', timeMs: dns.timeMs, message: `${host} resolves to ${list}` });
+    checks.push(
+      privates.length > 0
+        ? { level: 'warning', rule: 'dns', timeMs: dns.timeMs, message: `${host} resolves to ${list}: private, fine for a test server (--allow-private), unreachable for WeChat Pay` }
+        : { level: 'ok', rule: 'dns', timeMs: dns.timeMs, message: `${host} resolves to ${list}` },
+    );
   }
 
   // 2. TCP to each address (WeChat may pick any of them).

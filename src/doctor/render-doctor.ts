@@ -41,11 +41,7 @@ function timeText(check: DoctorCheck): string {
  */
 export function renderDoctorTable(report: DoctorReport, options: { color: boolean }): string {
   const all = report.groups.flatMap((g) => g.checks);
-  const widths = [
-    Math.max(...Object.values(LEVEL).map((l) => l.text.length)),
-    Math.max(0, ...all.map((c) => c.rule.length)),
-    Math.max(0, ...all.map((c) => timeText(c).length)),
-  ];
+  const widths = [Math.max(...Object.values(LEVEL).map((l) => l.text.length)), Math.max(0, ...all.map((c) => c.rule.length)), Math.max(0, ...all.map((c) => timeText(c).length))];
   const paint = (text: string, color: number): string => (options.color ? `\u001b[${color}m${text}\u001b[0m` : text);
   const lines: string[] = [`wxpay-notify ${report.command}${report.config ? ` — ${report.config}` : ''}`];
   for (const group of report.groups) {

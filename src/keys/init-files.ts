@@ -21,7 +21,6 @@ export const SECRET_ENV = { apiKey: 'WXPAY_V2_API_KEY', apiV3Key: 'WXPAY_V3_API_
 
 export const EXAMPLE_PROJECT_NAME = 'my-shop';
 
-
 const q = (value: string): string => JSON.stringify(value);
 
 /**

@@ -37,7 +37,10 @@ export interface InitProjectResult {
 
 /** A refusal caused by the user's folder, not a bug: a usage error (exit 2) naming the paths in the way. */
 export class InitConflictError extends UserError {
-  constructor(message: string, readonly paths: string[]) {
+  constructor(
+    message: string,
+    readonly paths: string[],
+  ) {
     super(message, 'E_INIT_CONFLICT');
     this.name = 'InitConflictError';
   }
@@ -58,7 +61,11 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
   }));
 
   checkOutputDir(options.dir, '--dir');
-  await checkTargets(dir, planned.map((p) => p.path), options.force ?? false);
+  await checkTargets(
+    dir,
+    planned.map((p) => p.path),
+    options.force ?? false,
+  );
   const createdDirs: string[] = [];
   try {
     createdDirs.push(...prepareOutputDir(dir, '--dir'));

@@ -78,18 +78,28 @@ callbacks. Keep them in a separate test profile; never add them to the productio
 
 | what | value | used for |
 | --- | --- | --- |
-${usesPublicKey(mode) ? `| WeChat Pay public key ID (微信支付公钥ID) | \`${keyId}\` | \`Wechatpay-Serial\` of public-key-signed callbacks |
+${
+  usesPublicKey(mode)
+    ? `| WeChat Pay public key ID (微信支付公钥ID) | \`${keyId}\` | \`Wechatpay-Serial\` of public-key-signed callbacks |
 | WeChat Pay public key | \`wechatpay-test-public-key.pem\` | verifies those signatures |
-` : ''}${usesCertificate(mode) ? `| platform certificate serial (平台证书序列号) | \`${serial}\` | \`Wechatpay-Serial\` of certificate-signed callbacks |
+`
+    : ''
+}${
+    usesCertificate(mode)
+      ? `| platform certificate serial (平台证书序列号) | \`${serial}\` | \`Wechatpay-Serial\` of certificate-signed callbacks |
 | platform certificate | \`wechatpay-test-platform-cert.pem\` | verifies those signatures (self-signed TEST certificate) |
-` : ''}| APIv3 key (APIv3密钥) | \`${keys.apiV3Key}\` | decrypts v3 \`resource\` (AEAD_AES_256_GCM) |
+`
+      : ''
+  }| APIv3 key (APIv3密钥) | \`${keys.apiV3Key}\` | decrypts v3 \`resource\` (AEAD_AES_256_GCM) |
 | APIv2 key (APIv2密钥) | \`${keys.apiKey}\` | v2 \`sign\` (MD5 / HMAC-SHA256); refund \`req_info\` key = lower-case hex MD5 of it |
 
 Choose the verification key by the \`Wechatpay-Serial\` header: the public key ID selects the public
 key, the certificate serial selects the certificate, and any other serial must be rejected (4xx/5xx).
-${mode === 'both'
+${
+  mode === 'both'
     ? 'The simulator sends both, as WeChat does while a merchant moves from certificate to public key.'
-    : `This kit is for a ${mode === 'public-key' ? 'public-key-only (微信支付公钥)' : 'certificate-only (平台证书)'} set-up: every callback carries that serial. The SDK notes below show both modes; use the ${mode === 'public-key' ? 'public-key' : 'certificate'} lines.`}
+    : `This kit is for a ${mode === 'public-key' ? 'public-key-only (微信支付公钥)' : 'certificate-only (平台证书)'} set-up: every callback carries that serial. The SDK notes below show both modes; use the ${mode === 'public-key' ? 'public-key' : 'certificate'} lines.`
+}
 
 ## Where each value goes, per SDK
 

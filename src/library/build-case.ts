@@ -125,7 +125,12 @@ function fillVariables(text: string, variables: Readonly<Record<string, string>>
 
 /** One delivery, as the pre-request script's buildDelivery makes it; `memo` is what a repeat repeats. */
 function buildDelivery(
-  spec: CaseSpec, raw: string, config: ResolvedConfig, variables: Readonly<Record<string, string>>, nowMs: number, memo: string | null,
+  spec: CaseSpec,
+  raw: string,
+  config: ResolvedConfig,
+  variables: Readonly<Record<string, string>>,
+  nowMs: number,
+  memo: string | null,
 ): { notification: Notification; memo: string } {
   const builders = sandboxBuilders();
   if (spec.version === 'v2') {

@@ -99,7 +99,7 @@ function signerPem(signer: SignerConfig | undefined, path: string, problems: Con
   let pem = signer.privateKeyPem;
   if (pem === undefined || pem === '') {
     if (!signer.privateKeyFile) {
-      problems.push({ path: `${path}.privateKeyPem`, message: 'is required: the PEM text of the simulated signer\'s private key (e.g. generateTestKeys().publicKey.privateKeyPem), or privateKeyFile' });
+      problems.push({ path: `${path}.privateKeyPem`, message: "is required: the PEM text of the simulated signer's private key (e.g. generateTestKeys().publicKey.privateKeyPem), or privateKeyFile" });
       return '';
     }
     try {

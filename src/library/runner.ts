@@ -41,9 +41,21 @@ export async function runSuite(config: string | NotifyConfig | ResolvedConfig, o
   const label = typeof config === 'string' ? config : resolved.name;
   const { runSuite: runCommandSuite } = await import('../commands/run.js');
   const io = memoryIO();
-  await runCommandSuite(resolved, {
-    format: 'json', reporters: [], reporterDir: '.', insecure: options.insecure ?? false,
-    only: options.only, minSeverity: options.minSeverity, data: options.data, retrySpeedup: options.retrySpeedup,
-  }, io, label, options.signal);
+  await runCommandSuite(
+    resolved,
+    {
+      format: 'json',
+      reporters: [],
+      reporterDir: '.',
+      insecure: options.insecure ?? false,
+      only: options.only,
+      minSeverity: options.minSeverity,
+      data: options.data,
+      retrySpeedup: options.retrySpeedup,
+    },
+    io,
+    label,
+    options.signal,
+  );
   return JSON.parse(io.stdout) as SuiteResults;
 }

@@ -54,8 +54,7 @@ const NODE_CRYPTO = {
   md5Hex: (text: string): string => createHash('md5').update(text, 'utf8').digest('hex'),
   hmacSha256Hex: (key: string, text: string): string => createHmac('sha256', key).update(text, 'utf8').digest('hex'),
   aesEcbEncryptBase64: (keyText: string, plaintext: string): string => aesEcbEncryptBase64(plaintext, keyText),
-  aesGcmEncryptBase64: (keyText: string, nonceText: string, aadText: string, plaintext: string): string =>
-    encryptResource(plaintext, keyText, nonceText, aadText),
+  aesGcmEncryptBase64: (keyText: string, nonceText: string, aadText: string, plaintext: string): string => encryptResource(plaintext, keyText, nonceText, aadText),
   rsaSha256SignBase64: (key: KeyObject, text: string): string => signV3(text, key),
   randomAlphanumeric: (length: number): string => randomString(length),
 };
@@ -73,6 +72,8 @@ export function signerKey(privateKey: string | KeyObject, label: string): KeyObj
   try {
     return createPrivateKey(privateKey);
   } catch (error) {
-    throw new TypeError(`${label} is not a PEM private key (${(error as Error).message}); pass the PEM text of the simulated WeChat Pay signer, e.g. generateTestKeys().publicKey.privateKeyPem`, { cause: error });
+    throw new TypeError(`${label} is not a PEM private key (${(error as Error).message}); pass the PEM text of the simulated WeChat Pay signer, e.g. generateTestKeys().publicKey.privateKeyPem`, {
+      cause: error,
+    });
   }
 }

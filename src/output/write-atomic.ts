@@ -36,8 +36,7 @@ const LOCK_WAIT_MS = 15_000;
 const LOCK_STALE_MS = 30_000;
 const TEMP = /^\..+\.(?:new|old|commit)\.[0-9a-f]{8}\.tmp$/;
 
-const tempBeside = (path: string, tag: string): string =>
-  join(dirname(path), `.${basename(path)}.${tag}.${randomBytes(4).toString('hex')}.tmp`);
+const tempBeside = (path: string, tag: string): string => join(dirname(path), `.${basename(path)}.${tag}.${randomBytes(4).toString('hex')}.tmp`);
 
 interface JournalEntry {
   temp: string;
@@ -50,7 +49,10 @@ export function writeFilesAtomic(files: readonly OutputFile[]): void {
   const home = dirname(resolve(files[0]!.path));
   withFolderLock(home, () => {
     completeInterruptedCommit(home);
-    commit(files.map((f) => ({ ...f, path: resolve(f.path) })), home);
+    commit(
+      files.map((f) => ({ ...f, path: resolve(f.path) })),
+      home,
+    );
   });
 }
 

@@ -26,17 +26,12 @@ export function createDispatcher(opts: ReceiverOptions, steps: ReceiverSteps = {
 
   const dispatch: Dispatcher['dispatch'] = async (route, rawBody, headers) => {
     const context = { path: route.path, steps };
-    const result =
-      route.version === 'v2'
-        ? handleV2(rawBody, route.kind, opts, context)
-        : handleV3(rawBody, headers, route.kind, opts, context);
+    const result = route.version === 'v2' ? handleV2(rawBody, route.kind, opts, context) : handleV3(rawBody, headers, route.kind, opts, context);
     const { log } = result;
     if (log.outcome !== 'ack') return result;
 
     try {
-      const { duplicate } = await processOnce(log.eventId, () =>
-        opts.onNotification?.({ version: log.version, kind: log.kind, eventId: log.eventId ?? '', notification: log.notification }),
-      );
+      const { duplicate } = await processOnce(log.eventId, () => opts.onNotification?.({ version: log.version, kind: log.kind, eventId: log.eventId ?? '', notification: log.notification }));
       return duplicate ? { ...result, log: { ...log, duplicate, reason: 'already processed: acknowledged again' } } : result;
     } catch (error) {
       // Refusing makes WeChat retry later. The sender learns only that processing failed; the

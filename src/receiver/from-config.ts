@@ -5,8 +5,7 @@ import type { ReceiverOptions } from './types.js';
 const pathOf = (url: string): string => new URL(url).pathname;
 
 /** The public half of a simulated WeChat Pay signer: what a merchant's config would trust. */
-const publicPemOf = (privateKeyPem: string): string =>
-  createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+const publicPemOf = (privateKeyPem: string): string => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 
 /**
  * Options for a reference receiver that accepts exactly what this config's collection sends: the

@@ -10,15 +10,7 @@ export { notifyRoutes } from './notify-routes.js';
 export { readRawBody, decodeUtf8, MAX_BODY_BYTES } from './read-body.js';
 export { Rejection } from './rejection.js';
 export { keyRingFrom, type V3KeyRing } from './v3-key-ring.js';
-export {
-  V2_STEPS,
-  parseV2Body,
-  verifyPaySign,
-  openRefundReqInfo,
-  v2Ack,
-  v2Reject,
-  type V2Steps,
-} from './v2-steps.js';
+export { V2_STEPS, parseV2Body, verifyPaySign, openRefundReqInfo, v2Ack, v2Reject, type V2Steps } from './v2-steps.js';
 export {
   V3_STEPS,
   readSignatureHeaders,

@@ -47,7 +47,7 @@ export interface V3Steps {
 
 const header = (headers: IncomingHttpHeaders, name: string): string => {
   const value = headers[name.toLowerCase()]; // Node lower-cases incoming header names
-  return (Array.isArray(value) ? value.join(', ') : value ?? '').trim();
+  return (Array.isArray(value) ? value.join(', ') : (value ?? '')).trim();
 };
 
 export function readSignatureHeaders(headers: IncomingHttpHeaders): V3SignatureHeaders {
@@ -112,7 +112,8 @@ export function jsonNestedDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
-      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (ch === 0x22) inString = false;
     } else if (ch === 0x22) inString = true;
     else if (ch === 0x7b || ch === 0x5b) {

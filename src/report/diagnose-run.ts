@@ -64,17 +64,18 @@ export function diagnoseRun(cases: readonly CaseSummary[], deliveries: readonly 
 /** What only one kind of notification needs, when the other kind gets through. */
 const KIND_CAUSES: Record<'v2' | 'v3', Record<'pay' | 'refund', string>> = {
   v2: {
-    refund: 'the refund handler cannot read req_info. It is AES-256-ECB with the key = lower-case hex md5(APIv2 key) (not the APIv2 key itself), PKCS#7 padding, base64; the plaintext is a <root> XML document. Refund notifications carry no sign.',
+    refund:
+      'the refund handler cannot read req_info. It is AES-256-ECB with the key = lower-case hex md5(APIv2 key) (not the APIv2 key itself), PKCS#7 padding, base64; the plaintext is a <root> XML document. Refund notifications carry no sign.',
     pay: 'the payment handler rejects the sign. Sign over every field received except sign (sorted by name, empty values left out, key=APIv2 key last), with MD5 or HMAC-SHA256 as sign_type says (or as the sign length tells).',
   },
   v3: {
-    refund: 'the refund route or its decryption is wrong. Check that the refund notify_url reaches the same verification, and decrypt with associated_data "refund" taken from resource.associated_data (payments use "transaction").',
+    refund:
+      'the refund route or its decryption is wrong. Check that the refund notify_url reaches the same verification, and decrypt with associated_data "refund" taken from resource.associated_data (payments use "transaction").',
     pay: 'the payment route or its decryption is wrong. Check that the payment notify_url reaches the same verification, and decrypt with resource.associated_data.',
   },
 };
 
-const serialOf = (d: DeliveryResult): string | undefined =>
-  Object.entries(d.request?.headers ?? {}).find(([k]) => k.toLowerCase() === 'wechatpay-serial')?.[1];
+const serialOf = (d: DeliveryResult): string | undefined => Object.entries(d.request?.headers ?? {}).find(([k]) => k.toLowerCase() === 'wechatpay-serial')?.[1];
 
 /**
  * Genuine deliveries grouped by the serial they announced: when one serial is always refused and
@@ -96,9 +97,7 @@ function serialSplit(mine: readonly CaseSummary[], deliveries: readonly Delivery
   return refused.length > 0 && acknowledged.length > 0 ? { refused, acknowledged } : undefined;
 }
 
-function explainRefusals(
-  version: 'v2' | 'v3', refused: readonly CaseSummary[], acknowledged: readonly CaseSummary[], mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[],
-): Diagnosis {
+function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], acknowledged: readonly CaseSummary[], mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): Diagnosis {
   const answers = refused.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
   const all = mine.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
   const caseIds = refused.map((c) => c.caseId);
@@ -113,40 +112,58 @@ function explainRefusals(
   if (kinds.size === 1 && otherKindAcked) {
     const kind = [...kinds][0]!;
     const cause = KIND_CAUSES[version][kind];
-    return { caseIds, message: `${head}${example} Only ${kind === 'refund' ? 'refund' : 'payment'} notifications were refused, while ${kind === 'refund' ? 'payment' : 'refund'} notifications were acknowledged, so the shared keys are right: ${cause}` };
+    return {
+      caseIds,
+      message: `${head}${example} Only ${kind === 'refund' ? 'refund' : 'payment'} notifications were refused, while ${kind === 'refund' ? 'payment' : 'refund'} notifications were acknowledged, so the shared keys are right: ${cause}`,
+    };
   }
 
   if (version === 'v2' && saying('json-parse').length > answers.length / 2) {
-    return { caseIds, message: `${head}${example} The answers talk about JSON: the handler parses the XML notification as JSON. Read the raw body and parse it as XML (v2 is XML, Content-Type text/xml); the APIv2 key is not the problem yet.` };
+    return {
+      caseIds,
+      message: `${head}${example} The answers talk about JSON: the handler parses the XML notification as JSON. Read the raw body and parse it as XML (v2 is XML, Content-Type text/xml); the APIv2 key is not the problem yet.`,
+    };
   }
   if (saying('duplicate').length > answers.length / 2) {
-    return { caseIds, message: `${head}${example} The answers report duplicate orders: the handler refuses an order it has seen before. Look the order up and answer success when it was already processed (幂等); each case uses its own order numbers, so this is not caused by the test data.` };
+    return {
+      caseIds,
+      message: `${head}${example} The answers report duplicate orders: the handler refuses an order it has seen before. Look the order up and answer success when it was already processed (幂等); each case uses its own order numbers, so this is not caused by the test data.`,
+    };
   }
   if (version === 'v3') {
     const split = serialSplit(mine, deliveries);
     if (split) {
-      return { caseIds, message: `${head} Every delivery signed with ${split.refused.join(', ')} was refused, while those signed with ${split.acknowledged.join(', ')} were acknowledged: the test server does not trust ${split.refused.join(', ')}. Add ${split.refused.length === 1 ? 'it' : 'them'} to its TEST trust list (trust-kit/README.md), or, if your merchant uses only the other key, generate a config for that set-up (\`wxpay-notify init --key-mode\`).` };
+      return {
+        caseIds,
+        message: `${head} Every delivery signed with ${split.refused.join(', ')} was refused, while those signed with ${split.acknowledged.join(', ')} were acknowledged: the test server does not trust ${split.refused.join(', ')}. Add ${split.refused.length === 1 ? 'it' : 'them'} to its TEST trust list (trust-kit/README.md), or, if your merchant uses only the other key, generate a config for that set-up (\`wxpay-notify init --key-mode\`).`,
+      };
     }
     const spaced = acknowledged.find((c) => c.diagnostic === 'reserialised-body');
     if (spaced) {
-      return { caseIds, message: `${head} Only the body written with a space after every ',' and ':' was acknowledged: the handler verifies the signature over a re-serialised body (Python's json.dumps(json.loads(body)) writes exactly that), not over the raw bytes WeChat signed. Verify over the raw request body, before parsing it.` };
+      return {
+        caseIds,
+        message: `${head} Only the body written with a space after every ',' and ':' was acknowledged: the handler verifies the signature over a re-serialised body (Python's json.dumps(json.loads(body)) writes exactly that), not over the raw bytes WeChat signed. Verify over the raw request body, before parsing it.`,
+      };
     }
   }
   const keyWords = saying('keys').length > answers.length / 2;
   const sameEverywhere = all.length >= 3 && new Set(all.map((a) => a.body)).size === 1 && mine.every((c) => c.verdict !== 'pass');
   if (sameEverywhere && !keyWords) {
-    return { caseIds, message: `${head} Every ${version} case, genuine or forged, got the same answer (${all[0]!.text}): the handler fails before it looks at the notification (routing, body parsing, a missing setting). Its log has the reason; fix that first.` };
+    return {
+      caseIds,
+      message: `${head} Every ${version} case, genuine or forged, got the same answer (${all[0]!.text}): the handler fails before it looks at the notification (routing, body parsing, a missing setting). Its log has the reason; fix that first.`,
+    };
   }
-  const keysCause = version === 'v3'
-    ? "the test server does not trust wxpay-notify's TEST keys (it verifies with the real WeChat Pay public key 微信支付公钥 or platform certificate 平台证书, or decrypts with the real APIv3 key APIv3密钥): configure its TEST environment with the values in trust-kit/README.md"
-    : "the test server's APIv2 key (APIv2密钥) is not wxpay-notify's TEST key: put the key from keys/secrets.env (trust-kit/README.md) in its TEST configuration";
-  const reserialised = version === 'v3'
-    ? 'it verifies over a re-serialised body (e.g. json.dumps(json.loads(body)) or JSON.stringify(JSON.parse(body))) instead of the raw bytes: then v3.robust.spaced-separators or v3.pay.success would pass while the other fails'
-    : 'it parses the body as something other than XML, or signs over a fixed field list: its answers would then name a parse error or a field';
+  const keysCause =
+    version === 'v3'
+      ? "the test server does not trust wxpay-notify's TEST keys (it verifies with the real WeChat Pay public key 微信支付公钥 or platform certificate 平台证书, or decrypts with the real APIv3 key APIv3密钥): configure its TEST environment with the values in trust-kit/README.md"
+      : "the test server's APIv2 key (APIv2密钥) is not wxpay-notify's TEST key: put the key from keys/secrets.env (trust-kit/README.md) in its TEST configuration";
+  const reserialised =
+    version === 'v3'
+      ? 'it verifies over a re-serialised body (e.g. json.dumps(json.loads(body)) or JSON.stringify(JSON.parse(body))) instead of the raw bytes: then v3.robust.spaced-separators or v3.pay.success would pass while the other fails'
+      : 'it parses the body as something other than XML, or signs over a fixed field list: its answers would then name a parse error or a field';
   const forged = mine.filter((c) => c.expect === 'reject');
-  const forgedNote = forged.length
-    ? forged.every((c) => c.verdict !== 'fail') ? ' Forged cases were all refused too, so they prove nothing yet (inconclusive).' : ''
-    : '';
+  const forgedNote = forged.length ? (forged.every((c) => c.verdict !== 'fail') ? ' Forged cases were all refused too, so they prove nothing yet (inconclusive).' : '') : '';
   if (keyWords) {
     const same = sameEverywhere ? ' Every case got this same answer, so the handler may also fail before it checks anything.' : '';
     return { caseIds, message: `${head}${example} The answers name the signature or keys, so most likely ${keysCause}. If those values are already in place, ${reserialised}.${same}${forgedNote}` };

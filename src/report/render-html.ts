@@ -51,8 +51,7 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   const anchor = (id: string): string => `case-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 
   // The check's own words (judge.js), and what every case of the kind shares.
-  const expects = (c: CaseSummary): string =>
-    expectationText(c) + (c.expect === 'ack' ? ', within 5 s, no redirect' : ': a forged notification must not be acknowledged');
+  const expects = (c: CaseSummary): string => expectationText(c) + (c.expect === 'ack' ? ', within 5 s, no redirect' : ': a forged notification must not be acknowledged');
 
   /** Returns HTML: the answer in one line, its body (cut short) as code. */
   const cameBack = (d: DeliveryResult | undefined): string => {
@@ -67,7 +66,7 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
 
   const headersTable = (caption: string, headers: Record<string, string>): string => {
     const rows = Object.entries(headers).map(([name, value]) => {
-      const scheme = name.toLowerCase() === 'authorization' ? /^\S+\s/.exec(value)?.[0] ?? '' : '';
+      const scheme = name.toLowerCase() === 'authorization' ? (/^\S+\s/.exec(value)?.[0] ?? '') : '';
       const shown = MASKED_HEADERS.has(name.toLowerCase()) ? `${scheme}‹masked›` : value;
       return `<tr><th scope="row">${t(name)}</th><td><code>${t(shown)}</code></td></tr>`;
     });
@@ -80,43 +79,64 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
     const raw = redact(body, meta.secrets);
     const pretty = prettyBody(raw, headerValue(headers, 'content-type') ?? '');
     if (!pretty || pretty.text === raw) return `<pre>${t(raw)}</pre>`;
-    return `<p class="muted">${pretty.kind}, re-indented for reading; the exact bytes are below.</p><pre>${t(pretty.text)}</pre>` +
-      `<details class="raw"><summary>Raw body, exact bytes (${new TextEncoder().encode(body).length} bytes)</summary><pre>${t(raw)}</pre></details>`;
+    return (
+      `<p class="muted">${pretty.kind}, re-indented for reading; the exact bytes are below.</p><pre>${t(pretty.text)}</pre>` +
+      `<details class="raw"><summary>Raw body, exact bytes (${new TextEncoder().encode(body).length} bytes)</summary><pre>${t(raw)}</pre></details>`
+    );
   };
 
   const deliveryBlock = (d: DeliveryResult): string => {
-    const label = [`Delivery ${d.copy}/${d.copies}`, severalRows ? `data row ${d.iteration}` : '', VERDICT[d.verdict],
-      d.status === undefined ? (d.verdict === 'skipped' ? 'not sent' : 'no answer') : `HTTP ${d.status}`, duration(d.timeMs)].filter(Boolean).join(' · ');
-    const checks = d.checks.map((c) =>
-      `<li>${verdictBadge(c.pass ? 'pass' : 'fail')} ${t(c.name)}${c.message ? `<br><span class="muted">${t(c.message)}</span>` : ''}</li>`);
+    const label = [
+      `Delivery ${d.copy}/${d.copies}`,
+      severalRows ? `data row ${d.iteration}` : '',
+      VERDICT[d.verdict],
+      d.status === undefined ? (d.verdict === 'skipped' ? 'not sent' : 'no answer') : `HTTP ${d.status}`,
+      duration(d.timeMs),
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    const checks = d.checks.map((c) => `<li>${verdictBadge(c.pass ? 'pass' : 'fail')} ${t(c.name)}${c.message ? `<br><span class="muted">${t(c.message)}</span>` : ''}</li>`);
     // WeChat only ever POSTs notifications, and the generated collection sends nothing else.
     const request = d.request
       ? `<h4>Request</h4><p><code>POST ${t(d.request.url)}</code></p>${headersTable('Request headers', d.request.headers)}${bodyBlock(d.request.body, d.request.headers)}`
       : '<h4>Request</h4><p class="muted">Not sent.</p>';
     const response = d.response
       ? `<h4>Response</h4><p><code>HTTP ${d.status ?? '-'}</code> after ${duration(d.timeMs)}</p>${headersTable('Response headers', d.response.headers)}` +
-        (d.response.truncatedAtBytes === undefined ? '' : `<p class="muted">The body was longer: only its first ${d.response.truncatedAtBytes} bytes were kept and judged; the rest was discarded unread.</p>`) +
+        (d.response.truncatedAtBytes === undefined
+          ? ''
+          : `<p class="muted">The body was longer: only its first ${d.response.truncatedAtBytes} bytes were kept and judged; the rest was discarded unread.</p>`) +
         bodyBlock(d.response.body, d.response.headers)
       : `<h4>Response</h4><p class="muted">No response${d.error ? `: ${t(d.error)}` : ''}.</p>`;
-    return `<details class="delivery"${d.verdict === 'pass' ? '' : ' open'}><summary>${t(label)}</summary>` +
-      (checks.length ? `<h4>Checks</h4><ul class="checks">${checks.join('')}</ul>` : '') + request + response + '</details>';
+    return (
+      `<details class="delivery"${d.verdict === 'pass' ? '' : ' open'}><summary>${t(label)}</summary>` +
+      (checks.length ? `<h4>Checks</h4><ul class="checks">${checks.join('')}</ul>` : '') +
+      request +
+      response +
+      '</details>'
+    );
   };
 
   const caseSection = (c: CaseSummary): string => {
     const list = run.deliveries.filter((d) => d.caseId === c.caseId);
     const worst = list.find((d) => d.verdict === 'fail') ?? list.find((d) => d.verdict === 'skipped');
     const why = { skipped: 'Why it was skipped', inconclusive: 'Why it could not be judged', fail: 'Why it failed', pass: '' }[c.verdict];
-    const failure = c.verdict === 'pass' ? '' :
-      `<div class="hint" role="note"><h4>${why}</h4><dl>` +
-      `<dt>WeChat expects</dt><dd>${t(expects(c))}</dd><dt>What came back</dt><dd>${cameBack(worst)}</dd>` +
-      `<dt>Fix</dt><dd>${t(c.hint || 'see the checks below')}</dd></dl></div>`;
-    return `<section class="case ${c.verdict}" id="${anchor(c.caseId)}" aria-labelledby="${anchor(c.caseId)}-h">` +
+    const failure =
+      c.verdict === 'pass'
+        ? ''
+        : `<div class="hint" role="note"><h4>${why}</h4><dl>` +
+          `<dt>WeChat expects</dt><dd>${t(expects(c))}</dd><dt>What came back</dt><dd>${cameBack(worst)}</dd>` +
+          `<dt>Fix</dt><dd>${t(c.hint || 'see the checks below')}</dd></dl></div>`;
+    return (
+      `<section class="case ${c.verdict}" id="${anchor(c.caseId)}" aria-labelledby="${anchor(c.caseId)}-h">` +
       `<h3 id="${anchor(c.caseId)}-h">${verdictBadge(c.verdict)} <code>${t(c.caseId)}</code> ${t(c.title)}</h3><dl class="facts">` +
       `<div><dt>Severity</dt><dd><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></dd></div>` +
       `<div><dt>Expected</dt><dd>${c.expect === 'ack' ? 'ack (acknowledge)' : 'reject (refuse)'}</dd></div>` +
       `<div><dt>Verdict</dt><dd>${t(VERDICT[c.verdict] ?? c.verdict)}${c.deliveries > 1 ? ` (${c.passed}/${c.deliveries} ${answeredAsExpected(c.expect)})` : ''}</dd></div>` +
       `<div><dt>HTTP</dt><dd>${t(statusOf(c))}</dd></div><div><dt>Time</dt><dd>${duration(c.maxTimeMs)}</dd></div></dl>` +
-      (failure || `<p class="muted">WeChat expects: ${t(expects(c))}</p>`) + list.map(deliveryBlock).join('') + '</section>';
+      (failure || `<p class="muted">WeChat expects: ${t(expects(c))}</p>`) +
+      list.map(deliveryBlock).join('') +
+      '</section>'
+    );
   };
 
   const folders = new Map<string, CaseSummary[]>();
@@ -126,9 +146,11 @@ export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
   const notPassed = sum.failed + sum.skipped + sum.inconclusive;
   // Every request the receiver saw: concurrent copies fired from a script count like the rest.
   const deliveryCount = cases.reduce((n, c) => n + c.deliveries, 0);
-  const rows = cases.map((c) =>
-    `<tr class="${c.verdict}"><th scope="row"><a href="#${anchor(c.caseId)}"><code>${t(c.caseId)}</code></a></th><td>${t(c.title)}</td>` +
-    `<td><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></td><td>${t(c.expect)}</td><td>${t(statusOf(c))}</td><td>${duration(c.maxTimeMs)}</td><td>${verdictBadge(c.verdict)}</td></tr>`);
+  const rows = cases.map(
+    (c) =>
+      `<tr class="${c.verdict}"><th scope="row"><a href="#${anchor(c.caseId)}"><code>${t(c.caseId)}</code></a></th><td>${t(c.title)}</td>` +
+      `<td><span class="badge sev-${t(c.severity)}">${t(c.severity)}</span></td><td>${t(c.expect)}</td><td>${t(statusOf(c))}</td><td>${duration(c.maxTimeMs)}</td><td>${verdictBadge(c.verdict)}</td></tr>`,
+  );
 
   const html = `<!DOCTYPE html>
 <html lang="en">

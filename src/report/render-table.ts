@@ -57,9 +57,7 @@ export function renderTable(
   const noteOf = new Map(diagnoses.flatMap((d, i) => d.caseIds.map((id) => [id, i + 1] as const)));
   const added = new Set((options.addedControls ?? []).map((c) => c.id));
   const header = ['case', 'severity', 'HTTP', 'time', 'verdict'];
-  const rows = cases.map((c) => [
-    added.has(c.caseId) ? `${c.caseId} (control)` : c.caseId, c.severity, statusText(c), c.maxTimeMs === undefined ? '-' : `${c.maxTimeMs} ms`, verdictText(c),
-  ]);
+  const rows = cases.map((c) => [added.has(c.caseId) ? `${c.caseId} (control)` : c.caseId, c.severity, statusText(c), c.maxTimeMs === undefined ? '-' : `${c.maxTimeMs} ms`, verdictText(c)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const verdictColumn = header.indexOf('verdict');
   const format = (cells: string[], hint: string, color?: number): string => {
@@ -67,7 +65,13 @@ export function renderTable(
     if (color !== undefined && options.color) padded[verdictColumn] = `\u001b[${color}m${padded[verdictColumn]}\u001b[0m`;
     return [...padded, hint].join('  ').trimEnd();
   };
-  const lines = [format(header, 'hint'), format(widths.map((w) => '-'.repeat(w)), '----')];
+  const lines = [
+    format(header, 'hint'),
+    format(
+      widths.map((w) => '-'.repeat(w)),
+      '----',
+    ),
+  ];
   cases.forEach((c, i) => {
     const note = noteOf.get(c.caseId);
     const hint = hintText(c);

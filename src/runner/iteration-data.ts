@@ -4,11 +4,16 @@ import { UserError } from '../config/errors.js';
 
 /** Columns a data row may override, by collection variable name, with the config-style aliases. */
 const COLUMNS: Record<string, string> = {
-  out_trade_no: 'out_trade_no', outTradeNo: 'out_trade_no',
-  transaction_id: 'transaction_id', transactionId: 'transaction_id',
-  total: 'total', openid: 'openid',
-  out_refund_no: 'out_refund_no', outRefundNo: 'out_refund_no',
-  refund_id: 'refund_id', refundId: 'refund_id',
+  out_trade_no: 'out_trade_no',
+  outTradeNo: 'out_trade_no',
+  transaction_id: 'transaction_id',
+  transactionId: 'transaction_id',
+  total: 'total',
+  openid: 'openid',
+  out_refund_no: 'out_refund_no',
+  outRefundNo: 'out_refund_no',
+  refund_id: 'refund_id',
+  refundId: 'refund_id',
   refund: 'refund',
 };
 const AMOUNTS = new Set(['total', 'refund']);
@@ -22,14 +27,19 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ',') { row.push(field); field = ''; }
-    else if (ch === '\n' || ch === '\r') {
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); field = '';
+      row.push(field);
+      field = '';
       if (row.some((f) => f !== '')) rows.push(row);
       row = [];
     } else field += ch;
@@ -47,7 +57,11 @@ export function toIterationData(rows: readonly Record<string, unknown>[], source
     for (const [column, value] of Object.entries(row)) {
       const variable = COLUMNS[column];
       if (!variable) {
-        problems.push(`${source}: row ${index + 1}: unknown column "${column}"; allowed: ${Object.keys(COLUMNS).filter((c) => !/[A-Z]/.test(c)).join(', ')}`);
+        problems.push(
+          `${source}: row ${index + 1}: unknown column "${column}"; allowed: ${Object.keys(COLUMNS)
+            .filter((c) => !/[A-Z]/.test(c))
+            .join(', ')}`,
+        );
         continue;
       }
       const text = String(value ?? '').trim();
@@ -85,5 +99,8 @@ export function readIterationData(file: string): Record<string, string>[] {
   }
   const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
   if (!header) throw new UserError(`--data ${file} is empty; expected a header row such as out_trade_no,total`, 'E_DATA');
-  return toIterationData(rows.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? '']))), file);
+  return toIterationData(
+    rows.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? '']))),
+    file,
+  );
 }

@@ -41,9 +41,7 @@ export interface ReplayOptions {
  * until WeChat would stop. Forged cases are not retried: WeChat retries what the merchant failed
  * to accept, and a rejected forgery is the right answer.
  */
-export async function replayFailures(
-  run: RunResult, cases: readonly CaseDefinition[], config: ResolvedConfig, environment: Record<string, unknown>, options: ReplayOptions,
-): Promise<RetryTimeline[]> {
+export async function replayFailures(run: RunResult, cases: readonly CaseDefinition[], config: ResolvedConfig, environment: Record<string, unknown>, options: ReplayOptions): Promise<RetryTimeline[]> {
   const timelines: RetryTimeline[] = [];
   for (const def of cases) {
     const first = run.deliveries.find((d) => d.caseId === def.id);

@@ -49,8 +49,7 @@ export async function replayOnSchedule(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const schedule = options.schedule ?? RETRY_SCHEDULE_SECONDS;
   const attempts: RetryAttempt[] = [{ attempt: 1, wechatOffsetSeconds: 0, status: first.status, verdict: first.verdict, cause: first.cause }];
-  const timeline = (stoppedBecause: RetryStop): RetryTimeline =>
-    ({ caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: stoppedBecause === 'acknowledged', stoppedBecause });
+  const timeline = (stoppedBecause: RetryStop): RetryTimeline => ({ caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: stoppedBecause === 'acknowledged', stoppedBecause });
   const firstStop = wechatStopsAfter(first);
   if (firstStop) return timeline(firstStop);
   let offset = 0;
@@ -84,6 +83,9 @@ export function renderTimeline(t: RetryTimeline): string {
     'gave-up': `never acknowledged in ${t.attempts.length} attempts; WeChat stops here and the merchant must query the order`,
   };
   const head = `Retry timeline for ${t.caseId} (WeChat's schedule, ${t.speedup}x faster): ${outcome[t.stoppedBecause]}`;
-  const rows = t.attempts.map((a) => `  #${String(a.attempt).padEnd(3)}${formatWechatOffset(a.wechatOffsetSeconds).padEnd(10)}${String(a.status ?? '-').padEnd(5)}${a.verdict === 'pass' ? 'PASS' : 'FAIL'}${a.verdict === 'pass' ? '' : `  ${a.cause}`}`);
+  const rows = t.attempts.map(
+    (a) =>
+      `  #${String(a.attempt).padEnd(3)}${formatWechatOffset(a.wechatOffsetSeconds).padEnd(10)}${String(a.status ?? '-').padEnd(5)}${a.verdict === 'pass' ? 'PASS' : 'FAIL'}${a.verdict === 'pass' ? '' : `  ${a.cause}`}`,
+  );
   return [head, ...rows].join('\n') + '\n';
 }

@@ -133,14 +133,8 @@ export function bundleScript(kind: ScriptKind, constants: Readonly<Record<string
  * function, so the glue may await the concurrent copies before the request goes out.
  */
 export function bundleBrunoScript(kind: ScriptKind, constants: Readonly<Record<string, unknown>>): string {
-  const entry = [
-    stripComments(readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8')),
-    stripComments(readFileSync(join(BRUNO_DIR, `${kind}.js`), 'utf8')),
-  ].join('\n');
-  const decls = declarations([
-    ...libFiles(kind).map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8'))),
-    stripComments(readFileSync(join(BRUNO_DIR, 'pm.js'), 'utf8')),
-  ]);
+  const entry = [stripComments(readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8')), stripComments(readFileSync(join(BRUNO_DIR, `${kind}.js`), 'utf8'))].join('\n');
+  const decls = declarations([...libFiles(kind).map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8'))), stripComments(readFileSync(join(BRUNO_DIR, 'pm.js'), 'utf8'))]);
   if (decls.some((d) => new RegExp(`^function ${d.name}\\s*\\(`, 'm').test(entry))) {
     throw new Error(`a sandbox library function is declared again in the Bruno ${kind} script`);
   }

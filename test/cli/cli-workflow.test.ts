@@ -8,7 +8,10 @@ import { memoryIO } from '../../src/commands/io.js';
 /** A user's day one, through the CLI: init, serve, generate, run, regenerate after a change. */
 function readSecrets(file: string): Record<string, string> {
   return Object.fromEntries(
-    readFileSync(file, 'utf8').split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
 }
 
@@ -26,11 +29,20 @@ describe('CLI workflow: init → serve → generate → run', () => {
     outputs.push(init.stdout, init.stderr);
     const env = readSecrets(join(dir, 'keys/secrets.env'));
     Object.assign(process.env, env);
-    secrets = [...Object.values(env), ...['wechatpay-test-public-key-private.pem', 'wechatpay-test-cert-private.pem']
-      .flatMap((f) => readFileSync(join(dir, 'keys', f), 'utf8').split('\n').filter((l) => l.length >= 40))];
+    secrets = [
+      ...Object.values(env),
+      ...['wechatpay-test-public-key-private.pem', 'wechatpay-test-cert-private.pem'].flatMap((f) =>
+        readFileSync(join(dir, 'keys', f), 'utf8')
+          .split('\n')
+          .filter((l) => l.length >= 40),
+      ),
+    ];
     // serve on an ephemeral port, then point the config's URLs at it (serve routes by path).
     const serveIO = memoryIO();
-    served = cli(['serve', '-c', config, '--port', '0'], serveIO).then((code) => { outputs.push(serveIO.stdout, serveIO.stderr); return code; });
+    served = cli(['serve', '-c', config, '--port', '0'], serveIO).then((code) => {
+      outputs.push(serveIO.stdout, serveIO.stderr);
+      return code;
+    });
     for (let i = 0; i < 100 && !/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(serveIO.stdout); i++) await new Promise((r) => setTimeout(r, 50));
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serveIO.stdout)![1]!;
     writeFileSync(config, readFileSync(config, 'utf8').replaceAll('http://127.0.0.1:8080', url));
@@ -111,7 +123,12 @@ describe('CLI workflow: init → serve → generate → run', () => {
     // The genuine controls come back in, so each forged case can be judged against its twin.
     const bySeverity = JSON.parse(severity.stdout);
     expect(bySeverity.addedControls.map((c: any) => c.id).sort()).toEqual(['v2.pay.success', 'v2.refund.success', 'v3.pay.success']);
-    expect(bySeverity.cases.filter((c: any) => c.severity !== 'security').map((c: any) => c.caseId).sort()).toEqual(['v2.pay.success', 'v2.refund.success', 'v3.pay.success']);
+    expect(
+      bySeverity.cases
+        .filter((c: any) => c.severity !== 'security')
+        .map((c: any) => c.caseId)
+        .sort(),
+    ).toEqual(['v2.pay.success', 'v2.refund.success', 'v3.pay.success']);
 
     // Point v3 at a path the receiver does not serve: the payment case fails with the 404 hint.
     const broken = join(dir, 'broken.json');

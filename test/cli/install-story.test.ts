@@ -17,17 +17,17 @@ describe('--version', () => {
   const host = mkdtempSync(join(tmpdir(), 'wxpay-notify-host-'));
   afterAll(() => rmSync(host, { recursive: true, force: true }));
 
-  it('prints wxpay-notify\'s own version, run from a project with another version', () => {
+  it("prints wxpay-notify's own version, run from a project with another version", () => {
     writeFileSync(join(host, 'package.json'), JSON.stringify({ name: 'host-project', version: '9.9.9' }));
     const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), '--version'], { cwd: host, encoding: 'utf8' });
     expect(out.trim()).toBe(ours);
   });
 });
 
-describe('serve listens where the config\'s notify URLs point', () => {
+describe("serve listens where the config's notify URLs point", () => {
   const config = demoConfig(testKeys(), 'http://127.0.0.1:9123', '/nonexistent');
 
-  it('takes the URLs\' port; without one, 8080 with a note; different ports need --port', () => {
+  it("takes the URLs' port; without one, 8080 with a note; different ports need --port", () => {
     expect(servePort(config)).toEqual({ port: 9123 });
     expect(servePort(demoConfig(testKeys(), 'https://shop.example.com', '/x'))).toMatchObject({ port: 8080, note: expect.stringMatching(/name no port; listening on 8080/) });
     const mixed = { ...config, v2: { ...config.v2!, refundNotifyUrl: 'http://127.0.0.1:9124/wxpay/v2/refund-notify' } };
@@ -47,7 +47,12 @@ describe('serve listens where the config\'s notify URLs point', () => {
     expect(await cli(['init', '--dir', dir], init)).toBe(0);
     const file = join(dir, 'wxpay-notify.json');
     writeFileSync(file, readFileSync(file, 'utf8').replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`));
-    const secrets = Object.fromEntries(readFileSync(join(dir, 'keys/secrets.env'), 'utf8').split('\n').filter((l) => /^\w+=/.test(l)).map((l) => l.split('=') as [string, string]));
+    const secrets = Object.fromEntries(
+      readFileSync(join(dir, 'keys/secrets.env'), 'utf8')
+        .split('\n')
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => l.split('=') as [string, string]),
+    );
     Object.assign(process.env, secrets);
     const io = memoryIO();
     const served = cli(['serve', '-c', file], io);
@@ -55,7 +60,7 @@ describe('serve listens where the config\'s notify URLs point', () => {
     try {
       expect(io.stdout).toContain(`listening on http://127.0.0.1:${port}`);
       expect(io.stdout).toContain(`POST http://127.0.0.1:${port}/wxpay/v3/notify`);
-      expect(io.stdout).toContain('The config\'s notify URLs point here');
+      expect(io.stdout).toContain("The config's notify URLs point here");
       const answer = await fetch(`http://127.0.0.1:${port}/wxpay/v3/notify`, { method: 'POST', body: '{}' });
       expect(answer.status).toBe(401);
     } finally {

@@ -20,7 +20,10 @@ const UNPRIVILEGED = 65534; // nobody: root ignores permission bits, so permissi
 
 function readSecrets(file: string): Record<string, string> {
   return Object.fromEntries(
-    readFileSync(file, 'utf8').split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
 }
 

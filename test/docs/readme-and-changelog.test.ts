@@ -11,7 +11,9 @@ const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'ut
 
 describe('README "Use it in your tests"', () => {
   it('shows every file of examples/, exactly as it is (the files npm test runs)', () => {
-    const files = readdirSync(join(PACKAGE_ROOT, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => `examples/${f}`);
+    const files = readdirSync(join(PACKAGE_ROOT, 'examples'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `examples/${f}`);
     expect(readmeExamplePaths(readme).sort()).toEqual(files.sort());
     expect(files.filter((f) => f.endsWith('.test.ts'))).toHaveLength(2);
     // `npm run readme` would change nothing: each block is its file, byte for byte.

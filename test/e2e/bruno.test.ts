@@ -28,9 +28,7 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
         // Every delivery reached the receiver, and each genuine one verified over the bytes sent.
         const deliveries = cases.reduce((n, c) => n + (c.copies ?? 1) + (c.concurrent ?? 0), 0);
         expect(suite.receiver.log).toHaveLength(deliveries);
-        expect(suite.receiver.log.filter((l) => l.outcome === 'ack')).toHaveLength(
-          cases.reduce((n, c) => n + (c.expect === 'ack' ? (c.copies ?? 1) + (c.concurrent ?? 0) : 0), 0),
-        );
+        expect(suite.receiver.log.filter((l) => l.outcome === 'ack')).toHaveLength(cases.reduce((n, c) => n + (c.expect === 'ack' ? (c.copies ?? 1) + (c.concurrent ?? 0) : 0), 0));
       } finally {
         await suite.close();
       }
@@ -42,7 +40,10 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
     try {
       const run = await runWithBruno(suite.config, { sandbox: 'safe', withSecrets: false, only: ['v2.pay.success', 'v3.pay.success'] });
       expect(run.exitCode).toBe(1);
-      expect(run.requests.map((r) => [r.caseId, r.status])).toEqual([['v2.pay.success', 'error'], ['v3.pay.success', 'error']]);
+      expect(run.requests.map((r) => [r.caseId, r.status])).toEqual([
+        ['v2.pay.success', 'error'],
+        ['v3.pay.success', 'error'],
+      ]);
       expect(run.requests[0]!.error).toContain('not sent (未发送): APIv2 key (APIv2密钥) is empty: set "v2_api_key"');
       expect(run.requests[1]!.error).toContain('not sent (未发送): APIv3 key (APIv3密钥) is empty: set "v3_api_key"');
       expect(suite.receiver.log).toEqual([]);

@@ -21,7 +21,11 @@ describe('run --data: one notification per row', () => {
       expect(code).toBe(0);
       expect(io.stdout).toMatch(/^v3\.pay\.success\s+protocol\s+204\s+\d+ ms\s+PASS \(3\/3 acknowledged\)$/m);
       const v3 = suite.receiver.log.filter((e) => e.version === 'v3').map((e) => e.notification as { out_trade_no: string; amount: { total: number } });
-      expect(v3.map((n) => [n.out_trade_no, n.amount.total])).toEqual([['ORDER0001', 100], ['ORDER0002', 250], ['ORDER0003', 1]]);
+      expect(v3.map((n) => [n.out_trade_no, n.amount.total])).toEqual([
+        ['ORDER0001', 100],
+        ['ORDER0002', 250],
+        ['ORDER0003', 1],
+      ]);
       const v2 = suite.receiver.log.filter((e) => e.version === 'v2').map((e) => (e.notification as Record<string, string>).total_fee);
       expect(v2).toEqual(['100', '250', '1']);
     } finally {
@@ -56,7 +60,10 @@ describe('run --data: one notification per row', () => {
       const io = memoryIO();
       expect(await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success', 'v3.pay.promotion'], data }, io, 'data')).toBe(1);
       const report = JSON.parse(io.stdout) as { cases: { caseId: string; verdict: string }[]; deliveries: { caseId: string; error?: string }[] };
-      expect(report.cases.map((c) => [c.caseId, c.verdict])).toEqual([['v3.pay.success', 'pass'], ['v3.pay.promotion', 'skipped']]);
+      expect(report.cases.map((c) => [c.caseId, c.verdict])).toEqual([
+        ['v3.pay.success', 'pass'],
+        ['v3.pay.promotion', 'skipped'],
+      ]);
       expect(io.stdout).toContain('this case pays part of it with a coupon');
     } finally {
       await suite.close();

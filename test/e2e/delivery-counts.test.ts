@@ -20,7 +20,9 @@ describe('delivery counts', () => {
       expect(io.stdout).toMatch(/^v2\.redelivery\.sequential\s+protocol\s+200\s+\d+ ms\s+PASS \(2\/2 acknowledged\)$/m);
       const results = JSON.parse(readFileSync(join(dir, 'demo.results.json'), 'utf8'));
       expect(results.cases.map((c: any) => [c.caseId, c.deliveries, c.passed])).toEqual([
-        ['v3.keys.migration', 4, 4], ['v2.redelivery.sequential', 2, 2], ['v3.redelivery.concurrent', 4, 4],
+        ['v3.keys.migration', 4, 4],
+        ['v2.redelivery.sequential', 2, 2],
+        ['v3.redelivery.concurrent', 4, 4],
       ]);
       const html = readFileSync(join(dir, 'demo.report.html'), 'utf8');
       expect(suite.receiver.log).toHaveLength(10);

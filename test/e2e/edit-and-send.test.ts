@@ -8,8 +8,12 @@ import { runCollection } from '../../src/runner/run-collection.js';
 /** What a Postman user does: edit a field in the request body, press Send. */
 describe('edit a body and send', () => {
   let suite: SuiteFixture;
-  beforeAll(async () => { suite = await startSuite(); });
-  afterAll(async () => { await suite?.close(); });
+  beforeAll(async () => {
+    suite = await startSuite();
+  });
+  afterAll(async () => {
+    await suite?.close();
+  });
 
   function collectionWith(only: string[], edit: (raw: string) => string) {
     const collection = buildCollection(suite.config, selectCases(suite.config, { only })) as any;
@@ -46,7 +50,10 @@ describe('edit a body and send', () => {
   it('an environment without secrets (--no-secrets) skips every case and says which secret is missing', async () => {
     const collection = buildCollection(suite.config, selectCases(suite.config, { only: ['v2.pay.success', 'v3.pay.success'] }));
     const run = await runCollection({ collection, environment: buildEnvironment(suite.config, false) });
-    expect(run.deliveries.map((d) => [d.caseId, d.verdict])).toEqual([['v2.pay.success', 'skipped'], ['v3.pay.success', 'skipped']]);
+    expect(run.deliveries.map((d) => [d.caseId, d.verdict])).toEqual([
+      ['v2.pay.success', 'skipped'],
+      ['v3.pay.success', 'skipped'],
+    ]);
     expect(run.deliveries[0]!.error).toContain('APIv2 key (APIv2密钥) is empty');
     expect(run.deliveries[1]!.error).toContain('APIv3 key (APIv3密钥) is empty');
   }, 30_000);

@@ -98,7 +98,11 @@ async function runAgainst(fixture: string, only?: string[], delayMs?: number, si
 
 describe('faulty receivers: each fault is caught on the right cases with the right hint', () => {
   it('covers every fixture', () => {
-    expect(Object.keys(MATRIX).sort()).toEqual(Object.keys(FAULTY_RECEIVERS).filter((n) => n !== 'slow-6s').sort());
+    expect(Object.keys(MATRIX).sort()).toEqual(
+      Object.keys(FAULTY_RECEIVERS)
+        .filter((n) => n !== 'slow-6s')
+        .sort(),
+    );
   });
 
   for (const [fixture, expected] of Object.entries(MATRIX)) {

@@ -18,7 +18,9 @@ import type { KeyMode } from '../../src/keys/key-mode.js';
  * a receiver that trusts exactly that set-up, every v3 callback carrying its serial.
  */
 const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 async function initAndRun(keyMode: KeyMode) {
   const dir = mkdtempSync(join(tmpdir(), `wxpay-keymode-${keyMode}-`));
@@ -78,7 +80,10 @@ describe('key modes: public key only, certificate only, both', () => {
     const original = readFileSync(file, 'utf8');
     const problems = async (text: string) => {
       writeFileSync(file, text);
-      const error = await loadConfig(file, env).then(() => undefined, (e: unknown) => e);
+      const error = await loadConfig(file, env).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ConfigError);
       return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`).join('\n');
     };

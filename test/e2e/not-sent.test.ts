@@ -39,8 +39,12 @@ describe('a notification that cannot be signed is never sent, and the run fails 
     writeFileSync(join(dir, 'c.json'), JSON.stringify(buildCollection(suite.config, cases)));
     writeFileSync(join(dir, 'e.json'), JSON.stringify(buildEnvironment(suite.config, false)));
     const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, [NEWMAN_BIN, 'run', 'c.json', '-e', 'e.json', '--reporters', 'cli,json', '--reporter-json-export', 'r.json', '--color', 'off'],
-        { cwd: dir, timeout: 60_000 }, (err, stdout) => resolve({ code: err ? Number((err as any).code) : 0, stdout }));
+      execFile(
+        process.execPath,
+        [NEWMAN_BIN, 'run', 'c.json', '-e', 'e.json', '--reporters', 'cli,json', '--reporter-json-export', 'r.json', '--color', 'off'],
+        { cwd: dir, timeout: 60_000 },
+        (err, stdout) => resolve({ code: err ? Number((err as any).code) : 0, stdout }),
+      );
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('not sent (未发送): APIv2 key (APIv2密钥) is empty: set "v2_api_key"');

@@ -4,12 +4,28 @@ import { runSuite } from '../../src/commands/run.js';
 import { memoryIO } from '../../src/commands/io.js';
 
 // Every case with a partner template variant, and the refunds (partner outer fields).
-const ONLY = ['v2.pay.success', 'v2.pay.extra-fields', 'v2.pay.result-fail', 'v2.refund.success', 'v3.pay.success', 'v3.pay.promotion', 'v3.pay.combine', 'v3.refund.success', 'v2.robust.edge-whitespace', 'v2.robust.non-ascii', 'v3.robust.non-ascii'];
+const ONLY = [
+  'v2.pay.success',
+  'v2.pay.extra-fields',
+  'v2.pay.result-fail',
+  'v2.refund.success',
+  'v3.pay.success',
+  'v3.pay.promotion',
+  'v3.pay.combine',
+  'v3.refund.success',
+  'v2.robust.edge-whitespace',
+  'v2.robust.non-ascii',
+  'v3.robust.non-ascii',
+];
 
 describe('partner (服务商) mode: sp_/sub_ fields in v2 and v3, payment and refund', () => {
   let suite: SuiteFixture;
-  beforeAll(async () => { suite = await startSuite(); });
-  afterAll(async () => { await suite?.close(); });
+  beforeAll(async () => {
+    suite = await startSuite();
+  });
+  afterAll(async () => {
+    await suite?.close();
+  });
 
   async function run(subAppid: string | undefined) {
     suite.receiver.log.length = 0;

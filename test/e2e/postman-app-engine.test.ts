@@ -7,8 +7,12 @@ import { runWithPostmanRuntime } from '../support/run-with-postman-runtime.js';
 
 describe('the generated collection in the Postman app engine (latest postman-runtime, postman-sandbox 6)', () => {
   let suite: SuiteFixture;
-  beforeAll(async () => { suite = await startSuite(); });
-  afterAll(async () => { await suite?.close(); });
+  beforeAll(async () => {
+    suite = await startSuite();
+  });
+  afterAll(async () => {
+    await suite?.close();
+  });
 
   it('passes every case, v2 and v3, against the reference receiver', async () => {
     const cases = selectCases(suite.config);

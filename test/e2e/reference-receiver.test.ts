@@ -22,7 +22,9 @@ describe('end to end: generated collection → newman → reference receiver', (
     code = await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false }, io, 'e2e');
     report = JSON.parse(io.stdout);
   }, 60_000);
-  afterAll(async () => { await suite?.close(); });
+  afterAll(async () => {
+    await suite?.close();
+  });
 
   it('passes every case of the catalogue, v2 and v3, and exits 0', () => {
     expect(report.cases.filter((c) => c.verdict !== 'pass')).toEqual([]);
@@ -31,9 +33,13 @@ describe('end to end: generated collection → newman → reference receiver', (
     expect(code).toBe(0);
   });
 
-  const orderOf = (id: string) => caseOrder(suite.config.order, CATALOGUE.find((c) => c.id === id)!);
+  const orderOf = (id: string) =>
+    caseOrder(
+      suite.config.order,
+      CATALOGUE.find((c) => c.id === id)!,
+    );
 
-  it('the receiver decrypts exactly the body the user sees in Postman (variables filled in, the case\'s own order numbers)', () => {
+  it("the receiver decrypts exactly the body the user sees in Postman (variables filled in, the case's own order numbers)", () => {
     const base = Object.fromEntries(collectionVariables(suite.config).map((v) => [v.key, v.value]));
     let vars: Record<string, string> = { ...base, ...orderOf('v3.pay.success') };
     const expected = (template: string) =>
@@ -58,7 +64,11 @@ describe('end to end: generated collection → newman → reference receiver', (
   it('every case has its own order: only the copies of one case repeat an out_trade_no', () => {
     const notified = suite.receiver.log.filter((e) => e.outcome === 'ack').map((e) => e.notification as Record<string, any>);
     const tradeNos = new Set(notified.map((n) => n.combine_out_trade_no ?? n.out_trade_no));
-    const expected = new Set(selectCases(suite.config).filter((c) => c.expect === 'ack').map((c) => orderOf(c.id)[c.requires.includes('combine') ? 'combine_out_trade_no' : 'out_trade_no']));
+    const expected = new Set(
+      selectCases(suite.config)
+        .filter((c) => c.expect === 'ack')
+        .map((c) => orderOf(c.id)[c.requires.includes('combine') ? 'combine_out_trade_no' : 'out_trade_no']),
+    );
     expect(tradeNos).toEqual(expected);
     expect(expected.size).toBe(selectCases(suite.config).filter((c) => c.expect === 'ack').length);
   });
@@ -69,7 +79,10 @@ describe('end to end: generated collection → newman → reference receiver', (
     expect(Number(v2.coupon_fee_0)).toBe(Number(v2.coupon_fee));
     expect(Number(v2.cash_fee)).toBeGreaterThan(0);
     expect(Object.keys(v2).filter((k) => k.startsWith('coupon_type') || k === 'settlement_total_fee')).toEqual([]);
-    const v3 = suite.receiver.log.find((e) => (e.notification as Record<string, any>)?.promotion_detail)!.notification as { amount: { total: number; payer_total: number }; promotion_detail: { amount: number }[] };
+    const v3 = suite.receiver.log.find((e) => (e.notification as Record<string, any>)?.promotion_detail)!.notification as {
+      amount: { total: number; payer_total: number };
+      promotion_detail: { amount: number }[];
+    };
     expect(v3.amount.payer_total + v3.promotion_detail[0]!.amount).toBe(v3.amount.total);
     expect(v3.amount.payer_total).toBeGreaterThan(0);
   });

@@ -26,7 +26,11 @@ function answersFirst(answers: { status: number; body: string }[], received: Rec
       },
     });
 }
-const recoversAfter = (down: number, received?: Received[]) => answersFirst(Array.from({ length: down }, () => ({ status: 500, body: 'restarting' })), received);
+const recoversAfter = (down: number, received?: Received[]) =>
+  answersFirst(
+    Array.from({ length: down }, () => ({ status: 500, body: 'restarting' })),
+    received,
+  );
 
 describe('run --retry-schedule', () => {
   it("replays the same notification on WeChat's schedule, re-signed, until the merchant recovers; the case then passes", async () => {
@@ -46,7 +50,8 @@ describe('run --retry-schedule', () => {
       expect(acked).toHaveLength(1);
       expect(received).toHaveLength(4);
       const envelopes = received.map((r) => JSON.parse(r.body));
-      for (const e of envelopes) expect({ id: e.id, create_time: e.create_time, resource: e.resource }).toEqual({ id: envelopes[0].id, create_time: envelopes[0].create_time, resource: envelopes[0].resource });
+      for (const e of envelopes)
+        expect({ id: e.id, create_time: e.create_time, resource: e.resource }).toEqual({ id: envelopes[0].id, create_time: envelopes[0].create_time, resource: envelopes[0].resource });
       expect(new Set(received.map((r) => r.headers['wechatpay-nonce'])).size).toBe(4);
       expect(new Set(received.map((r) => r.headers['wechatpay-signature'])).size).toBe(4);
       expect(new Set(received.map((r) => r.headers['request-id'])).size).toBe(4);
@@ -59,7 +64,9 @@ describe('run --retry-schedule', () => {
     const suite = await startSuite({ start: recoversAfter(1000) });
     try {
       const io = memoryIO();
-      expect(await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success', 'v3.forged.bad-signature'], retrySpeedup: 500_000 }, io, 'retry')).toBe(1);
+      expect(
+        await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success', 'v3.forged.bad-signature'], retrySpeedup: 500_000 }, io, 'retry'),
+      ).toBe(1);
       const report = JSON.parse(io.stdout);
       expect(report.retries).toHaveLength(1);
       expect(report.retries[0].attempts).toHaveLength(16);
@@ -87,7 +94,15 @@ describe('run --retry-schedule', () => {
 
   it('stops where WeChat stops: a 200 with {"code":"FAIL"} counts as received, so nothing is sent again and the case fails', async () => {
     const received: Received[] = [];
-    const suite = await startSuite({ start: answersFirst([{ status: 500, body: 'restarting' }, { status: 200, body: '{"code":"FAIL","message":"busy"}' }], received) });
+    const suite = await startSuite({
+      start: answersFirst(
+        [
+          { status: 500, body: 'restarting' },
+          { status: 200, body: '{"code":"FAIL","message":"busy"}' },
+        ],
+        received,
+      ),
+    });
     try {
       const io = memoryIO();
       expect(await runSuite(suite.config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success'], retrySpeedup: 500_000 }, io, 'retry')).toBe(1);

@@ -49,7 +49,11 @@ describe('the headers a merchant receives', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const names = (s: Seen): string[] => s.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()).sort();
+  const names = (s: Seen): string[] =>
+    s.rawHeaders
+      .filter((_, i) => i % 2 === 0)
+      .map((n) => n.toLowerCase())
+      .sort();
   const value = (s: Seen, name: string): string | undefined => {
     const at = s.rawHeaders.findIndex((n, i) => i % 2 === 0 && n.toLowerCase() === name);
     return at < 0 ? undefined : s.rawHeaders[at + 1];
@@ -72,21 +76,21 @@ describe('the headers a merchant receives', () => {
 
   const collection = () => buildCollection(suite.config, selectCases(suite.config, { only: CASES }));
 
-  it('under Newman: exactly WeChat\'s header set, v2 and v3', async () => {
+  it("under Newman: exactly WeChat's header set, v2 and v3", async () => {
     seen = [];
     const run = await runCollection({ collection: collection(), environment: buildEnvironment(suite.config, true) });
     expect(run.deliveries.map((d) => d.verdict)).toEqual(CASES.map(() => 'pass'));
     expectWechatHeaders(seen);
   }, 30_000);
 
-  it('under the Postman app engine with the app\'s defaults: exactly the same set', async () => {
+  it("under the Postman app engine with the app's defaults: exactly the same set", async () => {
     seen = [];
     const result = await runWithPostmanRuntime(collection(), buildEnvironment(suite.config, true) as any, { requester: APP_DEFAULTS });
     expect(result.noResponse).toEqual([]);
     expectWechatHeaders(seen);
   }, 30_000);
 
-  it('without the collection\'s disabledSystemHeaders, both engines would add Postman\'s own headers', async () => {
+  it("without the collection's disabledSystemHeaders, both engines would add Postman's own headers", async () => {
     const bare = collection() as { item: { item: { protocolProfileBehavior: Record<string, unknown> }[] }[] };
     for (const folder of bare.item) for (const item of folder.item) delete item.protocolProfileBehavior.disabledSystemHeaders;
     seen = [];
@@ -97,7 +101,7 @@ describe('the headers a merchant receives', () => {
     for (const s of seen) expect(names(s)).toEqual(expect.arrayContaining(POSTMAN_SYSTEM));
   }, 30_000);
 
-  it('concurrent copies sent with pm.sendRequest carry Postman\'s own headers too (postman-runtime offers no way to drop them there)', async () => {
+  it("concurrent copies sent with pm.sendRequest carry Postman's own headers too (postman-runtime offers no way to drop them there)", async () => {
     seen = [];
     await runCollection({ collection: buildCollection(suite.config, selectCases(suite.config, { only: ['v3.redelivery.concurrent'] })), environment: buildEnvironment(suite.config, true) });
     expect(seen).toHaveLength(4);

@@ -85,9 +85,7 @@ describe('Ctrl-C during run', () => {
     });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-      child!.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child!.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
     let early: { code: number | null } | undefined;
     void exited.then((e) => (early = e));
 

@@ -33,7 +33,10 @@ const ENDLESS_BYTES = 192 * 1024 * 1024;
 
 function readSecrets(file: string): Record<string, string> {
   return Object.fromEntries(
-    readFileSync(file, 'utf8').split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
 }
 

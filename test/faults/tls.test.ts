@@ -45,7 +45,10 @@ describe('notify_url on https with a self-signed certificate', () => {
 /** https:// in the config, but the port speaks plain HTTP: a URL mistake, not a certificate problem. */
 describe('notify_url on https:// pointing at a plain-HTTP port', () => {
   it('names the cause (plain HTTP, not TLS), with a hint on one line in the table', async () => {
-    const plain = createHttpServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(204).end()); });
+    const plain = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
     try {
       const config = demoConfig(testKeys(), `https://127.0.0.1:${(plain.address() as AddressInfo).port}`, '/tmp');

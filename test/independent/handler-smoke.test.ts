@@ -4,14 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  HANDLER_SCRIPT,
-  PYTHON,
-  independentHandlerUnavailableReason,
-  startIndependentHandler,
-  type IndependentHandlerBug,
-  type StartedIndependentHandler,
-} from '../support/independent-handler.js';
+import { HANDLER_SCRIPT, PYTHON, independentHandlerUnavailableReason, startIndependentHandler, type IndependentHandlerBug, type StartedIndependentHandler } from '../support/independent-handler.js';
 import { testKeys } from '../support/suite-fixture.js';
 
 /**
@@ -24,7 +17,9 @@ const PATHS = { v2pay: '/wxpay/v2/notify', v2refund: '/wxpay/v2/refund-notify', 
 const HANDLER_CONFIG = {
   v2: { apiKey: keys.apiKey, payPath: PATHS.v2pay, refundPath: PATHS.v2refund },
   v3: {
-    apiV3Key: keys.apiV3Key, payPath: PATHS.v3pay, refundPath: PATHS.v3refund,
+    apiV3Key: keys.apiV3Key,
+    payPath: PATHS.v3pay,
+    refundPath: PATHS.v3refund,
     trusted: [
       { serial: keys.publicKey.keyId, publicKeyPem: keys.publicKey.publicKeyPem },
       { serial: keys.certificate.serial, certificatePem: keys.certificate.certificatePem },
@@ -36,7 +31,11 @@ const HANDLER_CONFIG = {
 
 let sequence = 0;
 const unique = (): string => `${Date.now()}${String(++sequence).padStart(4, '0')}`;
-const alnum = (n: number): string => randomBytes(n).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, n);
+const alnum = (n: number): string =>
+  randomBytes(n)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, 'x')
+    .slice(0, n);
 const now = (): number => Math.floor(Date.now() / 1000);
 
 type Signer = 'public-key' | 'certificate';
@@ -59,19 +58,51 @@ function gcm(plaintext: string, key: string, nonce: string, aad: string): string
 /** A v3 notification (envelope + resource); `signed()` signs it afresh for each delivery. */
 function v3Notification(kind: 'pay' | 'refund', options: V3Options = {}) {
   const n = unique();
-  const resource = kind === 'pay'
-    ? { mchid: '1900000109', appid: 'wx2421b1c4370ec43b', out_trade_no: `T${n}`, transaction_id: `42${n}`, trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '', success_time: '2026-01-01T12:00:00+08:00', payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' }, amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' } }
-    : { mchid: '1900000109', out_trade_no: `T${n}`, transaction_id: `42${n}`, out_refund_no: `R${n}`, refund_id: `50${n}`, refund_status: 'SUCCESS', success_time: '2026-01-01T12:00:00+08:00', user_received_account: '支付用户零钱', amount: { total: 1, refund: 1, payer_total: 1, payer_refund: 1 } };
+  const resource =
+    kind === 'pay'
+      ? {
+          mchid: '1900000109',
+          appid: 'wx2421b1c4370ec43b',
+          out_trade_no: `T${n}`,
+          transaction_id: `42${n}`,
+          trade_type: 'JSAPI',
+          trade_state: 'SUCCESS',
+          trade_state_desc: '支付成功',
+          bank_type: 'OTHERS',
+          attach: '',
+          success_time: '2026-01-01T12:00:00+08:00',
+          payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+          amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' },
+        }
+      : {
+          mchid: '1900000109',
+          out_trade_no: `T${n}`,
+          transaction_id: `42${n}`,
+          out_refund_no: `R${n}`,
+          refund_id: `50${n}`,
+          refund_status: 'SUCCESS',
+          success_time: '2026-01-01T12:00:00+08:00',
+          user_received_account: '支付用户零钱',
+          amount: { total: 1, refund: 1, payer_total: 1, payer_refund: 1 },
+        };
   const aad = kind === 'pay' ? 'transaction' : 'refund';
   const nonce = alnum(12);
   const envelope = {
-    id: `EV-${n}`, create_time: '2026-01-01T12:00:01+08:00', resource_type: 'encrypt-resource',
-    event_type: kind === 'pay' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS', summary: kind === 'pay' ? '支付成功' : '退款成功',
+    id: `EV-${n}`,
+    create_time: '2026-01-01T12:00:01+08:00',
+    resource_type: 'encrypt-resource',
+    event_type: kind === 'pay' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS',
+    summary: kind === 'pay' ? '支付成功' : '退款成功',
     resource: { original_type: aad, algorithm: 'AEAD_AES_256_GCM', ciphertext: gcm(JSON.stringify(resource), options.apiV3Key ?? keys.apiV3Key, nonce, aad), associated_data: aad, nonce },
   };
-  const body = options.layout === 'spaced'
-    ? JSON.stringify({ resource: envelope.resource, summary: envelope.summary, event_type: envelope.event_type, resource_type: envelope.resource_type, create_time: envelope.create_time, id: envelope.id }, null, 2)
-    : JSON.stringify(envelope);
+  const body =
+    options.layout === 'spaced'
+      ? JSON.stringify(
+          { resource: envelope.resource, summary: envelope.summary, event_type: envelope.event_type, resource_type: envelope.resource_type, create_time: envelope.create_time, id: envelope.id },
+          null,
+          2,
+        )
+      : JSON.stringify(envelope);
   return {
     body,
     signed(): Record<string, string> {
@@ -97,11 +128,18 @@ function v3Notification(kind: 'pay' | 'refund', options: V3Options = {}) {
 }
 
 const cdata = (fields: Record<string, string>, root: string): string =>
-  `<${root}>${Object.entries(fields).map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`).join('')}</${root}>`;
+  `<${root}>${Object.entries(fields)
+    .map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`)
+    .join('')}</${root}>`;
 
 /** v2 sign (protocol reference 1.4): non-empty fields but sign, ASCII order, &key=, MD5 or HMAC-SHA256. */
 function v2Sign(fields: Record<string, string>, algorithm: 'MD5' | 'HMAC-SHA256'): string {
-  const text = Object.keys(fields).filter((k) => k !== 'sign' && fields[k] !== '').sort().map((k) => `${k}=${fields[k]}`).join('&') + `&key=${keys.apiKey}`;
+  const text =
+    Object.keys(fields)
+      .filter((k) => k !== 'sign' && fields[k] !== '')
+      .sort()
+      .map((k) => `${k}=${fields[k]}`)
+      .join('&') + `&key=${keys.apiKey}`;
   const digest = algorithm === 'MD5' ? createHash('md5').update(text, 'utf8') : createHmac('sha256', keys.apiKey).update(text, 'utf8');
   return digest.digest('hex').toUpperCase();
 }
@@ -109,9 +147,22 @@ function v2Sign(fields: Record<string, string>, algorithm: 'MD5' | 'HMAC-SHA256'
 function v2Pay(options: { algorithm?: 'MD5' | 'HMAC-SHA256'; resultCode?: string; badSign?: boolean; doctype?: boolean } = {}): string {
   const n = unique();
   const fields: Record<string, string> = {
-    return_code: 'SUCCESS', appid: 'wx2421b1c4370ec43b', mch_id: '1900000109', nonce_str: alnum(32), result_code: options.resultCode ?? 'SUCCESS',
-    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', is_subscribe: 'N', trade_type: 'JSAPI', bank_type: 'OTHERS', total_fee: '1', fee_type: 'CNY',
-    cash_fee: '1', transaction_id: `42${n}`, out_trade_no: `T${n}`, attach: '', time_end: '20260101120000',
+    return_code: 'SUCCESS',
+    appid: 'wx2421b1c4370ec43b',
+    mch_id: '1900000109',
+    nonce_str: alnum(32),
+    result_code: options.resultCode ?? 'SUCCESS',
+    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+    is_subscribe: 'N',
+    trade_type: 'JSAPI',
+    bank_type: 'OTHERS',
+    total_fee: '1',
+    fee_type: 'CNY',
+    cash_fee: '1',
+    transaction_id: `42${n}`,
+    out_trade_no: `T${n}`,
+    attach: '',
+    time_end: '20260101120000',
   };
   fields.sign = v2Sign(fields, options.algorithm ?? 'MD5');
   if (options.badSign) fields.sign = v2Sign({ ...fields, total_fee: '2' }, options.algorithm ?? 'MD5');
@@ -122,12 +173,26 @@ function v2Pay(options: { algorithm?: 'MD5' | 'HMAC-SHA256'; resultCode?: string
 /** v2 refund: no sign; req_info = base64(AES-256-ECB(md5hex(APIv2 key), <root>…)) (protocol reference 2.2). */
 function v2Refund(options: { key?: string } = {}): string {
   const n = unique();
-  const inner = cdata({
-    transaction_id: `42${n}`, out_trade_no: `T${n}`, refund_id: `50${n}`, out_refund_no: `R${n}`, total_fee: '1', refund_fee: '1',
-    settlement_refund_fee: '1', refund_status: 'SUCCESS', success_time: '2026-01-01 12:00:00', refund_recv_accout: '支付用户零钱',
-    refund_account: 'REFUND_SOURCE_RECHARGE_FUNDS', refund_request_source: 'API',
-  }, 'root');
-  const aesKey = createHash('md5').update(options.key ?? keys.apiKey).digest('hex');
+  const inner = cdata(
+    {
+      transaction_id: `42${n}`,
+      out_trade_no: `T${n}`,
+      refund_id: `50${n}`,
+      out_refund_no: `R${n}`,
+      total_fee: '1',
+      refund_fee: '1',
+      settlement_refund_fee: '1',
+      refund_status: 'SUCCESS',
+      success_time: '2026-01-01 12:00:00',
+      refund_recv_accout: '支付用户零钱',
+      refund_account: 'REFUND_SOURCE_RECHARGE_FUNDS',
+      refund_request_source: 'API',
+    },
+    'root',
+  );
+  const aesKey = createHash('md5')
+    .update(options.key ?? keys.apiKey)
+    .digest('hex');
   const cipher = createCipheriv('aes-256-ecb', Buffer.from(aesKey), null);
   const reqInfo = Buffer.concat([cipher.update(inner, 'utf8'), cipher.final()]).toString('base64');
   return cdata({ return_code: 'SUCCESS', appid: 'wx2421b1c4370ec43b', mch_id: '1900000109', nonce_str: alnum(32), req_info: reqInfo }, 'xml');
@@ -153,7 +218,10 @@ async function post(url: string, body: string, headers: Record<string, string>):
 
 const xmlHeaders = { 'Content-Type': 'text/xml' };
 type Probe = (url: string) => Promise<string>;
-const v3Once = (path: string, n: ReturnType<typeof v3Notification>): Probe => (url) => post(url + path, n.body, n.signed());
+const v3Once =
+  (path: string, n: ReturnType<typeof v3Notification>): Probe =>
+  (url) =>
+    post(url + path, n.body, n.signed());
 
 /** Each probe builds fresh orders, so a probe never collides with another one's order. */
 const PROBES: Record<string, Probe> = {
@@ -231,7 +299,12 @@ const PUBLIC_KEY_SIGNED = Object.keys(CORRECT).filter((name) => name.startsWith(
 
 /** The correct answers of `names` with each single answer (of "a then b", "a | b | c") mapped; unchanged rows dropped. */
 function changes(names: readonly string[], map: (answer: string) => string): Record<string, string> {
-  const changed = names.map((name) => [name, CORRECT[name]!.split(/( then | \| )/).map((part, i) => (i % 2 ? part : map(part))).join('')]);
+  const changed = names.map((name) => [
+    name,
+    CORRECT[name]!.split(/( then | \| )/)
+      .map((part, i) => (i % 2 ? part : map(part)))
+      .join(''),
+  ]);
   return Object.fromEntries(changed.filter(([name, answer]) => answer !== CORRECT[name!]));
 }
 
@@ -246,7 +319,10 @@ const CHANGES: Record<string, Record<string, string>> = {
     'v3 three copies at once': [V3_ACK, DUPLICATE_ORDER, DUPLICATE_ORDER].join(' | '),
     'v2 same notification twice': `${V2_ACK} then ${DUPLICATE_ORDER}`,
   },
-  'v2-plain-text': changes(Object.keys(CORRECT).filter((name) => name.startsWith('v2')), (answer) => (answer === V2_ACK ? V2_PLAIN : answer)),
+  'v2-plain-text': changes(
+    Object.keys(CORRECT).filter((name) => name.startsWith('v2')),
+    (answer) => (answer === V2_ACK ? V2_PLAIN : answer),
+  ),
   'refund-key-raw': changes(['v2 refund', 'v2 refund on the v3 refund URL'], () => '200 xml FAIL 解密失败'),
   'v3-200-fail': {
     ...changes(['v3 bad signature', 'v3 SIGNTEST probe', 'v3 without signature headers', 'v3 timestamp 6 minutes old', 'v3 unknown serial'], () => '200 FAIL 签名错误'),
@@ -281,13 +357,17 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title} — skipped: ${una
     // One handler per bug, started together: a python start is mostly waiting.
     const handlers = new Map<string, StartedIndependentHandler>();
     beforeAll(async () => {
-      const started = await Promise.allSettled(Object.keys(CHANGES).map(async (bug) => {
-        handlers.set(bug, await startIndependentHandler({ ...HANDLER_CONFIG, bugs: [bug as IndependentHandlerBug] }));
-      }));
+      const started = await Promise.allSettled(
+        Object.keys(CHANGES).map(async (bug) => {
+          handlers.set(bug, await startIndependentHandler({ ...HANDLER_CONFIG, bugs: [bug as IndependentHandlerBug] }));
+        }),
+      );
       const failed = started.find((result) => result.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
     }, 60_000);
-    afterAll(async () => { await Promise.all([...handlers.values()].map((handler) => handler.close())); });
+    afterAll(async () => {
+      await Promise.all([...handlers.values()].map((handler) => handler.close()));
+    });
 
     it.each(Object.keys(CHANGES))('%s changes exactly the answers that bug implies', async (bug) => {
       expect(Object.keys(CHANGES[bug]!).length).toBeGreaterThan(0);
@@ -309,8 +389,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title} — skipped: ${una
   });
 
   it('refuses an unknown bug name, and says why it did not start', async () => {
-    await expect(startIndependentHandler({ ...HANDLER_CONFIG, bugs: ['no-such-bug' as IndependentHandlerBug] }))
-      .rejects.toThrow(/did not start[\s\S]*unknown bug 'no-such-bug'/);
+    await expect(startIndependentHandler({ ...HANDLER_CONFIG, bugs: ['no-such-bug' as IndependentHandlerBug] })).rejects.toThrow(/did not start[\s\S]*unknown bug 'no-such-bug'/);
   });
 
   it('stops answering once closed', async () => {

@@ -32,17 +32,22 @@ let refusedPort = 0;
 
 function listen(server: net.Server): Promise<number> {
   // Register cleanup as soon as the server exists, so a failed test never leaks it.
-  closers.push(() => new Promise<void>((resolve) => {
-    (server as http.Server).closeAllConnections?.();
-    server.close(() => resolve());
-  }));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        (server as http.Server).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  );
   return new Promise((resolve) => server.listen(0, HOST, () => resolve((server.address() as net.AddressInfo).port)));
 }
 
 function answer(status: number, headers: http.OutgoingHttpHeaders, body = ''): http.RequestListener {
   return (req, res) => {
     let text = '';
-    req.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+    req.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+    });
     req.on('end', () => {
       seen.push({ path: req.url ?? '', userAgent: req.headers['user-agent'], body: text });
       res.writeHead(status, headers).end(body);
@@ -63,7 +68,9 @@ beforeAll(async () => {
     redirect: http.createServer(answer(302, { Location: '/login?next=%2Fwxpay%2Fnotify' })),
     missing: http.createServer(answer(404, { 'Content-Type': 'text/plain' }, 'no route')),
     acks: http.createServer(answer(200, { 'Content-Type': 'application/json' }, '{"code":"SUCCESS"}')),
-    hang: http.createServer(() => { /* never answers */ }),
+    hang: http.createServer(() => {
+      /* never answers */
+    }),
     reset: net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy())),
     tls: https.createServer({ key: privateKeyPem, cert }, correct),
   };
@@ -168,11 +175,18 @@ describe('checkReachability', () => {
 
   it('flags a name that resolves to a private address, and sends nothing there without --allow-private', async () => {
     let connects = 0;
-    const checks = await checkReachability('https://pay.shop.example/wxpay/notify', { allowPrivate: false, insecure: false }, {
-      lookup: async () => [{ address: '10.0.0.7', family: 4 }],
-      netConnect: () => { connects += 1; throw new Error('must not connect'); },
-      timeoutMs: TIMEOUT_MS,
-    });
+    const checks = await checkReachability(
+      'https://pay.shop.example/wxpay/notify',
+      { allowPrivate: false, insecure: false },
+      {
+        lookup: async () => [{ address: '10.0.0.7', family: 4 }],
+        netConnect: () => {
+          connects += 1;
+          throw new Error('must not connect');
+        },
+        timeoutMs: TIMEOUT_MS,
+      },
+    );
     expect(levels(checks)).toEqual(['dns:error', 'tcp:skipped', 'tls:skipped', 'probe:skipped']);
     expect(step(checks, 'dns')!.message).toContain('--allow-private');
     expect(connects).toBe(0);
@@ -216,7 +230,9 @@ describe('pure verdicts', () => {
 function writeConfig(name: string, v3: Record<string, unknown>, v2?: Record<string, unknown>): string {
   writeFileSync(join(tmp, 'platform-private.pem'), privateKeyPem, { mode: 0o600 });
   const config = {
-    name: 'doctor-test', appid: 'wx2421b1c4370ec43b', mchid: '1900000109',
+    name: 'doctor-test',
+    appid: 'wx2421b1c4370ec43b',
+    mchid: '1900000109',
     ...(v2 ? { v2: { apiKey: 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6', signType: 'MD5', ...v2 } } : {}),
     v3: { apiV3Key: V3_KEY, platform: { privateKeyFile: 'platform-private.pem', serial: 'PUB_KEY_ID_0199999999000000000000000000000001' }, ...v3 },
     order: { outTradeNo: 'T20261127000001', total: 1, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
@@ -260,7 +276,11 @@ describe('doctorCommand', () => {
 
   it('without --allow-private: private URLs are errors and no traffic is sent', async () => {
     seen.length = 0;
-    const file = writeConfig('private.json', { notifyUrl: `${base.good}/wxpay/notify`, refundNotifyUrl: `${base.good}/wxpay/notify` }, { notifyUrl: `${base.good}/wxpay/notify`, refundNotifyUrl: `${base.good}/wxpay/v2/refund` });
+    const file = writeConfig(
+      'private.json',
+      { notifyUrl: `${base.good}/wxpay/notify`, refundNotifyUrl: `${base.good}/wxpay/notify` },
+      { notifyUrl: `${base.good}/wxpay/notify`, refundNotifyUrl: `${base.good}/wxpay/v2/refund` },
+    );
     const io = memoryIO();
     expect(await doctorCommand(args(file, { allowPrivate: false }), io, deps)).toBe(EXIT.failed);
     expect(seen).toEqual([]);

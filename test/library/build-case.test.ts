@@ -71,7 +71,7 @@ describe('buildCase over the whole catalogue', () => {
     }
   });
 
-  it.each(cases.filter((c) => c.expect === 'reject').map((c) => c.id))('%s: a receiver that verifies nothing fails it, with the case\'s hint', async (id) => {
+  it.each(cases.filter((c) => c.expect === 'reject').map((c) => c.id))("%s: a receiver that verifies nothing fails it, with the case's hint", async (id) => {
     const built = buildCase(id, config);
     const [res] = await answers(acknowledgeAll, built);
     const verdict = judge(id, res!);
@@ -93,7 +93,7 @@ describe('buildCase over the whole catalogue', () => {
 });
 
 describe('buildCase details', () => {
-  it('pins the sending time: timestamps follow `now` and the case\'s offset', () => {
+  it("pins the sending time: timestamps follow `now` and the case's offset", () => {
     const now = Date.UTC(2026, 0, 1, 0, 0, 0);
     for (const c of listCases(config).filter((k) => k.version === 'v3')) {
       const def = CATALOGUE.find((d) => d.id === c.id)!;
@@ -130,7 +130,7 @@ describe('judge', () => {
     { code: 204, body: '', headers: {}, timeMs: 6000 },
   ];
 
-  it('gives the checks the collection\'s test script gives, for every case and answer', () => {
+  it("gives the checks the collection's test script gives, for every case and answer", () => {
     for (const spec of specs) {
       for (const r of responses) {
         const verdict = judge(spec.id, { status: r.code, text: r.body, headers: r.headers, timeMs: r.timeMs });

@@ -29,7 +29,7 @@ describe('buildV3Notification', () => {
     expect(verifyV3(v3SignMessage(h['Wechatpay-Timestamp']!, h['Wechatpay-Nonce']!, n.body + ' '), h['Wechatpay-Signature']!, keys.publicKey.publicKeyPem)).toBe(false);
   });
 
-  it('takes a given timestamp, nonce, id and create_time, and keeps WeChat\'s key order', () => {
+  it("takes a given timestamp, nonce, id and create_time, and keeps WeChat's key order", () => {
     const n = buildV3Notification({ ...base, resource: '{"a": 1}', timestamp: 1_700_000_000, nonce: 'N'.repeat(32), id: 'EV-1', createTime: '2023-11-15T06:13:20+08:00' });
     expect(n.headers['Wechatpay-Timestamp']).toBe('1700000000');
     expect(n.headers['Wechatpay-Nonce']).toBe('N'.repeat(32));

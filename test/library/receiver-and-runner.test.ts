@@ -21,7 +21,7 @@ describe('wxpay-notify/receiver: the reference receiver as middleware', () => {
   app.use(createNotifyHandler({ ...receiverOptionsFromConfig(config), log: (e) => logged.push(`${e.outcome} ${e.path}`) }));
   app.use((_req, res) => void res.status(404).send('app 404'));
 
-  it('answers notifications on the config\'s paths and passes every other request on', async () => {
+  it("answers notifications on the config's paths and passes every other request on", async () => {
     const genuine = buildCase('v3.pay.success', config).deliveries[0]!;
     expect((await request(app).post('/wxpay/v3/notify').set(genuine.headers).send(genuine.body)).status).toBe(204);
     expect((await request(app).get('/health')).text).toBe('ok');
@@ -60,7 +60,11 @@ describe('wxpay-notify/runner', () => {
     // The forged v2 cases bring their genuine controls along (a rejection means nothing without them).
     expect(results.addedControls.map((c) => c.id)).toEqual(['v2.pay.success', 'v2.refund.success']);
     const wanted = new Set(['v3.pay.success', 'v2.pay.success', 'v2.refund.success']);
-    expect(results.cases.map((c) => c.caseId)).toEqual(listCases(runConfig).map((c) => c.id).filter((id) => wanted.has(id) || id.startsWith('v2.forged.')));
+    expect(results.cases.map((c) => c.caseId)).toEqual(
+      listCases(runConfig)
+        .map((c) => c.id)
+        .filter((id) => wanted.has(id) || id.startsWith('v2.forged.')),
+    );
     expect(results.totals.failed).toBe(0);
     expect(results.cases.every((c) => c.verdict === 'pass')).toBe(true);
     const text = JSON.stringify(results);
@@ -71,7 +75,12 @@ describe('wxpay-notify/runner', () => {
   it('runSuite leaves Ctrl-C to its caller: a host that handles SIGINT keeps running and gets the results so far', async () => {
     // A host program with its own Ctrl-C handling (it stops the run through a signal). The third
     // notification hangs; once it has arrived, the host is sent SIGINT.
-    const host = spawn(process.execPath, ['--input-type=module', '-e', `
+    const host = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { createServer } from 'node:http';
       const { runSuite } = await import(${JSON.stringify(`${PACKAGE_ROOT}/dist/library/runner.js`)});
       const { demoConfig } = await import(${JSON.stringify(`${PACKAGE_ROOT}/dist/commands/demo.js`)});
@@ -89,7 +98,10 @@ describe('wxpay-notify/runner', () => {
       server.closeAllConnections();
       server.close();
       console.log(JSON.stringify({ aborted: results.aborted, passed: results.cases.filter((c) => c.verdict === 'pass').map((c) => c.caseId) }));
-    `], { env: { ...process.env, KEYS: JSON.stringify(keys) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    `,
+      ],
+      { env: { ...process.env, KEYS: JSON.stringify(keys) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     host.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -100,14 +112,22 @@ describe('wxpay-notify/runner', () => {
   }, 60_000);
 
   it('importing it loads neither newman nor postman-collection', () => {
-    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { createRequire } from 'node:module';
       await import(${JSON.stringify(`${PACKAGE_ROOT}/dist/library/runner.js`)});
       await import(${JSON.stringify(`${PACKAGE_ROOT}/dist/library/index.js`)});
       await import(${JSON.stringify(`${PACKAGE_ROOT}/dist/library/receiver.js`)});
       const loaded = Object.keys(createRequire(import.meta.url).cache);
       console.log(JSON.stringify(loaded.filter((p) => /[\\/](newman|postman-collection)[\\/]/.test(p)).length));
-    `], { encoding: 'utf8' });
+    `,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(probe.stderr).toBe('');
     expect(probe.stdout.trim()).toBe('0');
   });

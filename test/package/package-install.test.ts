@@ -11,7 +11,9 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
  * tree: anything else the package needed at install time (a devDependency, a build) would fail it.
  */
 const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
-  version: string; bin: Record<string, string>; exports: Record<string, string | Record<string, string>>;
+  version: string;
+  bin: Record<string, string>;
+  exports: Record<string, string | Record<string, string>>;
 };
 const npm = (args: string[], cwd: string): string =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
@@ -44,7 +46,17 @@ describe('the npm package', () => {
 
   it('ships the built code, its types, the reference receiver source, templates and the sandbox scripts', () => {
     expect(tarball.endsWith(`wxpay-notify-${manifest.version}.tgz`)).toBe(true);
-    for (const needed of ['package.json', 'README.md', 'CHANGELOG.md', manifest.bin['wxpay-notify']!, 'src/config/schema.json', 'templates/v3/transaction-success.json', 'src/sandbox/lib/judge.js', 'src/receiver/handle-v3.ts', 'src/receiver/v3-steps.ts']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'CHANGELOG.md',
+      manifest.bin['wxpay-notify']!,
+      'src/config/schema.json',
+      'templates/v3/transaction-success.json',
+      'src/sandbox/lib/judge.js',
+      'src/receiver/handle-v3.ts',
+      'src/receiver/v3-steps.ts',
+    ]) {
       expect(files, needed).toContain(needed);
     }
     const targets = Object.values(manifest.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
@@ -64,7 +76,12 @@ describe('the npm package', () => {
   });
 
   it('every entry point imports, with what the README says it exports', () => {
-    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       const main = await import('wxpay-notify');
       const receiver = await import('wxpay-notify/receiver');
       const runner = await import('wxpay-notify/runner');
@@ -78,7 +95,10 @@ describe('the npm package', () => {
         cases: main.listCases().length,
         v3: main.buildV3Notification({ resource: { a: 1 }, apiV3Key: keys.apiV3Key, privateKey: keys.publicKey.privateKeyPem, serial: keys.publicKey.keyId }).headers['Wechatpay-Signature-Type'],
       }));
-    `], { cwd: project, encoding: 'utf8' });
+    `,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
     expect(probe.stderr).toBe('');
     const seen = JSON.parse(probe.stdout);
     expect(seen).toMatchObject({ main: [], receiver: [], runner: 'function', schema: 'object', v3: 'WECHATPAY2-SHA256-RSA2048' });
@@ -92,20 +112,26 @@ describe('the npm package', () => {
       symlinkSync(join(PACKAGE_ROOT, 'node_modules', dev), join(project, 'node_modules', dev));
     }
     for (const f of readdirSync(join(PACKAGE_ROOT, 'examples')).filter((name) => name.endsWith('.ts'))) cpSync(join(PACKAGE_ROOT, 'examples', f), join(project, f));
-    writeFileSync(join(project, 'entry-points.ts'), [
-      "import { buildCase, judge, type BuiltCase, type NotifyConfig, type Verdict } from 'wxpay-notify';",
-      "import { createNotifyHandler, type NotifyHandler } from 'wxpay-notify/receiver';",
-      "import { runSuite, type SuiteResults } from 'wxpay-notify/runner';",
-      "import schema from 'wxpay-notify/schema.json' with { type: 'json' };",
-      'export const handler: NotifyHandler = createNotifyHandler({});',
-      'export const run: (c: NotifyConfig) => Promise<SuiteResults> = (c) => runSuite(c, { only: ["v3.*"] });',
-      'export const first = (b: BuiltCase, v: Verdict): boolean => v.pass && b.deliveries.length > 0 && typeof buildCase === "function" && typeof judge === "function";',
-      'export const title: unknown = schema.title;',
-    ].join('\n'));
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], skipLibCheck: false, resolveJsonModule: true },
-      include: ['*.ts'],
-    }));
+    writeFileSync(
+      join(project, 'entry-points.ts'),
+      [
+        "import { buildCase, judge, type BuiltCase, type NotifyConfig, type Verdict } from 'wxpay-notify';",
+        "import { createNotifyHandler, type NotifyHandler } from 'wxpay-notify/receiver';",
+        "import { runSuite, type SuiteResults } from 'wxpay-notify/runner';",
+        "import schema from 'wxpay-notify/schema.json' with { type: 'json' };",
+        'export const handler: NotifyHandler = createNotifyHandler({});',
+        'export const run: (c: NotifyConfig) => Promise<SuiteResults> = (c) => runSuite(c, { only: ["v3.*"] });',
+        'export const first = (b: BuiltCase, v: Verdict): boolean => v.pass && b.deliveries.length > 0 && typeof buildCase === "function" && typeof judge === "function";',
+        'export const title: unknown = schema.title;',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], skipLibCheck: false, resolveJsonModule: true },
+        include: ['*.ts'],
+      }),
+    );
     const tsc = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);

@@ -59,8 +59,25 @@ function v3Notify(config: ResolvedConfig, { id = uniqueId('EV-'), event = 'TRANS
   const v3 = config.v3!;
   const refund = V3_EVENTS[event].originalType === 'refund';
   const plain = refund
-    ? { mchid: config.mchid, out_trade_no: 'T1', transaction_id: '42000', out_refund_no: `R${id}`, refund_id: '50000', refund_status: event.split('.')[1], amount: { total: 1, refund: 1, payer_total: 1, payer_refund: 1 } }
-    : { mchid: config.mchid, appid: config.appid, out_trade_no: `T${id}`, transaction_id: `42000${id}`, trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' } };
+    ? {
+        mchid: config.mchid,
+        out_trade_no: 'T1',
+        transaction_id: '42000',
+        out_refund_no: `R${id}`,
+        refund_id: '50000',
+        refund_status: event.split('.')[1],
+        amount: { total: 1, refund: 1, payer_total: 1, payer_refund: 1 },
+      }
+    : {
+        mchid: config.mchid,
+        appid: config.appid,
+        out_trade_no: `T${id}`,
+        transaction_id: `42000${id}`,
+        trade_type: 'JSAPI',
+        trade_state: 'SUCCESS',
+        trade_state_desc: '支付成功',
+        amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' },
+      };
   const envelope = v3Envelope({ id, createTime: '2026-11-27T12:00:01+08:00', event, plaintext: JSON.stringify(plain), apiV3Key: v3.apiV3Key, resourceNonce: 'Ba9hc2Zmb2Fq' });
   return v3Signed(config, pathOf(refund ? v3.refundNotifyUrl : v3.notifyUrl), JSON.stringify(envelope), contentType);
 }
@@ -197,14 +214,18 @@ describe('reference receiver: malformed requests get the FAIL answer of their ve
     ['v3: a GET', () => ({ path: v3Path, method: 'GET', headers: {}, body: '' }), 'v3', 405],
   ];
 
-  it.each(CASES)('%s', async (_name, build, version, status) => {
-    const answer = await send(suite.receiver.url, build());
-    if (version === 'v2') expectV2Fail(answer, status);
-    else expectV3Fail(answer, status);
-    if (status === 405) expect(answer.headers.allow).toBe('POST');
-    expect(answer.body).not.toContain('root:'); // nothing from /etc/passwd, whatever was asked
-    await expectStillServing();
-  }, 20_000);
+  it.each(CASES)(
+    '%s',
+    async (_name, build, version, status) => {
+      const answer = await send(suite.receiver.url, build());
+      if (version === 'v2') expectV2Fail(answer, status);
+      else expectV3Fail(answer, status);
+      if (status === 405) expect(answer.headers.allow).toBe('POST');
+      expect(answer.body).not.toContain('root:'); // nothing from /etc/passwd, whatever was asked
+      await expectStillServing();
+    },
+    20_000,
+  );
 
   it('v3 refund: a genuine notification labelled text/xml is still verified as v3 and acknowledged', async () => {
     const answer = await send(suite.receiver.url, v3Notify(config, { event: 'REFUND.SUCCESS', contentType: 'text/xml' }));
@@ -212,7 +233,11 @@ describe('reference receiver: malformed requests get the FAIL answer of their ve
   });
 
   it('a request aborted mid-body does not crash it or leak an answer', async () => {
-    for (const [path, size] of [[v2Path, 1000], [v3Path, 1000], [v3Path, 2 * MAX_BODY_BYTES]] as const) {
+    for (const [path, size] of [
+      [v2Path, 1000],
+      [v3Path, 1000],
+      [v3Path, 2 * MAX_BODY_BYTES],
+    ] as const) {
       const socket = await rawSocket(suite.receiver.port);
       let received = '';
       socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
@@ -333,7 +358,11 @@ describe('reference receiver under load (bounded, loopback only)', () => {
     const started = performance.now();
     try {
       const work = (async () => {
-        await Promise.all(plans.map(async (plan) => { for (const d of plan) await deliver(d); }));
+        await Promise.all(
+          plans.map(async (plan) => {
+            for (const d of plan) await deliver(d);
+          }),
+        );
         await Promise.all(Array.from({ length: CONCURRENT_COPIES }, () => deliver(copy)));
       })();
       const outOfTime = new Promise<never>((_, reject) => {

@@ -63,14 +63,21 @@ describe('serve against an attacker', () => {
     writeFileSync(join(dir, 'keys/c.pem'), keys.certificate.privateKeyPem);
     config = demoConfig(keys, 'http://127.0.0.1:8080', dir);
     const file = join(dir, 'wxpay-notify.json');
-    writeFileSync(file, JSON.stringify({
-      name: 'h', appid: config.appid, mchid: config.mchid,
-      v2: { notifyUrl: config.v2!.notifyUrl, refundNotifyUrl: config.v2!.refundNotifyUrl, apiKey: keys.apiKey, signType: 'MD5' },
-      v3: {
-        notifyUrl: config.v3!.notifyUrl, refundNotifyUrl: config.v3!.refundNotifyUrl, apiV3Key: keys.apiV3Key,
-        platform: { privateKeyFile: 'keys/p.pem', serial: keys.publicKey.keyId },
-      },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'h',
+        appid: config.appid,
+        mchid: config.mchid,
+        v2: { notifyUrl: config.v2!.notifyUrl, refundNotifyUrl: config.v2!.refundNotifyUrl, apiKey: keys.apiKey, signType: 'MD5' },
+        v3: {
+          notifyUrl: config.v3!.notifyUrl,
+          refundNotifyUrl: config.v3!.refundNotifyUrl,
+          apiV3Key: keys.apiV3Key,
+          platform: { privateKeyFile: 'keys/p.pem', serial: keys.publicKey.keyId },
+        },
+      }),
+    );
     let release!: () => void;
     served = serveCommand({ config: file, port: 0, host: '127.0.0.1' }, io, new Promise<void>((resolve) => (release = resolve)));
     stop = release;
@@ -88,7 +95,10 @@ describe('serve against an attacker', () => {
     return new Promise((resolve, reject) => {
       const req = request(url + path, { method: 'POST', headers }, (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode!, body: text }));
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (text += d))
+          .on('end', () => resolve({ status: res.statusCode!, body: text }));
       });
       req.once('error', reject);
       req.end(body);
@@ -121,9 +131,16 @@ describe('serve against an attacker', () => {
   it('a correctly signed v3 resource nested 5,000 deep: 4xx, and a log line saying why', async () => {
     const keys = testKeys();
     const plaintext = '['.repeat(5000) + ']'.repeat(5000);
-    const envelope = JSON.stringify(v3Envelope({
-      id: 'EV-deep', createTime: '2026-11-27T12:00:00+08:00', event: 'TRANSACTION.SUCCESS', plaintext, apiV3Key: keys.apiV3Key, resourceNonce: 'abcdefghijkl',
-    }));
+    const envelope = JSON.stringify(
+      v3Envelope({
+        id: 'EV-deep',
+        createTime: '2026-11-27T12:00:00+08:00',
+        event: 'TRANSACTION.SUCCESS',
+        plaintext,
+        apiV3Key: keys.apiV3Key,
+        resourceNonce: 'abcdefghijkl',
+      }),
+    );
     const headers = v3SignedHeaders(envelope, { timestamp: String(Math.floor(Date.now() / 1000)), nonce: 'n0nce', privateKey: keys.publicKey.privateKeyPem, serial: keys.publicKey.keyId });
     const mark = io.stdout.length;
     const reply = await post('/wxpay/v3/notify', envelope, headers);
@@ -136,7 +153,16 @@ describe('serve against an attacker', () => {
 
   it('v2 signs are compared with crypto.timingSafeEqual', async () => {
     const keys = testKeys();
-    const fields = { appid: config.appid, mch_id: config.mchid, nonce_str: 'N', transaction_id: '4200000000000000000000000099', out_trade_no: 'T1', total_fee: '1', result_code: 'SUCCESS', return_code: 'SUCCESS' };
+    const fields = {
+      appid: config.appid,
+      mch_id: config.mchid,
+      nonce_str: 'N',
+      transaction_id: '4200000000000000000000000099',
+      out_trade_no: 'T1',
+      total_fee: '1',
+      result_code: 'SUCCESS',
+      return_code: 'SUCCESS',
+    };
     const before = timingSafeEqual.calls;
     const good = await post('/wxpay/v2/notify', signedV2Xml(fields, keys.apiKey, 'MD5'), { 'Content-Type': 'text/xml' });
     expect(parseFlatXml(good.body).fields.return_code).toBe('SUCCESS');

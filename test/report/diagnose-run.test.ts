@@ -14,9 +14,23 @@ function delivery(caseId: string, version: 'v2' | 'v3', kind: 'pay' | 'refund', 
   // What the runner carries over from the case's catalogue entry.
   const def = CATALOGUE.find((c) => c.id === caseId);
   return {
-    caseId, title: caseId, severity: expect === 'reject' ? 'security' : 'protocol', expect, version, kind, folder: def?.folder ?? 'other cases',
-    ...(def?.diagnostic ? { diagnostic: def.diagnostic } : {}), copy: 1, copies: 1, iteration: 1,
-    verdict, cause: cause as DeliveryResult['cause'], hint: `hint of ${caseId}`, checks: [], status: answer.status, timeMs: 5,
+    caseId,
+    title: caseId,
+    severity: expect === 'reject' ? 'security' : 'protocol',
+    expect,
+    version,
+    kind,
+    folder: def?.folder ?? 'other cases',
+    ...(def?.diagnostic ? { diagnostic: def.diagnostic } : {}),
+    copy: 1,
+    copies: 1,
+    iteration: 1,
+    verdict,
+    cause: cause as DeliveryResult['cause'],
+    hint: `hint of ${caseId}`,
+    checks: [],
+    status: answer.status,
+    timeMs: 5,
     request: { url: 'http://x/', headers: answer.serial ? { 'Wechatpay-Serial': answer.serial } : {}, body: '' },
     response: { headers: {}, body: answer.body },
     ...(expect === 'reject' ? { control: version === 'v3' ? 'v3.pay.success' : 'v2.pay.success' } : {}),
@@ -25,8 +39,18 @@ function delivery(caseId: string, version: 'v2' | 'v3', kind: 'pay' | 'refund', 
 
 const notesFor = (deliveries: DeliveryResult[]) => diagnoseRun(summarizeCases(deliveries), deliveries);
 
-const V2_GENUINE = [['v2.pay.success', 'pay'], ['v2.pay.extra-fields', 'pay'], ['v2.refund.success', 'refund'], ['v2.refund.closed', 'refund']] as const;
-const V3_GENUINE = [['v3.pay.success', 'pay'], ['v3.refund.success', 'refund'], ['v3.robust.key-order', 'pay'], ['v3.redelivery.sequential', 'pay']] as const;
+const V2_GENUINE = [
+  ['v2.pay.success', 'pay'],
+  ['v2.pay.extra-fields', 'pay'],
+  ['v2.refund.success', 'refund'],
+  ['v2.refund.closed', 'refund'],
+] as const;
+const V3_GENUINE = [
+  ['v3.pay.success', 'pay'],
+  ['v3.refund.success', 'refund'],
+  ['v3.robust.key-order', 'pay'],
+  ['v3.redelivery.sequential', 'pay'],
+] as const;
 
 describe('diagnoseRun on recorded answers', () => {
   it('a JSON complaint to every v2 notification: the XML body is parsed as JSON (stated, not guessed)', () => {
@@ -89,11 +113,13 @@ describe('diagnoseRun on recorded answers', () => {
 
   it('nothing to say about a single refusal, or when the answers differ without evidence', () => {
     const ok = { status: 204, body: '' };
-    expect(notesFor([
-      delivery('v3.pay.success', 'v3', 'pay', 'ack', 'pass', 'ok', ok),
-      delivery('v3.refund.success', 'v3', 'refund', 'ack', 'pass', 'ok', ok),
-      delivery('v3.robust.key-order', 'v3', 'pay', 'ack', 'fail', 'rejected-genuine', { status: 401, body: 'bad' }),
-    ])).toEqual([]);
+    expect(
+      notesFor([
+        delivery('v3.pay.success', 'v3', 'pay', 'ack', 'pass', 'ok', ok),
+        delivery('v3.refund.success', 'v3', 'refund', 'ack', 'pass', 'ok', ok),
+        delivery('v3.robust.key-order', 'v3', 'pay', 'ack', 'fail', 'rejected-genuine', { status: 401, body: 'bad' }),
+      ]),
+    ).toEqual([]);
     const [note] = notesFor(V3_GENUINE.map(([id, kind], i) => delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', { status: 400 + i, body: `error ${i}` })));
     expect(note!.message).toMatch(/Likely causes, most likely first: \(1\) .*\(2\) .*\(3\) the handler fails before it reads the notification/);
   });

@@ -119,7 +119,11 @@ describe('a receiver echoing every secret in every encoding', () => {
     expect(outputs['demo.report.html']).toContain('‹redacted›');
   });
 
-  it.each(['table', '--format json', 'demo.junit.xml', 'demo.results.json', 'demo.report.html'])('%s shows no part of any secret', (name) => {
-    expect(leaksIn(outputs[name]!)).toEqual([]);
-  }, 20_000);
+  it.each(['table', '--format json', 'demo.junit.xml', 'demo.results.json', 'demo.report.html'])(
+    '%s shows no part of any secret',
+    (name) => {
+      expect(leaksIn(outputs[name]!)).toEqual([]);
+    },
+    20_000,
+  );
 });

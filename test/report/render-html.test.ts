@@ -23,8 +23,22 @@ const INJECTION = '</script><script>alert(1)</script><img src=x onerror=alert(2)
 
 function delivery(over: Partial<DeliveryResult>): DeliveryResult {
   return {
-    caseId: 'v3.pay.success', title: 'TRANSACTION.SUCCESS, payment succeeded (支付成功通知)', severity: 'protocol', expect: 'ack', version: 'v3', kind: 'pay', folder: 'v3 payment (支付成功通知)',
-    copy: 1, copies: 1, iteration: 1, verdict: 'pass', status: 204, timeMs: 12, cause: 'ok', hint: '', checks: [{ name: 'acknowledged (应答成功)', pass: true, message: '' }],
+    caseId: 'v3.pay.success',
+    title: 'TRANSACTION.SUCCESS, payment succeeded (支付成功通知)',
+    severity: 'protocol',
+    expect: 'ack',
+    version: 'v3',
+    kind: 'pay',
+    folder: 'v3 payment (支付成功通知)',
+    copy: 1,
+    copies: 1,
+    iteration: 1,
+    verdict: 'pass',
+    status: 204,
+    timeMs: 12,
+    cause: 'ok',
+    hint: '',
+    checks: [{ name: 'acknowledged (应答成功)', pass: true, message: '' }],
     request: { url: 'http://127.0.0.1:1/wxpay/v3/notify', headers: { 'Content-Type': 'application/json' }, body: '{"b":1,"a":12345678901234567890,"s":"中文\\u4e2d","e":{},"l":[1,2]}' },
     response: { headers: {}, body: '' },
     ...over,
@@ -33,11 +47,19 @@ function delivery(over: Partial<DeliveryResult>): DeliveryResult {
 
 /** Three cases: one pass, one fail whose bodies carry markup and secrets, one skipped. */
 const RUN: RunResult = {
-  startedAt: '2026-01-02T03:04:05.000Z', durationMs: 4321, aborted: false,
+  startedAt: '2026-01-02T03:04:05.000Z',
+  durationMs: 4321,
+  aborted: false,
   deliveries: [
     delivery({}),
     delivery({
-      caseId: 'v2.pay.success', title: 'Payment success (支付成功通知)', version: 'v2', folder: 'v2 payment (支付结果通知)', verdict: 'fail', status: 200, cause: 'v2-json-ack',
+      caseId: 'v2.pay.success',
+      title: 'Payment success (支付成功通知)',
+      version: 'v2',
+      folder: 'v2 payment (支付结果通知)',
+      verdict: 'fail',
+      status: 200,
+      cause: 'v2-json-ack',
       hint: `Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml>; key ${API_KEY}`,
       checks: [{ name: 'acknowledged: 2xx with XML <return_code>SUCCESS</return_code>', pass: false, message: `got ${INJECTION}` }],
       request: {
@@ -45,10 +67,27 @@ const RUN: RunResult = {
         headers: { 'Content-Type': 'text/xml', 'X-Debug-Key': API_KEY, Authorization: 'Bearer abcdefghijkl', Cookie: 'session=abcdefghijkl' },
         body: `<xml><attach><![CDATA[${INJECTION} 中文 🎉]]></attach><sign>${API_KEY}</sign></xml>`,
       },
-      response: { headers: { 'Content-Type': 'application/json', 'Set-Cookie': 'sid=zyxwvutsrq' }, body: `{"return_code":"SUCCESS","pem":${JSON.stringify(PEM)},"x":"${INJECTION.replace(/"/g, '')}"}` },
+      response: {
+        headers: { 'Content-Type': 'application/json', 'Set-Cookie': 'sid=zyxwvutsrq' },
+        body: `{"return_code":"SUCCESS","pem":${JSON.stringify(PEM)},"x":"${INJECTION.replace(/"/g, '')}"}`,
+      },
     }),
-    delivery({ caseId: 'v3.forged.bad-signature', title: 'Wrong Wechatpay-Signature (签名错误)', severity: 'security', expect: 'reject', folder: 'forged v3: must reject (伪造通知)', verdict: 'skipped', status: undefined, timeMs: undefined,
-      cause: 'skipped', hint: 'The notification could not be built', error: `not sent: empty secret ${API_KEY}`, checks: [], request: undefined, response: undefined }),
+    delivery({
+      caseId: 'v3.forged.bad-signature',
+      title: 'Wrong Wechatpay-Signature (签名错误)',
+      severity: 'security',
+      expect: 'reject',
+      folder: 'forged v3: must reject (伪造通知)',
+      verdict: 'skipped',
+      status: undefined,
+      timeMs: undefined,
+      cause: 'skipped',
+      hint: 'The notification could not be built',
+      error: `not sent: empty secret ${API_KEY}`,
+      checks: [],
+      request: undefined,
+      response: undefined,
+    }),
   ],
 };
 
@@ -84,12 +123,15 @@ describe('renderHtml', () => {
     expect(html).toContain('id="count-skipped">1<');
     expect(html).toContain('4.3 s');
     expect(html).toContain('2026-01-02T03:04:05.000Z');
-    for (const id of ['v3.pay.success', 'v2.pay.success', 'v3.forged.bad-signature']) expect(html).toContain(`<section class="case `.concat(id === 'v3.pay.success' ? 'pass' : id === 'v2.pay.success' ? 'fail' : 'skipped', `" id="case-${id}"`));
+    for (const id of ['v3.pay.success', 'v2.pay.success', 'v3.forged.bad-signature'])
+      expect(html).toContain(`<section class="case `.concat(id === 'v3.pay.success' ? 'pass' : id === 'v2.pay.success' ? 'fail' : 'skipped', `" id="case-${id}"`));
     expect(html.match(/<th scope="row"><a href="#case-/g)).toHaveLength(3);
   });
 
   it('re-indents JSON without reparsing it (big numbers, escapes and key order survive)', () => {
-    expect(html).toContain('{\n  &quot;b&quot;: 1,\n  &quot;a&quot;: 12345678901234567890,\n  &quot;s&quot;: &quot;中文\\u4e2d&quot;,\n  &quot;e&quot;: {},\n  &quot;l&quot;: [\n    1,\n    2\n  ]\n}');
+    expect(html).toContain(
+      '{\n  &quot;b&quot;: 1,\n  &quot;a&quot;: 12345678901234567890,\n  &quot;s&quot;: &quot;中文\\u4e2d&quot;,\n  &quot;e&quot;: {},\n  &quot;l&quot;: [\n    1,\n    2\n  ]\n}',
+    );
     expect(html).toMatch(/&lt;xml&gt;\n {2}&lt;attach&gt;&lt;!\[CDATA\[/);
   });
 });
@@ -100,20 +142,45 @@ const haveChromium = existsSync(CHROMIUM);
 
 /** Headless Chromium, offline, in its own process group so the whole tree is killed afterwards. */
 function chromium(args: string[], profile: string): Promise<string> {
-  const child = spawn(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--no-default-browser-check',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
-    '--disable-domain-reliability', '--disable-client-side-phishing-detection', `--user-data-dir=${profile}`, ...args,
-  ], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-extensions',
+      '--disable-domain-reliability',
+      '--disable-client-side-phishing-detection',
+      `--user-data-dir=${profile}`,
+      ...args,
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const killTree = (): void => {
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   };
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString('utf8')));
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { killTree(); reject(new Error('chromium did not finish within 30 s')); }, 30_000);
+    const timer = setTimeout(() => {
+      killTree();
+      reject(new Error('chromium did not finish within 30 s'));
+    }, 30_000);
     child.on('error', reject);
-    child.on('close', () => { clearTimeout(timer); resolve(out); });
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
   }).finally(killTree);
 }
 

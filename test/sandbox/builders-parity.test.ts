@@ -33,7 +33,9 @@ describe('v2 builders vs Node', () => {
       // One element per line, as in a body edited in Postman; laid out per field, not by a regex over
       // the XML, because a CDATA value may itself contain `</x>`.
       const element = (k: string): string => buildFlatXml('xml', { [k]: fields[k]! }, cdata).slice('<xml>'.length, -'</xml>'.length);
-      const xml = `<xml>${Object.keys(fields).map((k) => `${element(k)}\n  `).join('')}</xml>\n  `;
+      const xml = `<xml>${Object.keys(fields)
+        .map((k) => `${element(k)}\n  `)
+        .join('')}</xml>\n  `;
       const signType = i % 2 ? 'MD5' : 'HMAC-SHA256';
       const key = randomKey(random);
       const sent = parseFlatXml(sandbox.buildV2Payment!({ signType, signTypeField: i % 3 === 0 }, xml, key));

@@ -94,7 +94,13 @@ describe('sandbox crypto inside newman', () => {
     const v2Key = '192006250b4c09247ec02edce69f6a2d';
     const [nonce, aad, plaintext] = ['uluk4a9R25RW', 'transaction', '<root><refund_fee>1</refund_fee><x>微信</x></root>'];
     const env: Record<string, string> = {
-      pem, message, v3Key, v2Key, nonce, aad, plaintext,
+      pem,
+      message,
+      v3Key,
+      v2Key,
+      nonce,
+      aad,
+      plaintext,
       expectedSig: signV3(message, pem),
       nodeGcm: encryptResource(plaintext, v3Key, nonce, aad),
       nodeEcb: encryptReqInfo(plaintext, v2Key),
@@ -139,8 +145,12 @@ describe('sandbox crypto inside newman', () => {
     expect(results.nonce).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(results.tamperedThrows).toBe(true);
     expect(results.sandbox).toEqual({
-      BigInt: 'function', Buffer: 'function', TextEncoder: 'undefined',
-      globalThis: 'undefined', cryptoJsCtr: 'object', nodeCrypto: 'missing',
+      BigInt: 'function',
+      Buffer: 'function',
+      TextEncoder: 'undefined',
+      globalThis: 'undefined',
+      cryptoJsCtr: 'object',
+      nodeCrypto: 'missing',
     });
     // Their speed (RSA-2048 < 100 ms, AES-GCM of 1 KB < 50 ms) is a target of `npm run bench` (row 3).
   }, 60_000);

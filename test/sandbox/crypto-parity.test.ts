@@ -13,7 +13,15 @@ import { seededRandom } from '../support/seeded-random.js';
  * the collection, must agree byte for byte with Node's crypto and the protocol reference code.
  */
 interface RsaKey {
-  n: bigint; e: bigint; d: bigint; p: bigint; q: bigint; dp: bigint; dq: bigint; qi: bigint; bits: number;
+  n: bigint;
+  e: bigint;
+  d: bigint;
+  p: bigint;
+  q: bigint;
+  dp: bigint;
+  dq: bigint;
+  qi: bigint;
+  bits: number;
 }
 interface SandboxCrypto {
   md5Hex(text: string): string;
@@ -28,8 +36,16 @@ interface SandboxCrypto {
   randomAlphanumeric(length: number): string;
 }
 const API: readonly (keyof SandboxCrypto)[] = [
-  'md5Hex', 'hmacSha256Hex', 'sha256Hex', 'aesEcbEncryptBase64', 'aesEcbDecryptText', 'aesGcmEncryptBase64',
-  'aesGcmDecryptText', 'parseRsaPrivateKeyPem', 'rsaSha256SignBase64', 'randomAlphanumeric',
+  'md5Hex',
+  'hmacSha256Hex',
+  'sha256Hex',
+  'aesEcbEncryptBase64',
+  'aesEcbDecryptText',
+  'aesGcmEncryptBase64',
+  'aesGcmDecryptText',
+  'parseRsaPrivateKeyPem',
+  'rsaSha256SignBase64',
+  'randomAlphanumeric',
 ];
 // What the collection ships is tested from the bundle exactly as generated; decryption (never
 // shipped: the sandbox only encrypts) from the full library, to check round trips.
@@ -37,9 +53,7 @@ const shipped = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants
 const library = loadSandboxFunctions(libraryScript(['crypto.js']));
 const exported = { ...library, ...shipped };
 const sandbox = exported as unknown as SandboxCrypto;
-const SHIPPED: readonly (keyof SandboxCrypto)[] = [
-  'md5Hex', 'hmacSha256Hex', 'aesEcbEncryptBase64', 'aesGcmEncryptBase64', 'parseRsaPrivateKeyPem', 'rsaSha256SignBase64', 'randomAlphanumeric',
-];
+const SHIPPED: readonly (keyof SandboxCrypto)[] = ['md5Hex', 'hmacSha256Hex', 'aesEcbEncryptBase64', 'aesGcmEncryptBase64', 'parseRsaPrivateKeyPem', 'rsaSha256SignBase64', 'randomAlphanumeric'];
 
 it('the bundle exports the whole crypto API', () => {
   for (const name of API) expect(typeof exported[name], name).toBe('function');
@@ -64,8 +78,7 @@ function nodeEcb(key: string, plaintext: string): string {
 }
 
 describe('sandbox crypto: published vectors', () => {
-  const v2String =
-    'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d';
+  const v2String = 'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d';
 
   it('AES-256-ECB (SDK vector)', () => {
     expect(sandbox.aesEcbEncryptBase64('0123456789abcdef0123456789abcdef', 'hello')).toBe('pZwJZBLuy3mDACEQT4YTBw==');
@@ -87,9 +100,7 @@ describe('sandbox crypto: published vectors', () => {
 
   it('v2 MD5 and HMAC-SHA256 signs (APIv2 doc vector)', () => {
     expect(sandbox.md5Hex(v2String).toUpperCase()).toBe('9A0A8659F005D6984697E2CA0A9CF3B7');
-    expect(sandbox.hmacSha256Hex('192006250b4c09247ec02edce69f6a2d', v2String).toUpperCase()).toBe(
-      '6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6',
-    );
+    expect(sandbox.hmacSha256Hex('192006250b4c09247ec02edce69f6a2d', v2String).toUpperCase()).toBe('6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6');
   });
 
   it('refund req_info: MD5-derived key, same bytes as the Node reference', () => {
@@ -214,9 +225,7 @@ describe('sandbox crypto: AES-GCM matches Node', () => {
 
   it('rejects nonces that are not 12 bytes and keys of the wrong length', () => {
     expect(() => sandbox.aesGcmEncryptBase64('a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb', 'short', '', 'x')).toThrow(/12 bytes/);
-    expect(() => sandbox.aesGcmEncryptBase64('a7cde1ZJB1kG2e7VfTs3jQzaWizur8G', 'uluk4a9R25RW', '', 'x')).toThrow(
-      /16, 24 or 32 bytes, got 31/,
-    );
+    expect(() => sandbox.aesGcmEncryptBase64('a7cde1ZJB1kG2e7VfTs3jQzaWizur8G', 'uluk4a9R25RW', '', 'x')).toThrow(/16, 24 or 32 bytes, got 31/);
   });
 });
 
@@ -238,8 +247,15 @@ describe('sandbox crypto: RSA-SHA256 matches Node', () => {
     const big = (value: string | undefined) => BigInt('0x' + Buffer.from(value!, 'base64url').toString('hex'));
     const key = sandbox.parseRsaPrivateKeyPem(pkcs8);
     expect(key).toEqual({
-      n: big(jwk.n), e: big(jwk.e), d: big(jwk.d), p: big(jwk.p), q: big(jwk.q),
-      dp: big(jwk.dp), dq: big(jwk.dq), qi: big(jwk.qi), bits: 2048,
+      n: big(jwk.n),
+      e: big(jwk.e),
+      d: big(jwk.d),
+      p: big(jwk.p),
+      q: big(jwk.q),
+      dp: big(jwk.dp),
+      dq: big(jwk.dq),
+      qi: big(jwk.qi),
+      bits: 2048,
     });
   });
 

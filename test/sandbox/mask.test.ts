@@ -70,7 +70,12 @@ describe('the judge quotes answers with secrets masked before the quote is cut',
 describe('the test script knows which variables hold secrets', () => {
   it('SECRET_VARIABLES are exactly the environment variables marked secret', () => {
     const config = demoConfig(testKeys(), 'http://127.0.0.1:1', '/tmp');
-    expect(environmentVariables(config, true).filter((v) => v.secret).map((v) => v.key).sort()).toEqual([...SECRET_VARIABLES].sort());
+    expect(
+      environmentVariables(config, true)
+        .filter((v) => v.secret)
+        .map((v) => v.key)
+        .sort(),
+    ).toEqual([...SECRET_VARIABLES].sort());
   });
 
   it('the bundled test script masks with them', () => {

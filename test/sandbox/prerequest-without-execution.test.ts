@@ -46,11 +46,27 @@ function runPrerequest(item: Item, values: Record<string, string>, options: { ex
     request: {
       headers: {
         all: () => headers.map((h) => ({ ...h })),
-        remove: (name: string) => { headers = headers.filter((h) => h.key.toLowerCase() !== name.toLowerCase()); },
-        upsert: (h: { key: string; value: string }) => { headers = [...headers.filter((x) => x.key.toLowerCase() !== h.key.toLowerCase()), h]; },
+        remove: (name: string) => {
+          headers = headers.filter((h) => h.key.toLowerCase() !== name.toLowerCase());
+        },
+        upsert: (h: { key: string; value: string }) => {
+          headers = [...headers.filter((x) => x.key.toLowerCase() !== h.key.toLowerCase()), h];
+        },
       },
-      body: { get raw() { return raw; }, update: (text: string) => { raw = text; } },
-      url: { toString: () => url, update: (next: string) => { url = next; } },
+      body: {
+        get raw() {
+          return raw;
+        },
+        update: (text: string) => {
+          raw = text;
+        },
+      },
+      url: {
+        toString: () => url,
+        update: (next: string) => {
+          url = next;
+        },
+      },
     },
     test: (name: string, fn: () => void) => {
       try {
@@ -60,11 +76,17 @@ function runPrerequest(item: Item, values: Record<string, string>, options: { ex
         tests.push({ name, pass: false, message: (e as Error).message });
       }
     },
-    sendRequest: () => { throw new Error('no concurrent cases in these tests'); },
+    sendRequest: () => {
+      throw new Error('no concurrent cases in these tests');
+    },
   };
   if (options.execution) {
     ERA_APIS.add('execution');
-    pm.execution = { skipRequest: () => { skipped = true; } };
+    pm.execution = {
+      skipRequest: () => {
+        skipped = true;
+      },
+    };
   }
   const strictPm = new Proxy(pm, {
     get(target, name) {

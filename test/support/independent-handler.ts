@@ -21,8 +21,16 @@ export const HANDLER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../
 
 /** The bugs handler.py can switch on (`slow=<ms>` takes a value). handler.py refuses any other name. */
 export const INDEPENDENT_HANDLER_BUGS = [
-  'xml-as-json', 'reserialize-compact', 'reserialize-default', 'unique-order', 'v2-plain-text',
-  'refund-key-raw', 'v3-200-fail', 'headers-optional', 'no-timestamp-window', 'cert-only',
+  'xml-as-json',
+  'reserialize-compact',
+  'reserialize-default',
+  'unique-order',
+  'v2-plain-text',
+  'refund-key-raw',
+  'v3-200-fail',
+  'headers-optional',
+  'no-timestamp-window',
+  'cert-only',
 ] as const;
 export type IndependentHandlerBug = (typeof INDEPENDENT_HANDLER_BUGS)[number] | `slow=${number}`;
 
@@ -78,7 +86,9 @@ export async function startIndependentHandler(options: IndependentHandlerOptions
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
 
@@ -172,25 +182,26 @@ export interface IndependentRun {
   /** The table a person reads. */
   output: string;
   /** The JSON results of the same run. */
-  report: { cases: Array<{ caseId: string; verdict: string; cause: string; hint: string; severity: string; deliveries: number; passed: number }>; diagnoses: Array<{ message: string; caseIds: string[] }> };
+  report: {
+    cases: Array<{ caseId: string; verdict: string; cause: string; hint: string; severity: string; deliveries: number; passed: number }>;
+    diagnoses: Array<{ message: string; caseIds: string[] }>;
+  };
   handlerLog: string;
 }
 
-export async function runSuiteOnIndependentHandler(options: {
-  bugs?: readonly IndependentHandlerBug[];
-  only?: string[];
-  signType?: 'MD5' | 'HMAC-SHA256';
-  failOn?: 'advisory' | 'protocol' | 'security';
-} = {}): Promise<IndependentRun> {
+export async function runSuiteOnIndependentHandler(
+  options: {
+    bugs?: readonly IndependentHandlerBug[];
+    only?: string[];
+    signType?: 'MD5' | 'HMAC-SHA256';
+    failOn?: 'advisory' | 'protocol' | 'security';
+  } = {},
+): Promise<IndependentRun> {
   const suite = await startIndependentSuite({ bugs: options.bugs, signType: options.signType });
   const reports = mkdtempSync(join(tmpdir(), 'wxpay-independent-report-'));
   try {
     const io = memoryIO();
-    const code = await runSuite(
-      suite.config,
-      { format: 'table', reporters: ['json'], reporterDir: reports, insecure: false, only: options.only, failOn: options.failOn },
-      io, 'independent-handler',
-    );
+    const code = await runSuite(suite.config, { format: 'table', reporters: ['json'], reporterDir: reports, insecure: false, only: options.only, failOn: options.failOn }, io, 'independent-handler');
     const report = JSON.parse(readFileSync(join(reports, `${suite.config.name}.results.json`), 'utf8'));
     return { code, output: io.stdout, report, handlerLog: suite.handler.log() };
   } finally {

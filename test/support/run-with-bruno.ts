@@ -35,10 +35,7 @@ export interface BrunoRun {
  * collection folder, with the JSON reporter. Each request is traced back to its case through the
  * case header in its .bru file.
  */
-export async function runWithBruno(
-  config: ResolvedConfig,
-  options: { sandbox: BrunoSandbox; only?: string[]; withSecrets?: boolean; paths?: string[] },
-): Promise<BrunoRun> {
+export async function runWithBruno(config: ResolvedConfig, options: { sandbox: BrunoSandbox; only?: string[]; withSecrets?: boolean; paths?: string[] }): Promise<BrunoRun> {
   const out = mkdtempSync(join(tmpdir(), 'wxpay-notify-bruno-'));
   try {
     const files = generateFiles(config, { outDir: out, withSecrets: options.withSecrets ?? true, only: options.only, format: 'bruno' });
@@ -62,14 +59,18 @@ export async function runWithBruno(
     } catch {
       throw new Error(`bru wrote no report (exit ${code}):\n${output.slice(-4000)}`);
     }
-    const requests: BrunoRequestResult[] = iterations.flatMap((it) => it.results).map((r: any) => {
-      const spec = specs.get(r.test.filename);
-      if (!spec) throw new Error(`no case for ${r.test.filename}`);
-      const tests = [...(r.preRequestTestResults ?? []), ...(r.postResponseTestResults ?? []), ...(r.testResults ?? [])].map((t: any) => ({
-        name: String(t.description), pass: t.status === 'pass', ...(t.error ? { error: String(t.error) } : {}),
-      }));
-      return { caseId: spec.id, copy: spec.copy ?? 1, status: String(r.status), error: r.error ?? null, tests };
-    });
+    const requests: BrunoRequestResult[] = iterations
+      .flatMap((it) => it.results)
+      .map((r: any) => {
+        const spec = specs.get(r.test.filename);
+        if (!spec) throw new Error(`no case for ${r.test.filename}`);
+        const tests = [...(r.preRequestTestResults ?? []), ...(r.postResponseTestResults ?? []), ...(r.testResults ?? [])].map((t: any) => ({
+          name: String(t.description),
+          pass: t.status === 'pass',
+          ...(t.error ? { error: String(t.error) } : {}),
+        }));
+        return { caseId: spec.id, copy: spec.copy ?? 1, status: String(r.status), error: r.error ?? null, tests };
+      });
     const failing = [...new Set(requests.filter((r) => r.status !== 'pass' || r.tests.some((t) => !t.pass)).map((r) => r.caseId))].sort();
     return { exitCode: code, output, requests, failing };
   } finally {

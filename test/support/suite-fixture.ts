@@ -25,10 +25,12 @@ export interface SuiteFixture {
  * A config for both API versions and both key modes aimed at a receiver on 127.0.0.1:0.
  * `start` lets a test put a faulty receiver in place of the reference one.
  */
-export async function startSuite(options: {
-  start?: (opts: ReceiverOptions) => Promise<StartedReceiver>;
-  signType?: 'MD5' | 'HMAC-SHA256';
-} = {}): Promise<SuiteFixture> {
+export async function startSuite(
+  options: {
+    start?: (opts: ReceiverOptions) => Promise<StartedReceiver>;
+    signType?: 'MD5' | 'HMAC-SHA256';
+  } = {},
+): Promise<SuiteFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-test-'));
   const keys = testKeys();
   const placeholder = demoConfig(keys, 'http://127.0.0.1:0', dir);

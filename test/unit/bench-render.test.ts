@@ -6,7 +6,10 @@ import { formatBytes, formatMs, formatRatio, median } from '../../src/bench/stat
 
 const report: BenchReport = {
   title: 'wxpay-notify bench',
-  machine: [['CPU', 'Example CPU'], ['Node', 'v20.0.0']],
+  machine: [
+    ['CPU', 'Example CPU'],
+    ['Node', 'v20.0.0'],
+  ],
   sections: [
     {
       title: '1. Signing',
@@ -71,8 +74,20 @@ describe('bench helpers', () => {
   });
 
   it('judges CLI start-up against bare Node: within 4× and under 80 MB', () => {
-    const bare = [{ wallMs: 100, rssKb: 40_000 }, { wallMs: 60, rssKb: 40_000 }, { wallMs: 80, rssKb: 40_000 }];
-    const quick = startupRow('`--help`', [{ wallMs: 200, rssKb: 60 * 1024 }, { wallMs: 240, rssKb: 60 * 1024 }, { wallMs: 900, rssKb: 60 * 1024 }], bare);
+    const bare = [
+      { wallMs: 100, rssKb: 40_000 },
+      { wallMs: 60, rssKb: 40_000 },
+      { wallMs: 80, rssKb: 40_000 },
+    ];
+    const quick = startupRow(
+      '`--help`',
+      [
+        { wallMs: 200, rssKb: 60 * 1024 },
+        { wallMs: 240, rssKb: 60 * 1024 },
+        { wallMs: 900, rssKb: 60 * 1024 },
+      ],
+      bare,
+    );
     expect(quick).toMatchObject({ value: '3.00× (240.0 ms vs 80.0 ms); 60 MB', met: 'yes' });
     expect(startupRow('x', [{ wallMs: 400, rssKb: 60 * 1024 }], bare).met).toBe('no');
     expect(startupRow('x', [{ wallMs: 200, rssKb: 127 * 1024 }], bare).met).toBe('no');

@@ -43,8 +43,7 @@ const routes: Record<string, (res: ServerResponse) => void> = {
   '/deflate-raw': (res) => res.writeHead(200, { 'Content-Encoding': 'deflate' }).end(deflateRawSync(XML)),
   '/br': (res) => res.writeHead(200, { 'Content-Encoding': 'br' }).end(brotliCompressSync(XML)),
   '/gzip-bomb': (res) => res.writeHead(200, { 'Content-Encoding': 'gzip' }).end(bomb),
-  '/br-bomb': (res) =>
-    res.writeHead(200, { 'Content-Encoding': 'br' }).end(brotliCompressSync(Buffer.alloc(8 * 1024 * 1024), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })),
+  '/br-bomb': (res) => res.writeHead(200, { 'Content-Encoding': 'br' }).end(brotliCompressSync(Buffer.alloc(8 * 1024 * 1024), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })),
   '/trickle': (res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '1000' });
     const timer = setInterval(() => res.write('t'), 50);
@@ -62,10 +61,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-}));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 
 interface Answer {
   status: number;
@@ -81,12 +83,14 @@ function fetchBounded(path: string, deadlineMs = 5_000): Promise<Answer> {
       const parts: Buffer[] = [];
       res.on('data', (chunk: Buffer) => parts.push(chunk));
       res.once('error', reject);
-      res.once('end', () => resolve({
-        status: res.statusCode!,
-        body: Buffer.concat(parts),
-        cutAtBytes: readCutMark(res.statusMessage ?? '').cutAtBytes,
-        contentEncoding: res.headers['content-encoding'],
-      }));
+      res.once('end', () =>
+        resolve({
+          status: res.statusCode!,
+          body: Buffer.concat(parts),
+          cutAtBytes: readCutMark(res.statusMessage ?? '').cutAtBytes,
+          contentEncoding: res.headers['content-encoding'],
+        }),
+      );
     });
     req.once('error', reject);
     req.end('<xml/>');
@@ -133,7 +137,10 @@ describe('bounded agents: answer size', () => {
 describe('bounded agents: wall-clock deadline', () => {
   it('fails a body that trickles in (each byte well inside any idle timeout) at the deadline, with ETIMEDOUT', async () => {
     const started = Date.now();
-    const error = await fetchBounded('/trickle', 600).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const error = await fetchBounded('/trickle', 600).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
     const elapsed = Date.now() - started;
     expect(error?.code, String(error)).toBe('ETIMEDOUT');
     expect(elapsed).toBeGreaterThanOrEqual(550);

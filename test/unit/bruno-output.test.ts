@@ -14,7 +14,9 @@ import { testKeys } from '../support/suite-fixture.js';
 
 const config = demoConfig(testKeys(), 'http://127.0.0.1:8080', '/nonexistent');
 const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 const tempDir = (): string => {
   const d = mkdtempSync(join(tmpdir(), 'wxpay-notify-bruno-unit-'));
   dirs.push(d);
@@ -44,7 +46,7 @@ describe('generate --format bruno', () => {
 
   it('names each request file after its case id (and copy), and keeps the case in a disabled header', () => {
     const cases = selectCases(config);
-    const expected = cases.flatMap((c) => (c.copies ?? 1) > 1 ? Array.from({ length: c.copies! }, (_, i) => `${c.id}-${i + 1}.bru`) : [`${c.id}.bru`]);
+    const expected = cases.flatMap((c) => ((c.copies ?? 1) > 1 ? Array.from({ length: c.copies! }, (_, i) => `${c.id}-${i + 1}.bru`) : [`${c.id}.bru`]));
     expect(requests.map((f) => f.path.split('/').pop()).sort()).toEqual(expected.sort());
     for (const f of requests) {
       const spec = JSON.parse(/^ {2}~X-Wxpay-Notify-Case: (.*)$/m.exec(f.content)![1]!) as { id: string };
@@ -93,10 +95,20 @@ describe('generate --format bruno on disk', () => {
     const configPath = join(dir, 'wxpay-notify.json');
     writeFileSync(join(dir, 'v3.pem'), config.v3!.platform!.privateKeyPem);
     writeFileSync(join(dir, 'v3-cert.pem'), config.v3!.platformCertificate!.privateKeyPem);
-    writeFileSync(configPath, JSON.stringify({
-      name: 'shop', appid: config.appid, mchid: config.mchid,
-      v3: { notifyUrl: config.v3!.notifyUrl, refundNotifyUrl: config.v3!.refundNotifyUrl, apiV3Key: config.v3!.apiV3Key, platform: { privateKeyFile: 'v3.pem', serial: config.v3!.platform!.serial } },
-    }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        name: 'shop',
+        appid: config.appid,
+        mchid: config.mchid,
+        v3: {
+          notifyUrl: config.v3!.notifyUrl,
+          refundNotifyUrl: config.v3!.refundNotifyUrl,
+          apiV3Key: config.v3!.apiV3Key,
+          platform: { privateKeyFile: 'v3.pem', serial: config.v3!.platform!.serial },
+        },
+      }),
+    );
     const out = join(dir, 'collections');
     const args = { config: configPath, out, check: false, secrets: true, format: 'bruno' as const };
     const io = memoryIO();
@@ -119,7 +131,11 @@ describe('generate --format bruno on disk', () => {
     const again = memoryIO();
     expect(await generateCommand(args, again)).toBe(0);
     expect(again.stdout).toContain('removed');
-    expect(listFiles(join(out, 'shop.bruno')).map((p) => relative(out, p)).sort()).toEqual([...written].sort());
+    expect(
+      listFiles(join(out, 'shop.bruno'))
+        .map((p) => relative(out, p))
+        .sort(),
+    ).toEqual([...written].sort());
     expect(existsSync(join(out, 'shop.bruno', 'old folder'))).toBe(false);
   });
 });

@@ -12,8 +12,13 @@ import type { OrderConfig } from '../../src/config/types.js';
 import type { TestKeys } from '../../src/keys/generate-keys.js';
 
 const ORDER: OrderConfig = {
-  outTradeNo: 'T20261127000001', total: 100, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-  transactionId: '4200000000000000000000000001', outRefundNo: 'R20261127000001', refundId: '50000000000000000000000000001', refund: 100,
+  outTradeNo: 'T20261127000001',
+  total: 100,
+  openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+  transactionId: '4200000000000000000000000001',
+  outRefundNo: 'R20261127000001',
+  refundId: '50000000000000000000000000001',
+  refund: 100,
 };
 const sandbox = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants('prerequest')));
 
@@ -30,11 +35,21 @@ describe('one order per case', () => {
       expect(o.transaction_id).toMatch(/^4200000000000000000000\d{6}$/);
       expect(o.refund_id).toHaveLength(ORDER.refundId.length);
     }
-    expect(caseOrder(ORDER, CATALOGUE.find((c) => c.id === 'v3.pay.combine')!)).toHaveProperty('combine_out_trade_no');
-    expect(caseOrder(ORDER, CATALOGUE.find((c) => c.id === 'v3.pay.success')!)).not.toHaveProperty('combine_out_trade_no');
+    expect(
+      caseOrder(
+        ORDER,
+        CATALOGUE.find((c) => c.id === 'v3.pay.combine')!,
+      ),
+    ).toHaveProperty('combine_out_trade_no');
+    expect(
+      caseOrder(
+        ORDER,
+        CATALOGUE.find((c) => c.id === 'v3.pay.success')!,
+      ),
+    ).not.toHaveProperty('combine_out_trade_no');
   });
 
-  it('a short configured number gets the code appended, within out_trade_no\'s 32 characters', () => {
+  it("a short configured number gets the code appended, within out_trade_no's 32 characters", () => {
     expect(withCaseCode('ORDER1', '123456')).toBe('ORDER1123456');
     expect(withCaseCode('A'.repeat(32), '123456')).toBe('A'.repeat(26) + '123456');
     expect(caseCode('v2.pay.success')).toMatch(/^\d{6}$/);
@@ -83,7 +98,9 @@ describe('the v2 XML as WeChat lays it out', () => {
   it('payment: a newline after every field, values in CDATA as the template writes them, sign and sign_type in CDATA', () => {
     const template = '<xml>\n  <appid><![CDATA[wx1]]></appid>\n  <cash_fee><![CDATA[90]]></cash_fee>\n  <total_fee>100</total_fee>\n</xml>';
     const body = sandbox.buildV2Payment!({ signType: 'MD5', signTypeField: true }, template, 'k'.repeat(32));
-    expect(body).toMatch(/^<xml><appid><!\[CDATA\[wx1\]\]><\/appid>\n<cash_fee><!\[CDATA\[90\]\]><\/cash_fee>\n<total_fee>100<\/total_fee>\n<sign_type><!\[CDATA\[MD5\]\]><\/sign_type>\n<sign><!\[CDATA\[[0-9A-F]{32}\]\]><\/sign>\n<\/xml>$/);
+    expect(body).toMatch(
+      /^<xml><appid><!\[CDATA\[wx1\]\]><\/appid>\n<cash_fee><!\[CDATA\[90\]\]><\/cash_fee>\n<total_fee>100<\/total_fee>\n<sign_type><!\[CDATA\[MD5\]\]><\/sign_type>\n<sign><!\[CDATA\[[0-9A-F]{32}\]\]><\/sign>\n<\/xml>$/,
+    );
     expect(parseFlatXml(body).fields).toMatchObject({ appid: 'wx1', cash_fee: '90', total_fee: '100', sign_type: 'MD5' });
   });
 });

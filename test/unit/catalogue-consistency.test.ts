@@ -11,7 +11,9 @@ import { PACKAGE_ROOT, SANDBOX_DIR, TEMPLATES_DIR } from '../../src/paths.js';
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
 }
-const templates = walk(TEMPLATES_DIR).map((f) => relative(TEMPLATES_DIR, f)).filter((f) => /\.(xml|json)$/.test(f));
+const templates = walk(TEMPLATES_DIR)
+  .map((f) => relative(TEMPLATES_DIR, f))
+  .filter((f) => /\.(xml|json)$/.test(f));
 const example = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'collections/example.postman_collection.json'), 'utf8'));
 const exampleEnv = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'collections/example.postman_environment.json'), 'utf8'));
 
@@ -28,10 +30,20 @@ describe('case catalogue consistency', () => {
     for (const t of templates) expect(used.has(t.replace('/partner/', '/')), `${t} is used by a case`).toBe(true);
   });
 
-  it('every {{variable}} in a template is defined by the collection, the environment, a case\'s order numbers or the send-time script', () => {
-    const caseOrders = example.item.flatMap((folder: { item: { request: { header: { key: string; value: string }[] } }[] }) => folder.item)
+  it("every {{variable}} in a template is defined by the collection, the environment, a case's order numbers or the send-time script", () => {
+    const caseOrders = example.item
+      .flatMap((folder: { item: { request: { header: { key: string; value: string }[] } }[] }) => folder.item)
       .flatMap((item: { request: { header: { key: string; value: string }[] } }) => Object.keys(JSON.parse(item.request.header.find((h) => h.key === CASE_HEADER)!.value).order ?? {}));
-    const defined = new Set([...example.variable.map((v: { key: string }) => v.key), ...exampleEnv.values.map((v: { key: string }) => v.key), ...caseOrders, 'sp_appid', 'sp_mchid', 'sub_appid', 'sub_mchid', 'sub_openid']);
+    const defined = new Set([
+      ...example.variable.map((v: { key: string }) => v.key),
+      ...exampleEnv.values.map((v: { key: string }) => v.key),
+      ...caseOrders,
+      'sp_appid',
+      'sp_mchid',
+      'sub_appid',
+      'sub_mchid',
+      'sub_openid',
+    ]);
     const prerequest = ['prerequest.js', 'lib/notify-time.js', 'lib/notify-amounts.js'].map((f) => readFileSync(join(SANDBOX_DIR, f), 'utf8')).join('\n');
     for (const t of templates) {
       for (const [, name] of readFileSync(join(TEMPLATES_DIR, t), 'utf8').matchAll(/\{\{(\w+)\}\}/g)) {

@@ -19,7 +19,9 @@ function v2Config(overrides: Record<string, unknown> = {}): Record<string, unkno
 }
 
 const messages = (raw: unknown, env: Record<string, string> = {}): string =>
-  validateConfig(raw, env).problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+  validateConfig(raw, env)
+    .problems.map((p) => `${p.path}: ${p.message}`)
+    .join('\n');
 
 describe('URLs with control characters', () => {
   it.each([
@@ -65,7 +67,9 @@ describe('a secret typed into a non-secret field is never echoed', () => {
     const raw = {
       ...v2Config(),
       v3: {
-        notifyUrl: 'https://a.example/v3', refundNotifyUrl: 'https://a.example/v3r', apiV3Key: V3_KEY,
+        notifyUrl: 'https://a.example/v3',
+        refundNotifyUrl: 'https://a.example/v3r',
+        apiV3Key: V3_KEY,
         platform: { privateKeyFile: 'k.pem', serial: 'PUB_KEY_ID_1' },
         platformCertificate: { privateKeyFile: 'k.pem', serial: `${'x'.repeat(40)}${V3_KEY}` },
       },

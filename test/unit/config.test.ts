@@ -205,9 +205,7 @@ describe('parseConfigText', () => {
     expect(run('name: a\nname: b\n')).toBe('invalid YAML at line 2, column 1: this key appears twice in the same mapping; keep one');
     expect(run('a: 1\n---\nb: 2\n')).toBe('invalid YAML at line 2, column 1: the file holds more than one YAML document (`---`); keep a single config');
     expect(run('v2:\n  apiKey: "abc\n')).toBe('invalid YAML at line 3, column 1: Missing closing "quote');
-    expect(run('a: *missing\n')).toBe(
-      'invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far',
-    );
+    expect(run('a: *missing\n')).toBe('invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far');
     expect(run('a:\n  b: 1\n c: 2\n')).toBe('invalid YAML at line 3, column 1: wrong indentation; the keys of one mapping must start in the same column');
     expect(run(`v2: { apiKey: "${V2_KEY}" ] }\n`)).not.toContain(V2_KEY.slice(0, 8));
     expect(run(`v2:\n  apiKey: |x ${V2_KEY}\n    y\n`)).not.toContain(V2_KEY.slice(0, 8));
@@ -278,12 +276,8 @@ describe('validateConfig', () => {
     });
     const { config } = validateConfig(raw, { ...ENV, HOST: 'shop.example.com', ENV_NAME: 'test' });
     expect(config?.v2?.notifyUrl).toBe('https://shop.example.com/wxpay/test/notify');
-    expect(problemAt(validConfig(), 'v2.apiKey', { WXPAY_V3_API_KEY: V3_KEY })).toBe(
-      'environment variable WXPAY_V2_API_KEY is not set; set WXPAY_V2_API_KEY or put the value in the config',
-    );
-    expect(problemAt(validConfig(), 'v3.apiV3Key', { ...ENV, WXPAY_V3_API_KEY: '' })).toBe(
-      'environment variable WXPAY_V3_API_KEY is empty; set WXPAY_V3_API_KEY or put the value in the config',
-    );
+    expect(problemAt(validConfig(), 'v2.apiKey', { WXPAY_V3_API_KEY: V3_KEY })).toBe('environment variable WXPAY_V2_API_KEY is not set; set WXPAY_V2_API_KEY or put the value in the config');
+    expect(problemAt(validConfig(), 'v3.apiV3Key', { ...ENV, WXPAY_V3_API_KEY: '' })).toBe('environment variable WXPAY_V3_API_KEY is empty; set WXPAY_V3_API_KEY or put the value in the config');
     const broken = withChange((c) => {
       c.appid = '${1BAD}';
       c.mchid = '${UNCLOSED';
@@ -291,7 +285,12 @@ describe('validateConfig', () => {
     const malformed = 'has a `${` that does not start a valid ${NAME} reference; NAME takes letters, digits and _ and does not start with a digit';
     expect(problemAt(broken, 'appid')).toBe(malformed);
     expect(problemAt(broken, 'mchid')).toBe(malformed);
-    expect(problemAt(withChange((c) => (c.appid = '${constructor}')), 'appid')).toContain('environment variable constructor is not set');
+    expect(
+      problemAt(
+        withChange((c) => (c.appid = '${constructor}')),
+        'appid',
+      ),
+    ).toContain('environment variable constructor is not set');
   });
 
   it('reports unknown fields anywhere, with a suggestion', () => {
@@ -322,7 +321,11 @@ describe('validateConfig', () => {
   });
 
   it('checks that name makes a safe file name', () => {
-    const nameProblem = (name: unknown): string => problemAt(withChange((c) => (c.name = name), minimalV2), 'name');
+    const nameProblem = (name: unknown): string =>
+      problemAt(
+        withChange((c) => (c.name = name), minimalV2),
+        'name',
+      );
     expect(nameProblem('acme shop/1')).toBe('can use only letters, digits, -, _ and . because it names the output files (found " " "/"); e.g. "acme-shop"');
     expect(nameProblem('.hidden')).toBe('must not start with "." because it names the output files; e.g. "acme-shop"');
     expect(nameProblem('x'.repeat(101))).toBe('is too long (101 characters); keep it to 100, it names the output files');
@@ -343,34 +346,70 @@ describe('validateConfig', () => {
     expect(v3[3]?.message).toBe(
       'or v3.platformCertificate is required: the simulated WeChat Pay signer your test server trusts. Public key only (微信支付公钥): v3.platform with a PUB_KEY_ID_… serial; certificate only (平台证书): v3.platformCertificate with the hex serial; both for the switch-over. `wxpay-notify init --key-mode public-key|certificate|both` writes the one you need',
     );
-    expect(problemAt(withChange((c) => delete section(c, 'v2').apiKey), 'v2.apiKey')).toBe(
-      'is required: the APIv2 key (APIv2密钥) from 商户平台 > 账户中心 > API安全; write "${WXPAY_V2_API_KEY}" to read it from the environment',
-    );
+    expect(
+      problemAt(
+        withChange((c) => delete section(c, 'v2').apiKey),
+        'v2.apiKey',
+      ),
+    ).toBe('is required: the APIv2 key (APIv2密钥) from 商户平台 > 账户中心 > API安全; write "${WXPAY_V2_API_KEY}" to read it from the environment');
   });
 
   it('reports wrong types', () => {
-    expect(problemAt(withChange((c) => (c.mchid = 1900000109)), 'mchid')).toBe('expected a string, got number; put the value in quotes');
-    expect(problemAt(withChange((c) => (c.appid = true)), 'appid')).toBe('expected a string, got boolean');
-    expect(problemAt(withChange((c) => (c.v2 = ['x'])), 'v2')).toBe('expected an object, got array');
-    expect(problemAt(withChange((c) => (c.order = null)), 'order')).toBe('expected an object, got null');
-    expect(problemAt(withChange((c) => (section(c, 'order').total = '100')), 'order.total')).toBe(
-      'expected a positive integer amount in fen (分), got string; write the number without quotes, e.g. 100 for ¥1.00',
-    );
-    expect(problemAt(withChange((c) => (section(c, 'order').refund = {})), 'order.refund')).toBe(
-      'expected a positive integer amount in fen (分), got object',
-    );
-    expect(problemAt(withChange((c) => (section(c, 'order').openid = 7)), 'order.openid')).toBe('expected a string, got number; put the value in quotes');
+    expect(
+      problemAt(
+        withChange((c) => (c.mchid = 1900000109)),
+        'mchid',
+      ),
+    ).toBe('expected a string, got number; put the value in quotes');
+    expect(
+      problemAt(
+        withChange((c) => (c.appid = true)),
+        'appid',
+      ),
+    ).toBe('expected a string, got boolean');
+    expect(
+      problemAt(
+        withChange((c) => (c.v2 = ['x'])),
+        'v2',
+      ),
+    ).toBe('expected an object, got array');
+    expect(
+      problemAt(
+        withChange((c) => (c.order = null)),
+        'order',
+      ),
+    ).toBe('expected an object, got null');
+    expect(
+      problemAt(
+        withChange((c) => (section(c, 'order').total = '100')),
+        'order.total',
+      ),
+    ).toBe('expected a positive integer amount in fen (分), got string; write the number without quotes, e.g. 100 for ¥1.00');
+    expect(
+      problemAt(
+        withChange((c) => (section(c, 'order').refund = {})),
+        'order.refund',
+      ),
+    ).toBe('expected a positive integer amount in fen (分), got object');
+    expect(
+      problemAt(
+        withChange((c) => (section(c, 'order').openid = 7)),
+        'order.openid',
+      ),
+    ).toBe('expected a string, got number; put the value in quotes');
     for (const root of [null, [], 'text', 42]) {
       expect(problemAt(root, '')).toMatch(/^the config must be an object \(a JSON object or YAML mapping\) with name, appid, mchid and a v2 or v3 section; got /);
     }
   });
 
   it('checks notify URLs', () => {
-    const urlProblem = (url: string): string => problemAt(withChange((c) => (section(c, 'v3').refundNotifyUrl = url)), 'v3.refundNotifyUrl');
+    const urlProblem = (url: string): string =>
+      problemAt(
+        withChange((c) => (section(c, 'v3').refundNotifyUrl = url)),
+        'v3.refundNotifyUrl',
+      );
     const viaEnv = withChange((c) => (section(c, 'v3').refundNotifyUrl = '${WXPAY_V3_API_KEY}/n'));
-    expect(problemAt(viaEnv, 'v3.refundNotifyUrl')).toBe(
-      'must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got "${WXPAY_V3_API_KEY}/n")',
-    );
+    expect(problemAt(viaEnv, 'v3.refundNotifyUrl')).toBe('must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got "${WXPAY_V3_API_KEY}/n")');
     expect(urlProblem('/wxpay/notify')).toBe('must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got "/wxpay/notify")');
     expect(urlProblem('ftp://shop.example.com/n')).toContain('must be an absolute http:// or https:// URL');
     expect(urlProblem('https://shop.example.com/n ')).toBe('has leading or trailing whitespace; remove it');
@@ -378,12 +417,18 @@ describe('validateConfig', () => {
   });
 
   it('checks signType', () => {
-    expect(problemAt(withChange((c) => (section(c, 'v2').signType = 'hmac-sha256')), 'v2.signType')).toBe(
-      'sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got "hmac-sha256"; did you mean "HMAC-SHA256"?)',
-    );
-    expect(problemAt(withChange((c) => (section(c, 'v2').signType = 'RSA')), 'v2.signType')).toBe(
-      'sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got "RSA")',
-    );
+    expect(
+      problemAt(
+        withChange((c) => (section(c, 'v2').signType = 'hmac-sha256')),
+        'v2.signType',
+      ),
+    ).toBe('sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got "hmac-sha256"; did you mean "HMAC-SHA256"?)');
+    expect(
+      problemAt(
+        withChange((c) => (section(c, 'v2').signType = 'RSA')),
+        'v2.signType',
+      ),
+    ).toBe('sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got "RSA")');
   });
 
   it('checks API key length and characters, without ever echoing the key', () => {
@@ -392,20 +437,16 @@ describe('validateConfig', () => {
       section(c, 'v2').apiKey = keys.short;
       section(c, 'v3').apiV3Key = '${V3}';
     });
-    expect(problemAt(raw, 'v2.apiKey', { V3: keys.long })).toBe(
-      'the APIv2 key (APIv2密钥) must be exactly 32 characters (it has 31); copy it again from 商户平台 > 账户中心 > API安全',
-    );
-    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.long })).toBe(
-      'the APIv3 key (APIv3密钥) must be exactly 32 characters (it has 33); copy it again from 商户平台 > 账户中心 > API安全',
-    );
+    expect(problemAt(raw, 'v2.apiKey', { V3: keys.long })).toBe('the APIv2 key (APIv2密钥) must be exactly 32 characters (it has 31); copy it again from 商户平台 > 账户中心 > API安全');
+    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.long })).toBe('the APIv3 key (APIv3密钥) must be exactly 32 characters (it has 33); copy it again from 商户平台 > 账户中心 > API安全');
     expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.wide })).toBe(
       'the APIv3 key (APIv3密钥) must be 32 printable ASCII characters (it has others, e.g. full-width or accented letters); copy it again from 商户平台 > 账户中心 > API安全',
     );
-    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.spaced })).toBe(
-      'the APIv3 key (APIv3密钥) has leading or trailing whitespace (a copied line break?); remove it',
-    );
+    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.spaced })).toBe('the APIv3 key (APIv3密钥) has leading or trailing whitespace (a copied line break?); remove it');
     for (const value of Object.values(keys)) {
-      const all = problemsOf(raw, { V3: value }).map((p) => `${p.path}: ${p.message}`).join('\n');
+      const all = problemsOf(raw, { V3: value })
+        .map((p) => `${p.path}: ${p.message}`)
+        .join('\n');
       expect(all).not.toContain(value.trim());
       expect(all).not.toContain(value.slice(0, 12));
       expect(all).not.toContain(keys.short.slice(0, 12));
@@ -414,48 +455,95 @@ describe('validateConfig', () => {
 
   it('checks signers and serials', () => {
     const cert = (serial: string): string =>
-      problemAt(withChange((c) => (section(section(c, 'v3'), 'platformCertificate').serial = serial)), 'v3.platformCertificate.serial');
+      problemAt(
+        withChange((c) => (section(section(c, 'v3'), 'platformCertificate').serial = serial)),
+        'v3.platformCertificate.serial',
+      );
     expect(cert('PUB_KEY_ID_0100')).toBe(
       'is a WeChat Pay public-key ID (微信支付公钥ID), not a certificate serial; put it in `v3.platform.serial`, and here the hex serial number of the platform certificate (平台证书序列号)',
     );
-    expect(cert('5157-F09E')).toBe(
-      'the platform certificate serial (平台证书序列号) must be hexadecimal, e.g. "5157F09EFDC096DE15EBE81A47057A7232F1B8E1" (got "5157-F09E")',
-    );
-    expect(problemAt(withChange((c) => (section(section(c, 'v3'), 'platform').serial = '')), 'v3.platform.serial')).toBe(
-      'must not be empty: the WeChat Pay public-key ID (微信支付公钥ID) your test set-up trusts, e.g. "PUB_KEY_ID_0100…"',
-    );
-    expect(problemAt(withChange((c) => delete section(section(c, 'v3'), 'platform').privateKeyFile), 'v3.platform.privateKeyFile')).toBe(
-      "is required: the PEM file with the simulated WeChat Pay signer's RSA private key, relative to this config file",
-    );
+    expect(cert('5157-F09E')).toBe('the platform certificate serial (平台证书序列号) must be hexadecimal, e.g. "5157F09EFDC096DE15EBE81A47057A7232F1B8E1" (got "5157-F09E")');
+    expect(
+      problemAt(
+        withChange((c) => (section(section(c, 'v3'), 'platform').serial = '')),
+        'v3.platform.serial',
+      ),
+    ).toBe('must not be empty: the WeChat Pay public-key ID (微信支付公钥ID) your test set-up trusts, e.g. "PUB_KEY_ID_0100…"');
+    expect(
+      problemAt(
+        withChange((c) => delete section(section(c, 'v3'), 'platform').privateKeyFile),
+        'v3.platform.privateKeyFile',
+      ),
+    ).toBe("is required: the PEM file with the simulated WeChat Pay signer's RSA private key, relative to this config file");
     const noCert = withChange((c) => delete section(c, 'v3').platformCertificate);
     expect(validateConfig(noCert, ENV).config?.v3?.platformCertificate).toBeUndefined();
   });
 
   it('checks partner fields', () => {
-    expect(problemAt(withChange((c) => delete section(c, 'partner').subMchid), 'partner.subMchid')).toBe(
-      'is required: the sub-merchant ID (子商户号 sub_mchid)',
+    expect(
+      problemAt(
+        withChange((c) => delete section(c, 'partner').subMchid),
+        'partner.subMchid',
+      ),
+    ).toBe('is required: the sub-merchant ID (子商户号 sub_mchid)');
+    expect(
+      problemAt(
+        withChange((c) => (section(c, 'partner').subAppid = '')),
+        'partner.subAppid',
+      ),
+    ).toBe('must not be empty; give a value or remove the field');
+    const { config } = validateConfig(
+      withChange((c) => delete section(c, 'partner').subAppid),
+      ENV,
     );
-    expect(problemAt(withChange((c) => (section(c, 'partner').subAppid = '')), 'partner.subAppid')).toBe(
-      'must not be empty; give a value or remove the field',
-    );
-    const { config } = validateConfig(withChange((c) => delete section(c, 'partner').subAppid), ENV);
     expect(config?.partner).toEqual({ spAppid: 'wx8888888888888888', spMchid: '1230000109', subMchid: '1900000109' });
   });
 
   it('checks the opt-in combine section (combined payment, 合单支付)', () => {
-    expect(validateConfig(withChange((c) => (c.combine = {})), ENV).config?.combine).toEqual({});
-    expect(validateConfig(withChange((c) => (c.combine = { subMchids: ['1900000109', '1900000110'] })), ENV).config?.combine).toEqual({ subMchids: ['1900000109', '1900000110'] });
-    expect(problemAt(withChange((c) => (c.combine = { subMchids: ['1900000109'] })), 'combine.subMchids')).toBe(
-      'the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got 1 entry)',
-    );
-    expect(problemAt(withChange((c) => (c.combine = { subMchids: ['1900000109', 1900000110] })), 'combine.subMchids[1]')).toBe('expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got "1900000110"); put numbers in quotes');
-    expect(problemAt(withChange((c) => (c.combine = { subMchid: 'x' })), 'combine.subMchid')).toBe('unknown field; did you mean `subMchids`?');
-    expect(problemAt(withChange((c) => (c.combine = {}), minimalV2), 'combine')).toBe('the combined payment (合单支付) notification is a v3 one: add a `v3` section, or remove `combine`');
+    expect(
+      validateConfig(
+        withChange((c) => (c.combine = {})),
+        ENV,
+      ).config?.combine,
+    ).toEqual({});
+    expect(
+      validateConfig(
+        withChange((c) => (c.combine = { subMchids: ['1900000109', '1900000110'] })),
+        ENV,
+      ).config?.combine,
+    ).toEqual({ subMchids: ['1900000109', '1900000110'] });
+    expect(
+      problemAt(
+        withChange((c) => (c.combine = { subMchids: ['1900000109'] })),
+        'combine.subMchids',
+      ),
+    ).toBe('the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got 1 entry)');
+    expect(
+      problemAt(
+        withChange((c) => (c.combine = { subMchids: ['1900000109', 1900000110] })),
+        'combine.subMchids[1]',
+      ),
+    ).toBe('expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got "1900000110"); put numbers in quotes');
+    expect(
+      problemAt(
+        withChange((c) => (c.combine = { subMchid: 'x' })),
+        'combine.subMchid',
+      ),
+    ).toBe('unknown field; did you mean `subMchids`?');
+    expect(
+      problemAt(
+        withChange((c) => (c.combine = {}), minimalV2),
+        'combine',
+      ),
+    ).toBe('the combined payment (合单支付) notification is a v3 one: add a `v3` section, or remove `combine`');
   });
 
   it('checks order amounts and numbers', () => {
     const order = (change: Json, path: string): string =>
-      problemAt(withChange((c) => Object.assign(section(c, 'order'), change)), path);
+      problemAt(
+        withChange((c) => Object.assign(section(c, 'order'), change)),
+        path,
+      );
     expect(order({ total: 0 }, 'order.total')).toBe('the order amount (订单金额 total) must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got 0)');
     expect(order({ total: 1.5 }, 'order.total')).toContain('(got 1.5)');
     expect(order({ refund: -1 }, 'order.refund')).toBe('the refund amount (退款金额 refund) must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got -1)');
@@ -463,7 +551,10 @@ describe('validateConfig', () => {
     expect(order({ outTradeNo: 'T1' }, 'order.outTradeNo')).toBe('the order number (商户订单号 out_trade_no) must be 6 to 32 letters, digits or _ - | * (got "T1")');
     expect(order({ outRefundNo: ' R1' }, 'order.outRefundNo')).toBe('has leading or trailing whitespace; remove it');
     expect(order({ outRefundNo: 'R#1' }, 'order.outRefundNo')).toBe('the refund number (商户退款单号 out_refund_no) must be 1 to 64 letters, digits or _ - | * @ (got "R#1")');
-    const { config } = validateConfig(withChange((c) => (c.order = { outTradeNo: 'ORDER-0001', total: 250, refund: 50 })), ENV);
+    const { config } = validateConfig(
+      withChange((c) => (c.order = { outTradeNo: 'ORDER-0001', total: 250, refund: 50 })),
+      ENV,
+    );
     expect(config?.order).toMatchObject({ outTradeNo: 'ORDER-0001', outRefundNo: 'RRDER-0001', total: 250, refund: 50 });
   });
 
@@ -662,9 +753,7 @@ describe('loadConfig', () => {
     const randomValue = (): unknown =>
       pick([() => null, () => true, () => Math.floor(random() * 1e6) - 1000, () => random(), () => [], () => ({}), () => randomString(), () => ({ [randomString()]: 1 })])();
     const paths = (node: unknown, prefix: string[] = []): string[][] =>
-      node && typeof node === 'object' && !Array.isArray(node)
-        ? Object.entries(node).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])])
-        : [];
+      node && typeof node === 'object' && !Array.isArray(node) ? Object.entries(node).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]) : [];
 
     const outcomes = { loaded: 0, rejected: 0 };
     for (let i = 0; i < runs; i += 1) {

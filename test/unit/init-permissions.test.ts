@@ -28,7 +28,10 @@ const mode = (path: string): number => statSync(path).mode & 0o777;
 const SECRET_FILES = [INIT_FILES.secrets, INIT_FILES.publicKeyPrivate, INIT_FILES.certificatePrivate];
 
 describe('init: keys/ is private every time', () => {
-  it.each([['0777', 0o777], ['0755', 0o755]])('an existing empty keys/ with mode %s becomes 0700', async (_shown, before) => {
+  it.each([
+    ['0777', 0o777],
+    ['0755', 0o755],
+  ])('an existing empty keys/ with mode %s becomes 0700', async (_shown, before) => {
     const dir = tmp();
     mkdirSync(join(dir, 'keys'));
     chmodSync(join(dir, 'keys'), before);

@@ -34,7 +34,11 @@ const read = (dir: string, rel: string): string => readFileSync(join(dir, ...rel
 function listFiles(dir: string): string[] {
   return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
     .filter((entry) => entry.isFile())
-    .map((entry) => relative(dir, join(entry.parentPath ?? entry.path, entry.name)).split('\\').join('/'))
+    .map((entry) =>
+      relative(dir, join(entry.parentPath ?? entry.path, entry.name))
+        .split('\\')
+        .join('/'),
+    )
     .sort();
 }
 
@@ -79,9 +83,7 @@ describe('initProject', () => {
     }
     expect(read(dir, INIT_FILES.publicKeyPrivate)).toBe(keys.publicKey.privateKeyPem);
     expect(read(dir, TRUST_KIT_FILES.publicKey)).toBe(keys.publicKey.publicKeyPem);
-    expect(new X509Certificate(read(dir, TRUST_KIT_FILES.certificate)).serialNumber.toUpperCase()).toBe(
-      keys.certificate.serial,
-    );
+    expect(new X509Certificate(read(dir, TRUST_KIT_FILES.certificate)).serialNumber.toUpperCase()).toBe(keys.certificate.serial);
   });
 
   it('writes a JSONC config (README "Config reference") whose key files and serials match', async () => {
@@ -114,7 +116,10 @@ describe('initProject', () => {
   it('writes secrets.env that a POSIX shell can load with the printed command', async () => {
     const dir = tmp();
     const { summary } = await initProject({ dir, keys });
-    const command = summary.split('\n').find((line) => line.includes('set -a'))!.trim();
+    const command = summary
+      .split('\n')
+      .find((line) => line.includes('set -a'))!
+      .trim();
     const out = execFileSync('sh', ['-c', `${command}; printf '%s %s' "$${SECRET_ENV.apiKey}" "$${SECRET_ENV.apiV3Key}"`], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '' },
@@ -205,8 +210,7 @@ describe('initProject', () => {
 });
 
 describe('initProject inside a git work tree', () => {
-  const git = (cwd: string, ...args: string[]): string =>
-    execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
+  const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
 
   it('adds anchored keys/ and trust-kit/ entries to the repo .gitignore, once', async () => {
     const root = tmp();

@@ -13,7 +13,11 @@ const file = (name: string, text: string): string => {
 
 describe('run --data', () => {
   it('parses RFC 4180 CSV: quotes, doubled quotes, CRLF, BOM, blank lines', () => {
-    expect(parseCsv('a,b\r\n"x, y","say ""hi"""\n\n1,2')).toEqual([['a', 'b'], ['x, y', 'say "hi"'], ['1', '2']]);
+    expect(parseCsv('a,b\r\n"x, y","say ""hi"""\n\n1,2')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['1', '2'],
+    ]);
     expect(readIterationData(file('o.csv', '\uFEFFout_trade_no,total\nT1,100\nT2,200\n'))).toEqual([
       { out_trade_no: 'T1', total: '100' },
       { out_trade_no: 'T2', total: '200' },

@@ -14,18 +14,26 @@ import { seededRandom } from '../support/seeded-random.js';
 function mutate(pem: string, random: () => number): string {
   const lines = pem.trim().split('\n');
   switch (Math.floor(random() * 6)) {
-    case 0: return lines.slice(0, 1 + Math.floor(random() * (lines.length - 1))).join('\n'); // truncated
-    case 1: { // one base64 character changed
+    case 0:
+      return lines.slice(0, 1 + Math.floor(random() * (lines.length - 1))).join('\n'); // truncated
+    case 1: {
+      // one base64 character changed
       const i = 1 + Math.floor(random() * (lines.length - 2));
       const line = lines[i]!;
       const j = Math.floor(random() * line.length);
       lines[i] = line.slice(0, j) + (line[j] === 'A' ? 'B' : 'A') + line.slice(j + 1);
       return lines.join('\n');
     }
-    case 2: return lines.filter((_, i) => i !== 1 + Math.floor(random() * (lines.length - 2))).join('\n'); // a line dropped
-    case 3: return pem.replace('PRIVATE KEY', 'PUBLIC KEY');
-    case 4: return pem.replace(/[A-Za-z0-9+/]{10}/, '!!!!!!!!!!');
-    default: return Buffer.from(pem).subarray(0, Math.floor(random() * pem.length)).toString('utf8');
+    case 2:
+      return lines.filter((_, i) => i !== 1 + Math.floor(random() * (lines.length - 2))).join('\n'); // a line dropped
+    case 3:
+      return pem.replace('PRIVATE KEY', 'PUBLIC KEY');
+    case 4:
+      return pem.replace(/[A-Za-z0-9+/]{10}/, '!!!!!!!!!!');
+    default:
+      return Buffer.from(pem)
+        .subarray(0, Math.floor(random() * pem.length))
+        .toString('utf8');
   }
 }
 
@@ -34,10 +42,15 @@ describe('malformed private keys (fuzz)', () => {
   const sandbox = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants('prerequest')));
   const dir = mkdtempSync(join(tmpdir(), 'keyfuzz-'));
   const config = join(dir, 'wxpay-notify.json');
-  writeFileSync(config, JSON.stringify({
-    name: 'fuzz', appid: 'wx1', mchid: '1',
-    v3: { notifyUrl: 'https://a.example/n', refundNotifyUrl: 'https://a.example/r', apiV3Key: 'k'.repeat(32), platform: { privateKeyFile: 'key.pem', serial: 'PUB_KEY_ID_1' } },
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      name: 'fuzz',
+      appid: 'wx1',
+      mchid: '1',
+      v3: { notifyUrl: 'https://a.example/n', refundNotifyUrl: 'https://a.example/r', apiV3Key: 'k'.repeat(32), platform: { privateKeyFile: 'key.pem', serial: 'PUB_KEY_ID_1' } },
+    }),
+  );
 
   it('config loading: every mutated key file is a ConfigError on v3.platform.privateKeyFile, never a crash or a secret', async () => {
     const random = seededRandom();

@@ -140,9 +140,7 @@ describe('lintNotifyUrl', () => {
 
   it('reports every problem at once, URL-as-sent problems first', () => {
     const findings = lintNotifyUrl(' http://localhost:8080//notify?x=1 ', prod);
-    expect(rules(findings)).toEqual([
-      'error:whitespace', 'warning:double-slash', 'warning:https', 'error:query', 'error:private-host', 'warning:port',
-    ]);
+    expect(rules(findings)).toEqual(['error:whitespace', 'warning:double-slash', 'warning:https', 'error:query', 'error:private-host', 'warning:port']);
   });
 });
 

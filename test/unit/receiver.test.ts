@@ -5,15 +5,7 @@ import { ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_EVENTS, type V2SignType, type V3
 import { buildFlatXml, parseFlatXml } from '../../src/protocol/v2/flat-xml.js';
 import { encryptReqInfo } from '../../src/protocol/v2/req-info.js';
 import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
-import {
-  receiverOptionsFromConfig,
-  startReceiver,
-  type ListenOptions,
-  type NotifyVersion,
-  type ReceiverOptions,
-  type StartedReceiver,
-  type VerifiedNotification,
-} from '../../src/receiver/index.js';
+import { receiverOptionsFromConfig, startReceiver, type ListenOptions, type NotifyVersion, type ReceiverOptions, type StartedReceiver, type VerifiedNotification } from '../../src/receiver/index.js';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { signedV2Xml, v3Envelope, v3SignedHeaders } from '../support/build-notifications.js';
 
@@ -255,11 +247,7 @@ describe('reference receiver: v2', () => {
       expect(answer.status).toBe(200);
       expect(returnCode(answer.body)).toBe('FAIL');
     }
-    expect(receiver.log.map((e) => e.reason)).toEqual([
-      expect.stringMatching(/sign does not verify as MD5.*APIv2/),
-      expect.stringMatching(/sign does not verify/),
-      'missing sign',
-    ]);
+    expect(receiver.log.map((e) => e.reason)).toEqual([expect.stringMatching(/sign does not verify as MD5.*APIv2/), expect.stringMatching(/sign does not verify/), 'missing sign']);
   });
 
   it('decrypts a refund whose plaintext is a multiple of 16 bytes (full padding block)', async () => {
@@ -358,7 +346,13 @@ describe('reference receiver: idempotency', () => {
 
   it('refuses when processing throws, and processes the retry', async () => {
     let calls = 0;
-    const receiver = await start(options({ onNotification: () => { if (++calls === 1) throw new Error('db down'); } }));
+    const receiver = await start(
+      options({
+        onNotification: () => {
+          if (++calls === 1) throw new Error('db down');
+        },
+      }),
+    );
     const first = await send(receiver, v3Notify());
     expect([first.status, v3Message(first)]).toEqual([500, 'processing failed; please retry']);
     expect(receiver.log[0]).toMatchObject({ outcome: 'reject', reason: 'processing failed: db down' });
@@ -515,7 +509,16 @@ const FAULT_CHECKS: Record<string, FaultCheck> = {
   },
   'expects-plain-transaction': {
     version: 'v3',
-    deliveries: once(() => v3Notify({ plain: { combine_appid: PAY_PLAIN.appid, combine_mchid: PAY_PLAIN.mchid, combine_out_trade_no: 'C20240101000001', sub_orders: [{ mchid: PAY_PLAIN.mchid, out_trade_no: PAY_PLAIN.out_trade_no, amount: { total_amount: 100, payer_amount: 100 } }] } })),
+    deliveries: once(() =>
+      v3Notify({
+        plain: {
+          combine_appid: PAY_PLAIN.appid,
+          combine_mchid: PAY_PLAIN.mchid,
+          combine_out_trade_no: 'C20240101000001',
+          sub_orders: [{ mchid: PAY_PLAIN.mchid, out_trade_no: PAY_PLAIN.out_trade_no, amount: { total_amount: 100, payer_amount: 100 } }],
+        },
+      }),
+    ),
     correct: 'ack',
     faulty: 'reject',
   },
@@ -555,11 +558,15 @@ describe('faulty receivers', () => {
     expect(Object.keys(FAULT_CHECKS).sort()).toEqual(Object.keys(FAULTY_RECEIVERS).sort());
   });
 
-  it.each(Object.keys(FAULT_CHECKS))('%s fails where the reference receiver passes', async (name) => {
-    const check = FAULT_CHECKS[name]!;
-    expect(await verdict(await start(), check)).toBe(check.correct);
-    const faulty = await FAULTY_RECEIVERS[name]!.start(options(), { delayMs: 5_100 });
-    running.push(faulty);
-    expect(await verdict(faulty, check)).toBe(check.faulty);
-  }, 15_000);
+  it.each(Object.keys(FAULT_CHECKS))(
+    '%s fails where the reference receiver passes',
+    async (name) => {
+      const check = FAULT_CHECKS[name]!;
+      expect(await verdict(await start(), check)).toBe(check.correct);
+      const faulty = await FAULTY_RECEIVERS[name]!.start(options(), { delayMs: 5_100 });
+      running.push(faulty);
+      expect(await verdict(faulty, check)).toBe(check.faulty);
+    },
+    15_000,
+  );
 });

@@ -44,16 +44,14 @@ function writer(dir: string, label: string, options: { rounds: number; startAt?:
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal, output })),
-  );
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, output })));
   return { child, done };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the collection/environment pair stays consistent', () => {
-  it('two writers at once: the pair on disk is always one writer\'s', async () => {
+  it("two writers at once: the pair on disk is always one writer's", async () => {
     for (let round = 0; round < 6; round++) {
       const dir = tmp();
       // B renames slowly and starts first; A starts inside B's commit. Without a lock A's pair

@@ -15,9 +15,7 @@ const sandbox = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants
 
 describe('docs/protocol.md test vectors: Node reference code', () => {
   it('v2 sign of the official example (MD5 and HMAC-SHA256)', () => {
-    expect(v2StringToSign(V2_DOC_EXAMPLE.fields, DOC_KEY)).toBe(
-      'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d',
-    );
+    expect(v2StringToSign(V2_DOC_EXAMPLE.fields, DOC_KEY)).toBe('appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d');
     expect(signV2Fields(V2_DOC_EXAMPLE.fields, DOC_KEY, 'MD5')).toBe(V2_DOC_EXAMPLE.md5);
     expect(signV2Fields(V2_DOC_EXAMPLE.fields, DOC_KEY, 'HMAC-SHA256')).toBe(V2_DOC_EXAMPLE.hmac);
   });
@@ -87,7 +85,9 @@ describe('docs/protocol.md test vectors: the sandbox script as shipped in the co
     // and after every field), inside a compact outer <xml> whose return_code alone is bare.
     const pretty = REFUND_FIXTURE_XML.replace(/></g, '>\n  <');
     const body = sandbox.buildV2Refund!({}, pretty, DOC_KEY, { appid: 'wx1', mch_id: '10000100' }, 'NONCE');
-    expect(body.startsWith('<xml><return_code>SUCCESS</return_code><appid><![CDATA[wx1]]></appid><mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[NONCE]]></nonce_str><req_info><![CDATA[')).toBe(true);
+    expect(
+      body.startsWith('<xml><return_code>SUCCESS</return_code><appid><![CDATA[wx1]]></appid><mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[NONCE]]></nonce_str><req_info><![CDATA['),
+    ).toBe(true);
     const sent = parseFlatXml(body);
     expect(sent.root).toBe('xml');
     expect(Object.keys(sent.fields)).toEqual(['return_code', 'appid', 'mch_id', 'nonce_str', 'req_info']);

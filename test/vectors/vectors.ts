@@ -13,10 +13,22 @@ export const V2_DOC_EXAMPLE = {
 /** D1: a v2 payment notify; attach is empty and therefore not signed. */
 export const D1 = {
   fields: {
-    appid: 'wxd930ea5d5a258f4f', mch_id: '10000100', nonce_str: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS', result_code: 'SUCCESS',
-    return_code: 'SUCCESS', openid: 'oUpF8uMEb4qRXf22hE3X68TekukE', is_subscribe: 'N', trade_type: 'JSAPI', bank_type: 'OTHERS',
-    total_fee: '100', fee_type: 'CNY', cash_fee: '100', transaction_id: '4200000000000000000000000001',
-    out_trade_no: 'ORDER20240101000001', time_end: '20240101120000', attach: '',
+    appid: 'wxd930ea5d5a258f4f',
+    mch_id: '10000100',
+    nonce_str: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
+    result_code: 'SUCCESS',
+    return_code: 'SUCCESS',
+    openid: 'oUpF8uMEb4qRXf22hE3X68TekukE',
+    is_subscribe: 'N',
+    trade_type: 'JSAPI',
+    bank_type: 'OTHERS',
+    total_fee: '100',
+    fee_type: 'CNY',
+    cash_fee: '100',
+    transaction_id: '4200000000000000000000000001',
+    out_trade_no: 'ORDER20240101000001',
+    time_end: '20240101120000',
+    attach: '',
   } as Record<string, string>,
   md5: '326441E4CDF100FA6884739B93143149',
   hmacWithoutSignType: 'C5D561CC81708074677137438B0DB3980134F9E0330E5D0C1D7AF1A8CCEC2C40',
@@ -25,7 +37,11 @@ export const D1 = {
 export const AES_ECB = { key: '0123456789abcdef0123456789abcdef', plaintext: 'hello', base64: 'pZwJZBLuy3mDACEQT4YTBw==' };
 
 export const AES_GCM = {
-  key: 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb', nonce: 'uluk4a9R25RW', aad: 'associatedData', plaintext: 'message', ciphertext: 'ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=',
+  key: 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb',
+  nonce: 'uluk4a9R25RW',
+  aad: 'associatedData',
+  plaintext: 'message',
+  ciphertext: 'ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=',
 };
 
 /** D2: the wechatpay-php refund fixture on one line, encrypted under md5(DOC_KEY). */

@@ -8,17 +8,14 @@ import type { V2SignType } from '../constants.js';
 export function v2StringToSign(fields: Readonly<Record<string, string>>, apiKey: string): string {
   const names = Object.keys(fields)
     .filter((name) => name !== 'sign' && fields[name] !== undefined && fields[name] !== '')
-    .sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return names.map((name) => `${name}=${fields[name]}`).join('&') + `&key=${apiKey}`;
 }
 
 /** Upper-case hex sign; HMAC-SHA256 uses the key both as HMAC key and inside the message. */
 export function signV2Fields(fields: Readonly<Record<string, string>>, apiKey: string, signType: V2SignType): string {
   const message = v2StringToSign(fields, apiKey);
-  const digest =
-    signType === 'MD5'
-      ? createHash('md5').update(message, 'utf8').digest('hex')
-      : createHmac('sha256', apiKey).update(message, 'utf8').digest('hex');
+  const digest = signType === 'MD5' ? createHash('md5').update(message, 'utf8').digest('hex') : createHmac('sha256', apiKey).update(message, 'utf8').digest('hex');
   return digest.toUpperCase();
 }
 
