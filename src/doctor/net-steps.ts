@@ -1,3 +1,4 @@
+import { CONTENT_TYPES } from '../protocol/constants.js';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -114,7 +115,7 @@ export function probe(deps: ReachabilityDeps, url: URL, address: string, opts: {
       headers: {
         Host: url.host,
         'User-Agent': PROBE_USER_AGENT,
-        'Content-Type': v2 ? 'text/xml' : 'application/json',
+        'Content-Type': CONTENT_TYPES[v2 ? 'v2' : 'v3'],
         'Content-Length': Buffer.byteLength(body),
         Accept: '*/*',
       },

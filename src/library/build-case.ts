@@ -8,6 +8,7 @@ import { caseSpec, type CaseSpec } from '../collection/case-spec.js';
 import { collectionVariables } from '../collection/variables.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { randomString } from '../keys/generate-keys.js';
+import { CONTENT_TYPES } from '../protocol/constants.js';
 import { resolveConfig, type NotifyConfig } from './library-config.js';
 import { asSent, type Notification } from './notifications.js';
 import { sandboxBuilders, type SandboxSigner, type V3BuildInputs } from './sandbox-builders.js';
@@ -135,7 +136,7 @@ function buildDelivery(
   const builders = sandboxBuilders();
   if (spec.version === 'v2') {
     // A v2 redelivery is the same body again: v2 notifications carry no timestamp to re-sign.
-    if (memo) return { notification: asSent({ body: memo, headers: { 'Content-Type': 'text/xml' }, removeHeaders: [] }), memo };
+    if (memo) return { notification: asSent({ body: memo, headers: { 'Content-Type': CONTENT_TYPES.v2 }, removeHeaders: [] }), memo };
     const apiKey = config.v2?.apiKey ?? '';
     const outer = Object.fromEntries(Object.entries(spec.outer ?? {}).map(([k, v]) => [k, fillVariables(v, variables, spec.id)]));
     const delivery = builders.buildV2Delivery(spec, raw, apiKey, outer, variables.wxpay_nonce_str!);

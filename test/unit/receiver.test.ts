@@ -8,6 +8,7 @@ import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-mess
 import { receiverOptionsFromConfig, startReceiver, type ListenOptions, type NotifyVersion, type ReceiverOptions, type StartedReceiver, type VerifiedNotification } from '../../src/receiver/index.js';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { signedV2Xml, v3Envelope, v3SignedHeaders } from '../support/build-notifications.js';
+import { D1 as VECTOR_D1 } from '../vectors/vectors.js';
 
 // ── fixtures: docs/protocol.md#test-vectors D1, keys generated at test time (never committed) ──
 const V2_KEY = '192006250b4c09247ec02edce69f6a2d';
@@ -18,24 +19,8 @@ const NOW = 1_704_081_601;
 const PUB_KEY_ID = 'PUB_KEY_ID_0100TEST000000000000000000000001';
 const CERT_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1';
 
-const D1: Record<string, string> = {
-  appid: 'wxd930ea5d5a258f4f',
-  mch_id: '10000100',
-  nonce_str: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
-  result_code: 'SUCCESS',
-  return_code: 'SUCCESS',
-  openid: 'oUpF8uMEb4qRXf22hE3X68TekukE',
-  is_subscribe: 'N',
-  trade_type: 'JSAPI',
-  bank_type: 'OTHERS',
-  total_fee: '100',
-  fee_type: 'CNY',
-  cash_fee: '100',
-  transaction_id: '4200000000000000000000000001',
-  out_trade_no: 'ORDER20240101000001',
-  time_end: '20240101120000',
-  attach: '',
-};
+// The vector's fields: the receiver must accept exactly what test/vectors signs.
+const D1: Record<string, string> = VECTOR_D1.fields;
 
 const REFUND_INNER: Record<string, string> = {
   transaction_id: '4200000000000000000000000001',
