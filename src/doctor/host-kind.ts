@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /**
  * Which hosts WeChat Pay cannot reach from the internet (docs/protocol.md#notify_url-rules):
@@ -6,76 +6,52 @@ import { isIP } from 'node:net';
  * network. Pure.
  */
 
-const V4_RANGES: ReadonlyArray<readonly [string, number, string]> = [
-  ['0.0.0.0', 8, 'an unspecified ("this network") address'],
-  ['10.0.0.0', 8, 'a private address (RFC 1918, 内网地址)'],
-  ['100.64.0.0', 10, 'a carrier-grade NAT address (RFC 6598)'],
-  ['127.0.0.0', 8, 'a loopback address (本机地址)'],
-  ['169.254.0.0', 16, 'a link-local address'],
-  ['172.16.0.0', 12, 'a private address (RFC 1918, 内网地址)'],
-  ['192.0.0.0', 24, 'a reserved address (IETF protocol assignments)'],
-  ['192.0.2.0', 24, 'a documentation address (TEST-NET-1, never routed)'],
-  ['192.168.0.0', 16, 'a private address (RFC 1918, 内网地址)'],
-  ['198.18.0.0', 15, 'a benchmarking address (never routed)'],
-  ['198.51.100.0', 24, 'a documentation address (TEST-NET-2, never routed)'],
-  ['203.0.113.0', 24, 'a documentation address (TEST-NET-3, never routed)'],
-  ['224.0.0.0', 4, 'a multicast address'],
-  ['240.0.0.0', 4, 'a reserved address'],
+type Family = 'ipv4' | 'ipv6';
+
+/** The special-purpose ranges (IANA IPv4/IPv6 Special-Purpose Address Registries, RFC 6890), first match wins. */
+const RANGES: ReadonlyArray<readonly [Family, string, number, string]> = [
+  ['ipv4', '0.0.0.0', 8, 'an unspecified ("this network") address'],
+  ['ipv4', '10.0.0.0', 8, 'a private address (RFC 1918, 内网地址)'],
+  ['ipv4', '100.64.0.0', 10, 'a carrier-grade NAT address (RFC 6598)'],
+  ['ipv4', '127.0.0.0', 8, 'a loopback address (本机地址)'],
+  ['ipv4', '169.254.0.0', 16, 'a link-local address'],
+  ['ipv4', '172.16.0.0', 12, 'a private address (RFC 1918, 内网地址)'],
+  ['ipv4', '192.0.0.0', 24, 'a reserved address (IETF protocol assignments)'],
+  ['ipv4', '192.0.2.0', 24, 'a documentation address (TEST-NET-1, never routed)'],
+  ['ipv4', '192.168.0.0', 16, 'a private address (RFC 1918, 内网地址)'],
+  ['ipv4', '198.18.0.0', 15, 'a benchmarking address (never routed)'],
+  ['ipv4', '198.51.100.0', 24, 'a documentation address (TEST-NET-2, never routed)'],
+  ['ipv4', '203.0.113.0', 24, 'a documentation address (TEST-NET-3, never routed)'],
+  ['ipv4', '224.0.0.0', 4, 'a multicast address'],
+  ['ipv4', '240.0.0.0', 4, 'a reserved address'],
+  ['ipv6', '::', 128, 'an unspecified address (::)'],
+  ['ipv6', '::1', 128, 'a loopback address (本机地址, ::1)'],
+  ['ipv6', 'fc00::', 7, 'a unique-local address (IPv6 内网地址, fc00::/7)'],
+  ['ipv6', 'fe80::', 10, 'a link-local address (fe80::/10)'],
+  ['ipv6', 'ff00::', 8, 'a multicast address'],
+  ['ipv6', '2001:db8::', 32, 'a documentation address (2001:db8::/32, never routed)'],
 ];
+
+/**
+ * One BlockList per range, so a match can name its kind. Node's BlockList also matches an
+ * IPv4-mapped IPv6 address (::ffff:192.168.0.1) against the IPv4 ranges.
+ */
+const KINDS = RANGES.map(([family, network, prefix, kind]) => {
+  const list = new BlockList();
+  list.addSubnet(network, prefix, family);
+  return { list, kind };
+});
 
 const INTERNAL_SUFFIXES = ['.local', '.internal', '.intranet', '.lan', '.corp', '.home', '.home.arpa', '.localdomain'];
 
-function v4ToNumber(ip: string): number {
-  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
-}
-
-/** Why an IPv4 address is not public, or undefined when it is. */
-function ipv4Kind(ip: string): string | undefined {
-  const n = v4ToNumber(ip);
-  for (const [base, bits, kind] of V4_RANGES) {
-    const size = 2 ** (32 - bits);
-    const start = v4ToNumber(base);
-    if (n >= start && n < start + size) return kind;
-  }
-  return undefined;
-}
-
-/** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail becomes two groups). */
-function ipv6Groups(ip: string): number[] {
-  let text = ip.toLowerCase().replace(/%.*$/, '');
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4?.[1]) {
-    const n = v4ToNumber(v4[1]);
-    text = text.slice(0, -v4[1].length) + `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((h) => parseInt(h, 16)));
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  return [...left, ...new Array<number>(Math.max(0, 8 - left.length - right.length)).fill(0), ...right];
-}
-
-function ipv6Kind(ip: string): string | undefined {
-  const g = ipv6Groups(ip);
-  const [g0 = 0, g1 = 0, , , , g5 = 0, g6 = 0, g7 = 0] = g;
-  if (g.every((x) => x === 0)) return 'an unspecified address (::)';
-  if (g.slice(0, 7).every((x) => x === 0) && g7 === 1) return 'a loopback address (本机地址, ::1)';
-  if (g.slice(0, 5).every((x) => x === 0) && g5 === 0xffff) {
-    return ipv4Kind(`${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`);
-  }
-  if ((g0 & 0xfe00) === 0xfc00) return 'a unique-local address (IPv6 内网地址, fc00::/7)';
-  if ((g0 & 0xffc0) === 0xfe80) return 'a link-local address (fe80::/10)';
-  if ((g0 & 0xff00) === 0xff00) return 'a multicast address';
-  if (g0 === 0x2001 && g1 === 0x0db8) return 'a documentation address (2001:db8::/32, never routed)';
-  return undefined;
-}
-
 /** Why an IP address is not reachable from the internet, or undefined for a public address. */
 export function nonPublicAddressKind(ip: string): string | undefined {
-  const family = isIP(ip);
-  if (family === 4) return ipv4Kind(ip);
-  if (family === 6) return ipv6Kind(ip);
-  return undefined;
+  // A zone (fe80::1%eth0) names an interface, not part of the address; BlockList does not take one.
+  const address = ip.replace(/%.*$/, '');
+  const family = isIP(address);
+  if (family === 0) return undefined;
+  const type: Family = family === 4 ? 'ipv4' : 'ipv6';
+  return KINDS.find(({ list }) => list.check(address, type))?.kind;
 }
 
 /** The URL hostname without IPv6 brackets or a trailing dot. */
