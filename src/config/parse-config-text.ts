@@ -1,4 +1,6 @@
 import { extname } from 'node:path';
+// jsonc-parser ships UMD as its main entry: Node's ESM loader sees one default export, not named ones.
+import jsonc from 'jsonc-parser';
 import { parseDocument } from 'yaml';
 import { ConfigError, UserError } from './errors.js';
 
@@ -7,9 +9,10 @@ import { ConfigError, UserError } from './errors.js';
  * and trailing commas), `.yaml`/`.yml` as YAML. Pure. Syntax errors throw a ConfigError naming the
  * line and column.
  *
- * JSONC is read by a small parser of its own rather than comment-stripping + JSON.parse: Node 20's
- * JSON.parse errors often carry no position, and some quote the source text, which could put an
- * API key into an error message.
+ * JSONC is read with Microsoft's jsonc-parser (the one VS Code reads `.jsonc` with), as a syntax
+ * tree: its errors are codes with offsets, never quoted source text (a config line can hold an API
+ * key), and the tree lets us refuse duplicate keys and keep `__proto__` an ordinary property, which
+ * its own `parse` would not. Node's JSON.parse is not used: its errors can quote the source.
  */
 export function parseConfigText(text: string, fileName: string): unknown {
   const ext = extname(fileName).toLowerCase();
@@ -21,7 +24,7 @@ export function parseConfigText(text: string, fileName: string): unknown {
   if (body.trim() === '') {
     throw new ConfigError(fileName, [{ path: '', message: 'the file is empty; run `wxpay-notify init` to create a config' }]);
   }
-  return isJson ? new JsoncParser(body, fileName).parseDocument() : parseYaml(body, fileName);
+  return isJson ? parseJsonc(body, fileName) : parseYaml(body, fileName);
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -70,156 +73,70 @@ function clip(message: string): string {
 }
 
 const MAX_DEPTH = 100;
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
-/** A recursive-descent JSON parser that skips comments and allows trailing commas. */
-class JsoncParser {
-  private pos = 0;
+/** Our words for jsonc-parser's error codes; none quotes the source. */
+const JSON_PROBLEMS: Readonly<Record<number, string>> = {
+  [jsonc.ParseErrorCode.InvalidSymbol]: 'unexpected text here; a value is a number, a "string" in double quotes, true, false, null, { } or [ ]',
+  [jsonc.ParseErrorCode.InvalidNumberFormat]: 'not a valid number',
+  [jsonc.ParseErrorCode.PropertyNameExpected]: 'expected a property name in double quotes or `}`',
+  [jsonc.ParseErrorCode.ValueExpected]: 'expected a value',
+  [jsonc.ParseErrorCode.ColonExpected]: 'expected `:` after the property name',
+  [jsonc.ParseErrorCode.CommaExpected]: 'expected `,` here (a missing comma?)',
+  [jsonc.ParseErrorCode.CloseBraceExpected]: 'expected `,` or `}` after a property value (a missing comma?)',
+  [jsonc.ParseErrorCode.CloseBracketExpected]: 'expected `,` or `]` after an array element (a missing comma?)',
+  [jsonc.ParseErrorCode.EndOfFileExpected]: 'unexpected text after the end of the config',
+  [jsonc.ParseErrorCode.InvalidCommentToken]: 'not a valid comment; comments start with // or /*',
+  [jsonc.ParseErrorCode.UnexpectedEndOfComment]: 'this /* comment is never closed with */',
+  [jsonc.ParseErrorCode.UnexpectedEndOfString]: 'this string is never closed with `"` on its line (a string cannot span lines; write \\n for a line break)',
+  [jsonc.ParseErrorCode.UnexpectedEndOfNumber]: 'a number ends too early',
+  [jsonc.ParseErrorCode.InvalidUnicode]: '`\\u` must be followed by 4 hex digits',
+  [jsonc.ParseErrorCode.InvalidEscapeCharacter]: 'invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /',
+  [jsonc.ParseErrorCode.InvalidCharacter]: 'a string cannot contain a control character (a tab or other); write it escaped, e.g. \\t',
+};
 
-  constructor(
-    private readonly text: string,
-    private readonly fileName: string,
-  ) {}
-
-  parseDocument(): unknown {
-    const value = this.parseValue(0);
-    this.skipSpace();
-    if (this.pos < this.text.length) this.fail(`unexpected ${this.found()} after the end of the config`);
-    return value;
+function parseJsonc(text: string, fileName: string): unknown {
+  const fail = (at: number, message: string): never => {
+    throw new ConfigError(fileName, [{ path: '', message: `invalid JSON at ${lineAndColumn(text, at)}: ${message}` }]);
+  };
+  checkDepth(text, fail);
+  const errors: jsonc.ParseError[] = [];
+  const tree = jsonc.parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first) {
+    // A single quote is the one stray character worth naming: JSON strings take double quotes.
+    const hint = text[first.offset] === "'" ? ' (JSON strings use double quotes)' : '';
+    fail(first.offset, `${JSON_PROBLEMS[first.error] ?? 'JSON syntax error'}${hint}`);
   }
+  if (!tree) return fail(0, 'expected a value');
+  return toValue(tree, fail);
+}
 
-  private fail(message: string, at = this.pos): never {
-    throw new ConfigError(this.fileName, [{ path: '', message: `invalid JSON at ${lineAndColumn(this.text, at)}: ${message}` }]);
-  }
-
-  /** What is at the current position, for messages: one character, never more of the source. */
-  private found(): string {
-    const ch = this.text[this.pos];
-    if (ch === undefined) return 'end of file';
-    if (ch === "'") return "`'` (JSON strings use double quotes)";
-    const code = ch.charCodeAt(0);
-    return code < 0x20 || code === 0x7f ? `character U+${code.toString(16).padStart(4, '0')}` : `\`${ch}\``;
-  }
-
-  private skipSpace(): void {
-    const { text } = this;
-    while (this.pos < text.length) {
-      const ch = text[this.pos];
-      if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
-        this.pos += 1;
-      } else if (ch === '/' && text[this.pos + 1] === '/') {
-        const end = text.indexOf('\n', this.pos);
-        this.pos = end === -1 ? text.length : end + 1;
-      } else if (ch === '/' && text[this.pos + 1] === '*') {
-        const end = text.indexOf('*/', this.pos + 2);
-        if (end === -1) this.fail('this /* comment is never closed with */');
-        this.pos = end + 2;
-      } else {
-        return;
-      }
+/** Refuse deep nesting before building a tree: parsing recurses once per level. */
+function checkDepth(text: string, fail: (at: number, message: string) => never): void {
+  const scanner = jsonc.createScanner(text, true);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== jsonc.SyntaxKind.EOF; token = scanner.scan()) {
+    if (token === jsonc.SyntaxKind.OpenBraceToken || token === jsonc.SyntaxKind.OpenBracketToken) {
+      depth += 1;
+      if (depth > MAX_DEPTH) fail(scanner.getTokenOffset(), `nested more than ${MAX_DEPTH} levels deep`);
+    } else if (token === jsonc.SyntaxKind.CloseBraceToken || token === jsonc.SyntaxKind.CloseBracketToken) {
+      depth -= 1;
     }
   }
+}
 
-  private parseValue(depth: number): unknown {
-    if (depth > MAX_DEPTH) this.fail(`nested more than ${MAX_DEPTH} levels deep`);
-    this.skipSpace();
-    const ch = this.text[this.pos];
-    if (ch === '{') return this.parseObject(depth);
-    if (ch === '[') return this.parseArray(depth);
-    if (ch === '"') return this.parseString();
-    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return this.parseNumber();
-    for (const [word, value] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (this.text.startsWith(word, this.pos)) {
-        this.pos += word.length;
-        return value;
-      }
-    }
-    return this.fail(`expected a value, found ${this.found()}`);
+/** The value of a syntax tree node; an object key seen twice is an error naming where. */
+function toValue(node: jsonc.Node, fail: (at: number, message: string) => never): unknown {
+  if (node.type === 'array') return (node.children ?? []).map((child) => toValue(child, fail));
+  if (node.type !== 'object') return node.value as unknown;
+  const object: Record<string, unknown> = {};
+  for (const property of node.children ?? []) {
+    const [keyNode, valueNode] = property.children ?? [];
+    if (!keyNode || !valueNode) continue;
+    const key = String(keyNode.value);
+    if (Object.hasOwn(object, key)) fail(keyNode.offset, `property "${key.slice(0, 40)}" appears twice in this object; keep one`);
+    // defineProperty, so that a key named __proto__ stays an ordinary property.
+    Object.defineProperty(object, key, { value: toValue(valueNode, fail), enumerable: true, writable: true, configurable: true });
   }
-
-  private parseObject(depth: number): Record<string, unknown> {
-    const object: Record<string, unknown> = {};
-    this.pos += 1;
-    for (;;) {
-      this.skipSpace();
-      if (this.text[this.pos] === '}') {
-        this.pos += 1;
-        return object;
-      }
-      if (this.text[this.pos] !== '"') this.fail(`expected a property name in double quotes or \`}\`, found ${this.found()}`);
-      const keyAt = this.pos;
-      const key = this.parseString();
-      if (Object.hasOwn(object, key)) this.fail(`property "${key.slice(0, 40)}" appears twice in this object; keep one`, keyAt);
-      this.skipSpace();
-      if (this.text[this.pos] !== ':') this.fail(`expected \`:\` after the property name, found ${this.found()}`);
-      this.pos += 1;
-      // defineProperty, so that a key named __proto__ stays an ordinary property.
-      Object.defineProperty(object, key, { value: this.parseValue(depth + 1), enumerable: true, writable: true, configurable: true });
-      this.skipSpace();
-      if (this.text[this.pos] === ',') this.pos += 1;
-      else if (this.text[this.pos] !== '}') this.fail(`expected \`,\` or \`}\` after a property value (a missing comma?), found ${this.found()}`);
-    }
-  }
-
-  private parseArray(depth: number): unknown[] {
-    const array: unknown[] = [];
-    this.pos += 1;
-    for (;;) {
-      this.skipSpace();
-      if (this.text[this.pos] === ']') {
-        this.pos += 1;
-        return array;
-      }
-      array.push(this.parseValue(depth + 1));
-      this.skipSpace();
-      if (this.text[this.pos] === ',') this.pos += 1;
-      else if (this.text[this.pos] !== ']') this.fail(`expected \`,\` or \`]\` after an array element (a missing comma?), found ${this.found()}`);
-    }
-  }
-
-  private parseString(): string {
-    const start = this.pos;
-    const { text } = this;
-    let out = '';
-    this.pos += 1;
-    for (;;) {
-      const ch = text[this.pos];
-      if (ch === undefined) this.fail('this string is never closed with `"`', start);
-      if (ch === '"') {
-        this.pos += 1;
-        return out;
-      }
-      if (ch.charCodeAt(0) < 0x20) this.fail('a string cannot contain a raw line break or control character; write \\n or close the string with `"`');
-      if (ch !== '\\') {
-        out += ch;
-        this.pos += 1;
-        continue;
-      }
-      const next = text[this.pos + 1];
-      if (next === 'u') {
-        const hex = text.slice(this.pos + 2, this.pos + 6);
-        if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('`\\u` must be followed by 4 hex digits');
-        out += String.fromCharCode(parseInt(hex, 16));
-        this.pos += 6;
-      } else if (next !== undefined && Object.hasOwn(ESCAPES, next)) {
-        out += ESCAPES[next];
-        this.pos += 2;
-      } else {
-        this.fail('invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /');
-      }
-    }
-  }
-
-  private parseNumber(): number {
-    NUMBER.lastIndex = this.pos;
-    const match = NUMBER.exec(this.text);
-    if (!match) this.fail(`expected a number, found ${this.found()}`);
-    this.pos += match[0].length;
-    return Number(match[0]);
-  }
+  return object;
 }

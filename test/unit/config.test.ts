@@ -159,17 +159,20 @@ describe('parseConfigText', () => {
   });
 
   it.each([
-    ['{\n  "a": 1\n  "b": 2\n}', 'invalid JSON at line 3, column 3: expected `,` or `}` after a property value (a missing comma?), found `"`'],
+    ['{\n  "a": 1\n  "b": 2\n}', 'invalid JSON at line 3, column 3: expected `,` here (a missing comma?)'],
     ['{\n  /* open', 'invalid JSON at line 2, column 3: this /* comment is never closed with */'],
-    ["{ 'a': 1 }", "invalid JSON at line 1, column 3: expected a property name in double quotes or `}`, found `'` (JSON strings use double quotes)"],
-    ['{ "a": }', 'invalid JSON at line 1, column 8: expected a value, found `}`'],
-    ['{ "a": 1 } x', 'invalid JSON at line 1, column 12: unexpected `x` after the end of the config'],
+    ["{ 'a': 1 }", 'invalid JSON at line 1, column 3: unexpected text here; a value is a number, a "string" in double quotes, true, false, null, { } or [ ] (JSON strings use double quotes)'],
+    ['{ "a": }', 'invalid JSON at line 1, column 8: expected a value'],
+    ['{ "a" 1 }', 'invalid JSON at line 1, column 7: expected `:` after the property name'],
+    ['{ "a": 1,, }', 'invalid JSON at line 1, column 10: expected a property name in double quotes or `}`'],
     ['{ "a": 1, "a": 2 }', 'invalid JSON at line 1, column 11: property "a" appears twice in this object; keep one'],
-    ['[1, 2', 'invalid JSON at line 1, column 6: expected `,` or `]` after an array element (a missing comma?), found end of file'],
-    ['{ "p": "C:\\keys" }', 'invalid JSON at line 1, column 11: invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /'],
-    ['['.repeat(200), 'invalid JSON at line 1, column 102: nested more than 100 levels deep'],
-    ['{ "a": -, }', 'invalid JSON at line 1, column 8: expected a number, found `-`'],
-    ['{ "a": "x\ny" }', 'invalid JSON at line 1, column 10: a string cannot contain a raw line break or control character; write \\n or close the string with `"`'],
+    ['[1, 2', 'invalid JSON at line 1, column 6: expected `,` or `]` after an array element (a missing comma?)'],
+    ['{ "p": "C:\\keys" }', 'invalid JSON at line 1, column 8: invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /'],
+    ['{ "p": "\\u12" }', 'invalid JSON at line 1, column 8: `\\u` must be followed by 4 hex digits'],
+    ['['.repeat(200), 'invalid JSON at line 1, column 101: nested more than 100 levels deep'],
+    ['{ "a": "x\ny" }', 'invalid JSON at line 1, column 8: this string is never closed with `"` on its line (a string cannot span lines; write \\n for a line break)'],
+    ['{ "a": "x\ty" }', 'invalid JSON at line 1, column 8: a string cannot contain a control character (a tab or other); write it escaped, e.g. \\t'],
+    ['// only a comment', 'invalid JSON at line 1, column 18: expected a value'],
     ['   ', 'the file is empty; run `wxpay-notify init` to create a config'],
   ])('names line and column of a JSON error: %j', (text, message) => {
     expect(() => parseConfigText(text, 'c.json')).toThrow(ConfigError);
