@@ -3,7 +3,7 @@ import { amount, anyString, apiKey, httpUrl, keyFile, oneOf, stringPair, text, t
 import { leaf, section, type Rule } from './spec.js';
 
 /**
- * The config contract: every field of wxpay-notify.json, with its rule, whether it is required,
+ * The config contract: every field of wxpay-notify.jsonc, with its rule, whether it is required,
  * its default, what it is for, and what messages say about it. The validator, src/config/schema.json
  * (`npm run schema`), the README's config table (`npm run readme`) and the config types all come
  * from this table; tests keep the generated files equal to it.
@@ -245,7 +245,7 @@ export const CONFIG = section(
   },
   {
     description:
-      "Merchant settings for simulating WeChat Pay (微信支付) callback notifications. Any string may contain ${NAME}, read from the environment. Relative paths resolve against this file's folder. order.refund ≤ order.total is stated with ajv's $data reference: validate with new Ajv2020({ $data: true }).",
+      "Merchant settings for simulating WeChat Pay (微信支付) callback notifications. Any string may contain ${NAME}, read from the environment. Relative paths resolve against this file's folder.",
     atLeastOne: {
       fields: ['v2', 'v3'],
       path: '',

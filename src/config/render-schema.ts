@@ -8,10 +8,12 @@ import type { Field, JsonSchema, Section } from './spec.js';
  */
 export function renderSchema(contract: Section = CONFIG): JsonSchema {
   const { description, ...root } = sectionSchema(contract);
+  const rules = crossFieldRules(contract, []);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'wxpay-notify config',
-    description,
+    // Standard JSON Schema 2020-12 only (no ajv $data): editors such as VS Code read it as it is.
+    description: rules.length > 0 ? `${String(description)} Checked by wxpay-notify only, as a JSON Schema cannot compare two values: ${rules.join('; ')}.` : description,
     ...root,
     $defs: TEXT_DEFS,
   };
@@ -22,6 +24,16 @@ export function renderSchemaText(contract: Section = CONFIG): string {
   // A JSON string holds no raw line break, so `[` + line break only starts an array.
   const text = JSON.stringify(renderSchema(contract), null, 2).replace(/\[\n\s*([^[\]{}]*?)\n\s*\]/g, (_all, items: string) => `[${items.split(/,\n\s*/).join(', ')}]`);
   return `${text}\n`;
+}
+
+/** The rules across fields the schema cannot state, with their sections' paths (`order.refund ≤ order.total`). */
+export function crossFieldRules(spec: Section, path: readonly string[]): string[] {
+  return Object.entries(spec.fields).flatMap(([key, field]) => {
+    if (field.kind === 'section') return crossFieldRules(field, [...path, key]);
+    const rule = field.rule.crossField;
+    const at = (name: string): string => [...path, name].join('.');
+    return rule === undefined ? [] : [`${at(key)} ${rule.relation} ${at(rule.sibling)}`];
+  });
 }
 
 function fieldSchema(field: Field): JsonSchema {

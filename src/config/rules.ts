@@ -21,15 +21,15 @@ export const PLAIN_TEXT = new RegExp(String.raw`${TEXT_GUARDS}(?![\s\S]*\$\{)[\s
 /** A string with at least one ${NAME} reference and no `${` that starts none. */
 export const TEXT_WITH_ENV = new RegExp(String.raw`${TEXT_GUARDS}${NOT_A_REFERENCE}(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}${NOT_A_REFERENCE})+$`, 'u');
 
-/** The `$defs` the rules' schemas refer to. */
+/** The `$defs` the rules' schemas refer to. `$comment`, not `description`: an editor shows the description of the subschema a value matches, which would hide the field's own. */
 export const TEXT_DEFS: JsonSchema = {
   text: {
-    description: 'A string: not empty, no leading or trailing whitespace, no control character; may contain ${NAME}, read from the environment.',
+    $comment: 'A string: not empty, no leading or trailing whitespace, no control character; may contain ${NAME}, read from the environment.',
     anyOf: [{ $ref: '#/$defs/plainText' }, { $ref: '#/$defs/textWithEnv' }],
   },
-  plainText: { description: 'A string without ${NAME}, checked as written.', type: 'string', pattern: PLAIN_TEXT.source },
+  plainText: { $comment: 'A string without ${NAME}, checked as written.', type: 'string', pattern: PLAIN_TEXT.source },
   textWithEnv: {
-    description: 'A string with ${NAME} references (NAME: letters, digits and _, not starting with a digit); wxpay-notify checks the value they resolve to.',
+    $comment: 'A string with ${NAME} references (NAME: letters, digits and _, not starting with a digit); wxpay-notify checks the value they resolve to.',
     type: 'string',
     pattern: TEXT_WITH_ENV.source,
   },
@@ -174,14 +174,16 @@ export function amount(label: string, notAbove?: { field: string; label: string;
       }
       return raw;
     },
-    // $data (a relative JSON pointer to the sibling) is ajv's extension: new Ajv2020({ $data: true }).
-    schema: {
-      type: 'integer',
-      minimum: 1,
-      maximum: Number.MAX_SAFE_INTEGER,
-      ...(notAbove ? { allOf: [{ maximum: { $data: `1/${notAbove.field}` } }] } : {}),
-    },
-    ...(notAbove ? { sectionSchema: (key: string) => ({ if: { not: { required: [notAbove.field] } }, then: { properties: { [key]: { type: 'integer', maximum: notAbove.fallback } } } }) } : {}),
+    schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    // Standard JSON Schema cannot compare two values (ajv's $data can, but editors do not read it):
+    // the schema bounds the amount by the sibling's default when the sibling is absent, and states
+    // the comparison in words.
+    ...(notAbove
+      ? {
+          sectionSchema: (key: string) => ({ if: { not: { required: [notAbove.field] } }, then: { properties: { [key]: { type: 'integer', maximum: notAbove.fallback } } } }),
+          crossField: { relation: '≤', sibling: notAbove.field },
+        }
+      : {}),
   };
 }
 

@@ -26,8 +26,13 @@ export interface Rule<T> {
   /** Checks a value that is present; reports each problem to the checker, returns undefined after one. */
   read(c: Checker, raw: unknown, at: FieldContext): T | undefined;
   readonly schema: JsonSchema;
-  /** Keywords the rule needs on its section's schema, e.g. a comparison with a sibling field. */
+  /** Keywords the rule needs on its section's schema, e.g. a bound that holds when a sibling is absent. */
   sectionSchema?(key: string): JsonSchema;
+  /**
+   * A comparison with a sibling that standard JSON Schema cannot state (e.g. refund ≤ total): only
+   * the validator checks it; the schema lists it in its description.
+   */
+  readonly crossField?: { readonly relation: string; readonly sibling: string };
 }
 
 interface Doc {
