@@ -11,6 +11,7 @@ import { OUTPUT_FORMATS, type OutputFormat } from './commands/output-formats.js'
 import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
 import { describeBounds } from './runner/answer-bounds.js';
 import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
+import { CONFIG_FILE_NAMES, defaultConfigFile } from './config/config-file-name.js';
 import { PACKAGE_VERSION } from './package-info.js';
 
 // Command modules are imported only once their command is chosen: `run` pulls in newman and
@@ -19,9 +20,12 @@ import { PACKAGE_VERSION } from './package-info.js';
 const CONFIG_OPTION = {
   alias: 'c',
   type: 'string',
-  default: 'wxpay-notify.json',
+  defaultDescription: CONFIG_FILE_NAMES.join(', else '),
   describe: 'config file (JSON with comments, or YAML)',
 } as const;
+
+/** The config a command reads: `-c`, else the first of CONFIG_FILE_NAMES in the current folder. */
+const configFile = (given: string | undefined): string => given ?? defaultConfigFile(process.cwd());
 
 function listOption(value: string[] | undefined): string[] | undefined {
   const items = (value ?? [])
@@ -103,12 +107,20 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
           .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
           .option('format', { choices: OUTPUT_FORMATS, default: 'postman' as OutputFormat, describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment' })
-          .example('$0 generate -c wxpay-notify.json -o collections/', '')
-          .example('$0 generate -c wxpay-notify.json -o collections/ --format bruno', ''),
+          .example('$0 generate -c wxpay-notify.jsonc -o collections/', '')
+          .example('$0 generate -c wxpay-notify.jsonc -o collections/ --format bruno', ''),
       (a) => {
         pending = async () =>
           (await import('./commands/generate.js')).generateCommand(
-            { config: a.config, out: a.out, check: a.check, secrets: a.secrets, only: listOption(a.only), minSeverity: a['min-severity'] as Severity | undefined, format: a.format as OutputFormat },
+            {
+              config: configFile(a.config),
+              out: a.out,
+              check: a.check,
+              secrets: a.secrets,
+              only: listOption(a.only),
+              minSeverity: a['min-severity'] as Severity | undefined,
+              format: a.format as OutputFormat,
+            },
             io,
           );
       },
@@ -130,7 +142,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time (default: the 24h4m schedule in about a minute)' })
           .option('fail-on', { choices: SEVERITIES, default: 'protocol' as Severity, describe: 'lowest severity whose failures make the run exit 1; advisory findings below it are reported only' })
           .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on advisory findings too (same as --fail-on advisory)' })
-          .example('$0 run -c wxpay-notify.json --reporters junit --reporter-dir reports', '')
+          .example('$0 run -c wxpay-notify.jsonc --reporters junit --reporter-dir reports', '')
           .epilogue(
             `Exit codes: 0 every protocol and security case passed; 1 a protocol or security case failed, was skipped or could not be judged (inconclusive), or, with --strict, an advisory case failed; 2 bad usage or config.\n\n${describeBounds()}`,
           ),
@@ -139,7 +151,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           interruptible(async (signal) =>
             (await import('./commands/run.js')).runCommand(
               {
-                config: a.config,
+                config: configFile(a.config),
                 only: listOption(a.only),
                 minSeverity: a['min-severity'] as Severity | undefined,
                 format: a.format,
@@ -164,9 +176,9 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('config', CONFIG_OPTION)
           .option('port', { alias: 'p', type: 'string', describe: "TCP port, 0 to 65535 (0 picks a free one); default: the port of the config's notify URLs" })
           .option('host', { type: 'string', default: '127.0.0.1' })
-          .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
+          .example('$0 serve -c wxpay-notify.jsonc', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
       (a) => {
-        pending = async () => (await import('./commands/serve.js')).serveCommand({ config: a.config, port: a.port, host: a.host }, io);
+        pending = async () => (await import('./commands/serve.js')).serveCommand({ config: configFile(a.config), port: a.port, host: a.host }, io);
       },
     )
     .command(
@@ -179,11 +191,14 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('insecure', { type: 'boolean', default: false, describe: 'accept self-signed TLS (test servers only)' })
           .option('format', { choices: ['table', 'json'] as const, default: 'table' as const })
           .option('skip-network', { type: 'boolean', default: false, describe: 'rules only, no DNS/TCP/TLS/probe' })
-          .example('$0 doctor -c wxpay-notify.json', '')
-          .example('$0 doctor -c wxpay-notify.json --allow-private --insecure', 'a test server on a private network'),
+          .example('$0 doctor -c wxpay-notify.jsonc', '')
+          .example('$0 doctor -c wxpay-notify.jsonc --allow-private --insecure', 'a test server on a private network'),
       (a) => {
         pending = async () =>
-          (await import('./commands/doctor.js')).doctorCommand({ config: a.config, allowPrivate: a['allow-private'], insecure: a.insecure, format: a.format, skipNetwork: a['skip-network'] }, io);
+          (await import('./commands/doctor.js')).doctorCommand(
+            { config: configFile(a.config), allowPrivate: a['allow-private'], insecure: a.insecure, format: a.format, skipNetwork: a['skip-network'] },
+            io,
+          );
       },
     )
     .command(

@@ -10,7 +10,7 @@ import { KEY_MODE_TEXT, usesCertificate, usesPublicKey, type KeyMode } from './k
 
 export const KEYS_DIR = 'keys';
 export const INIT_FILES = {
-  config: 'wxpay-notify.json',
+  config: 'wxpay-notify.jsonc',
   secrets: `${KEYS_DIR}/secrets.env`,
   publicKeyPrivate: `${KEYS_DIR}/wechatpay-test-public-key-private.pem`,
   certificatePrivate: `${KEYS_DIR}/wechatpay-test-cert-private.pem`,
@@ -24,8 +24,9 @@ export const EXAMPLE_PROJECT_NAME = 'my-shop';
 const q = (value: string): string => JSON.stringify(value);
 
 /**
- * The example config (README "Config reference") as JSONC. Comments sit on lines of their own, never after a
- * value, so even a line-based comment stripper cannot cut into the `//` of a URL.
+ * The example config (docs/config.md) as JSONC, in a `.jsonc` file so editors accept its comments.
+ * Comments sit on lines of their own, never after a value, so even a line-based comment stripper
+ * cannot cut into the `//` of a URL.
  */
 export function renderExampleConfig(keys: TestKeys, keyMode: KeyMode = 'both'): string {
   const env = (name: string): string => q(`\${${name}}`);
@@ -92,7 +93,7 @@ ${certificate}`;
 
 export function renderSecretsEnv(keys: TestKeys): string {
   return `# wxpay-notify TEST API keys, made by \`wxpay-notify init\`. TEST ONLY, never production.
-# Load into the environment before running wxpay-notify (from the folder that holds wxpay-notify.json):
+# Load into the environment before running wxpay-notify (from the folder that holds ${INIT_FILES.config}):
 #   set -a; . ./${INIT_FILES.secrets}; set +a
 ${SECRET_ENV.apiKey}=${keys.apiKey}
 ${SECRET_ENV.apiV3Key}=${keys.apiV3Key}

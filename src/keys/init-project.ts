@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, lstat, readFile, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { CONFIG_FILE_NAMES } from '../config/config-file-name.js';
 import { UserError } from '../config/errors.js';
 import { checkOutputDir, fsProblem, prepareOutputDir } from '../output/output-dir.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
@@ -61,11 +62,10 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
   }));
 
   checkOutputDir(options.dir, '--dir');
-  await checkTargets(
-    dir,
-    planned.map((p) => p.path),
-    options.force ?? false,
-  );
+  // A config under the other name counts as in the way too: two configs in one folder would leave
+  // the user guessing which one runs.
+  const otherConfigs = CONFIG_FILE_NAMES.filter((name) => name !== INIT_FILES.config).map((name) => join(dir, name));
+  await checkTargets(dir, [...planned.map((p) => p.path), ...otherConfigs], options.force ?? false);
   const createdDirs: string[] = [];
   try {
     createdDirs.push(...prepareOutputDir(dir, '--dir'));

@@ -17,7 +17,7 @@ function readSecrets(file: string): Record<string, string> {
 
 describe('CLI workflow: init → serve → generate → run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-cli-'));
-  const config = join(dir, 'wxpay-notify.json');
+  const config = join(dir, 'wxpay-notify.jsonc');
   let stopServe: () => void;
   let served: Promise<number>;
   const outputs: string[] = [];
@@ -169,7 +169,7 @@ describe('the example collection in collections/', () => {
     process.env.WXPAY_V2_API_KEY ??= '0'.repeat(32);
     process.env.WXPAY_V3_API_KEY ??= '0'.repeat(32);
     const io = memoryIO();
-    const code = await cli(['generate', '-c', 'collections/example.wxpay-notify.json', '-o', 'collections', '--no-secrets', '--check'], io);
+    const code = await cli(['generate', '-c', 'collections/example.wxpay-notify.jsonc', '-o', 'collections', '--no-secrets', '--check'], io);
     expect(io.stderr).toBe('');
     expect(code).toBe(0);
   });

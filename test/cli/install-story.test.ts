@@ -45,7 +45,7 @@ describe("serve listens where the config's notify URLs point", () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-serve-'));
     const init = memoryIO();
     expect(await cli(['init', '--dir', dir], init)).toBe(0);
-    const file = join(dir, 'wxpay-notify.json');
+    const file = join(dir, 'wxpay-notify.jsonc');
     writeFileSync(file, readFileSync(file, 'utf8').replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`));
     const secrets = Object.fromEntries(
       readFileSync(join(dir, 'keys/secrets.env'), 'utf8')

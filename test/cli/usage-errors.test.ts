@@ -74,7 +74,7 @@ function handToNobody(dir: string): void {
 
 describe('output paths: exit 2 with one line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-paths-'));
-  const config = join(dir, 'wxpay-notify.json');
+  const config = join(dir, 'wxpay-notify.jsonc');
   const aFile = join(dir, 'a-file.txt');
   const readOnly = join(dir, 'read-only');
   let env: Record<string, string>;
@@ -143,7 +143,7 @@ describe('output paths: exit 2 with one line', () => {
 
 describe('serve: bad ports and hosts, exit 2 with the reason', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-serve-'));
-  const config = join(dir, 'wxpay-notify.json');
+  const config = join(dir, 'wxpay-notify.jsonc');
   let busy: Server;
   let busyPort = 0;
 
@@ -194,7 +194,7 @@ describe('the unprivileged user can run the CLI at all (the permission tests abo
       const env = readSecrets(join(dir, 'keys/secrets.env'));
       chmodSync(dir, 0o755);
       handToNobody(dir);
-      const result = await runChild(['generate', '-c', join(dir, 'wxpay-notify.json'), '-o', join(dir, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
+      const result = await runChild(['generate', '-c', join(dir, 'wxpay-notify.jsonc'), '-o', join(dir, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
       expect(result.code, result.stderr).toBe(0);
       expect(statSync(join(dir, 'out')).isDirectory()).toBe(true);
     } finally {

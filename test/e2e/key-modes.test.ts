@@ -28,7 +28,7 @@ async function initAndRun(keyMode: KeyMode) {
   const keys = testKeys();
   await initProject({ dir, keyMode, keys });
   const env = { WXPAY_V2_API_KEY: keys.apiKey, WXPAY_V3_API_KEY: keys.apiV3Key };
-  const file = join(dir, 'wxpay-notify.json');
+  const file = join(dir, 'wxpay-notify.jsonc');
   const placeholder = await loadConfig(file, env);
   const receiver = await startReceiver(receiverOptionsFromConfig(placeholder), { host: '127.0.0.1', port: 0 });
   try {
@@ -75,7 +75,7 @@ describe('key modes: public key only, certificate only, both', () => {
     dirs.push(dir);
     const keys = testKeys();
     await initProject({ dir, keyMode: 'both', keys });
-    const file = join(dir, 'wxpay-notify.json');
+    const file = join(dir, 'wxpay-notify.jsonc');
     const env = { WXPAY_V2_API_KEY: keys.apiKey, WXPAY_V3_API_KEY: keys.apiV3Key };
     const original = readFileSync(file, 'utf8');
     const problems = async (text: string) => {

@@ -35,7 +35,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Ctrl-C during run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-ctrl-c-'));
-  const configFile = join(dir, 'wxpay-notify.json');
+  const configFile = join(dir, 'wxpay-notify.jsonc');
   let secrets: Record<string, string>;
   let receiver: StartedReceiver | undefined;
   let child: ChildProcess | undefined;

@@ -72,7 +72,7 @@ function runCli(args: string[], cwd: string, env: Record<string, string>): Promi
 
 describe('run against hostile receivers (built CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-hostile-'));
-  const configFile = join(dir, 'wxpay-notify.json');
+  const configFile = join(dir, 'wxpay-notify.jsonc');
   const original = { text: '' };
   let secrets: Record<string, string>;
   let hostile: HostileServer;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, EXIT, UserError, exitCodeFor, type ConfigProblem } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { defaultConfigFile } from '../../src/config/config-file-name.js';
 import { parseConfigText } from '../../src/config/parse-config-text.js';
 import { CONFIG_FIELDS, validateConfig, type FieldTree } from '../../src/config/validate-config.js';
 import { fakePem, pemHeader } from '../support/fake-pem.js';
@@ -666,6 +667,15 @@ describe('loadConfig', () => {
     const viaRelativePath = await loadConfig(relative(process.cwd(), file), ENV);
     expect(viaRelativePath.configDir).toBe(dir);
     expect(viaRelativePath.v3?.platform?.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
+  });
+
+  it('without -c, looks for wxpay-notify.jsonc, then wxpay-notify.json', () => {
+    const dir = mkdtempSync(join(tmp, 'lookup-'));
+    expect(defaultConfigFile(dir)).toBe('wxpay-notify.jsonc');
+    writeFileSync(join(dir, 'wxpay-notify.json'), '{}');
+    expect(defaultConfigFile(dir)).toBe('wxpay-notify.json');
+    writeFileSync(join(dir, 'wxpay-notify.jsonc'), '{}');
+    expect(defaultConfigFile(dir)).toBe('wxpay-notify.jsonc');
   });
 
   it('throws a UserError for a missing config file', async () => {

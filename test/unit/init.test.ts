@@ -150,18 +150,18 @@ describe('initProject', () => {
     const before = Object.fromEntries(ALL_FILES.map((f) => [f, read(dir, f)]));
     const error = await initProject({ dir, keys: otherKeys }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InitConflictError);
-    expect((error as Error).message).toContain('wxpay-notify.json');
+    expect((error as Error).message).toContain('wxpay-notify.jsonc');
     expect((error as Error).message).toContain('--force');
     expect(Object.fromEntries(ALL_FILES.map((f) => [f, read(dir, f)]))).toEqual(before);
     expect(listFiles(dir)).toEqual(ALL_FILES);
   });
 
-  it('refuses when only one file exists, and writes nothing else', async () => {
+  it.each(['wxpay-notify.jsonc', 'wxpay-notify.json'])('refuses when only %s exists (a config by either name), and writes nothing else', async (name) => {
     const dir = tmp();
-    writeFileSync(join(dir, 'wxpay-notify.json'), '{"mine": true}');
-    await expect(initProject({ dir, keys })).rejects.toThrow(/wxpay-notify\.json.*--force/);
-    expect(listFiles(dir)).toEqual(['wxpay-notify.json']);
-    expect(readFileSync(join(dir, 'wxpay-notify.json'), 'utf8')).toBe('{"mine": true}');
+    writeFileSync(join(dir, name), '{"mine": true}');
+    await expect(initProject({ dir, keys })).rejects.toThrow(new RegExp(`overwrite ${name.replace('.', '\\.')} in .*--force`));
+    expect(listFiles(dir)).toEqual([name]);
+    expect(readFileSync(join(dir, name), 'utf8')).toBe('{"mine": true}');
   });
 
   it('replaces everything with --force, keeping the modes', async () => {

@@ -152,7 +152,7 @@ describe('generate --check and an interrupted write', () => {
     const { memoryIO } = await import('../../src/commands/io.js');
     const dir = tmp();
     await initProject({ dir, keys: testKeys() });
-    const config = join(dir, 'wxpay-notify.json');
+    const config = join(dir, 'wxpay-notify.jsonc');
     const out = join(dir, 'collections');
     const env = { WXPAY_V2_API_KEY: 'a'.repeat(32), WXPAY_V3_API_KEY: 'b'.repeat(32) };
     Object.assign(process.env, env);
