@@ -2,7 +2,7 @@ import type { CaseDefinition } from './types.js';
 
 /**
  * The case catalogue: every notification the suite can send, as data. The collection builder,
- * the runner, the report and the README case table all read this list.
+ * the runner, the report and the case table of docs/cases.md all read this list.
  *
  * Cases are listed by Postman folder: the fields a folder's cases share are written once, as the
  * folder's defaults, and each case states only its own (a case's field wins over its folder's).

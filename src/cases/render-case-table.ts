@@ -1,7 +1,7 @@
 import { CATALOGUE } from './catalogue.js';
 import type { CaseDefinition } from './types.js';
 
-export const CASE_TABLE_START = '<!-- case-table:start (generated from src/cases/catalogue.ts by `npm run readme`) -->';
+export const CASE_TABLE_START = '<!-- case-table:start (generated from src/cases/catalogue.ts by `npm run docs`) -->';
 export const CASE_TABLE_END = '<!-- case-table:end -->';
 
 /** What a config needs for this case to be generated, e.g. `v3 certificate signer`. */
@@ -10,7 +10,7 @@ export function configNeeds(c: CaseDefinition): string {
   return needs.join(' + ');
 }
 
-/** The README's case table, from the catalogue: ids, what is sent, expectation, severity. */
+/** The case table of docs/cases.md, from the catalogue: ids, what is sent, expectation, severity. */
 export function renderCaseTable(catalogue: readonly CaseDefinition[] = CATALOGUE): string {
   const rows = catalogue.map((c) => {
     const copies = c.copies && c.copies > 1 ? ` (${c.copies} deliveries)` : c.concurrent ? ` (${c.concurrent + 1} deliveries)` : '';
@@ -22,10 +22,10 @@ export function renderCaseTable(catalogue: readonly CaseDefinition[] = CATALOGUE
   return [CASE_TABLE_START, '| case id | what is sent | a correct merchant must | severity | generated when the config has |', '|---|---|---|---|---|', ...rows, ...notes, CASE_TABLE_END].join('\n');
 }
 
-/** README text with its case table replaced by a fresh one. */
+/** A docs page (docs/cases.md) with its case table replaced by a fresh one. */
 export function updateCaseTable(readme: string): string {
   const start = readme.indexOf(CASE_TABLE_START);
   const end = readme.indexOf(CASE_TABLE_END);
-  if (start < 0 || end < start) throw new Error('README.md has no case-table markers');
+  if (start < 0 || end < start) throw new Error('this page has no case-table markers');
   return readme.slice(0, start) + renderCaseTable() + readme.slice(end + CASE_TABLE_END.length);
 }

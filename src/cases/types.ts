@@ -68,7 +68,7 @@ export interface CaseDefinition {
   severity: Severity;
   /** Shown when the case fails the way it was built to expose. Names the fix. */
   hint: string;
-  /** Where the evidence for what this case sends is thin, and what it rests on (README, Postman). */
+  /** Where the evidence for what this case sends is thin, and what it rests on (docs/cases.md, Postman). */
   caveat?: string;
   /** Part of the order is paid with a coupon: the amounts need an order total of at least 2 fen. */
   coupon?: boolean;

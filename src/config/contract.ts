@@ -5,7 +5,7 @@ import { leaf, section, type Rule } from './spec.js';
 /**
  * The config contract: every field of wxpay-notify.jsonc, with its rule, whether it is required,
  * its default, what it is for, and what messages say about it. The validator, src/config/schema.json
- * (`npm run schema`), the README's config table (`npm run readme`) and the config types all come
+ * (`npm run schema`), the field table of docs/config.md (`npm run docs`) and the config types all come
  * from this table; tests keep the generated files equal to it.
  */
 

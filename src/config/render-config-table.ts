@@ -1,10 +1,10 @@
 import { CONFIG } from './contract.js';
 import type { Field, Section } from './spec.js';
 
-export const CONFIG_TABLE_START = '<!-- config-table:start (generated from src/config/contract.ts by `npm run readme`) -->';
+export const CONFIG_TABLE_START = '<!-- config-table:start (generated from src/config/contract.ts by `npm run docs`) -->';
 export const CONFIG_TABLE_END = '<!-- config-table:end -->';
 
-/** The README's config reference, from the contract: one row per field, depth first. */
+/** The field table of docs/config.md, from the contract: one row per field, depth first. */
 export function renderConfigTable(contract: Section = CONFIG): string {
   const rows = fieldRows(contract, '');
   return [CONFIG_TABLE_START, 'A field marked required is required when its section is there.', '', '| field | required | default | meaning |', '|---|---|---|---|', ...rows, CONFIG_TABLE_END].join(
@@ -37,10 +37,10 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-/** README text with its config table replaced by a fresh one. */
+/** A docs page (docs/config.md) with its config table replaced by a fresh one. */
 export function updateConfigTable(readme: string): string {
   const start = readme.indexOf(CONFIG_TABLE_START);
   const end = readme.indexOf(CONFIG_TABLE_END);
-  if (start < 0 || end < start) throw new Error('README.md has no config-table markers');
+  if (start < 0 || end < start) throw new Error('this page has no config-table markers');
   return readme.slice(0, start) + renderConfigTable() + readme.slice(end + CONFIG_TABLE_END.length);
 }

@@ -3,7 +3,7 @@ import type { Checker } from './config-checker.js';
 /**
  * The vocabulary the config contract (contract.ts) is written in. A field is a leaf (a value with a
  * rule) or a section (an object of fields). From one table of fields come the validator
- * (validate-config.ts), the JSON Schema (render-schema.ts), the README table
+ * (validate-config.ts), the JSON Schema (render-schema.ts), the docs/config.md table
  * (render-config-table.ts) and the TypeScript types of a validated config (`Resolved`, types.ts).
  */
 
@@ -36,7 +36,7 @@ export interface Rule<T> {
 }
 
 interface Doc {
-  /** What the field is for: the schema's `description` and the README's meaning column. */
+  /** What the field is for: the schema's `description` and the meaning column of docs/config.md. */
   readonly description: string;
   readonly examples?: readonly unknown[];
 }
@@ -51,9 +51,9 @@ export interface Leaf<T> extends Doc {
   readonly secretLabel?: string;
   /** Filled in when the field is absent; the schema's `default`. */
   readonly default?: T;
-  /** A default computed from the siblings read before it, and how the README states it. */
+  /** A default computed from the siblings read before it, and how docs/config.md states it. */
   readonly derive?: { readonly value: (siblings: Readonly<Record<string, unknown>>) => T | undefined; readonly note: string };
-  /** A default that a later stage applies (the validated config leaves the field out): README only. */
+  /** A default that a later stage applies (the validated config leaves the field out): docs/config.md only. */
   readonly defaultNote?: string;
   /** Checked but left out of the validated config (`$schema`). */
   readonly ignored?: boolean;

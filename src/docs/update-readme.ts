@@ -5,8 +5,18 @@ import { updateCaseTable } from '../cases/render-case-table.js';
 import { updateConfigTable } from '../config/render-config-table.js';
 import { updateReadmeExamples } from './readme-examples.js';
 
-// `npm run readme`: rewrite the README's case table from the catalogue, its config table from the
-// config contract and its examples from examples/ (tests keep them equal).
-const file = join(PACKAGE_ROOT, 'README.md');
-writeFileSync(file, updateReadmeExamples(updateConfigTable(updateCaseTable(readFileSync(file, 'utf8'))), PACKAGE_ROOT));
-process.stdout.write('README.md case table, config table and examples updated\n');
+// `npm run docs`: rewrite the generated parts of the README and the manual in docs/: the case
+// table from the catalogue, the config table from the config contract, the code examples from
+// examples/ (tests keep them equal).
+const GENERATED_PAGES: Readonly<Record<string, (text: string) => string>> = {
+  'README.md': (text) => updateReadmeExamples(text, PACKAGE_ROOT),
+  'docs/cases.md': updateCaseTable,
+  'docs/config.md': updateConfigTable,
+  'docs/library.md': (text) => updateReadmeExamples(text, PACKAGE_ROOT),
+};
+
+for (const [page, update] of Object.entries(GENERATED_PAGES)) {
+  const file = join(PACKAGE_ROOT, page);
+  writeFileSync(file, update(readFileSync(file, 'utf8')));
+  process.stdout.write(`${page} updated\n`);
+}

@@ -6,18 +6,21 @@ import { readmeExamplePaths, updateReadmeExamples } from '../../src/docs/readme-
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+const library = readFileSync(join(PACKAGE_ROOT, 'docs', 'library.md'), 'utf8');
 const changelog = readFileSync(join(PACKAGE_ROOT, 'CHANGELOG.md'), 'utf8');
 const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; version: string };
 
-describe('README "Use it in your tests"', () => {
-  it('shows every file of examples/, exactly as it is (the files npm test runs)', () => {
+describe('the code examples of the README and docs/library.md', () => {
+  it('show every file of examples/, exactly as it is (the files npm test runs)', () => {
     const files = readdirSync(join(PACKAGE_ROOT, 'examples'))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => `examples/${f}`);
-    expect(readmeExamplePaths(readme).sort()).toEqual(files.sort());
-    expect(files.filter((f) => f.endsWith('.test.ts'))).toHaveLength(2);
-    // `npm run readme` would change nothing: each block is its file, byte for byte.
+    expect(readmeExamplePaths(readme)).toEqual(['examples/quick-start.test.ts']);
+    expect([...readmeExamplePaths(readme), ...readmeExamplePaths(library)].sort()).toEqual(files.sort());
+    expect(files.filter((f) => f.endsWith('.test.ts'))).toHaveLength(3);
+    // `npm run docs` would change nothing: each block is its file, byte for byte.
     expect(updateReadmeExamples(readme, PACKAGE_ROOT)).toBe(readme);
+    expect(updateReadmeExamples(library, PACKAGE_ROOT)).toBe(library);
   });
 
   it('installs the tarball npm pack makes of this version', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { relativeLinks } from '../docs/markdown-links.js';
 
 /**
  * What a user gets: `npm pack` (of the dist `npm test` just built), its contents, and an install of
@@ -50,6 +51,10 @@ describe('the npm package', () => {
       'package.json',
       'README.md',
       'CHANGELOG.md',
+      'docs/README.md',
+      'docs/commands.md',
+      'docs/config.md',
+      'docs/library.md',
       manifest.bin['wxpay-notify']!,
       'src/config/schema.json',
       'templates/v3/transaction-success.json',
@@ -62,6 +67,17 @@ describe('the npm package', () => {
     const targets = Object.values(manifest.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
     for (const target of targets) expect(files, target).toContain(target.replace(/^\.\//, ''));
     expect(targets.some((t) => t.endsWith('.d.ts'))).toBe(true);
+  });
+
+  it('every relative link in the shipped README and docs names a shipped file, so links work from node_modules', () => {
+    const shipped = new Set(files);
+    const pages = files.filter((f) => f.endsWith('.md'));
+    expect(pages.filter((f) => f.startsWith('docs/')).length).toBeGreaterThan(5);
+    const links = pages.flatMap((page) => relativeLinks(join(project, 'node_modules', 'wxpay-notify'), page));
+    expect(links.length).toBeGreaterThan(50);
+    // A link to a folder (docs/) resolves when the package ships a file in it.
+    const missing = links.filter((l) => !shipped.has(l.target) && !files.some((f) => f.startsWith(`${l.target}/`)));
+    expect(missing.map((l) => `${l.from} → ${l.target}`)).toEqual([]);
   });
 
   it('does not ship the benchmarks, dev tooling, source maps, tests or examples', () => {

@@ -11,7 +11,7 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 
 /**
  * One contract (src/config/contract.ts), several products: the validator, schema.json and the
- * README table. The generated files must be what the generators write now, and the schema and the
+ * table in docs/config.md. The generated files must be what the generators write now, and the schema and the
  * validator must judge a corpus of valid and invalid configs alike.
  */
 
@@ -307,9 +307,9 @@ describe('the config contract', () => {
     expect(readFileSync(schemaFile, 'utf8')).toBe(renderSchemaText());
   });
 
-  it('the README config table is what `npm run readme` writes from it', () => {
-    const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
-    expect(updateConfigTable(readme)).toBe(readme);
+  it('the field table of docs/config.md is what `npm run docs` writes from it', () => {
+    const page = readFileSync(join(PACKAGE_ROOT, 'docs', 'config.md'), 'utf8');
+    expect(updateConfigTable(page)).toBe(page);
   });
 
   it.each(CORPUS)('schema and validator agree: %s', (_what, config, valid) => {
