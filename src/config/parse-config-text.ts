@@ -19,7 +19,7 @@ export function parseConfigText(text: string, fileName: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const isJson = ext === '.json' || ext === '.jsonc';
   if (!isJson && ext !== '.yaml' && ext !== '.yml') {
-    throw new UserError(`${fileName}: a config file must end in .json, .yaml or .yml (got "${ext || 'no extension'}")`, 'E_CONFIG_FORMAT');
+    throw new UserError(`${fileName}: a config file must end in .jsonc, .json, .yaml or .yml (got "${ext || 'no extension'}")`, 'E_CONFIG_FORMAT');
   }
   if (body.trim() === '') {
     throw new ConfigError(fileName, [{ path: '', message: 'the file is empty; run `wxpay-notify init` to create a config' }]);

@@ -28,13 +28,14 @@ const q = (value: string): string => JSON.stringify(value);
  * Comments sit on lines of their own, never after a value, so even a line-based comment stripper
  * cannot cut into the `//` of a URL.
  */
-export function renderExampleConfig(keys: TestKeys, keyMode: KeyMode = 'both'): string {
+export function renderExampleConfig(keys: TestKeys, keyMode: KeyMode = 'both', schemaPath?: string): string {
   const env = (name: string): string => q(`\${${name}}`);
+  const schema = schemaPath === undefined ? '' : `  // The JSON Schema your editor completes and checks this file with (wxpay-notify ignores it).\n  "$schema": ${q(schemaPath)},\n`;
   return `// wxpay-notify config, written by \`wxpay-notify init\` (JSON with // comments on their own lines).
 // Any string may be "\${NAME}", read from the environment; relative paths resolve against this file.
 // The keys it refers to are wxpay-notify's TEST keys: never WeChat Pay's, never production.
 {
-  // Collection name; output file names derive from it.
+${schema}  // Collection name; output file names derive from it.
   "name": ${q(EXAMPLE_PROJECT_NAME)},
   // Example IDs from WeChat's documentation: put your TEST appid and mchid here.
   "appid": "wx2421b1c4370ec43b",
@@ -101,9 +102,9 @@ ${SECRET_ENV.apiV3Key}=${keys.apiV3Key}
 }
 
 /** Every file init writes, keyed by path relative to the project folder (always `/`-separated). */
-export function planInitFiles(keys: TestKeys, keyMode: KeyMode = 'both'): Record<string, RenderedFile> {
+export function planInitFiles(keys: TestKeys, keyMode: KeyMode = 'both', schemaPath?: string): Record<string, RenderedFile> {
   return {
-    [INIT_FILES.config]: { content: renderExampleConfig(keys, keyMode), secret: false },
+    [INIT_FILES.config]: { content: renderExampleConfig(keys, keyMode, schemaPath), secret: false },
     [INIT_FILES.secrets]: { content: renderSecretsEnv(keys), secret: true },
     ...(usesPublicKey(keyMode) ? { [INIT_FILES.publicKeyPrivate]: { content: keys.publicKey.privateKeyPem, secret: true } } : {}),
     ...(usesCertificate(keyMode) ? { [INIT_FILES.certificatePrivate]: { content: keys.certificate.privateKeyPem, secret: true } } : {}),

@@ -3,6 +3,7 @@ import { chmod, lstat, readFile, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CONFIG_FILE_NAMES } from '../config/config-file-name.js';
 import { UserError } from '../config/errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { checkOutputDir, fsProblem, prepareOutputDir } from '../output/output-dir.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
 import { generateTestKeys, type TestKeys } from './generate-keys.js';
@@ -55,7 +56,7 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
   const dir = resolve(options.dir);
   const keys = options.keys ?? generateTestKeys(options.now ?? new Date());
   const keyMode = options.keyMode ?? 'both';
-  const planned = Object.entries(planInitFiles(keys, keyMode)).map(([rel, file]) => ({
+  const planned = Object.entries(planInitFiles(keys, keyMode, schemaPathFrom(dir))).map(([rel, file]) => ({
     path: join(dir, ...rel.split('/')),
     content: file.content,
     mode: file.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE,
@@ -102,6 +103,18 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
     ...(gitignoreProblem ? { gitignoreProblem } : {}),
   });
   return { files, summary };
+}
+
+/**
+ * The config's `$schema`: this package's schema.json, relative to the folder init writes into, so an
+ * editor finds it where the package is installed (`../node_modules/wxpay-notify/src/config/schema.json`
+ * from an `init --dir wxpay-test` folder of a project).
+ */
+function schemaPathFrom(dir: string): string {
+  const path = relative(dir, join(PACKAGE_ROOT, 'src', 'config', 'schema.json'))
+    .split(sep)
+    .join('/');
+  return path.startsWith('.') || isAbsolute(path) ? path : `./${path}`;
 }
 
 /** Refuse before writing anything: existing files need --force; a non-file in the way always fails. */

@@ -156,6 +156,8 @@ describe('the npm package', () => {
   it('npx wxpay-notify prints our version, and init prints next steps that work where it is installed', () => {
     expect(npm(['exec', '--', 'wxpay-notify', '--version'], project).trim()).toBe(manifest.version);
     const init = npm(['exec', '--', 'wxpay-notify', 'init', '--dir', 'wxpay-test'], project);
+    // The config points editors at the installed schema, relative to itself.
+    expect(readFileSync(join(project, 'wxpay-test', 'wxpay-notify.jsonc'), 'utf8')).toContain('"$schema": "../node_modules/wxpay-notify/src/config/schema.json",');
     const next = init.split('\n').filter((l) => /^\s+npx wxpay-notify /.test(l));
     expect(next.map((l) => l.trim().split(' ')[2])).toEqual(['doctor', 'run', 'generate']);
     // The README runs them from inside the init folder: npx still finds the project's bin.

@@ -217,7 +217,7 @@ describe('parseConfigText', () => {
 
   it('rejects other file extensions with a UserError', () => {
     expect(() => parseConfigText('{}', 'config.toml')).toThrow(UserError);
-    expect(() => parseConfigText('{}', 'config.toml')).toThrow('a config file must end in .json, .yaml or .yml (got ".toml")');
+    expect(() => parseConfigText('{}', 'config.toml')).toThrow('a config file must end in .jsonc, .json, .yaml or .yml (got ".toml")');
   });
 
   it('keeps a "__proto__" key an ordinary (unknown) field', () => {

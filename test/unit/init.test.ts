@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateTestKeys, type TestKeys } from '../../src/keys/generate-keys.js';
 import { INIT_FILES, SECRET_ENV } from '../../src/keys/init-files.js';
 import { findGitRoot, InitConflictError, initProject } from '../../src/keys/init-project.js';
 import { TRUST_KIT_FILES } from '../../src/keys/trust-kit.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 
 let keys: TestKeys;
 let otherKeys: TestKeys;
@@ -94,6 +95,8 @@ describe('initProject', () => {
     expect(JSON.parse(text.replace(/^\s*\/\/.*$/gm, ''))).toEqual(parseJsonc(text));
     const config = parseJsonc(text) as any;
     expect(config.name).toBe('my-shop');
+    // "$schema" names this package's schema.json, relative to the config, for editor completion.
+    expect(resolve(dir, config.$schema)).toBe(join(PACKAGE_ROOT, 'src', 'config', 'schema.json'));
     expect(config.appid).toMatch(/^wx[0-9a-f]{16}$/);
     expect(config.mchid).toMatch(/^\d{10}$/);
     expect(config.v2).toEqual({
