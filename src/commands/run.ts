@@ -10,7 +10,7 @@ import { secretValues } from '../collection/variables.js';
 import { readIterationData } from '../runner/iteration-data.js';
 import { runBoundMs } from '../runner/answer-bounds.js';
 import { SuiteRun } from '../runner/suite-run.js';
-import { DEFAULT_FAIL_ON, summarizeCases, totals } from '../report/summarize.js';
+import { DEFAULT_FAIL_ON, summarizeCases, totals } from '../judge/case-verdicts.js';
 import { redact } from '../report/redact.js';
 import type { ReportMeta } from '../report/reporter.js';
 import { FILE_REPORTERS, STDOUT_REPORTERS } from '../report/reporters/index.js';

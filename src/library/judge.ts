@@ -1,5 +1,5 @@
 import { baseSpec } from '../collection/case-spec.js';
-import { judgeInNode, type JudgeCheck } from '../runner/judge-in-node.js';
+import { judgeInNode, type JudgeCheck } from '../judge/answer.js';
 import { findCase } from './build-case.js';
 
 /**

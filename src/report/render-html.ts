@@ -1,9 +1,9 @@
 import type { DeliveryResult, RunResult } from '../runner/types.js';
 import { prettyBody } from './pretty-body.js';
 import { redact } from './redact.js';
-import { answeredAsExpected, summarizeCases, totals, type CaseSummary } from './summarize.js';
-import { diagnoseRun } from './diagnose-run.js';
-import { expectationText } from '../runner/judge-in-node.js';
+import { answeredAsExpected, summarizeCases, totals, type CaseSummary } from '../judge/case-verdicts.js';
+import { diagnoseRun } from '../judge/diagnose-run.js';
+import { expectationText } from '../judge/answer.js';
 import type { Severity } from '../cases/types.js';
 
 export interface HtmlReportMeta {

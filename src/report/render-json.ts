@@ -1,7 +1,7 @@
 import type { RunResult } from '../runner/types.js';
 import type { Severity } from '../cases/types.js';
-import { DEFAULT_FAIL_ON, summarizeCases, totals } from './summarize.js';
-import { diagnoseRun } from './diagnose-run.js';
+import { DEFAULT_FAIL_ON, summarizeCases, totals } from '../judge/case-verdicts.js';
+import { diagnoseRun } from '../judge/diagnose-run.js';
 
 export interface JsonReportMeta {
   config: string;

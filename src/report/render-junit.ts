@@ -1,6 +1,6 @@
 import type { RunResult } from '../runner/types.js';
 import type { Severity } from '../cases/types.js';
-import { answeredAsExpected, failsRun, summarizeCases } from './summarize.js';
+import { answeredAsExpected, failsRun, summarizeCases } from '../judge/case-verdicts.js';
 
 function escapeXml(text: string): string {
   return text

@@ -1,5 +1,5 @@
-import { answeredAsExpected, DEFAULT_FAIL_ON, totals, type CaseSummary, type CaseVerdict } from './summarize.js';
-import type { Diagnosis } from './diagnose-run.js';
+import { answeredAsExpected, DEFAULT_FAIL_ON, totals, type CaseSummary, type CaseVerdict } from '../judge/case-verdicts.js';
+import type { Diagnosis } from '../judge/diagnose-run.js';
 import type { Severity } from '../cases/types.js';
 
 export const VERDICT_WORDS: Record<CaseVerdict, { text: string; color: number }> = {

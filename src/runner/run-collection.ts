@@ -1,12 +1,12 @@
 import newman from 'newman';
-import { HINTS, transportCause, type Cause } from '../cases/hints.js';
+import { HINTS, transportCause, type Cause } from '../judge/causes.js';
 import { CATALOGUE } from '../cases/catalogue.js';
 import type { Severity } from '../cases/types.js';
 import type { CaseSpec } from '../collection/case-spec.js';
 import { CASE_HEADER } from '../collection/sandbox-scripts.js';
 import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from './answer-bounds.js';
 import { boundedAgents, readCutMark } from './bounded-agents.js';
-import { judgeInNode } from './judge-in-node.js';
+import { judgeInNode } from '../judge/answer.js';
 import type { CheckResult, DeliveryResult, RunResult } from './types.js';
 
 export interface RunOptions {

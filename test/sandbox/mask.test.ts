@@ -3,7 +3,7 @@ import { SECRET_VARIABLES, environmentVariables } from '../../src/collection/var
 import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { REDACTED, redact } from '../../src/report/redact.js';
-import { judgeInNode } from '../../src/runner/judge-in-node.js';
+import { judgeInNode } from '../../src/judge/answer.js';
 import type { CaseSpec } from '../../src/collection/case-spec.js';
 import { testKeys } from '../support/suite-fixture.js';
 

@@ -1,8 +1,8 @@
 import type { DeliveryResult } from '../../runner/types.js';
 import { formatWechatOffset, renderTimeline } from '../../runner/retry-schedule.js';
-import { summarizeCases } from '../summarize.js';
+import { summarizeCases } from '../../judge/case-verdicts.js';
 import { renderTable } from '../render-table.js';
-import { diagnoseRun } from '../diagnose-run.js';
+import { diagnoseRun } from '../../judge/diagnose-run.js';
 import type { Reporter } from '../reporter.js';
 
 function progressLine(d: DeliveryResult): string {
