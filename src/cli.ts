@@ -3,13 +3,13 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT, exitCodeFor, UserError, type ExitCode } from './config/errors.js';
+import { EXIT, exitCodeFor, UserError, type ExitCode } from './shared/errors.js';
 import { SEVERITIES, type Severity } from './cases/types.js';
-import { processIO, type CommandIO } from './commands/io.js';
-import { REPORTERS, type ReporterName } from './commands/reporters.js';
+import { processIO, type CommandIO } from './shared/command-io.js';
+import { REPORTERS, type ReporterName } from './report/reporter-names.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './commands/output-formats.js';
 import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
-import { describeBounds } from './runner/answer-bounds.js';
+import { describeBounds } from './shared/limits.js';
 import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
 import { PACKAGE_VERSION } from './package-info.js';
 

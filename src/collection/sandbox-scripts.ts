@@ -1,7 +1,7 @@
 import { bundleBrunoScript, bundleScript, type ScriptKind } from '../sandbox/bundle.js';
 import { HINTS } from '../judge/causes.js';
 import { SECRET_VARIABLES } from './variables.js';
-import { REQUEST_DEADLINE_MS } from '../runner/answer-bounds.js';
+import { REQUEST_DEADLINE_MS } from '../shared/limits.js';
 import { ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE } from '../protocol/constants.js';
 
 /** The disabled header that carries each request's case (never sent; read by both scripts). */

@@ -5,7 +5,7 @@ import { buildCollection } from '../collection/build-collection.js';
 import { buildEnvironment } from '../collection/build-environment.js';
 import { secretValues } from '../collection/variables.js';
 import { readIterationData } from '../runner/iteration-data.js';
-import { runBoundMs } from '../runner/answer-bounds.js';
+import { runBoundMs } from '../shared/limits.js';
 import { SuiteRun } from '../runner/suite-run.js';
 
 /** What a run of the suite is asked to do (the CLI's `run` flags; the library's RunSuiteOptions). */

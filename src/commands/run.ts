@@ -1,19 +1,19 @@
 import { join } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
-import { EXIT, type ExitCode } from '../config/errors.js';
+import { EXIT, type ExitCode } from '../shared/errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { secretValues } from '../collection/variables.js';
 import { runFailed } from '../judge/judge-run.js';
-import { redact } from '../report/redact.js';
+import { redact } from '../shared/redact.js';
 import type { ReportMeta } from '../report/reporter.js';
 import { FILE_REPORTERS, STDOUT_REPORTERS } from '../report/reporters/index.js';
 import { writeFilesAtomic, type OutputFile } from '../output/write-atomic.js';
 import { prepareOutputDir } from '../output/output-dir.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../shared/command-io.js';
 import { prepareRun, type RunPlan } from './prepare-run.js';
-import type { ReporterName } from './reporters.js';
+import type { ReporterName } from '../report/reporter-names.js';
 
-export { REPORTERS, type ReporterName } from './reporters.js';
+export { REPORTERS, type ReporterName } from '../report/reporter-names.js';
 
 export interface RunArgs extends RunPlan {
   config: string;

@@ -1,7 +1,7 @@
-import type { ConfigProblem } from './errors.js';
+import type { ConfigProblem } from '../shared/errors.js';
 import type { FieldContext } from './spec.js';
 import { suggest } from './suggest.js';
-import { redact } from '../report/redact.js';
+import { redact } from '../shared/redact.js';
 
 /**
  * What every field check shares: the problem list (so the user sees every problem at once, not one

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, UserError } from './errors.js';
+import { ConfigError, UserError } from '../shared/errors.js';
 import { parseConfigText } from './parse-config-text.js';
 import type { PlatformSigner, ResolvedConfig } from './types.js';
 import { validateConfig, type Env } from './validate-config.js';

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { ConfigError, UserError } from './errors.js';
+import { ConfigError, UserError } from '../shared/errors.js';
 
 /**
  * Parse the text of a config file: `.json`/`.jsonc` as JSONC (JSON plus `//` and `/* *\/` comments

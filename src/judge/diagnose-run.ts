@@ -1,5 +1,5 @@
 import type { CaseSummary } from './case-verdicts.js';
-import type { DeliveryResult } from '../runner/types.js';
+import type { DeliveryResult } from './types.js';
 import { TRANSPORT_CAUSES } from './causes.js';
 import { answerEvidence, type AnswerEvidence } from './answer.js';
 

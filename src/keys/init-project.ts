@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, lstat, readFile, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../shared/errors.js';
 import { checkOutputDir, fsProblem, prepareOutputDir } from '../output/output-dir.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
 import { generateTestKeys, type TestKeys } from './generate-keys.js';

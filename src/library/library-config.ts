@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../config/errors.js';
+import { ConfigError, type ConfigProblem } from '../shared/errors.js';
 import { checkPrivateKeyPem } from '../config/load-config.js';
 import type { OrderConfig, PartnerConfig, ResolvedConfig } from '../config/types.js';
 import { validateConfig } from '../config/validate-config.js';

@@ -1,6 +1,6 @@
-import type { DeliveryResult } from '../runner/types.js';
+import type { DeliveryResult } from '../judge/types.js';
 import { prettyBody } from './pretty-body.js';
-import { redact } from './redact.js';
+import { redact } from '../shared/redact.js';
 import { answeredAsExpected, type CaseSummary } from '../judge/case-verdicts.js';
 import { expectationText } from '../judge/answer.js';
 import type { RunJudgement } from '../judge/judge-run.js';

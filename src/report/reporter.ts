@@ -1,4 +1,4 @@
-import type { CommandIO } from '../commands/io.js';
+import type { CommandIO } from '../shared/command-io.js';
 import type { RunEvents } from '../runner/suite-run.js';
 
 /** What every report knows about the run besides its events. */

@@ -5,7 +5,7 @@ import { buildCollection } from '../collection/build-collection.js';
 import { CASE_HEADER } from '../collection/sandbox-scripts.js';
 import { replayOnSchedule, type RetryAttempt, type RetryTimeline } from './retry-schedule.js';
 import { runCollection } from './run-collection.js';
-import type { DeliveryResult, RunResult } from './types.js';
+import type { DeliveryResult, RunResult } from '../judge/types.js';
 
 /** The redelivery group whose stored notification a retry repeats (the sandbox reads it by this name). */
 const RETRY_GROUP = 'retry';

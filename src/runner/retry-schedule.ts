@@ -1,5 +1,5 @@
 import { ACK_TIME_LIMIT_MS, RETRY_SCHEDULE_SECONDS } from '../protocol/constants.js';
-import type { DeliveryResult } from './types.js';
+import type { DeliveryResult } from '../judge/types.js';
 
 /** One attempt of a replayed delivery, on WeChat's clock (+seconds since the first attempt). */
 export interface RetryAttempt {

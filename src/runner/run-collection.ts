@@ -4,10 +4,10 @@ import { CATALOGUE } from '../cases/catalogue.js';
 import type { Severity } from '../cases/types.js';
 import type { CaseSpec } from '../collection/case-spec.js';
 import { CASE_HEADER } from '../collection/sandbox-scripts.js';
-import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from './answer-bounds.js';
+import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from '../shared/limits.js';
 import { boundedAgents, readCutMark } from './bounded-agents.js';
 import { judgeAnswer } from '../judge/answer.js';
-import type { CheckResult, DeliveryResult, RunResult } from './types.js';
+import type { CheckResult, DeliveryResult, RunResult } from '../judge/types.js';
 
 export interface RunOptions {
   collection: Record<string, unknown>;

@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import type { CaseDefinition, Severity } from '../cases/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { judgeRun, type RunJudgement } from '../judge/judge-run.js';
-import { redactRun } from '../report/redact.js';
+import { redactRun } from '../shared/redact.js';
 import { replayFailures } from './replay-failures.js';
 import type { RetryAttempt } from './retry-schedule.js';
 import { runCollection } from './run-collection.js';
-import type { DeliveryResult, RunResult } from './types.js';
+import type { DeliveryResult, RunResult } from '../judge/types.js';
 
 /**
  * What a run tells its listeners (the reporters), in this order: each delivery as it is judged,

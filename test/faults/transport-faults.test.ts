@@ -5,7 +5,7 @@ import { HINTS } from '../../src/judge/causes.js';
 import { selectCases } from '../../src/cases/select-cases.js';
 import { buildCollection } from '../../src/collection/build-collection.js';
 import { buildEnvironment } from '../../src/collection/build-environment.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { runSuite } from '../../src/commands/run.js';
 import { ACK_TIME_LIMIT_MS, V2_ACK_XML } from '../../src/protocol/constants.js';
 import type { StartedReceiver } from '../../src/receiver/types.js';

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeRun } from '../../src/judge/judge-run.js';
 import { renderHtml } from '../../src/report/render-html.js';
-import type { DeliveryResult, RunResult } from '../../src/runner/types.js';
+import type { DeliveryResult, RunResult } from '../../src/judge/types.js';
 import { runCollection } from '../../src/runner/run-collection.js';
 import { selectCases } from '../../src/cases/select-cases.js';
 import { buildCollection } from '../../src/collection/build-collection.js';

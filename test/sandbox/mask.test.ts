@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SECRET_VARIABLES, environmentVariables } from '../../src/collection/variables.js';
 import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
 import { demoConfig } from '../../src/commands/demo.js';
-import { REDACTED, redact } from '../../src/report/redact.js';
+import { REDACTED, redact } from '../../src/shared/redact.js';
 import { judgeAnswer } from '../../src/judge/answer.js';
 import type { CaseSpec } from '../../src/collection/case-spec.js';
 import { testKeys } from '../support/suite-fixture.js';
@@ -39,7 +39,7 @@ describe('redact: every encoding of a secret', () => {
   });
 
   it('masks the start of a secret at the end of a text cut short only when told it was cut', async () => {
-    const { redactRun } = await import('../../src/report/redact.js');
+    const { redactRun } = await import('../../src/shared/redact.js');
     const cut = `answer … key=${KEY.slice(0, 9)}`;
     expect(redact(cut, [KEY])).toBe(cut);
     const run = redactRun({ response: { body: cut, truncatedAtBytes: 262144 }, request: { body: cut } }, [KEY]);

@@ -1,4 +1,4 @@
-import type { DeliveryResult } from '../../runner/types.js';
+import type { DeliveryResult } from '../../judge/types.js';
 import { formatWechatOffset, renderTimeline } from '../../runner/retry-schedule.js';
 import { renderTable } from '../render-table.js';
 import type { Reporter } from '../reporter.js';
