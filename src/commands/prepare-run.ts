@@ -48,7 +48,8 @@ export function prepareRun(config: ResolvedConfig, plan: RunPlan, signal?: Abort
     timeoutMs: runBoundMs(deliveriesPerIteration(cases) * (iterationData?.length ?? 1)),
     secrets,
     failOn: plan.failOn,
-    retry: plan.retrySpeedup ? { speedup: plan.retrySpeedup, cases, config } : undefined,
+    // The replay resends one case alone, in a collection built as this one was.
+    retry: plan.retrySpeedup ? { speedup: plan.retrySpeedup, cases, collectionOf: (def) => buildCollection(config, [def]) } : undefined,
     signal,
   });
   return { run, addedControls, secrets };

@@ -1,4 +1,4 @@
-import type { Checker } from './config-checker.js';
+import type { Checker, ValueAt } from './config-checker.js';
 
 /**
  * The vocabulary the config contract (contract.ts) is written in. A field is a leaf (a value with a
@@ -10,10 +10,7 @@ import type { Checker } from './config-checker.js';
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
 /** Where a value is read: its field path, the words its field gives messages, the siblings read before it. */
-export interface FieldContext {
-  readonly path: string;
-  readonly what?: string | undefined;
-  readonly secretLabel?: string | undefined;
+export interface FieldContext extends ValueAt {
   /** The fields of the same section already read (defaults filled), for rules that compare. */
   readonly siblings: Readonly<Record<string, unknown>>;
 }

@@ -1,6 +1,5 @@
 import type { Severity } from '../cases/types.js';
-import type { DeliveryResult, RunResult } from './types.js';
-import type { RetryTimeline } from '../runner/retry-schedule.js';
+import type { DeliveryResult, RetryTimeline, RunResult } from './types.js';
 import { DEFAULT_FAIL_ON, summarizeCases, totals, type CaseSummary, type RunTotals } from './case-verdicts.js';
 import { diagnoseRun, type Diagnosis } from './diagnose-run.js';
 

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { CaseDefinition, Severity } from '../cases/types.js';
-import type { ResolvedConfig } from '../config/types.js';
+import type { Severity } from '../cases/types.js';
 import { judgeRun, type RunJudgement } from '../judge/judge-run.js';
 import { redactRun } from '../shared/redact.js';
-import { replayFailures } from './replay-failures.js';
-import type { RetryAttempt } from './retry-schedule.js';
+import { replayFailures, type ReplaySource } from './replay-failures.js';
+import type { RetryAttempt } from '../judge/types.js';
 import { runCollection } from './run-collection.js';
 import type { DeliveryResult, RunResult } from '../judge/types.js';
 
@@ -41,7 +40,7 @@ export interface SuiteRunOptions {
   /** The lowest severity whose failures fail the run (the judgement's totals count against it). */
   failOn?: Severity;
   /** Replay failed genuine deliveries on WeChat's retry schedule, this many times faster. */
-  retry?: { speedup: number; cases: readonly CaseDefinition[]; config: ResolvedConfig };
+  retry?: { speedup: number } & ReplaySource;
   /** Stops the run: `interrupted`, then `done` with the deliveries judged so far; nothing more is sent. */
   signal?: AbortSignal;
 }
@@ -112,7 +111,7 @@ export class SuiteRun extends EventEmitter<RunEventMap> {
     });
     if (retry) {
       // The replay repeats the notification exactly as first sent: it reads the unmasked results.
-      const retries = await replayFailures(run, retry.cases, retry.config, this.options.environment, {
+      const retries = await replayFailures(run, retry, this.options.environment, {
         speedup: retry.speedup,
         insecure: this.options.insecure,
         signal,

@@ -4,7 +4,7 @@ import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { REDACTED, redact } from '../../src/shared/redact.js';
 import { judgeAnswer } from '../../src/judge/answer.js';
-import type { CaseSpec } from '../../src/collection/case-spec.js';
+import type { CaseSpec } from '../../src/cases/case-header.js';
 import { testKeys } from '../support/suite-fixture.js';
 
 /**
