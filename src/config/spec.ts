@@ -88,6 +88,15 @@ type Kept<G, There extends boolean> = { [K in keyof G]: G[K] extends { ignored: 
 export type Resolved<F> =
   F extends Section<infer G, infer X> ? Simplify<{ [K in Kept<G, true>]: Resolved<G[K]> } & { [K in Kept<G, false>]?: Resolved<G[K]> } & X> : F extends Leaf<infer T> ? T : never;
 
+/** A field a config must give: required by the contract (a default or a derived value does not count). */
+type Given<G, Must extends boolean> = { [K in keyof G]: (G[K] extends { required: true } ? true : false) extends Must ? K : never }[keyof G];
+
+/**
+ * The TypeScript type of a field as a user writes it, before defaults are filled in: what the
+ * library accepts in code for what wxpay-notify.json holds. Values a later stage adds are left out.
+ */
+export type Written<F> = F extends Section<infer G> ? Simplify<{ [K in Given<G, true>]: Written<G[K]> } & { [K in Given<G, false>]?: Written<G[K]> }> : F extends Leaf<infer T> ? T : never;
+
 /** Every leaf under a section, depth first, with its path. */
 export function leaves(spec: Section, path: readonly string[] = []): { path: string[]; leaf: Leaf<unknown> }[] {
   return Object.entries(spec.fields).flatMap(([key, field]) => (field.kind === 'leaf' ? [{ path: [...path, key], leaf: field }] : leaves(field, [...path, key])));
