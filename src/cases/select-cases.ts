@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import { CATALOGUE } from './catalogue.js';
 import { SEVERITIES, type CaseDefinition, type Requirement, type Severity } from './types.js';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../shared/errors.js';
 
 function meets(requirement: Requirement, config: ResolvedConfig): boolean {
   switch (requirement) {

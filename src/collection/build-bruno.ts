@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import sdk from 'postman-collection';
 import type { OutputFile } from '../output/write-atomic.js';
-import { CASE_HEADER, REQUEST_TIMEOUT_MS, brunoScripts } from './sandbox-scripts.js';
-import type { CaseSpec } from './case-spec.js';
+import { CASE_HEADER, type CaseSpec } from '../cases/case-header.js';
+import { REQUEST_TIMEOUT_MS, brunoScripts } from './sandbox-scripts.js';
 
 /**
  * A native Bruno collection (a folder of .bru files) made from the generated Postman collection,

@@ -1,32 +1,8 @@
 import type { ResolvedConfig } from '../config/types.js';
-import type { CaseDefinition, Mutation } from '../cases/types.js';
+import type { CaseDefinition } from '../cases/types.js';
 import { V3_EVENTS } from '../protocol/constants.js';
+import type { CaseSpec } from '../cases/case-header.js';
 import { caseOrder } from './case-order.js';
-
-/** What the sandbox scripts need to know about one request; JSON in the case header. */
-export interface CaseSpec {
-  id: string;
-  version: 'v2' | 'v3';
-  kind: 'pay' | 'refund';
-  expect: 'ack' | 'reject';
-  severity: string;
-  hint: string;
-  /** This case's order numbers, by variable name (a data row or environment value wins). */
-  order?: Record<string, string>;
-  signType?: string;
-  signTypeField?: boolean;
-  outer?: Record<string, string>;
-  event?: string;
-  summary?: string;
-  originalType?: string;
-  associatedData?: string;
-  signer?: string;
-  mutate?: Mutation;
-  copy?: number;
-  copies?: number;
-  redelivery?: { group: string; copy: number };
-  concurrent?: number;
-}
 
 /** v2 refund outer fields: the identity of whoever the refund belongs to (partner: service provider). */
 function v2RefundOuter(config: ResolvedConfig): Record<string, string> {

@@ -1,11 +1,9 @@
 import { bundleBrunoScript, bundleScript, type ScriptKind } from '../sandbox/bundle.js';
-import { HINTS } from '../cases/hints.js';
+import { CASE_HEADER } from '../cases/case-header.js';
+import { JUDGE_CONSTANTS } from '../judge/answer.js';
 import { SECRET_VARIABLES } from './variables.js';
-import { REQUEST_DEADLINE_MS } from '../runner/answer-bounds.js';
-import { ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE } from '../protocol/constants.js';
-
-/** The disabled header that carries each request's case (never sent; read by both scripts). */
-export const CASE_HEADER = 'X-Wxpay-Notify-Case';
+import { REQUEST_DEADLINE_MS } from '../shared/limits.js';
+import { CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE } from '../protocol/constants.js';
 
 /**
  * Where a request that could not be signed goes in runtimes that cannot skip it (no
@@ -16,7 +14,7 @@ export const NOT_SENT_URL = 'http://not-sent.wxpay-notify.invalid/';
 
 /** Constants injected into the sandbox: the scripts keep no copies of their own. */
 export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
-  if (kind === 'test') return { CASE_HEADER, HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS }, SECRET_VARIABLES };
+  if (kind === 'test') return { CASE_HEADER, ...JUDGE_CONSTANTS, SECRET_VARIABLES };
   return {
     CASE_HEADER,
     CALLBACK_HEADERS,

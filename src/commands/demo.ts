@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { ExitCode } from '../config/errors.js';
+import type { ExitCode } from '../shared/errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { generateTestKeys, type TestKeys } from '../keys/generate-keys.js';
 import { startReceiver } from '../receiver/start-receiver.js';
@@ -7,7 +7,7 @@ import { receiverOptionsFromConfig } from '../receiver/from-config.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';
 import { generateFiles } from './generate-files.js';
 import { runSuite } from './run.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../shared/command-io.js';
 
 /** The demo's throw-away folder (git-ignored): keys and the collection it ran, for a look in Postman. */
 export const DEMO_DIR = '.wxpay-demo';

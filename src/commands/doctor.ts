@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { secretValues } from '../collection/variables.js';
-import { ConfigError, type ExitCode } from '../config/errors.js';
+import { ConfigError, type ExitCode } from '../shared/errors.js';
 import { loadConfig } from '../config/load-config.js';
 import { parseConfigText } from '../config/parse-config-text.js';
 import type { Env } from '../config/validate-config.js';
@@ -10,7 +10,7 @@ import { lintConfigUrls, lintNotifyUrl, listNotifyUrls, type NotifyUrlConfig } f
 import { outputDoctorReport as output } from './doctor-output.js';
 import { checkReachability, type ReachabilityDeps } from '../doctor/reachability.js';
 import type { DoctorCheck, DoctorGroup, DoctorReport } from '../doctor/types.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../shared/command-io.js';
 
 /**
  * `doctor` walks a merchant through "I never receive the callback", in order: (1) the APIv3 key,

@@ -1,14 +1,14 @@
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
-import { EXIT, type ExitCode } from '../config/errors.js';
+import { EXIT, type ExitCode } from '../shared/errors.js';
 import type { Severity } from '../cases/types.js';
 import { secretValues } from '../collection/variables.js';
 import { hasInterruptedCommit, writeFilesAtomic } from '../output/write-atomic.js';
 import { prepareOutputDir } from '../output/output-dir.js';
 import { generateFiles, staleFiles, strayFiles, type OutputFormat } from './generate-files.js';
 import { brunoPaths } from '../collection/build-bruno.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../shared/command-io.js';
 
 export interface GenerateArgs {
   config: string;

@@ -1,6 +1,6 @@
-import { EXIT, type ExitCode } from '../config/errors.js';
+import { EXIT, type ExitCode } from '../shared/errors.js';
 import { initProject } from '../keys/init-project.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../shared/command-io.js';
 import type { KeyMode } from '../keys/key-mode.js';
 
 export async function initCommand(args: { dir: string; force: boolean; keyMode?: KeyMode }, io: CommandIO): Promise<ExitCode> {

@@ -1,8 +1,8 @@
-import { UserError, type ExitCode } from '../config/errors.js';
+import { UserError, type ExitCode } from '../shared/errors.js';
 import { lintNotifyUrl } from '../doctor/lint-url.js';
 import type { DoctorReport } from '../doctor/types.js';
 import { outputDoctorReport } from './doctor-output.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../shared/command-io.js';
 
 export interface LintUrlArgs {
   url: string;

@@ -1,12 +1,12 @@
 import { loadConfig } from '../config/load-config.js';
-import { EXIT, UserError, type ExitCode } from '../config/errors.js';
+import { EXIT, UserError, type ExitCode } from '../shared/errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { secretValues } from '../collection/variables.js';
 import { startReceiver } from '../receiver/start-receiver.js';
 import { receiverOptionsFromConfig } from '../receiver/from-config.js';
 import type { ReceiverLogEntry } from '../receiver/types.js';
 import { escapeControl, logJson } from '../receiver/log-safe.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../shared/command-io.js';
 
 export interface ServeArgs {
   config: string;

@@ -1,7 +1,6 @@
-import type { ConfigProblem } from './errors.js';
-import type { FieldContext } from './spec.js';
+import type { ConfigProblem } from '../shared/errors.js';
 import { suggest } from './suggest.js';
-import { redact } from '../report/redact.js';
+import { redact } from '../shared/redact.js';
 
 /**
  * What every field check shares: the problem list (so the user sees every problem at once, not one
@@ -54,6 +53,13 @@ export function resolveEnvReferences(
 
 type Obj = Record<string, unknown>;
 
+/** Where a value is read: its field path and the words its field gives messages (see FieldContext). */
+export interface ValueAt {
+  readonly path: string;
+  readonly what?: string | undefined;
+  readonly secretLabel?: string | undefined;
+}
+
 /** Collects problems; each reader returns undefined when it reported one. */
 export class Checker {
   readonly problems: ConfigProblem[] = [];
@@ -102,7 +108,7 @@ export class Checker {
    * A string value: type, ${NAME} resolution, not empty, no surrounding whitespace, no control
    * character. The schema's `text` definitions (rules.ts) state the same as patterns.
    */
-  text(raw: unknown, at: Pick<FieldContext, 'path' | 'what' | 'secretLabel'>): string | undefined {
+  text(raw: unknown, at: ValueAt): string | undefined {
     const { path, what } = at;
     if (typeof raw !== 'string') {
       this.add(path, `expected a string, got ${typeName(raw)}${typeof raw === 'number' ? '; put the value in quotes' : ''}`);

@@ -1,13 +1,15 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, UserError } from './errors.js';
+import { ConfigError, UserError } from '../shared/errors.js';
 import { parseConfigText } from './parse-config-text.js';
 import type { PlatformSigner, ResolvedConfig } from './types.js';
 import { validateConfig, type Env } from './validate-config.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
-const MAX_KEY_BYTES = 64 * 1024;
+/** A PEM private key is a few KiB: anything far larger is the wrong file. */
+export const MAX_KEY_BYTES = 64 * 1024;
 const MIN_RSA_BITS = 2048;
 
 /**
@@ -33,7 +35,7 @@ export async function loadConfig(file: string, env: Env = process.env, options: 
   for (const ref of options.readKeys === false ? [] : keyFiles) {
     const keyPath = resolve(configDir, ref.file);
     // A path built from ${NAME} is shown as written: messages never carry environment values.
-    const result = await readPrivateKey(keyPath, ref.written.includes('${') ? ref.written : keyPath);
+    const result = readPrivateKey(keyPath, ref.written.includes('${') ? ref.written : keyPath);
     if ('problem' in result) problems.push({ path: ref.path, message: result.problem });
     else pems.set(ref.file, result.pem);
   }
@@ -70,14 +72,17 @@ async function readConfigFile(file: string, configPath: string): Promise<string>
   }
 }
 
-/** Read a PEM file and check it is an unencrypted RSA private key of at least 2048 bits. */
-async function readPrivateKey(keyPath: string, shown: string): Promise<{ pem: string } | { problem: string }> {
+/**
+ * Reads a PEM file and checks it is an unencrypted RSA private key of at least 2048 bits: the one
+ * key loader, for config files and for configs given in code. `shown` is how messages name the file.
+ */
+export function readPrivateKey(keyPath: string, shown: string): { pem: string } | { problem: string } {
   let pem: string;
   try {
-    const info = await stat(keyPath);
+    const info = statSync(keyPath);
     if (!info.isFile()) return { problem: `${shown} is not a file; point this at a PEM private key file` };
     if (info.size > MAX_KEY_BYTES) return { problem: `${shown} is ${info.size} bytes, too large for a PEM private key; point this at the key file` };
-    pem = await readFile(keyPath, 'utf8');
+    pem = readFileSync(keyPath, 'utf8');
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -92,6 +97,7 @@ async function readPrivateKey(keyPath: string, shown: string): Promise<{ pem: st
 
 /** Why this PEM text is not a usable signer key (continues "<file> …"), or undefined when it is. */
 export function checkPrivateKeyPem(pem: string): string | undefined {
+  if (Buffer.byteLength(pem) > MAX_KEY_BYTES) return `is ${Buffer.byteLength(pem)} bytes, too large for a PEM private key; give the key itself`;
   const rsaAdvice = 'WeChat Pay signs with RSA (SHA256-RSA2048): use a 2048-bit RSA private key (`wxpay-notify init` makes one)';
   if (!pem.includes('-----BEGIN ')) {
     return 'is not a PEM file (no "-----BEGIN" line); expected an RSA private key in PEM format (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)';

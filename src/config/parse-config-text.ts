@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 // jsonc-parser ships UMD as its main entry: Node's ESM loader sees one default export, not named ones.
 import jsonc from 'jsonc-parser';
 import { parseDocument } from 'yaml';
-import { ConfigError, UserError } from './errors.js';
+import { ConfigError, UserError } from '../shared/errors.js';
 
 /**
  * Parse the text of a config file: `.json`/`.jsonc` as JSONC (JSON plus `//` and `/* *\/` comments

@@ -1,4 +1,4 @@
-import type { Checker } from './config-checker.js';
+import type { Checker, ValueAt } from './config-checker.js';
 
 /**
  * The vocabulary the config contract (contract.ts) is written in. A field is a leaf (a value with a
@@ -10,10 +10,7 @@ import type { Checker } from './config-checker.js';
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
 /** Where a value is read: its field path, the words its field gives messages, the siblings read before it. */
-export interface FieldContext {
-  readonly path: string;
-  readonly what?: string | undefined;
-  readonly secretLabel?: string | undefined;
+export interface FieldContext extends ValueAt {
   /** The fields of the same section already read (defaults filled), for rules that compare. */
   readonly siblings: Readonly<Record<string, unknown>>;
 }
@@ -95,6 +92,15 @@ type Kept<G, There extends boolean> = { [K in keyof G]: G[K] extends { ignored: 
 /** The TypeScript type of a field's value in a validated config. */
 export type Resolved<F> =
   F extends Section<infer G, infer X> ? Simplify<{ [K in Kept<G, true>]: Resolved<G[K]> } & { [K in Kept<G, false>]?: Resolved<G[K]> } & X> : F extends Leaf<infer T> ? T : never;
+
+/** A field a config must give: required by the contract (a default or a derived value does not count). */
+type Given<G, Must extends boolean> = { [K in keyof G]: (G[K] extends { required: true } ? true : false) extends Must ? K : never }[keyof G];
+
+/**
+ * The TypeScript type of a field as a user writes it, before defaults are filled in: what the
+ * library accepts in code for what wxpay-notify.json holds. Values a later stage adds are left out.
+ */
+export type Written<F> = F extends Section<infer G> ? Simplify<{ [K in Given<G, true>]: Written<G[K]> } & { [K in Given<G, false>]?: Written<G[K]> }> : F extends Leaf<infer T> ? T : never;
 
 /** Every leaf under a section, depth first, with its path. */
 export function leaves(spec: Section, path: readonly string[] = []): { path: string[]; leaf: Leaf<unknown> }[] {

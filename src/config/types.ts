@@ -1,5 +1,5 @@
 import type { CONFIG } from './contract.js';
-import type { Resolved } from './spec.js';
+import type { Resolved, Written } from './spec.js';
 
 /**
  * The types of a validated config, derived from the contract (contract.ts): a field is optional
@@ -24,6 +24,9 @@ export type PartnerConfig = NonNullable<ValidatedFields['partner']>;
 export type CombineConfig = NonNullable<ValidatedFields['combine']>;
 /** Every field filled in (defaults applied); amounts in fen (分). */
 export type OrderConfig = ValidatedFields['order'];
+
+/** A config as a user writes it (the fields of wxpay-notify.json), before defaults: the library's input. */
+export type WrittenConfig = Written<typeof CONFIG>;
 
 /** A loaded, validated config with ${ENV} values and key files resolved. */
 export type ResolvedConfig = ValidatedFields & {

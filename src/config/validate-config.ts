@@ -1,6 +1,6 @@
 import { Checker, isPlainObject, join, type Env, type KeyFileRef } from './config-checker.js';
 import { CONFIG } from './contract.js';
-import type { ConfigProblem } from './errors.js';
+import type { ConfigProblem } from '../shared/errors.js';
 import { leaves, type Section } from './spec.js';
 import type { ResolvedConfig } from './types.js';
 

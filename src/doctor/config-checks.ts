@@ -1,5 +1,5 @@
-import { HINTS } from '../cases/hints.js';
-import { formatProblem, type ConfigProblem } from '../config/errors.js';
+import { HINTS } from '../judge/causes.js';
+import { formatProblem, type ConfigProblem } from '../shared/errors.js';
 import type { Env } from '../config/validate-config.js';
 import { resolveEnvReferences } from '../config/config-checker.js';
 import type { NotifyUrlConfig } from './lint-url.js';

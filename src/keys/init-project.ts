@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, lstat, readFile, rmdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CONFIG_FILE_NAMES } from '../config/config-file-name.js';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../shared/errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { checkOutputDir, fsProblem, prepareOutputDir } from '../output/output-dir.js';
 import { writeFilesAtomic } from '../output/write-atomic.js';

@@ -18,7 +18,7 @@ export { judge, type AnswerLike, type JudgeCheck, type Verdict } from './judge.j
 export { resolveConfig, type NotifyConfig, type SignerConfig } from './library-config.js';
 export { loadConfig, type LoadOptions } from '../config/load-config.js';
 export type { ResolvedConfig } from '../config/types.js';
-export { ConfigError, UserError } from '../config/errors.js';
+export { ConfigError, UserError } from '../shared/errors.js';
 export { generateTestKeys, type TestKeys } from '../keys/generate-keys.js';
 export type { V2SignType, V3EventType } from '../protocol/constants.js';
 export type { Expectation, Severity } from '../cases/types.js';

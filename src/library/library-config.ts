@@ -1,50 +1,28 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../config/errors.js';
-import { checkPrivateKeyPem } from '../config/load-config.js';
-import type { OrderConfig, PartnerConfig, ResolvedConfig } from '../config/types.js';
+import { ConfigError, type ConfigProblem } from '../shared/errors.js';
+import { checkPrivateKeyPem, readPrivateKey } from '../config/load-config.js';
+import type { ResolvedConfig, WrittenConfig } from '../config/types.js';
 import { validateConfig } from '../config/validate-config.js';
-import type { V2SignType } from '../protocol/constants.js';
+
+type Written = WrittenConfig;
+type WrittenV3 = NonNullable<Written['v3']>;
 
 /**
- * A config given in code: the fields of wxpay-notify.json, with each signer's private key as PEM
- * text (`privateKeyPem`) or a file (`privateKeyFile`). `name` and `order` may be left out. A config
- * returned by `loadConfig()` is accepted as it is.
+ * A simulated WeChat Pay signer given in code: the serial it announces and its private key, as PEM
+ * text (`privateKeyPem`) or a file (`privateKeyFile`).
  */
-export interface NotifyConfig {
-  name?: string;
-  appid: string;
-  mchid: string;
-  v2?: {
-    notifyUrl: string;
-    refundNotifyUrl: string;
-    /** APIv2 key (APIv2密钥), 32 characters. */
-    apiKey: string;
-    signType?: V2SignType;
-  };
-  v3?: {
-    notifyUrl: string;
-    refundNotifyUrl: string;
-    /** APIv3 key (APIv3密钥), 32 characters. */
-    apiV3Key: string;
-    /**
-     * The simulated WeChat Pay public-key signer (微信支付公钥), serial `PUB_KEY_ID_…`. Give it, the
-     * platform certificate signer, or both (as in wxpay-notify.json).
-     */
-    platform?: SignerConfig;
-    /** The simulated platform certificate signer (平台证书), hex serial. */
-    platformCertificate?: SignerConfig;
-  };
-  partner?: PartnerConfig;
-  order?: Partial<OrderConfig>;
-}
+export type SignerConfig = Omit<NonNullable<WrittenV3['platform']>, 'privateKeyFile'> & { privateKeyPem?: string; privateKeyFile?: string };
 
-/** A simulated WeChat Pay signer: its private key (PEM text or a file) and the serial it announces. */
-export interface SignerConfig {
-  serial: string;
-  privateKeyPem?: string;
-  privateKeyFile?: string;
-}
+/**
+ * A config given in code: the fields of wxpay-notify.json (typed from the same contract, so the two
+ * cannot drift), with each signer's private key as PEM text or a file. `name` may be left out, and
+ * so may every field the contract gives a default. A config returned by `loadConfig()` is accepted
+ * as it is.
+ */
+export type NotifyConfig = Omit<Written, 'name' | 'v3'> & {
+  name?: string;
+  v3?: Omit<WrittenV3, 'platform' | 'platformCertificate'> & { platform?: SignerConfig; platformCertificate?: SignerConfig };
+};
 
 const LABEL = 'wxpay-notify config';
 const resolved = new WeakMap<object, ResolvedConfig>();
@@ -96,20 +74,22 @@ export function resolveConfig(input: NotifyConfig | ResolvedConfig): ResolvedCon
 
 function signerPem(signer: SignerConfig | undefined, path: string, problems: ConfigProblem[]): string {
   if (typeof signer !== 'object' || signer === null) return '';
-  let pem = signer.privateKeyPem;
+  const pem = signer.privateKeyPem;
   if (pem === undefined || pem === '') {
     if (!signer.privateKeyFile) {
       problems.push({ path: `${path}.privateKeyPem`, message: "is required: the PEM text of the simulated signer's private key (e.g. generateTestKeys().publicKey.privateKeyPem), or privateKeyFile" });
       return '';
     }
-    try {
-      pem = readFileSync(resolve(signer.privateKeyFile), 'utf8');
-    } catch (error) {
-      problems.push({ path: `${path}.privateKeyFile`, message: `cannot read ${signer.privateKeyFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+    // The loader config files use: the same bounds, the same messages.
+    const keyPath = resolve(signer.privateKeyFile);
+    const read = readPrivateKey(keyPath, keyPath);
+    if ('problem' in read) {
+      problems.push({ path: `${path}.privateKeyFile`, message: read.problem });
       return '';
     }
+    return read.pem;
   }
   const problem = checkPrivateKeyPem(pem);
-  if (problem) problems.push({ path: signer.privateKeyPem ? `${path}.privateKeyPem` : `${path}.privateKeyFile`, message: problem });
+  if (problem) problems.push({ path: `${path}.privateKeyPem`, message: problem });
   return pem;
 }

@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../shared/errors.js';
 
 /**
  * Output folders chosen by the user (`generate -o`, `run --reporter-dir`, `init --dir`): checked and

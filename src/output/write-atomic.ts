@@ -2,7 +2,7 @@ import { closeSync, copyFileSync, existsSync, fchmodSync, fsyncSync, openSync, r
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../shared/errors.js';
 import { prepareOutputDir, writeFailure } from './output-dir.js';
 
 export interface OutputFile {

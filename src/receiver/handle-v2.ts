@@ -1,5 +1,6 @@
 import { Rejection } from './rejection.js';
-import type { HandleContext, HandlerResult, NotifyKind, ReceiverLogEntry, ReceiverOptions, Reply } from './types.js';
+import type { HandleContext, HandlerResult, NotifyKind, ReceiverLogEntry, ReceiverOptions } from './types.js';
+import type { Reply } from './reply.js';
 import { V2_STEPS } from './v2-steps.js';
 
 /**

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { handleV2 } from './handle-v2.js';
 import { Rejection } from './rejection.js';
-import type { HandleContext, HandlerResult, NotifyKind, ReceiverLogEntry, ReceiverOptions, Reply } from './types.js';
+import type { HandleContext, HandlerResult, NotifyKind, ReceiverLogEntry, ReceiverOptions } from './types.js';
+import type { Reply } from './reply.js';
 import { V2_STEPS } from './v2-steps.js';
 import { keyRingFrom } from './v3-key-ring.js';
 import { V3_STEPS } from './v3-steps.js';

@@ -27,3 +27,4 @@ export {
   type V3Resource,
 } from './v3-steps.js';
 export type * from './types.js';
+export type * from './reply.js';

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDispatcher } from './dispatch-notify.js';
 import { notifyRoutes } from './notify-routes.js';
 import { decodeUtf8, MAX_BODY_BYTES, readRawBody } from './read-body.js';
-import type { HandlerResult, ReceiverLogEntry, ReceiverOptions, ReceiverSteps, Reply, RequestHook } from './types.js';
+import type { HandlerResult, ReceiverLogEntry, ReceiverOptions, ReceiverSteps, RequestHook } from './types.js';
+import type { Reply } from './reply.js';
 import { keyRingFrom } from './v3-key-ring.js';
 
 export interface NotifyHandlerExtras {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Reply } from './reply.js';
 import type { V2Steps } from './v2-steps.js';
 import type { V3Steps } from './v3-steps.js';
 
@@ -62,14 +63,6 @@ export interface ReceiverLogEntry {
   duplicate?: boolean;
   /** HTTP status that was answered. */
   status: number;
-}
-
-/** What goes back to the sender. `contentType` is omitted for an empty body. */
-export interface Reply {
-  status: number;
-  contentType?: string;
-  headers?: Record<string, string>;
-  body: string;
 }
 
 /** A handler's answer: the reply plus the log entry describing it. */

@@ -3,7 +3,7 @@ import { parseFlatXml } from '../protocol/v2/flat-xml.js';
 import { decryptReqInfo } from '../protocol/v2/req-info.js';
 import { inferV2SignType, verifyV2Sign } from '../protocol/v2/sign-fields.js';
 import { Rejection } from './rejection.js';
-import type { Reply } from './types.js';
+import type { Reply } from './reply.js';
 
 type Fields = Record<string, string>;
 

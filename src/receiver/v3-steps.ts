@@ -3,7 +3,7 @@ import { SIGNTEST_PREFIX, TIMESTAMP_WINDOW_SECONDS, V3_HEADERS, V3_RESOURCE_ALGO
 import { decryptResource } from '../protocol/v3/aes-gcm.js';
 import { v3SignMessage, verifyV3 } from '../protocol/v3/sign-message.js';
 import { Rejection } from './rejection.js';
-import type { Reply } from './types.js';
+import type { Reply } from './reply.js';
 import type { V3KeyRing } from './v3-key-ring.js';
 
 export interface V3SignatureHeaders {

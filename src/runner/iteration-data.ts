@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../shared/errors.js';
 
 /** Columns a data row may override, by collection variable name, with the config-style aliases. */
 const COLUMNS: Record<string, string> = {

@@ -1,11 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { CASE_HEADER } from '../cases/case-header.js';
 import type { CaseDefinition } from '../cases/types.js';
-import type { ResolvedConfig } from '../config/types.js';
-import { buildCollection } from '../collection/build-collection.js';
-import { CASE_HEADER } from '../collection/sandbox-scripts.js';
-import { replayOnSchedule, type RetryAttempt, type RetryTimeline } from './retry-schedule.js';
+import type { DeliveryResult, RetryAttempt, RetryTimeline, RunResult } from '../judge/types.js';
+import { replayOnSchedule } from './retry-schedule.js';
 import { runCollection } from './run-collection.js';
-import type { DeliveryResult, RunResult } from './types.js';
 
 /** The redelivery group whose stored notification a retry repeats (the sandbox reads it by this name). */
 const RETRY_GROUP = 'retry';
@@ -28,6 +26,15 @@ export function repeatCollection(collection: Record<string, unknown>, body: stri
   return copy;
 }
 
+/**
+ * What the replay needs from whoever built the run: the cases it sent, and the collection of one of
+ * them alone (the command builds it as it built the run's). The runner never builds collections.
+ */
+export interface ReplaySource {
+  cases: readonly CaseDefinition[];
+  collectionOf(def: CaseDefinition): Record<string, unknown>;
+}
+
 export interface ReplayOptions {
   speedup: number;
   insecure: boolean;
@@ -41,12 +48,12 @@ export interface ReplayOptions {
  * until WeChat would stop. Forged cases are not retried: WeChat retries what the merchant failed
  * to accept, and a rejected forgery is the right answer.
  */
-export async function replayFailures(run: RunResult, cases: readonly CaseDefinition[], config: ResolvedConfig, environment: Record<string, unknown>, options: ReplayOptions): Promise<RetryTimeline[]> {
+export async function replayFailures(run: RunResult, source: ReplaySource, environment: Record<string, unknown>, options: ReplayOptions): Promise<RetryTimeline[]> {
   const timelines: RetryTimeline[] = [];
-  for (const def of cases) {
+  for (const def of source.cases) {
     const first = run.deliveries.find((d) => d.caseId === def.id);
     if (!first || first.verdict !== 'fail' || def.expect !== 'ack' || (def.copies ?? 1) > 1 || def.concurrent || !first.request) continue;
-    const collection = repeatCollection(buildCollection(config, [def]), first.request.body);
+    const collection = repeatCollection(source.collectionOf(def), first.request.body);
     const send = async (): Promise<DeliveryResult> => {
       const again = await runCollection({ collection, environment, insecure: options.insecure, signal: options.signal });
       options.signal?.throwIfAborted();

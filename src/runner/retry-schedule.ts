@@ -1,25 +1,5 @@
 import { ACK_TIME_LIMIT_MS, RETRY_SCHEDULE_SECONDS } from '../protocol/constants.js';
-import type { DeliveryResult } from './types.js';
-
-/** One attempt of a replayed delivery, on WeChat's clock (+seconds since the first attempt). */
-export interface RetryAttempt {
-  attempt: number;
-  wechatOffsetSeconds: number;
-  status?: number;
-  verdict: DeliveryResult['verdict'];
-  cause: string;
-}
-
-/** Why WeChat stopped sending: a correct acknowledgement, an answer it counts as received, or the end of the schedule. */
-export type RetryStop = 'acknowledged' | 'received' | 'gave-up';
-
-export interface RetryTimeline {
-  caseId: string;
-  speedup: number;
-  attempts: RetryAttempt[];
-  acknowledged: boolean;
-  stoppedBecause: RetryStop;
-}
+import type { DeliveryResult, RetryAttempt, RetryStop, RetryTimeline } from '../judge/types.js';
 
 /**
  * Whether WeChat sends this notification again after this answer. It stops at a correct

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { CaseDefinition } from '../cases/types.js';
-import type { ResolvedConfig } from '../config/types.js';
-import { redactRun } from '../report/redact.js';
-import { replayFailures } from './replay-failures.js';
-import type { RetryAttempt } from './retry-schedule.js';
+import type { Severity } from '../cases/types.js';
+import { judgeRun, type RunJudgement } from '../judge/judge-run.js';
+import { redactRun } from '../shared/redact.js';
+import { replayFailures, type ReplaySource } from './replay-failures.js';
+import type { RetryAttempt } from '../judge/types.js';
 import { runCollection } from './run-collection.js';
-import type { DeliveryResult, RunResult } from './types.js';
+import type { DeliveryResult, RunResult } from '../judge/types.js';
 
 /**
  * What a run tells its listeners (the reporters), in this order: each delivery as it is judged,
@@ -18,8 +18,11 @@ export interface RunEventMap {
   retryAttempt: [caseId: string, attempt: RetryAttempt];
   /** The run was stopped (Ctrl-C): `done` follows at once with what was judged so far. */
   interrupted: [];
-  /** The run is over: finished, out of time, or interrupted (`run.aborted` for the last two). */
-  done: [run: RunResult];
+  /**
+   * The run is over: finished, out of time, or interrupted (`aborted` for the last two), and judged
+   * once: every listener renders this same judgement.
+   */
+  done: [judgement: RunJudgement];
 }
 
 /** The run as its listeners see it: subscribe only (as a newman reporter does to newman's run). */
@@ -34,8 +37,10 @@ export interface SuiteRunOptions {
   timeoutMs: number;
   /** Masked in every result before any listener sees it. */
   secrets: readonly string[];
+  /** The lowest severity whose failures fail the run (the judgement's totals count against it). */
+  failOn?: Severity;
   /** Replay failed genuine deliveries on WeChat's retry schedule, this many times faster. */
-  retry?: { speedup: number; cases: readonly CaseDefinition[]; config: ResolvedConfig };
+  retry?: { speedup: number } & ReplaySource;
   /** Stops the run: `interrupted`, then `done` with the deliveries judged so far; nothing more is sent. */
   signal?: AbortSignal;
 }
@@ -47,22 +52,22 @@ export interface SuiteRunOptions {
  */
 export class SuiteRun extends EventEmitter<RunEventMap> {
   private readonly deliveries: DeliveryResult[] = [];
-  private result: RunResult | undefined;
+  private result: RunJudgement | undefined;
 
   constructor(private readonly options: SuiteRunOptions) {
     super();
   }
 
-  /** Runs once (listeners are attached before) and resolves with what `done` carried. */
-  start(): Promise<RunResult> {
+  /** Runs once (listeners are attached before) and resolves with the judgement `done` carried. */
+  start(): Promise<RunJudgement> {
     const { signal } = this.options;
     const started = Date.now();
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunJudgement>((resolve, reject) => {
       const finish = (run: Omit<RunResult, 'deliveries'>, interrupted = false): void => {
         if (this.result) return;
         signal?.removeEventListener('abort', interrupt);
-        this.result = { deliveries: [...this.deliveries], ...run };
         try {
+          this.result = judgeRun({ deliveries: [...this.deliveries], ...run }, { failOn: this.options.failOn });
           if (interrupted) this.emit('interrupted');
           this.emit('done', this.result);
           resolve(this.result);
@@ -106,7 +111,7 @@ export class SuiteRun extends EventEmitter<RunEventMap> {
     });
     if (retry) {
       // The replay repeats the notification exactly as first sent: it reads the unmasked results.
-      const retries = await replayFailures(run, retry.cases, retry.config, this.options.environment, {
+      const retries = await replayFailures(run, retry, this.options.environment, {
         speedup: retry.speedup,
         insecure: this.options.insecure,
         signal,

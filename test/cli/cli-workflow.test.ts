@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../src/cli.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 
 /** A user's day one, through the CLI: init, serve, generate, run, regenerate after a change. */
 function readSecrets(file: string): Record<string, string> {

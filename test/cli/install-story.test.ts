@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../../src/cli.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { servePort } from '../../src/commands/serve.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readmeExamplePaths, updateReadmeExamples } from '../../src/docs/readme-examples.js';
+import { readmeExamplePaths, updateReadmeExamples } from '../../tools/docs/readme-examples.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { runSuite } from '../../src/commands/run.js';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { startSuite } from '../support/suite-fixture.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSuite } from '../support/suite-fixture.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { selectCases } from '../../src/cases/select-cases.js';
 import { buildCollection } from '../../src/collection/build-collection.js';
 import { buildEnvironment } from '../../src/collection/build-environment.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { startSuite } from '../support/suite-fixture.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { CATALOGUE } from '../../src/cases/catalogue.js';
 
 /**

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initProject } from '../../src/keys/init-project.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/shared/errors.js';
 import { receiverOptionsFromConfig } from '../../src/receiver/from-config.js';
 import { startReceiver } from '../../src/receiver/start-receiver.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { testKeys } from '../support/suite-fixture.js';
 import type { KeyMode } from '../../src/keys/key-mode.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 
 // Every case with a partner template variant, and the refunds (partner outer fields).
 const ONLY = [

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { selectCases } from '../../src/cases/select-cases.js';
 import { collectionVariables } from '../../src/collection/variables.js';
 import { caseOrder } from '../../src/collection/case-order.js';

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { startSuite } from '../support/suite-fixture.js';
 import { startReceiver } from '../../src/receiver/start-receiver.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { formatWechatOffset, replayOnSchedule, wechatStopsAfter } from '../../src/runner/retry-schedule.js';
-import type { DeliveryResult } from '../../src/runner/types.js';
+import type { DeliveryResult } from '../../src/judge/types.js';
 
 interface Received {
   body: string;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startSuite } from '../support/suite-fixture.js';
 import { startReceiver } from '../../src/receiver/start-receiver.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 
 describe('a merchant test server wired to the real WeChat Pay keys instead of the test keys', () => {
   it('gets one note per API version grouping the rows, and forged cases are inconclusive', async () => {

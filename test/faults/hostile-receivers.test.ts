@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { initProject } from '../../src/keys/init-project.js';
 import { receiverOptionsFromConfig } from '../../src/receiver/from-config.js';
 import { startReceiver } from '../../src/receiver/start-receiver.js';
-import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from '../../src/runner/answer-bounds.js';
+import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from '../../src/shared/limits.js';
 import { runCollection } from '../../src/runner/run-collection.js';
 import { endlessChunked, startHostileServer, trickleBody, trickleHeaders, type HostileServer } from '../fixtures/hostile-receivers.js';
 import { testKeys } from '../support/suite-fixture.js';

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { serveCommand } from '../../src/commands/serve.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { cdataSection, v2FailXml } from '../../src/protocol/constants.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { runSuite } from '../../src/commands/run.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import type { ResolvedConfig } from '../../src/config/types.js';

@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../../src/config/types.js';
 import type { TestKeys } from '../../src/keys/generate-keys.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { runSuite } from '../../src/commands/run.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { testKeys } from './suite-fixture.js';
 
 /**

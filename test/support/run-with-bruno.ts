@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import type { ResolvedConfig } from '../../src/config/types.js';
-import type { CaseSpec } from '../../src/collection/case-spec.js';
+import type { CaseSpec } from '../../src/cases/case-header.js';
 import { brunoPaths } from '../../src/collection/build-bruno.js';
 import { generateFiles } from '../../src/commands/generate-files.js';
 import { writeFilesAtomic } from '../../src/output/write-atomic.js';

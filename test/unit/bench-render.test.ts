@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { escapeCell, infoRow, metFrom, renderBench, type BenchReport } from '../../src/bench/render-bench.js';
-import { parseMaxRssKb } from '../../src/bench/child.js';
-import { startupRow } from '../../src/bench/measure-startup.js';
-import { formatBytes, formatMs, formatRatio, median } from '../../src/bench/stats.js';
+import { escapeCell, infoRow, metFrom, renderBench, type BenchReport } from '../../tools/bench/render-bench.js';
+import { parseMaxRssKb } from '../../tools/bench/child.js';
+import { startupRow } from '../../tools/bench/measure-startup.js';
+import { formatBytes, formatMs, formatRatio, median } from '../../tools/bench/stats.js';
 
 const report: BenchReport = {
   title: 'wxpay-notify bench',

@@ -9,7 +9,7 @@ import { secretValues } from '../../src/collection/variables.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { generateFiles } from '../../src/commands/generate-files.js';
 import { generateCommand } from '../../src/commands/generate.js';
-import { memoryIO } from '../../src/commands/io.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { testKeys } from '../support/suite-fixture.js';
 
 const config = demoConfig(testKeys(), 'http://127.0.0.1:8080', '/nonexistent');

@@ -3,7 +3,7 @@ import { CATALOGUE } from '../../src/cases/catalogue.js';
 import { MIN_TOTAL_WITH_COUPON, selectCases } from '../../src/cases/select-cases.js';
 import { caseCode, caseOrder, withCaseCode } from '../../src/collection/case-order.js';
 import { ORDER_DEFAULTS } from '../../src/config/validate-config.js';
-import { UserError } from '../../src/config/errors.js';
+import { UserError } from '../../src/shared/errors.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { bundleScript, loadSandboxFunctions } from '../../src/sandbox/bundle.js';
 import { sandboxConstants } from '../../src/collection/sandbox-scripts.js';

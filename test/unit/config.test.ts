@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { ConfigError, EXIT, UserError, exitCodeFor, type ConfigProblem } from '../../src/config/errors.js';
+import { ConfigError, EXIT, UserError, exitCodeFor, type ConfigProblem } from '../../src/shared/errors.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { defaultConfigFile } from '../../src/config/config-file-name.js';
 import { parseConfigText } from '../../src/config/parse-config-text.js';

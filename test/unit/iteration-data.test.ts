@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCsv, readIterationData } from '../../src/runner/iteration-data.js';
-import { UserError } from '../../src/config/errors.js';
+import { UserError } from '../../src/shared/errors.js';
 
 const file = (name: string, text: string): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'data-')), name);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/shared/errors.js';
 import { bundleScript, loadSandboxFunctions } from '../../src/sandbox/bundle.js';
 import { sandboxConstants } from '../../src/collection/sandbox-scripts.js';
 import { seededRandom } from '../support/seeded-random.js';

@@ -149,7 +149,7 @@ describe('generate --check and an interrupted write', () => {
     const { initProject } = await import('../../src/keys/init-project.js');
     const { testKeys } = await import('../support/suite-fixture.js');
     const { cli } = await import('../../src/cli.js');
-    const { memoryIO } = await import('../../src/commands/io.js');
+    const { memoryIO } = await import('../../src/shared/command-io.js');
     const dir = tmp();
     await initProject({ dir, keys: testKeys() });
     const config = join(dir, 'wxpay-notify.jsonc');

@@ -1,4 +1,4 @@
-import type { ReporterName } from '../../commands/reporters.js';
+import type { ReporterName } from '../reporter-names.js';
 import type { Reporter } from '../reporter.js';
 import { htmlReporter } from './html.js';
 import { jsonReporter } from './json.js';

@@ -1,10 +1,12 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { hasGnuTime, runChild } from './child.js';
 import type { BenchContext, MeasureResult } from './harness.js';
 import { infoRow, metFrom, type BenchRow } from './render-bench.js';
 import { formatMs, formatRatio, median } from './stats.js';
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+/** The product as users run it (npm run bench builds dist/ first). */
+const CLI = join(PACKAGE_ROOT, 'dist', 'cli.js');
 
 /** Commands that must feel instant: they load neither Newman nor postman-collection. */
 export const STARTUP_TARGET = { ratio: 4, rssMb: 80 } as const;

@@ -1,7 +1,7 @@
-import type { ResolvedConfig } from '../config/types.js';
-import { selectCases } from '../cases/select-cases.js';
-import { buildCollection } from '../collection/build-collection.js';
-import { buildEnvironment } from '../collection/build-environment.js';
+import type { ResolvedConfig } from '../../src/config/types.js';
+import { selectCases } from '../../src/cases/select-cases.js';
+import { buildCollection } from '../../src/collection/build-collection.js';
+import { buildEnvironment } from '../../src/collection/build-environment.js';
 import { literalItem, perRequestMs, plainCollection, runTimed, type BenchContext, type CapturedRequest, type MeasureResult } from './harness.js';
 import { metFrom, type BenchRow } from './render-bench.js';
 import { formatMs, formatRatio, median } from './stats.js';

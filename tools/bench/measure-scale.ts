@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { selectCases } from '../cases/select-cases.js';
-import { buildCollection } from '../collection/build-collection.js';
-import { buildEnvironment } from '../collection/build-environment.js';
-import { runCollection } from '../runner/run-collection.js';
-import { toIterationData } from '../runner/iteration-data.js';
+import { selectCases } from '../../src/cases/select-cases.js';
+import { buildCollection } from '../../src/collection/build-collection.js';
+import { buildEnvironment } from '../../src/collection/build-environment.js';
+import { runCollection } from '../../src/runner/run-collection.js';
+import { toIterationData } from '../../src/runner/iteration-data.js';
 import { hasGnuTime, runChild } from './child.js';
 import type { BenchContext, MeasureResult } from './harness.js';
 import { infoRow } from './render-bench.js';

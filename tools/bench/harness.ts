@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import newman from 'newman';
-import { demoConfig } from '../commands/demo.js';
-import type { ResolvedConfig } from '../config/types.js';
-import { generateTestKeys, type TestKeys } from '../keys/generate-keys.js';
-import { receiverOptionsFromConfig } from '../receiver/from-config.js';
-import { startReceiver } from '../receiver/start-receiver.js';
-import type { StartedReceiver } from '../receiver/types.js';
+import { demoConfig } from '../../src/commands/demo.js';
+import type { ResolvedConfig } from '../../src/config/types.js';
+import { generateTestKeys, type TestKeys } from '../../src/keys/generate-keys.js';
+import { receiverOptionsFromConfig } from '../../src/receiver/from-config.js';
+import { startReceiver } from '../../src/receiver/start-receiver.js';
+import type { StartedReceiver } from '../../src/receiver/types.js';
 import type { BenchRow } from './render-bench.js';
 
 /** A loopback server that reads the body and answers 204: the cheapest possible merchant. */

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
-import { updateCaseTable } from '../cases/render-case-table.js';
-import { updateConfigTable } from '../config/render-config-table.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { updateCaseTable } from '../../src/cases/render-case-table.js';
+import { updateConfigTable } from '../../src/config/render-config-table.js';
 import { updateReadmeExamples } from './readme-examples.js';
 
 // `npm run docs`: rewrite the generated parts of the README and the manual in docs/: the case

@@ -1,7 +1,7 @@
 import { createCipheriv, createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TEMPLATES_DIR } from '../paths.js';
+import { TEMPLATES_DIR } from '../../src/paths.js';
 import type { BenchContext } from './harness.js';
 
 /** One notification's worth of crypto: what each signer under comparison must produce. */

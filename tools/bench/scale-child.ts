@@ -1,16 +1,16 @@
 /**
  * One `generate` at a given size, alone in its process so its peak memory is its own:
- * `node dist/bench/scale-child.js <cases>` prints one JSON line (ScaleSample).
+ * `node dist-tools/tools/bench/scale-child.js <cases>` prints one JSON line (ScaleSample).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { selectCases } from '../cases/select-cases.js';
-import type { CaseDefinition } from '../cases/types.js';
-import { buildCollection } from '../collection/build-collection.js';
-import { buildEnvironment } from '../collection/build-environment.js';
-import { demoConfig } from '../commands/demo.js';
-import { serialize } from '../commands/generate-files.js';
-import { generateTestKeys } from '../keys/generate-keys.js';
+import { selectCases } from '../../src/cases/select-cases.js';
+import type { CaseDefinition } from '../../src/cases/types.js';
+import { buildCollection } from '../../src/collection/build-collection.js';
+import { buildEnvironment } from '../../src/collection/build-environment.js';
+import { demoConfig } from '../../src/commands/demo.js';
+import { serialize } from '../../src/commands/generate-files.js';
+import { generateTestKeys } from '../../src/keys/generate-keys.js';
 
 export interface ScaleSample {
   cases: number;

@@ -1,6 +1,7 @@
-import { bundleScript, loadSandboxFunctions } from '../sandbox/bundle.js';
-import { sandboxConstants } from '../collection/sandbox-scripts.js';
-import type { CaseSpec } from '../collection/case-spec.js';
+import { libraryScript, loadSandboxFunctions } from '../sandbox/bundle.js';
+import type { CaseSpec } from '../cases/case-header.js';
+import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
+import { HINTS } from './causes.js';
 
 export interface JudgeCheck {
   name: string;
@@ -19,18 +20,25 @@ export interface JudgedResponse {
 /** What the words of a refusal reveal: a JSON parser error, a duplicate order, or signature/keys. */
 export type AnswerEvidence = 'json-parse' | 'duplicate' | 'keys' | '';
 
+/** What the judge's rules read besides the answer: injected into the collection's test script too. */
+export const JUDGE_CONSTANTS = { HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS } } as const;
+
+/** The fragments the collection's test script judges with (src/sandbox/lib/). */
+const JUDGE_FRAGMENTS = ['judge.js', 'mask.js', 'flat-xml.js'];
+
 let judge: Record<string, (...args: any[]) => any> | undefined;
 
 /**
- * The ack rules as the Postman test script applies them: loaded from the same bundled text, so the
- * CLI's causes and the Postman test results cannot drift apart.
+ * The ack rules as the Postman test script applies them: the same fragments with the same
+ * constants, so the CLI's causes and the Postman test results cannot drift apart.
  */
 function sandboxJudge(): Record<string, (...args: any[]) => any> {
-  judge ??= loadSandboxFunctions(bundleScript('test', sandboxConstants('test')));
+  judge ??= loadSandboxFunctions(libraryScript(JUDGE_FRAGMENTS, JUDGE_CONSTANTS));
   return judge;
 }
 
-export function judgeInNode(spec: CaseSpec, response: JudgedResponse, secrets: readonly string[] = []): JudgeCheck[] {
+/** The checks of one answer (time limit, acknowledged or refused), each with its cause and message, by the bundled judge. */
+export function judgeAnswer(spec: CaseSpec, response: JudgedResponse, secrets: readonly string[] = []): JudgeCheck[] {
   return sandboxJudge().judgeResponse!(spec, response, secrets) as JudgeCheck[];
 }
 

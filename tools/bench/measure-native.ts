@@ -1,6 +1,6 @@
 import { createPrivateKey, sign } from 'node:crypto';
-import { sandboxScripts } from '../collection/sandbox-scripts.js';
-import { loadSandboxFunctions } from '../sandbox/bundle.js';
+import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
+import { loadSandboxFunctions } from '../../src/sandbox/bundle.js';
 import type { BenchContext, MeasureResult } from './harness.js';
 import { infoRow, metFrom } from './render-bench.js';
 import { signInputs } from './sign-inputs.js';

@@ -1,7 +1,7 @@
-import { selectCases } from '../cases/select-cases.js';
-import { buildCollection } from '../collection/build-collection.js';
-import { buildEnvironment } from '../collection/build-environment.js';
-import { sandboxScripts } from '../collection/sandbox-scripts.js';
+import { selectCases } from '../../src/cases/select-cases.js';
+import { buildCollection } from '../../src/collection/build-collection.js';
+import { buildEnvironment } from '../../src/collection/build-environment.js';
+import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
 import { literalItem, perRequestMs, plainCollection, runTimed, scriptEvent, type BenchContext, type MeasureResult } from './harness.js';
 import { infoRow, metFrom } from './render-bench.js';
 import { formatBytes, formatMs, formatRatio, median } from './stats.js';

@@ -1,7 +1,7 @@
-import type { Cause } from '../cases/hints.js';
+import type { Cause } from './causes.js';
 import { SEVERITIES, type Diagnostic, type Severity } from '../cases/types.js';
-import type { DeliveryResult } from '../runner/types.js';
-import type { RetryTimeline } from '../runner/retry-schedule.js';
+import type { DeliveryResult } from './types.js';
+import type { RetryTimeline } from './types.js';
 
 /**
  * A case's verdict. `inconclusive`: a reject case whose genuine control was not acknowledged, so its

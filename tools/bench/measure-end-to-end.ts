@@ -1,14 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SECRET_ENV } from '../keys/init-files.js';
+import { SECRET_ENV } from '../../src/keys/init-files.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runChild, hasGnuTime, type ChildRun } from './child.js';
 import type { BenchContext, MeasureResult } from './harness.js';
 import { infoRow } from './render-bench.js';
 import { formatMs, formatRatio, median } from './stats.js';
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+/** The product as users run it (npm run bench builds dist/ first). */
+const CLI = join(PACKAGE_ROOT, 'dist', 'cli.js');
 
 function newmanBin(): string {
   const require = createRequire(import.meta.url);

@@ -1,5 +1,4 @@
-import type { RetryTimeline } from './retry-schedule.js';
-import type { Cause } from '../cases/hints.js';
+import type { Cause } from './causes.js';
 import type { Diagnostic, Severity } from '../cases/types.js';
 
 export type Verdict = 'pass' | 'fail' | 'skipped';
@@ -50,6 +49,27 @@ export interface DeliveryResult {
   response?: { headers: Record<string, string>; body: string; truncatedAtBytes?: number };
 }
 
+/** One attempt of a replayed delivery, on WeChat's clock (+seconds since the first attempt). */
+export interface RetryAttempt {
+  attempt: number;
+  wechatOffsetSeconds: number;
+  status?: number;
+  verdict: Verdict;
+  cause: string;
+}
+
+/** Why WeChat stopped sending: a correct acknowledgement, an answer it counts as received, or the end of the schedule. */
+export type RetryStop = 'acknowledged' | 'received' | 'gave-up';
+
+export interface RetryTimeline {
+  caseId: string;
+  speedup: number;
+  attempts: RetryAttempt[];
+  acknowledged: boolean;
+  stoppedBecause: RetryStop;
+}
+
+/** What a run hands the judge: every delivery as it came back, and the retry replay's timelines. */
 export interface RunResult {
   deliveries: DeliveryResult[];
   /** `run --retry-schedule`: failed deliveries replayed on WeChat's schedule. */

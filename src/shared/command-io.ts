@@ -1,4 +1,4 @@
-import { redact } from '../report/redact.js';
+import { redact } from './redact.js';
 
 /** Where a command writes. Everything passes the redactor: a secret never reaches a terminal or log. */
 export interface CommandIO {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { sandboxScripts } from '../collection/sandbox-scripts.js';
+import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
 import { perRequestMs, plainCollection, runTimed, scriptEvent, type BenchContext, type MeasureResult } from './harness.js';
 import { infoRow, metFrom } from './render-bench.js';
 import { signInputs, signInputsEnvironment, type SignInputs } from './sign-inputs.js';
