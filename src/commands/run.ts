@@ -51,7 +51,7 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
   const failOn = args.failOn ?? DEFAULT_FAIL_ON;
   const collection = buildCollection(config, cases);
   const environment = buildEnvironment(config, true);
-  const iterationData = args.data ? readIterationData(args.data) : undefined;
+  const iterationData = args.data ? readIterationData(args.data, { order: config.order, secrets }) : undefined;
   const run = new SuiteRun({
     collection,
     environment,

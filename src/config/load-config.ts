@@ -5,6 +5,8 @@ import { ConfigError, UserError } from './errors.js';
 import { parseConfigText } from './parse-config-text.js';
 import type { PlatformSigner, ResolvedConfig } from './types.js';
 import { validateConfig, type Env } from './validate-config.js';
+import { decodeUtf8 } from '../shared/utf8-text.js';
+import { inert } from '../shared/inert-text.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 const MAX_KEY_BYTES = 64 * 1024;
@@ -59,7 +61,14 @@ async function readConfigFile(file: string, configPath: string): Promise<string>
     const info = await stat(configPath);
     if (!info.isFile()) throw new UserError(`config file ${file} is not a regular file (a directory?)`, 'E_CONFIG_UNREADABLE');
     if (info.size > MAX_CONFIG_BYTES) throw new UserError(`config file ${file} is ${info.size} bytes; a config is a few hundred`, 'E_CONFIG_UNREADABLE');
-    return await readFile(configPath, 'utf8');
+    const decoded = decodeUtf8(await readFile(configPath));
+    if ('invalidAt' in decoded) {
+      throw new UserError(
+        `config file ${inert(file)} is not valid UTF-8: the byte at offset ${decoded.invalidAt} is not part of a UTF-8 character; save the file as UTF-8 (values are sent exactly as written, never with a replacement character)`,
+        'E_CONFIG_ENCODING',
+      );
+    }
+    return decoded.text;
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = errorCode(error);
