@@ -59,8 +59,8 @@ export async function loadConfig(file: string, env: Env = process.env, options: 
 async function readConfigFile(file: string, configPath: string): Promise<string> {
   try {
     const info = await stat(configPath);
-    if (!info.isFile()) throw new UserError(`config file ${file} is not a regular file (a directory?)`, 'E_CONFIG_UNREADABLE');
-    if (info.size > MAX_CONFIG_BYTES) throw new UserError(`config file ${file} is ${info.size} bytes; a config is a few hundred`, 'E_CONFIG_UNREADABLE');
+    if (!info.isFile()) throw new UserError(`config file ${inert(file)} is not a regular file (a directory?)`, 'E_CONFIG_UNREADABLE');
+    if (info.size > MAX_CONFIG_BYTES) throw new UserError(`config file ${inert(file)} is ${info.size} bytes; a config is a few hundred`, 'E_CONFIG_UNREADABLE');
     const decoded = decodeUtf8(await readFile(configPath));
     if ('invalidAt' in decoded) {
       throw new UserError(
@@ -73,9 +73,9 @@ async function readConfigFile(file: string, configPath: string): Promise<string>
     if (error instanceof UserError) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new UserError(`config file not found: ${file}; run \`wxpay-notify init\` to create one`, 'E_CONFIG_NOT_FOUND');
+      throw new UserError(`config file not found: ${inert(file)}; run \`wxpay-notify init\` to create one`, 'E_CONFIG_NOT_FOUND');
     }
-    throw new UserError(`cannot read config file ${file} (${code ?? 'unknown error'}); check its permissions`, 'E_CONFIG_UNREADABLE');
+    throw new UserError(`cannot read config file ${inert(file)} (${code ?? 'unknown error'}); check its permissions`, 'E_CONFIG_UNREADABLE');
   }
 }
 
