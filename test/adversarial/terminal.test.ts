@@ -124,9 +124,7 @@ describe('the run: a receiver\'s answer reaches the table, JSON and report files
       // Report files: JUnit is XML (no C0 control is even legal), HTML shows the answer as text.
       const junit = readFileSync(join(dir, 'demo.junit.xml'), 'utf8');
       const html = readFileSync(join(dir, 'demo.report.html'), 'utf8');
-      // eslint-disable-next-line no-control-regex
       expect(junit).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
-      // eslint-disable-next-line no-control-regex
       expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
       const files = junit + html + readFileSync(join(dir, 'demo.results.json'), 'utf8');
       expectNoSecret(coloured.stdout + coloured.stderr + plain.stdout + plain.stderr + files, secrets, 'run output and reports');
