@@ -249,7 +249,7 @@ function readSmallFile(path: string, limit: number, what: string): string | unde
     fd = openSync(path, constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     if (code === 'ELOOP') throw notOurs(path, what, 'it is a symbolic link');
     throw writeFailure(error, path);
   }
