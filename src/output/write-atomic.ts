@@ -151,11 +151,7 @@ function commit(files: readonly OutputFile[], home: string): void {
     }
     current = journal;
     const journalTemp = tempBeside(journal, 'commit');
-    writeNew(
-      journalTemp,
-      JSON.stringify({ version: 2, files: staged.map(({ temp, path }) => ({ temp: toPosix(relative(home, temp)), path: toPosix(relative(home, path)) })) }),
-      0o644,
-    );
+    writeNew(journalTemp, JSON.stringify({ version: 2, files: staged.map(({ temp, path }) => ({ temp: toPosix(relative(home, temp)), path: toPosix(relative(home, path)) })) }), 0o644);
     renameSync(journalTemp, journal);
     for (const s of staged) {
       current = s.path;
@@ -385,10 +381,7 @@ function withFolderLock(dir: string, work: () => void): void {
 }
 
 function lockedOut(dir: string, lock: string, holder: string): UserError {
-  return new UserError(
-    `another wxpay-notify (process ${inert(holder)}) is writing into ${inert(dir)}; wait for it to finish, or delete ${inert(lock)} if that process is gone`,
-    'E_OUTPUT_LOCKED',
-  );
+  return new UserError(`another wxpay-notify (process ${inert(holder)}) is writing into ${inert(dir)}; wait for it to finish, or delete ${inert(lock)} if that process is gone`, 'E_OUTPUT_LOCKED');
 }
 
 /**

@@ -204,7 +204,10 @@ export function readIterationData(file: string, context: DataContext = {}): Reco
     return toIterationData(parsed as Record<string, unknown>[], file, context);
   }
   const long = (row: number, column: number): never => {
-    throw new UserError(`--data ${shown}: ${row === 0 ? 'the header row' : `row ${row}`}, column ${column}: a cell is longer than ${DATA_BOUNDS.maxCellChars} characters, the bound for a data cell`, 'E_DATA');
+    throw new UserError(
+      `--data ${shown}: ${row === 0 ? 'the header row' : `row ${row}`}, column ${column}: a cell is longer than ${DATA_BOUNDS.maxCellChars} characters, the bound for a data cell`,
+      'E_DATA',
+    );
   };
   const rows = csvRows(text, DATA_BOUNDS.maxCellChars, long);
   const header = rows.next();

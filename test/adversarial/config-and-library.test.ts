@@ -53,7 +53,7 @@ describe('a config file that is not UTF-8', () => {
   });
 });
 
-describe('the library\'s judge()', () => {
+describe("the library's judge()", () => {
   it('a missing answer is a TypeError that says what to pass, not a crash inside', () => {
     for (const answer of [null, undefined, 'OK', 200]) {
       expect(() => judge('v2.pay.success', answer as never)).toThrow(TypeError);
@@ -63,13 +63,18 @@ describe('the library\'s judge()', () => {
     }
   });
 
-  it('given the config, no secret the answer echoes (raw, JSON, XML, URL) reaches the verdict; without it, the TSDoc\'s caveat holds', () => {
+  it("given the config, no secret the answer echoes (raw, JSON, XML, URL) reaches the verdict; without it, the TSDoc's caveat holds", () => {
     const keys = testKeys();
     const config: NotifyConfig = {
       appid: 'wx2421b1c4370ec43b',
       mchid: '1900000109',
       v2: { notifyUrl: 'http://127.0.0.1:9/n', refundNotifyUrl: 'http://127.0.0.1:9/r', apiKey: keys.apiKey },
-      v3: { notifyUrl: 'http://127.0.0.1:9/n3', refundNotifyUrl: 'http://127.0.0.1:9/r3', apiV3Key: keys.apiV3Key, platform: { privateKeyPem: keys.publicKey.privateKeyPem, serial: keys.publicKey.keyId } },
+      v3: {
+        notifyUrl: 'http://127.0.0.1:9/n3',
+        refundNotifyUrl: 'http://127.0.0.1:9/r3',
+        apiV3Key: keys.apiV3Key,
+        platform: { privateKeyPem: keys.publicKey.privateKeyPem, serial: keys.publicKey.keyId },
+      },
     };
     const secrets = [keys.apiKey, keys.apiV3Key, keys.publicKey.privateKeyPem];
     // The encodings the masker reads (base64 is not one of them: see the report's note).

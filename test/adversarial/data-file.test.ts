@@ -19,7 +19,15 @@ import { expectInert, expectNoSecret, HOSTILE_TEXT } from './support.js';
  */
 
 const API_KEY = 'k7Hq2Lm9Xw4Rt8Yp3Zs6Vb1Nc5Df0Gj!';
-const ORDER = { outTradeNo: 'T20260101000001', total: 100, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', transactionId: '4200000000000000000000000001', outRefundNo: 'R20260101000001', refundId: '50000000000000000000000000001', refund: 100 };
+const ORDER = {
+  outTradeNo: 'T20260101000001',
+  total: 100,
+  openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+  transactionId: '4200000000000000000000000001',
+  outRefundNo: 'R20260101000001',
+  refundId: '50000000000000000000000000001',
+  refund: 100,
+};
 const context = { order: ORDER, secrets: [API_KEY] };
 
 const folder = (): string => mkdtempSync(join(tmpdir(), 'wxpay-data-'));
@@ -42,7 +50,7 @@ function refusal(read: () => unknown): string {
 }
 
 describe('a data file is bounded', () => {
-  it('the issue\'s 300 MB file is refused before it is read', () => {
+  it("the issue's 300 MB file is refused before it is read", () => {
     const path = join(folder(), 'orders.csv');
     writeFileSync(path, 'out_trade_no,total\n');
     truncateSync(path, 300 * 1024 * 1024); // sparse: no disk used
@@ -66,7 +74,9 @@ describe('a data file is bounded', () => {
       /^--data .*o\.csv: row 1, column 2: a cell is longer than 1024 characters, the bound for a data cell$/,
     );
     expect(refusal(() => readIterationData(file('o.csv', `out_trade_no,"${huge}"\n`), context))).toMatch(/the header row, column 2: a cell is longer than 1024/);
-    expect(refusal(() => readIterationData(file('o.json', JSON.stringify([{ openid: huge }])), context))).toMatch(/row 1, column "openid": the value is 5242880 characters, more than the 1024 a cell may hold/);
+    expect(refusal(() => readIterationData(file('o.json', JSON.stringify([{ openid: huge }])), context))).toMatch(
+      /row 1, column "openid": the value is 5242880 characters, more than the 1024 a cell may hold/,
+    );
   });
 
   it(`more than ${DATA_BOUNDS.maxRows} rows are refused`, () => {
@@ -77,25 +87,27 @@ describe('a data file is bounded', () => {
   it('a file that is not UTF-8 names the byte offset (never sent with U+FFFD)', () => {
     const before = Buffer.from('out_trade_no,openid\nT20260101000001,o\u00e9');
     const bytes = Buffer.concat([before, Buffer.from([0xff, 0x41]), Buffer.from('\n')]);
-    expect(refusal(() => readIterationData(file('o.csv', bytes), context))).toContain(`is not valid UTF-8: the byte at offset ${before.length} is not part of a UTF-8 character; save the file as UTF-8`);
+    expect(refusal(() => readIterationData(file('o.csv', bytes), context))).toContain(
+      `is not valid UTF-8: the byte at offset ${before.length} is not part of a UTF-8 character; save the file as UTF-8`,
+    );
     expect(before.length).toBe(39);
   });
 });
 
-describe('every row obeys the config\'s order rules, naming row and column', () => {
-  it('refund 200 over total 100 (the issue\'s row) is refused', () => {
+describe("every row obeys the config's order rules, naming row and column", () => {
+  it("refund 200 over total 100 (the issue's row) is refused", () => {
     expect(refusal(() => readIterationData(file('o.csv', 'out_trade_no,total,refund\nT20260101000001,100,100\nT20260101000002,100,200\n'), context))).toMatch(
       /o\.csv: row 2, column "refund": the refund amount \(退款金额 refund\) must not exceed the order amount \(订单金额 total\): 200 > 100 fen$/,
     );
   });
 
-  it('a row\'s total below the config\'s refund says where the refund came from', () => {
+  it("a row's total below the config's refund says where the refund came from", () => {
     expect(refusal(() => readIterationData(file('o.csv', 'out_trade_no,total\nT20260101000001,50\n'), context))).toMatch(
       /row 1, column "refund": the refund amount .* 100 > 50 fen \(refund comes from the config's order\.refund: add a refund column\)/,
     );
   });
 
-  it('NUL, ESC, DEL and C1 in a cell are refused by the config\'s control-character rule; the message shows no live character', () => {
+  it("NUL, ESC, DEL and C1 in a cell are refused by the config's control-character rule; the message shows no live character", () => {
     for (const [name, value] of Object.entries({ nul: 'a\u0000b', esc: HOSTILE_TEXT.clearScreen, del: 'a\u007fb', c1: HOSTILE_TEXT.c1Csi })) {
       const message = refusal(() => readIterationData(file('o.json', JSON.stringify([{ openid: value }])), context));
       expect(message, name).toMatch(/row 1, column "openid": contains a control character \(U\+00(00|1B|7F|9B)\); remove it/);
@@ -109,21 +121,23 @@ describe('every row obeys the config\'s order rules, naming row and column', () 
     expect(message).toMatch(/row 1, column ".*\\u001b\]52;c;.*": unknown column; allowed: out_trade_no, transaction_id, total, openid, out_refund_no, refund_id, refund/);
   });
 
-  it('formats as the config has them: the order number\'s form, whitespace, empty cells', () => {
-    const message = refusal(() => readIterationData(file('o.csv', 'out_trade_no,openid\n=cmd|\' /C calc\'!A0,o1\nT2026,o2\nT20260101000003,\n'), context));
+  it("formats as the config has them: the order number's form, whitespace, empty cells", () => {
+    const message = refusal(() => readIterationData(file('o.csv', "out_trade_no,openid\n=cmd|' /C calc'!A0,o1\nT2026,o2\nT20260101000003,\n"), context));
     expect(message).toMatch(/row 1, column "out_trade_no": the order number \(商户订单号 out_trade_no\) must be 6 to 32 letters, digits or _ - \| \* \(got "=cmd\|' \/C calc'!A0"\)/);
     expect(message).toMatch(/row 2, column "out_trade_no": the order number .* \(got "T2026"\)/);
     expect(message).toMatch(/row 3, column "openid": must not be empty/);
   });
 
-  it('a cell holding the config\'s API key is refused without echoing it', () => {
+  it("a cell holding the config's API key is refused without echoing it", () => {
     const message = refusal(() => readIterationData(file('o.csv', `out_trade_no,openid\nT20260101000001,x${API_KEY}\n`), context));
     expect(message).toMatch(/row 1, column "openid": holds a secret of this config \(an API key or a private key\); a key never goes into a notification: remove it/);
   });
 
   it('${NAME} in a cell is text, never an environment variable', () => {
     process.env.WXPAY_ADVERSARIAL_SECRET = 'from-the-environment';
-    expect(readIterationData(file('o.csv', 'out_trade_no,openid\nT20260101000001,${WXPAY_ADVERSARIAL_SECRET}\n'), context)).toEqual([{ out_trade_no: 'T20260101000001', openid: '${WXPAY_ADVERSARIAL_SECRET}' }]);
+    expect(readIterationData(file('o.csv', 'out_trade_no,openid\nT20260101000001,${WXPAY_ADVERSARIAL_SECRET}\n'), context)).toEqual([
+      { out_trade_no: 'T20260101000001', openid: '${WXPAY_ADVERSARIAL_SECRET}' },
+    ]);
     delete process.env.WXPAY_ADVERSARIAL_SECRET;
   });
 

@@ -193,7 +193,10 @@ describe('links and odd files at the paths we write are refused, never followed'
     const before = { sentinel: snapshot(p.sentinel), target: snapshot(p.target) };
     const result = await run(['generate', '-c', config, '-o', p.target]);
     expect(result.code).toBe(2);
-    expectOneLine(result.stderr, /cannot write .*acme\.postman_environment\.json: .* is a symbolic link; wxpay-notify writes only real files in real folders under .*: remove the link, or choose another folder$/m);
+    expectOneLine(
+      result.stderr,
+      /cannot write .*acme\.postman_environment\.json: .* is a symbolic link; wxpay-notify writes only real files in real folders under .*: remove the link, or choose another folder$/m,
+    );
     expect(snapshot(p.sentinel)).toEqual(before.sentinel);
     expect(snapshot(p.target)).toEqual(before.target);
   }, 30_000);
@@ -210,7 +213,7 @@ describe('links and odd files at the paths we write are refused, never followed'
     expect(snapshot(p.target)).toEqual(before.target);
   }, 30_000);
 
-  it('run\'s reports: a report file that is a link is refused, the file it points to untouched', () => {
+  it("run's reports: a report file that is a link is refused, the file it points to untouched", () => {
     const p = playground();
     symlinkSync(join(p.sentinel, 'notes.txt'), join(p.target, 'acme.junit.xml'));
     const before = { sentinel: snapshot(p.sentinel), target: snapshot(p.target) };
@@ -304,8 +307,16 @@ describe('the journal accepts exactly what the writers write', () => {
       '.gitignore',
     ];
     expect(names.length).toBeGreaterThan(10);
-    for (const name of names) expect(KNOWN_OUTPUT.some((form) => form.test(name)), name).toBe(true);
-    for (const name of ['notes.txt', 'id_rsa', '../acme.report.html', 'sub/acme.junit.xml', '.bashrc', 'keys/id_rsa']) expect(KNOWN_OUTPUT.some((form) => form.test(name)), name).toBe(false);
+    for (const name of names)
+      expect(
+        KNOWN_OUTPUT.some((form) => form.test(name)),
+        name,
+      ).toBe(true);
+    for (const name of ['notes.txt', 'id_rsa', '../acme.report.html', 'sub/acme.junit.xml', '.bashrc', 'keys/id_rsa'])
+      expect(
+        KNOWN_OUTPUT.some((form) => form.test(name)),
+        name,
+      ).toBe(false);
   });
 });
 

@@ -73,7 +73,10 @@ export const HOSTILE_TEXT = {
 /** Asserts terminal bytes carry nothing live; `label` names the surface in the failure. */
 export function expectInert(text: string, label: string): void {
   const found = LIVE_ON_A_TERMINAL.exec(text);
-  expect(found, `${label}: live character U+${found?.[0].codePointAt(0)?.toString(16).padStart(4, '0')} at ${found?.index}: ${JSON.stringify(text.slice(Math.max(0, (found?.index ?? 0) - 40), (found?.index ?? 0) + 40))}`).toBeNull();
+  expect(
+    found,
+    `${label}: live character U+${found?.[0].codePointAt(0)?.toString(16).padStart(4, '0')} at ${found?.index}: ${JSON.stringify(text.slice(Math.max(0, (found?.index ?? 0) - 40), (found?.index ?? 0) + 40))}`,
+  ).toBeNull();
 }
 
 /** A secret as it could leak: raw, JSON-, XML-, URL- and base64-encoded (and each long PEM line). */

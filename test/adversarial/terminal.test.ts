@@ -96,7 +96,7 @@ function colourIO(): CommandIO & { stdout: string; stderr: string } {
   return io;
 }
 
-describe('the run: a receiver\'s answer reaches the table, JSON and report files inert', () => {
+describe("the run: a receiver's answer reaches the table, JSON and report files inert", () => {
   it('escape sequences, C1, bidi and invisible characters in the answer, and the keys it echoes', async () => {
     const keys = testKeys();
     const secrets = [keys.apiKey, keys.apiV3Key];
@@ -168,7 +168,10 @@ describe('doctor and error lines', () => {
   });
 
   it('the spawned CLI writes no live character (lint-url with an escape in the URL)', () => {
-    const child = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), 'lint-url', `https://shop.example.com/${HOSTILE_TEXT.clipboard}${HOSTILE_TEXT.bidiOverride}`], { encoding: 'utf8', timeout: 30_000 });
+    const child = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), 'lint-url', `https://shop.example.com/${HOSTILE_TEXT.clipboard}${HOSTILE_TEXT.bidiOverride}`], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(child.stdout + child.stderr).toMatch(/\\u001b\]52;c;/);
     expectInert(child.stdout, 'lint-url stdout');
     expectInert(child.stderr, 'lint-url stderr');
