@@ -1,5 +1,5 @@
 import { baseSpec } from '../collection/case-spec.js';
-import { judgeInNode, type JudgeCheck } from '../runner/judge-in-node.js';
+import { judgeAnswer, type JudgeCheck } from '../judge/answer.js';
 import { findCase } from './build-case.js';
 import { resolveConfig, type NotifyConfig } from './library-config.js';
 import { secretValues } from '../collection/variables.js';
@@ -55,7 +55,7 @@ export function judge(caseId: string, answer: AnswerLike, config?: NotifyConfig 
   const code = answer.status ?? answer.statusCode ?? answer.code;
   if (typeof code !== 'number') throw new TypeError('the answer has no HTTP status (status, statusCode or code)');
   const secrets = config === undefined ? [] : secretValues(resolveConfig(config));
-  const checks = judgeInNode(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 }, secrets);
+  const checks = judgeAnswer(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 }, secrets);
   const failed = checks.filter((c) => !c.pass);
   return { caseId, pass: failed.length === 0, cause: failed[0]?.cause ?? 'ok', checks, message: failed.map((c) => `${c.name}: ${c.message}`).join('\n') };
 }
