@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import { selectCases, type CaseFilter } from '../cases/select-cases.js';
@@ -45,14 +45,24 @@ export function generateFiles(config: ResolvedConfig, options: GenerateOptions):
   ];
 }
 
-/** Files whose content on disk differs from what would be generated (missing counts as stale). */
+/**
+ * Files whose content on disk differs from what would be generated (missing counts as stale). Only a
+ * regular file of the right size is read, never through a link: a name planted as a link to
+ * /dev/zero or a FIFO is stale, not a read without end.
+ */
 export function staleFiles(files: readonly OutputFile[]): string[] {
   return files
     .filter((f) => {
+      const info = lstatSync(f.path, { throwIfNoEntry: false });
+      if (!info?.isFile() || info.size !== Buffer.byteLength(f.content)) return true;
+      let fd: number | undefined;
       try {
-        return readFileSync(f.path, 'utf8') !== f.content;
+        fd = openSync(f.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+        return readFileSync(fd, 'utf8') !== f.content;
       } catch {
         return true;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
       }
     })
     .map((f) => f.path);

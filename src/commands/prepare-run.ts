@@ -38,7 +38,7 @@ export interface PreparedRun {
 export function prepareRun(config: ResolvedConfig, plan: RunPlan, signal?: AbortSignal): PreparedRun {
   const secrets = secretValues(config);
   const { cases, addedControls } = selectCasesWithControls(config, { only: plan.only, minSeverity: plan.minSeverity });
-  const iterationData = plan.data ? readIterationData(plan.data) : undefined;
+  const iterationData = plan.data ? readIterationData(plan.data, { order: config.order, secrets }) : undefined;
   const run = new SuiteRun({
     collection: buildCollection(config, cases),
     environment: buildEnvironment(config, true),

@@ -70,7 +70,14 @@ export class Checker {
    */
   readonly secrets: string[] = [];
 
-  constructor(private readonly env: Env) {}
+  /**
+   * `literal`: values are taken as written, `${NAME}` included (a data file's cells: they reach the
+   * wire byte for byte, and an environment value must never be pulled into a notification).
+   */
+  constructor(
+    private readonly env: Env,
+    private readonly literal = false,
+  ) {}
 
   add(path: string, message: string): void {
     this.problems.push({ path: redact(path, this.secrets), message: redact(message, this.secrets) });
@@ -114,7 +121,7 @@ export class Checker {
       this.add(path, `expected a string, got ${typeName(raw)}${typeof raw === 'number' ? '; put the value in quotes' : ''}`);
       return undefined;
     }
-    const resolved = this.resolveEnv(raw, path);
+    const resolved = this.literal ? raw : this.resolveEnv(raw, path);
     if (resolved === undefined) return undefined;
     if (resolved === '') {
       this.add(path, what ? `must not be empty: ${what}` : 'must not be empty; give a value or remove the field');

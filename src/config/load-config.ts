@@ -6,6 +6,8 @@ import { ConfigError, UserError } from '../shared/errors.js';
 import { parseConfigText } from './parse-config-text.js';
 import type { PlatformSigner, ResolvedConfig } from './types.js';
 import { validateConfig, type Env } from './validate-config.js';
+import { decodeUtf8 } from '../shared/utf8-text.js';
+import { inert } from '../shared/inert-text.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 /** A PEM private key is a few KiB: anything far larger is the wrong file. */
@@ -59,16 +61,23 @@ export async function loadConfig(file: string, env: Env = process.env, options: 
 async function readConfigFile(file: string, configPath: string): Promise<string> {
   try {
     const info = await stat(configPath);
-    if (!info.isFile()) throw new UserError(`config file ${file} is not a regular file (a directory?)`, 'E_CONFIG_UNREADABLE');
-    if (info.size > MAX_CONFIG_BYTES) throw new UserError(`config file ${file} is ${info.size} bytes; a config is a few hundred`, 'E_CONFIG_UNREADABLE');
-    return await readFile(configPath, 'utf8');
+    if (!info.isFile()) throw new UserError(`config file ${inert(file)} is not a regular file (a directory?)`, 'E_CONFIG_UNREADABLE');
+    if (info.size > MAX_CONFIG_BYTES) throw new UserError(`config file ${inert(file)} is ${info.size} bytes; a config is a few hundred`, 'E_CONFIG_UNREADABLE');
+    const decoded = decodeUtf8(await readFile(configPath));
+    if ('invalidAt' in decoded) {
+      throw new UserError(
+        `config file ${inert(file)} is not valid UTF-8: the byte at offset ${decoded.invalidAt} is not part of a UTF-8 character; save the file as UTF-8 (values are sent exactly as written, never with a replacement character)`,
+        'E_CONFIG_ENCODING',
+      );
+    }
+    return decoded.text;
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new UserError(`config file not found: ${file}; run \`wxpay-notify init\` to create one`, 'E_CONFIG_NOT_FOUND');
+      throw new UserError(`config file not found: ${inert(file)}; run \`wxpay-notify init\` to create one`, 'E_CONFIG_NOT_FOUND');
     }
-    throw new UserError(`cannot read config file ${file} (${code ?? 'unknown error'}); check its permissions`, 'E_CONFIG_UNREADABLE');
+    throw new UserError(`cannot read config file ${inert(file)} (${code ?? 'unknown error'}); check its permissions`, 'E_CONFIG_UNREADABLE');
   }
 }
 

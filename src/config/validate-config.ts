@@ -37,6 +37,18 @@ export function validateConfig(raw: unknown, env: Env): ValidationResult {
   return { config: config as unknown as ValidatedConfig, problems: [], keyFiles: c.keyFiles };
 }
 
+/**
+ * One order checked by the config's own `order` rules (formats, amounts, refund ≤ total), values
+ * taken literally (no ${NAME}); `run --data` checks each row with it. `secrets` are masked in messages.
+ * Problems' paths are the contract's field names (`outTradeNo`, `refund`).
+ */
+export function validateOrder(raw: Readonly<Record<string, unknown>>, secrets: readonly string[]): { order?: ResolvedConfig['order']; problems: ConfigProblem[] } {
+  const c = new Checker({}, true);
+  c.secrets.push(...secrets);
+  const order = readSection(c, raw, '', CONFIG.fields.order, {});
+  return c.problems.length > 0 || order === undefined ? { problems: c.problems } : { order: order as ResolvedConfig['order'], problems: [] };
+}
+
 type Obj = Record<string, unknown>;
 
 /** One section: unknown fields first, then each field in contract order. */

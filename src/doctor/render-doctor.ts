@@ -1,4 +1,5 @@
 import type { DoctorCheck, DoctorReport, DoctorTotals } from './types.js';
+import { inert, inertLines } from '../shared/inert-text.js';
 
 /** Pure renderers for the doctor report: an aligned text table, and JSON. */
 
@@ -25,9 +26,9 @@ export function doctorTotalsLine(totals: DoctorTotals): string {
   return `${totals.passed} passed, ${totals.warnings} warnings, ${totals.failed} failed`;
 }
 
-/** A URL as it must be read: quoted when whitespace or control characters would hide in it. */
+/** A URL as it must be read: quoted when whitespace or control characters would hide in it; never live on a terminal. */
 export function showUrl(url: string): string {
-  return /[\s\u0000-\u001f\u007f-\u009f]/u.test(url) || url === '' ? JSON.stringify(url) : url;
+  return inert(/[\s\u0000-\u001f\u007f-\u009f]/u.test(url) || url === '' ? JSON.stringify(url) : url);
 }
 
 function timeText(check: DoctorCheck): string {
@@ -43,17 +44,18 @@ export function renderDoctorTable(report: DoctorReport, options: { color: boolea
   const all = report.groups.flatMap((g) => g.checks);
   const widths = [Math.max(...Object.values(LEVEL).map((l) => l.text.length)), Math.max(0, ...all.map((c) => c.rule.length)), Math.max(0, ...all.map((c) => timeText(c).length))];
   const paint = (text: string, color: number): string => (options.color ? `\u001b[${color}m${text}\u001b[0m` : text);
-  const lines: string[] = [`wxpay-notify ${report.command}${report.config ? ` — ${report.config}` : ''}`];
+  // Messages quote what came back (a probe's answer, a TLS error, a config value): inert before painting.
+  const lines: string[] = [`wxpay-notify ${report.command}${report.config ? ` — ${inert(report.config)}` : ''}`];
   for (const group of report.groups) {
-    lines.push('', group.url === undefined ? group.title : `${group.title}: ${showUrl(group.url)}`);
+    lines.push('', group.url === undefined ? inert(group.title) : `${inert(group.title)}: ${showUrl(group.url)}`);
     for (const check of group.checks) {
       const level = LEVEL[check.level];
       const cells = [paint(level.text.padEnd(widths[0]!), level.color), check.rule.padEnd(widths[1]!)];
       if (widths[2]! > 0) cells.push(timeText(check).padStart(widths[2]!));
-      lines.push(`  ${[...cells, check.message].join('  ')}`.trimEnd());
+      lines.push(`  ${[...cells, inert(check.message)].join('  ')}`.trimEnd());
     }
   }
-  if (report.note) lines.push('', report.note);
+  if (report.note) lines.push('', inertLines(report.note));
   lines.push('', doctorTotalsLine(doctorTotals(report)));
   return lines.join('\n') + '\n';
 }

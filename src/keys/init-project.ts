@@ -51,6 +51,7 @@ export class InitConflictError extends UserError {
 const SECRET_FILE_MODE = 0o600;
 const PUBLIC_FILE_MODE = 0o644;
 const KEYS_DIR_MODE = 0o700;
+const MAX_GITIGNORE_BYTES = 1024 * 1024;
 
 export async function initProject(options: InitProjectOptions): Promise<InitProjectResult> {
   const dir = resolve(options.dir);
@@ -128,7 +129,8 @@ async function checkTargets(dir: string, targets: string[], force: boolean): Pro
     }
     const info = await lstat(target).catch(() => undefined);
     if (!info) continue;
-    if (info.isFile() || info.isSymbolicLink()) existing.push(relative(dir, target));
+    // A link is in the way even with --force: writing through it would change a file elsewhere.
+    if (info.isFile()) existing.push(relative(dir, target));
     else blocked.push(relative(dir, target));
   }
   if (blocked.length > 0) {
@@ -169,10 +171,11 @@ export function findGitRoot(start: string): string | undefined {
 /** Append anchored entries (`/path/keys/`) for `paths` to the repo's .gitignore unless present. */
 async function ignoreInGit(repoRoot: string, paths: string[]): Promise<{ file: string; added: string[] }> {
   const file = join(repoRoot, '.gitignore');
-  const current = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
+  // A .gitignore that is a link (to /dev/zero, to a file elsewhere) or huge is not edited: the
+  // summary says so and the user adds the lines.
+  const info = await lstat(file).catch(() => undefined);
+  if (info && (!info.isFile() || info.size > MAX_GITIGNORE_BYTES)) throw new Error(`${file} is ${info.isFile() ? 'larger than 1 MB' : 'not a regular file (a link?)'}; not changed`);
+  const current = info ? await readFile(file, 'utf8') : '';
   const present = new Set(current.split(/\r?\n/).map((line) => line.trim().replace(/^\/+|\/+$/g, '')));
   const added = paths
     .map((p) => relative(repoRoot, p).split(sep).join('/'))

@@ -1,6 +1,9 @@
 import { baseSpec } from '../collection/case-spec.js';
 import { judgeAnswer, type JudgeCheck } from '../judge/answer.js';
 import { findCase } from './build-case.js';
+import { resolveConfig, type NotifyConfig } from './library-config.js';
+import { secretValues } from '../collection/variables.js';
+import type { ResolvedConfig } from '../config/types.js';
 
 /**
  * A merchant's answer, in the shapes test tools give it: supertest/superagent (`status`, `text`,
@@ -36,12 +39,23 @@ export type { JudgeCheck };
  * Judges one answer to one delivery of a case with the Postman test script's own rules (the same
  * bundled judge the CLI uses): is it an acknowledgement WeChat accepts, or the rejection a forged
  * notification deserves, within 5 s.
+ *
+ * Secrets: the messages quote the answer, and a merchant's handler may echo what it was sent.
+ * Given `config` (the one the notification was built with), every secret it holds (the API keys and
+ * private keys, raw and JSON-, XML- or URL-escaped) is masked in `checks` and `message`. Without it
+ * the judge cannot know what is secret and quotes the answer as it came.
  */
-export function judge(caseId: string, answer: AnswerLike): Verdict {
+export function judge(caseId: string, answer: AnswerLike, config?: NotifyConfig | ResolvedConfig): Verdict {
   const def = findCase(caseId);
+  if (typeof answer !== 'object' || answer === null) {
+    throw new TypeError(
+      `judge(${JSON.stringify(caseId)}, answer): the answer must be the merchant's response as an object with its HTTP status (status, statusCode or code) and body (text or body), e.g. what supertest returns; got ${answer === null ? 'null' : typeof answer}`,
+    );
+  }
   const code = answer.status ?? answer.statusCode ?? answer.code;
   if (typeof code !== 'number') throw new TypeError('the answer has no HTTP status (status, statusCode or code)');
-  const checks = judgeAnswer(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 });
+  const secrets = config === undefined ? [] : secretValues(resolveConfig(config));
+  const checks = judgeAnswer(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 }, secrets);
   const failed = checks.filter((c) => !c.pass);
   return { caseId, pass: failed.length === 0, cause: failed[0]?.cause ?? 'ok', checks, message: failed.map((c) => `${c.name}: ${c.message}`).join('\n') };
 }

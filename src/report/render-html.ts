@@ -19,9 +19,10 @@ const VERDICT = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP', inconclusive: 'IN
 /** Credentials a receiver or proxy may echo back; signatures are not secrets and stay readable. */
 const MASKED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 
+/** C0 and C1 controls (not allowed in HTML text) as U+FFFD: `cat report.html` on a terminal stays inert too. */
 function escapeHtml(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '\ufffd')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

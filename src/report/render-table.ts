@@ -1,5 +1,6 @@
 import { answeredAsExpected, type CaseSummary, type CaseVerdict, type RunTotals } from '../judge/case-verdicts.js';
 import type { RunJudgement } from '../judge/judge-run.js';
+import { inert } from '../shared/inert-text.js';
 
 export const VERDICT_WORDS: Record<CaseVerdict, { text: string; color: number }> = {
   pass: { text: 'PASS', color: 32 },
@@ -27,10 +28,13 @@ export function oneLine(text: string, limit = Infinity): string {
   return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
 }
 
-/** The row keeps what came back and the fix; "expected …" is the same for every row of a kind. */
+/**
+ * The row keeps what came back and the fix; "expected …" is the same for every row of a kind. It
+ * quotes the receiver's answer: inert before it is painted (an answer must not recolour a row).
+ */
 function hintText(c: CaseSummary): string {
   if (c.verdict === 'pass') return '';
-  return oneLine([c.error, c.hint.replace(/\bexpected [^,]*, got /, 'got ')].filter(Boolean).join(' — '), ROW_HINT_LIMIT);
+  return inert(oneLine([c.error, c.hint.replace(/\bexpected [^,]*, got /, 'got ')].filter(Boolean).join(' — '), ROW_HINT_LIMIT));
 }
 
 /** The closing line CI parses: "N passed, N failed", then what else a person must know. */
@@ -75,7 +79,7 @@ export function renderTable(run: Pick<RunJudgement, 'cases' | 'diagnoses' | 'tot
   lines.push('', totalsLine(run.totals));
   const preface = [
     ...(options.addedControls ?? []).map((c) => `Control: ${c.id} was added and run first: ${c.for.join(', ')} can only be judged against a genuine notification that was acknowledged.`),
-    ...diagnoses.map((d, i) => `Note ${i + 1}: ${oneLine(d.message)}`),
+    ...diagnoses.map((d, i) => `Note ${i + 1}: ${inert(oneLine(d.message))}`),
   ];
   if (preface.length > 0) lines.unshift(...preface, '');
   return lines.join('\n') + '\n';

@@ -1,6 +1,12 @@
 import { redact } from './redact.js';
+import { inertForTerminal } from './inert-text.js';
 
-/** Where a command writes. Everything passes the redactor: a secret never reaches a terminal or log. */
+/**
+ * Where a command writes: the one place text reaches a terminal. Everything passes the redactor (a
+ * secret never reaches a terminal or log), then is made inert (src/shared/inert-text.ts): escape
+ * sequences, controls and invisible characters from outside are shown as `\uXXXX`; only our own
+ * colours survive, and only when colour is on.
+ */
 export interface CommandIO {
   out(text: string): void;
   err(text: string): void;
@@ -14,10 +20,12 @@ export interface CommandIO {
 export function processIO(): CommandIO {
   const secrets: string[] = [];
   const tty = Boolean(process.stdout.isTTY);
+  const color = tty && !process.env.NO_COLOR;
   return {
-    out: (text) => void process.stdout.write(redact(text, secrets)),
-    err: (text) => void process.stderr.write(redact(text, secrets)),
-    color: tty && !process.env.NO_COLOR,
+    out: (text) => void process.stdout.write(inertForTerminal(redact(text, secrets), { color })),
+    // Colour is decided by stdout; stderr never carries any.
+    err: (text) => void process.stderr.write(inertForTerminal(redact(text, secrets), { color: false })),
+    color,
     tty,
     addSecrets: (list) => void secrets.push(...list),
   };
@@ -32,10 +40,10 @@ export function memoryIO(): CommandIO & { stdout: string; stderr: string } {
     color: false,
     tty: false,
     out(text: string) {
-      io.stdout += redact(text, secrets);
+      io.stdout += inertForTerminal(redact(text, secrets), { color: false });
     },
     err(text: string) {
-      io.stderr += redact(text, secrets);
+      io.stderr += inertForTerminal(redact(text, secrets), { color: false });
     },
     addSecrets(list: readonly string[]) {
       secrets.push(...list);

@@ -1,3 +1,5 @@
+import { inert } from '../shared/inert-text.js';
+
 /**
  * The error vocabulary. A UserError is something the user can fix (bad config, bad usage); any other
  * exception is a bug in wxpay-notify. Exit codes are decided here and only here; only the CLI exits.
@@ -41,9 +43,13 @@ export class ConfigError extends UserError {
   }
 }
 
-/** `<configFile>: <path>: <message>`, or `<configFile>: <message>` for a problem with the whole file. */
+/**
+ * `<configFile>: <path>: <message>`, or `<configFile>: <message>` for a problem with the whole file.
+ * The file name is the user's, shown inert: a line break in it must not start a line of its own.
+ */
 export function formatProblem(configFile: string, problem: ConfigProblem): string {
-  return problem.path === '' ? `${configFile}: ${problem.message}` : `${configFile}: ${problem.path}: ${problem.message}`;
+  const file = inert(configFile);
+  return problem.path === '' ? `${file}: ${problem.message}` : `${file}: ${problem.path}: ${problem.message}`;
 }
 
 /** The exit code for an error that reached the CLI: the user's to fix (2) or our bug (3). */

@@ -15,7 +15,10 @@ describe('run --data: one notification per row', () => {
     const suite = await startSuite();
     try {
       const data = join(mkdtempSync(join(tmpdir(), 'orders-')), 'orders.csv');
-      writeFileSync(data, 'out_trade_no,total,transaction_id\nORDER0001,100,4200000000000000000000000101\nORDER0002,250,4200000000000000000000000102\nORDER0003,1,4200000000000000000000000103\n');
+      writeFileSync(
+        data,
+        'out_trade_no,total,refund,transaction_id\nORDER0001,100,100,4200000000000000000000000101\nORDER0002,250,250,4200000000000000000000000102\nORDER0003,1,1,4200000000000000000000000103\n',
+      );
       const io = memoryIO();
       const code = await runSuite(suite.config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v2.pay.success', 'v3.pay.success'], data }, io, 'data');
       expect(code).toBe(0);
@@ -56,7 +59,7 @@ describe('run --data: one notification per row', () => {
     const suite = await startSuite();
     try {
       const data = join(mkdtempSync(join(tmpdir(), 'orders-')), 'orders.csv');
-      writeFileSync(data, 'out_trade_no,total\nONE-FEN-ORDER,1\n');
+      writeFileSync(data, 'out_trade_no,total,refund\nONE-FEN-ORDER,1,1\n');
       const io = memoryIO();
       expect(await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success', 'v3.pay.promotion'], data }, io, 'data')).toBe(1);
       const report = JSON.parse(io.stdout) as { cases: { caseId: string; verdict: string }[]; deliveries: { caseId: string; error?: string }[] };

@@ -18,22 +18,24 @@ describe('run --data', () => {
       ['x, y', 'say "hi"'],
       ['1', '2'],
     ]);
-    expect(readIterationData(file('o.csv', '\uFEFFout_trade_no,total\nT1,100\nT2,200\n'))).toEqual([
-      { out_trade_no: 'T1', total: '100' },
-      { out_trade_no: 'T2', total: '200' },
+    expect(readIterationData(file('o.csv', '\uFEFFout_trade_no,total\nT00001,100\nT00002,200\n'))).toEqual([
+      { out_trade_no: 'T00001', total: '100' },
+      { out_trade_no: 'T00002', total: '200' },
     ]);
   });
 
   it('accepts JSON arrays and config-style column names', () => {
-    expect(readIterationData(file('o.json', '[{"outTradeNo":"T1","total":5,"refund":5}]'))).toEqual([{ out_trade_no: 'T1', total: '5', refund: '5' }]);
+    expect(readIterationData(file('o.json', '[{"outTradeNo":"T00001","total":5,"refund":5}]'))).toEqual([{ out_trade_no: 'T00001', total: '5', refund: '5' }]);
   });
 
   it('rejects bad rows with one line per problem, naming row and column', () => {
     const run = () => readIterationData(file('o.csv', 'out_trade_no,totl,total\nT1,1,0\nT2,1,abc\n'));
     expect(run).toThrow(UserError);
-    expect(run).toThrow(/row 1: unknown column "totl"; allowed: out_trade_no/);
-    expect(run).toThrow(/row 1: total must be a positive whole number of fen \(分\), got "0"/);
-    expect(run).toThrow(/row 2: total must be a positive whole number of fen \(分\), got "abc"/);
+    expect(run).toThrow(/row 1, column "totl": unknown column; allowed: out_trade_no/);
+    expect(run).toThrow(/row 2, column "totl": unknown column/);
+    expect(() => readIterationData(file('o.csv', 'out_trade_no,total\nT00001,0\nT00002,abc\n'))).toThrow(
+      /row 1, column "total": the order amount \(订单金额 total\) must be a positive whole number of fen \(分\), e\.g\. 100 for ¥1\.00 \(got 0\)\n.*row 2, column "total": expected a positive integer amount in fen \(分\), got string/,
+    );
   });
 
   it('names the file on unreadable, empty or malformed input', () => {

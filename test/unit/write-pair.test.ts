@@ -158,8 +158,8 @@ describe('generate --check and an interrupted write', () => {
     Object.assign(process.env, env);
     expect(await cli(['generate', '-c', config, '-o', out, '--no-secrets'], memoryIO())).toBe(0);
     expect(await cli(['generate', '-c', config, '-o', out, '--no-secrets', '--check'], memoryIO())).toBe(0);
-    // What a writer killed between its renames leaves behind.
-    writeFileSync(join(out, '.wxpay-notify.commit'), '[]');
+    // What a writer killed between its renames leaves behind (its temps already renamed).
+    writeFileSync(join(out, '.wxpay-notify.commit'), JSON.stringify({ version: 2, files: [{ temp: '.shop.postman_collection.json.new.0123abcd.tmp', path: 'shop.postman_collection.json' }] }));
     const check = memoryIO();
     expect(await cli(['generate', '-c', config, '-o', out, '--no-secrets', '--check'], check)).toBe(1);
     expect(check.stderr).toMatch(/interrupted/);

@@ -83,7 +83,7 @@ export async function measureScale(ctx: BenchContext): Promise<MeasureResult> {
     rows,
     notes: [
       `generate = selectCases over a large catalogue (the demo config's applicable cases, then clones with new ids) + buildCollection + serialize of collection and environment, ` +
-        `each size alone in a fresh child process (\`node dist/bench/scale-child.js N\`); time measured inside it with performance.now() ` +
+        `each size alone in a fresh child process (\`node dist-tools/tools/bench/scale-child.js N\`); time measured inside it with performance.now() ` +
         (ctx.quick ? '(one run each); ' : '(median of 3 runs for 1 and 100 cases, one run for 10,000); ') +
         `peak RSS = ${hasGnuTime() ? '`/usr/bin/time -v` Maximum resident set size' : 'process.resourceUsage().maxRSS'} of the whole process, ` +
         `which includes Node, the modules and key generation: an empty generate (0 cases) peaks at ${mb(baseline.peakKb)}.` +
