@@ -478,7 +478,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   },
   {
     id: 'crash-html',
-    stack: 'the framework behind the handler (an error page)',
+    stack: "the handler's framework",
     kind: 'crash',
     status: [500, 501, 505],
     body: HTML_PAGE,
@@ -544,7 +544,8 @@ export function identifyStack(answer: StackAnswer): StackMatch | undefined {
       if (!m) continue;
       const title = html.test(body) ? titleOf(body) : undefined;
       const words = excerpt(m[0]);
-      seen.push(title && !title.includes(words) && words.length < 4 ? `page "${title}"` : title ? `page "${title}"${title.includes(words) ? '' : ` saying "${words}"`}` : `"${words}"`);
+      const overlaps = title !== undefined && (title.includes(words) || words.includes(title));
+      seen.push(title ? `page "${title}"${overlaps ? '' : ` saying "${words}"`}` : `"${words}"`);
     } else if (!f.headers && !f.location) {
       const title = titleOf(body);
       const start = excerpt(body);
@@ -556,8 +557,13 @@ export function identifyStack(answer: StackAnswer): StackMatch | undefined {
   return undefined;
 }
 
-/** The row's words for a match: what it saw, whose answer it is, why, and the fix. */
+/** The words for a match, after what was seen: whose answer it is, why, and the fix for that stack. */
 export function stackHint(match: StackMatch): string {
-  const where = WALL_KINDS.has(match.kind) ? 'answered in front of the handler' : match.kind === 'crash' ? "the handler's framework answered" : 'answered';
-  return `${match.stack} ${where} (${match.saw}): ${match.cause} Fix: ${match.fix}`;
+  const whose = match.kind === 'crash' ? `${match.stack} error page` : WALL_KINDS.has(match.kind) ? `${match.stack}, in front of the handler` : match.stack;
+  return `${whose}: ${match.cause} Fix: ${match.fix}`;
+}
+
+/** What was seen, without the status (for text that already states it). */
+export function sawWithoutStatus(match: StackMatch): string {
+  return match.saw.replace(/^HTTP \d+(, )?/, '');
 }

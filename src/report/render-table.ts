@@ -1,4 +1,4 @@
-import { answeredAsExpected, DEFAULT_FAIL_ON, totals, type CaseSummary, type CaseVerdict } from './summarize.js';
+import { answeredAsExpected, DEFAULT_FAIL_ON, failsRun, totals, type CaseSummary, type CaseVerdict } from './summarize.js';
 import type { Diagnosis } from './diagnose-run.js';
 import type { Severity } from '../cases/types.js';
 
@@ -41,6 +41,8 @@ export function totalsLine(cases: readonly CaseSummary[], failOn: Severity = DEF
   if (t.inconclusive) parts.push(`${t.inconclusive} inconclusive`);
   if (t.skipped) parts.push(`${t.skipped} skipped`);
   if (t.advisory) parts.push(`${t.advisory} advisory finding${t.advisory === 1 ? '' : 's'} (reported, not failing the run; --strict fails on ${t.advisory === 1 ? 'it' : 'them'})`);
+  const unjudged = cases.filter((c) => (c.verdict === 'inconclusive' || c.verdict === 'skipped') && !failsRun(c, failOn)).length;
+  if (unjudged) parts.push(`${unjudged} advisory case${unjudged === 1 ? '' : 's'} not judged (inconclusive or skipped)`);
   return parts.join(', ');
 }
 

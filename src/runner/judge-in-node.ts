@@ -16,8 +16,8 @@ export interface JudgedResponse {
   timeMs: number;
 }
 
-/** What the words of a refusal reveal: a JSON parser error, a duplicate order, or signature/keys. */
-export type AnswerEvidence = 'json-parse' | 'duplicate' | 'keys' | '';
+/** What the words of a refusal reveal: a JSON parser error, a duplicate order, a decryption failure, or signature/keys. */
+export type AnswerEvidence = 'json-parse' | 'duplicate' | 'decrypt' | 'keys' | '';
 
 let judge: Record<string, (...args: any[]) => any> | undefined;
 

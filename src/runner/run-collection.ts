@@ -6,7 +6,8 @@ import type { CaseSpec } from '../collection/case-spec.js';
 import { CASE_HEADER } from '../collection/sandbox-scripts.js';
 import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from './answer-bounds.js';
 import { boundedAgents, readCutMark } from './bounded-agents.js';
-import { judgeInNode } from './judge-in-node.js';
+import { expectationText, judgeInNode } from './judge-in-node.js';
+import { hollowAcknowledgement, nameStack } from '../judge/name-stack.js';
 import type { CheckResult, DeliveryResult, RunResult } from './types.js';
 
 export interface RunOptions {
@@ -241,12 +242,13 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
     record.hint = HINTS[record.cause as keyof typeof HINTS] ?? HINTS.transport;
     return;
   }
-  const checks = judgeInNode(spec, {
+  const answer = {
     code: record.status!,
     body: record.response!.body,
     headers: Object.fromEntries(Object.entries(record.response!.headers).map(([k, v]) => [k.toLowerCase(), v])),
     timeMs: record.timeMs!,
-  });
+  };
+  const checks = judgeInNode(spec, answer);
   // The verdict is what the Postman tests decided, except the clock: the Node judge (the same code)
   // re-judges time on the request's own timing, names the cause and which failed check matters most
   // (a wrong answer before a slow one).
@@ -255,6 +257,14 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   if (spec.concurrent) record.concurrentCopies = concurrentCopies(record.checks);
   const passed = record.checks.length > 0 && record.checks.every((c) => c.pass);
   record.verdict = passed ? 'pass' : 'fail';
+  const hollow = passed && spec.expect === 'ack' ? hollowAcknowledgement(answer, expectationText(spec)) : undefined;
+  if (hollow) {
+    record.verdict = 'fail';
+    record.cause = hollow.cause;
+    record.hint = hollow.message;
+    record.checks = record.checks.map((c) => (c.name === checks[1]?.name ? { ...c, pass: false, message: hollow.message } : c));
+    return;
+  }
   if (passed) return;
   const cut = record.response!.truncatedAtBytes;
   const cutNote = cut === undefined ? '' : `The answer was longer than ${cut} bytes: only that much was kept and judged (an acknowledgement is a few hundred bytes). `;
@@ -267,4 +277,10 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   record.cause = (failing?.cause ?? 'concurrent-copy') as Cause;
   const shown = record.checks.find((c) => !c.pass && c.name === failing?.name) ?? record.checks.find((c) => !c.pass);
   record.hint = cutNote + (shown?.message ?? '');
+  // The judge named the answer's shape; the stack's fingerprint names whose answer it is and the fix.
+  const named = failing ? nameStack(failing.cause, answer, expectationText(spec)) : undefined;
+  if (named) {
+    record.cause = named.cause;
+    record.hint = cutNote + named.message;
+  }
 }
