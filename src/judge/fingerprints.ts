@@ -265,7 +265,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   },
   {
     id: 'jwt-middleware',
-    stack: 'JWT middleware (express-jwt, koa-jwt, flask-jwt-extended, jsonwebtoken…)',
+    stack: 'JWT middleware',
     kind: 'auth',
     status: [401, 403],
     body: /No authorization token was found|Missing Authorization Header|jwt (must be provided|malformed|expired)|^\s*Authentication Error\s*$/i,
@@ -287,11 +287,11 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   },
   {
     id: 'http-auth',
-    stack: 'HTTP authentication in front of the route (Spring Security httpBasic, nginx auth_basic, a Bearer filter…)',
+    stack: 'an HTTP authentication filter',
     kind: 'auth',
     status: [401],
     headers: { 'www-authenticate': /./ },
-    answers: 'HTTP 401 with WWW-Authenticate (e.g. Basic realm="Realm", Bearer)',
+    answers: 'HTTP 401 with WWW-Authenticate (Basic realm="Realm" from Spring Security httpBasic, nginx auth_basic; Bearer from a token filter)',
     cause: 'an authentication filter asks for credentials on every request, and WeChat Pay sends none.',
     fix: 'Let the notify path through without login: Spring Security `.requestMatchers("/notify/**").permitAll()`, nginx `auth_basic off;` in its location, or the equivalent in your gateway.',
     source: 'RFC 9110 §11.6.1 (401 carries WWW-Authenticate); Spring Security BasicAuthenticationEntryPoint (realm "Realm")',
@@ -309,11 +309,11 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   },
   {
     id: 'login-redirect',
-    stack: 'a login wall (Django login_required, Spring Security formLogin, Laravel auth, an SSO gateway…)',
+    stack: 'a login wall',
     kind: 'login',
     status: { min: 300, max: 399 },
     location: /\/(accounts\/)?(login|signin|sign_in|sign-in|sso|cas|passport|oauth2?\/authorize|auth\/realms)\b|[?&](next|redirect(_uri|_url)?|returnUrl|return_to|service|ReturnUrl|callback)=/i,
-    answers: 'HTTP 302 to a login page, e.g. /accounts/login/?next=/notify (Django) or /login (Spring Security, Laravel)',
+    answers: 'HTTP 302 to a login page: /accounts/login/?next=/notify (Django login_required), /login (Spring Security formLogin, Laravel auth), an SSO or CAS gateway',
     cause: 'the route needs a logged-in user; the redirect leads to a login page, not to the handler.',
     fix: 'Take the notify route out of the login requirement: Django remove `@login_required` (or LoginRequiredMiddleware: `@login_not_required`), Spring Security `.requestMatchers("/notify/**").permitAll()`, Laravel move it out of the `auth` middleware group. Do not point notify_url at the login page.',
     source: 'https://github.com/django/django/blob/main/django/contrib/auth/views.py (redirect_to_login, LOGIN_URL /accounts/login/?next=)',
@@ -333,18 +333,18 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   },
   {
     id: 'method-not-allowed',
-    stack: 'a route without POST (Flask methods=…, Django require_GET / require_http_methods, Spring @GetMapping, a servlet without doPost)',
+    stack: 'a route without POST',
     kind: 'method',
     status: [405],
     headers: { allow: /^(?![\s\S]*\bPOST\b)/i },
-    answers: 'HTTP 405 with an Allow header that lacks POST (e.g. Allow: GET, HEAD, OPTIONS)',
+    answers: 'HTTP 405 with an Allow header that lacks POST (e.g. Allow: GET, HEAD, OPTIONS): Flask methods=…, Django require_GET / require_http_methods, Spring @GetMapping',
     cause: 'the notify route exists but only for the methods in Allow; WeChat Pay POSTs.',
     fix: "Accept POST on the notify route: Flask `methods=['POST']`, Django `@require_POST` (or no decorator), Spring `@PostMapping`, Express `app.post(...)`.",
     source: 'RFC 9110 §15.5.6 (405 lists Allow); werkzeug MethodNotAllowed; django.http.HttpResponseNotAllowed (recorded from Flask and Django in test/fixtures/stacks/)',
   },
   {
     id: 'unsupported-media-type',
-    stack: 'a framework without a parser for the body (Fastify, Spring consumes=JSON, ASP.NET [FromBody]…)',
+    stack: 'a framework without a parser for the body',
     kind: 'body-unread',
     status: [415],
     answers: 'HTTP 415, e.g. Fastify {"code":"FST_ERR_CTP_INVALID_MEDIA_TYPE","message":"Unsupported Media Type: text/xml"}, Spring HttpMediaTypeNotSupportedException',
@@ -354,7 +354,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   },
   {
     id: 'body-unread',
-    stack: 'a handler that does not read the raw body (PHP $_POST, Java getParameter, Node without a text parser)',
+    stack: 'a handler that does not read the raw body',
     kind: 'body-unread',
     body: /cannot read propert(y|ies) of (undefined|null)|cannot destructure property|NullPointerException|(request|post|xml|body|data|input|请求|数据|参数|报文|内容)\s*(is\s*)?(为空|是空|empty|missing|null|undefined)|no (xml|data|body|input) (received|found|given)|没有(收到)?(数据|参数)|读取.{0,6}失败/i,
     answers: 'an answer saying the body or its data is empty, missing or undefined ("数据为空", "Cannot read properties of undefined", a NullPointerException)',
@@ -456,7 +456,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   // ── Gateways answering for the application ──────────────────────────────────────────────────────
   {
     id: 'gateway-5xx',
-    stack: 'a reverse proxy or load balancer (nginx, OpenResty, Tengine / Alibaba Cloud SLB, Apache)',
+    stack: 'the reverse proxy or load balancer',
     kind: 'gateway',
     status: [502, 503, 504],
     body: /<center>\s*(nginx|openresty|tengine)[^<]*<\/center>|Bad Gateway|Gateway Time-?out|Service (Temporarily )?Unavailable|Proxy Error/i,
@@ -467,7 +467,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
   },
   {
     id: 'nginx-deny',
-    stack: 'nginx (deny rule, allow list or auth in front)',
+    stack: 'nginx (deny rule)',
     kind: 'waf',
     status: [403],
     body: /<title>403 Forbidden<\/title>[\s\S]*<center>\s*(nginx|openresty|tengine)/i,
@@ -543,7 +543,8 @@ export function identifyStack(answer: StackAnswer): StackMatch | undefined {
       const m = f.body.exec(body);
       if (!m) continue;
       const title = html.test(body) ? titleOf(body) : undefined;
-      const words = excerpt(m[0]);
+      // A pattern that matched markup only (an HTML tag) says nothing: quote the page's start instead.
+      const words = excerpt(m[0]) || excerpt(body);
       const overlaps = title !== undefined && (title.includes(words) || words.includes(title));
       seen.push(title ? `page "${title}"${overlaps ? '' : ` saying "${words}"`}` : `"${words}"`);
     } else if (!f.headers && !f.location) {
@@ -557,10 +558,18 @@ export function identifyStack(answer: StackAnswer): StackMatch | undefined {
   return undefined;
 }
 
+function whose(match: StackMatch): string {
+  return match.kind === 'crash' ? `${match.stack} error page` : WALL_KINDS.has(match.kind) ? `${match.stack}, in front of the handler` : match.stack;
+}
+
 /** The words for a match, after what was seen: whose answer it is, why, and the fix for that stack. */
 export function stackHint(match: StackMatch): string {
-  const whose = match.kind === 'crash' ? `${match.stack} error page` : WALL_KINDS.has(match.kind) ? `${match.stack}, in front of the handler` : match.stack;
-  return `${whose}: ${match.cause} Fix: ${match.fix}`;
+  return `${whose(match)}: ${match.cause} Fix: ${match.fix}`;
+}
+
+/** The same for a table row, which a terminal cuts: the fix before the reason. */
+export function stackRowHint(match: StackMatch): string {
+  return `${whose(match)}. Fix: ${match.fix} Why: ${match.cause}`;
 }
 
 /** What was seen, without the status (for text that already states it). */

@@ -1,5 +1,5 @@
 import type { Cause } from '../cases/hints.js';
-import { identifyStack, stackHint, WALL_KINDS, type StackKind, type StackMatch } from './fingerprints.js';
+import { identifyStack, stackRowHint, WALL_KINDS, type StackKind, type StackMatch } from './fingerprints.js';
 
 /**
  * Names the stack behind an answer the judge could only call by its shape (an HTML page, a 4xx, a
@@ -62,7 +62,7 @@ export function nameStack(cause: string, answer: AnswerForStack, expectation: st
   const match = identifyStack({ status: answer.code, headers: answer.headers, body: answer.body });
   if (!match) return undefined;
   if (cause === 'acked-forged' && !WALL_KINDS.has(match.kind) && match.kind !== 'body-unread') return undefined;
-  return { match, cause: STACK_CAUSES[match.kind], message: `expected ${expectation}, got ${match.saw}. ${stackHint(match)}` };
+  return { match, cause: STACK_CAUSES[match.kind], message: `expected ${expectation}, got ${match.saw}. ${stackRowHint(match)}` };
 }
 
 /**
@@ -77,6 +77,6 @@ export function hollowAcknowledgement(answer: AnswerForStack, expectation: strin
   return {
     match,
     cause: STACK_CAUSES[match.kind],
-    message: `expected ${expectation} from the handler, got ${match.saw}: WeChat Pay counts HTTP ${answer.code} as received and will not retry, but the handler never saw the notification. ${stackHint(match)}`,
+    message: `expected ${expectation} from the handler, got ${match.saw}: WeChat Pay counts HTTP ${answer.code} as received and will not retry, but the handler never saw the notification. ${stackRowHint(match)}`,
   };
 }

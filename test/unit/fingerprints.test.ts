@@ -24,8 +24,9 @@ describe('stack fingerprints', () => {
 
   it('the words a merchant reads: the stack, what it saw, the cause and the fix for that stack', () => {
     const django = identifyStack(STACK_EXAMPLES.find((e) => e.id === 'django-csrf')!.answer)!;
+    expect(django.saw).toBe('HTTP 403, page "403 Forbidden" saying "CSRF verification failed"');
     expect(stackHint(django)).toBe(
-      'Django CSRF middleware (CsrfViewMiddleware) answered in front of the handler (HTTP 403, page "403 Forbidden" saying "CSRF verification failed"): Django checks a CSRF token on every POST, and WeChat Pay sends none. Fix: Decorate the notify view with `@csrf_exempt` (from django.views.decorators.csrf).',
+      'Django CSRF middleware (CsrfViewMiddleware), in front of the handler: Django checks a CSRF token on every POST, and WeChat Pay sends none. Fix: Decorate the notify view with `@csrf_exempt` (from django.views.decorators.csrf).',
     );
     const login = identifyStack(STACK_EXAMPLES.find((e) => e.id === 'login-redirect')!.answer)!;
     expect(login.saw).toBe('HTTP 302, to /accounts/login/?next=/login/wxpay/v2/notify');
@@ -48,7 +49,8 @@ describe('stack fingerprints', () => {
   it('a 5xx HTML page no entry knows is a crash of the handler, not a WAF', () => {
     const match = identifyStack({ status: 500, headers: {}, body: '<html><body><h1>Oops</h1></body></html>' })!;
     expect(match.kind).toBe('crash');
-    expect(stackHint(match)).toMatch(/^the framework behind the handler \(an error page\) the handler's framework answered \(HTTP 500/);
+    expect(match.saw).toBe('HTTP 500, "Oops"');
+    expect(stackHint(match)).toMatch(/^the handler's framework error page: the handler crashed and the framework's error page answered/);
     expect(stackHint(match)).not.toMatch(/WAF.*in front|防火墙/);
   });
 
