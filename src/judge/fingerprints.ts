@@ -60,6 +60,8 @@ export interface Fingerprint {
   fix: string;
   /** Where the answer's shape comes from (the framework's source or documentation). */
   source: string;
+  /** When the tests run the real stack and check this entry names its answer: which one. */
+  recordedFrom?: string;
 }
 
 export interface StackMatch {
@@ -184,7 +186,8 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     answers: 'HTTP 403 HTML "Forbidden (403) CSRF verification failed. Request aborted."',
     cause: 'Django checks a CSRF token on every POST, and WeChat Pay sends none.',
     fix: 'Decorate the notify view with `@csrf_exempt` (from django.views.decorators.csrf).',
-    source: 'https://github.com/django/django/blob/main/django/views/csrf.py (recorded from Django 3.2 in test/fixtures/stacks/django_app.py)',
+    source: 'https://github.com/django/django/blob/main/django/views/csrf.py',
+    recordedFrom: 'Django 3.2 (Debian python3-django), test/fixtures/stacks/django_app.py',
   },
   {
     id: 'flask-wtf-csrf',
@@ -317,6 +320,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     cause: 'the route needs a logged-in user; the redirect leads to a login page, not to the handler.',
     fix: 'Take the notify route out of the login requirement: Django remove `@login_required` (or LoginRequiredMiddleware: `@login_not_required`), Spring Security `.requestMatchers("/notify/**").permitAll()`, Laravel move it out of the `auth` middleware group. Do not point notify_url at the login page.',
     source: 'https://github.com/django/django/blob/main/django/contrib/auth/views.py (redirect_to_login, LOGIN_URL /accounts/login/?next=)',
+    recordedFrom: 'Django 3.2 (Debian python3-django), test/fixtures/stacks/django_app.py',
   },
 
   // ── The route is there, not for POST, or cannot read the body ──────────────────────────────────
@@ -340,7 +344,8 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     answers: 'HTTP 405 with an Allow header that lacks POST (e.g. Allow: GET, HEAD, OPTIONS): Flask methods=…, Django require_GET / require_http_methods, Spring @GetMapping',
     cause: 'the notify route exists but only for the methods in Allow; WeChat Pay POSTs.',
     fix: "Accept POST on the notify route: Flask `methods=['POST']`, Django `@require_POST` (or no decorator), Spring `@PostMapping`, Express `app.post(...)`.",
-    source: 'RFC 9110 §15.5.6 (405 lists Allow); werkzeug MethodNotAllowed; django.http.HttpResponseNotAllowed (recorded from Flask and Django in test/fixtures/stacks/)',
+    source: 'RFC 9110 §15.5.6 (405 lists Allow); werkzeug MethodNotAllowed; django.http.HttpResponseNotAllowed',
+    recordedFrom: 'Django 3.2 (Debian python3-django), test/fixtures/stacks/django_app.py; Flask 2.2 / Werkzeug 2.2 (Debian python3-flask), test/fixtures/stacks/flask_app.py',
   },
   {
     id: 'unsupported-media-type',
@@ -361,6 +366,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     cause: 'the handler never saw the notification: it reads form fields or a parsed body, and WeChat Pay sends raw XML (v2, text/xml) or JSON (v3), so there is nothing to verify yet; the keys are not the problem.',
     fix: "Read the raw request body: PHP `file_get_contents('php://input')` (not $_POST), Java `request.getInputStream()` / `@RequestBody String` (not getParameter), Express `express.text({ type: '*/*' })` or `express.raw()` on the notify route, Koa `ctx.request.rawBody`, then verify and parse it.",
     source: 'https://www.php.net/manual/en/reserved.variables.post.php ($_POST only for form encodings); https://expressjs.com/en/api.html#express.text (default type text/plain)',
+    recordedFrom: 'Express 5 (devDependency), test/fixtures/stacks/express-app.ts (no text parser)',
   },
 
   // ── The handler crashed: the framework's error page answered ────────────────────────────────────
@@ -373,7 +379,7 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     answers: 'HTTP 500 technical page "<ExceptionType> at /path" with a traceback',
     cause: 'the notify view raised an exception; the page shows which one.',
     fix: "Read the exception on the page or in Django's log, fix the view, and turn DEBUG off in production (the page leaks settings).",
-    source: 'https://github.com/django/django/blob/main/django/views/templates/technical_500.html (recorded in test/fixtures/stacks/)',
+    source: 'https://github.com/django/django/blob/main/django/views/templates/technical_500.html',
   },
   {
     id: 'django-500',
@@ -384,7 +390,8 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     answers: 'HTTP 500 "<h1>Server Error (500)</h1>"',
     cause: 'the notify view raised an exception (DEBUG is off, so the page says nothing more).',
     fix: "The traceback is in Django's log (ADMINS mail or the django.request logger): fix the view.",
-    source: 'https://github.com/django/django/blob/main/django/views/defaults.py (server_error, recorded in test/fixtures/stacks/)',
+    source: 'https://github.com/django/django/blob/main/django/views/defaults.py',
+    recordedFrom: 'Django 3.2 (Debian python3-django), test/fixtures/stacks/django_app.py',
   },
   {
     id: 'werkzeug-500',
@@ -395,7 +402,8 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     answers: 'HTTP 500 "<title>500 Internal Server Error</title><h1>Internal Server Error</h1> The server encountered an internal error…"',
     cause: 'the notify view raised an exception.',
     fix: "The traceback is in Flask's log (app.logger / the WSGI server's stderr): fix the view.",
-    source: 'https://github.com/pallets/werkzeug/blob/main/src/werkzeug/exceptions.py (InternalServerError, recorded in test/fixtures/stacks/)',
+    source: 'https://github.com/pallets/werkzeug/blob/main/src/werkzeug/exceptions.py',
+    recordedFrom: 'Flask 2.2 / Werkzeug 2.2 (Debian python3-flask), test/fixtures/stacks/flask_app.py',
   },
   {
     id: 'spring-whitelabel',
@@ -450,7 +458,8 @@ export const FINGERPRINTS: readonly Fingerprint[] = [
     answers: 'HTTP 500 "<title>Error</title> … <pre>Internal Server Error</pre>" (finalhandler; the stack in development)',
     cause: 'the notify route threw (or called next(err)) and Express\'s default error handler answered.',
     fix: "The stack is on the server's stderr: fix the route.",
-    source: 'https://github.com/pillarjs/finalhandler/blob/master/index.js (createHtmlDocument, recorded from Express in test/fixtures/stacks/)',
+    source: 'https://github.com/pillarjs/finalhandler/blob/master/index.js',
+    recordedFrom: 'Express 5 (devDependency), test/fixtures/stacks/express-app.ts',
   },
 
   // ── Gateways answering for the application ──────────────────────────────────────────────────────

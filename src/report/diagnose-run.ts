@@ -131,7 +131,7 @@ function serialSplit(mine: readonly CaseSummary[], deliveries: readonly Delivery
 
 function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], acknowledged: readonly CaseSummary[], mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): Diagnosis {
   const answers = refused.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
-  const all = mine.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
+  const all = mine.map((c) => answerOf(c, deliveries, true)).filter((a): a is Answer => a !== undefined);
   const caseIds = refused.map((c) => c.caseId);
   const head = `${refused.length} genuine ${version} notifications were refused${acknowledged.length ? ` (${acknowledged.length} acknowledged: ${acknowledged.map((c) => c.caseId).join(', ')})` : ' (none acknowledged)'}.`;
   const example = answers[0] ? ` The answer to ${answers[0].caseId}: ${answers[0].text}.` : '';
