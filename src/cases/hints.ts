@@ -15,9 +15,9 @@ export const HINTS = {
   csrf: 'CSRF protection (CSRF校验) refused the POST before the handler: WeChat Pay sends no CSRF token; exempt the notify route from CSRF checks.',
   'auth-wall': 'An authentication filter (登录/鉴权拦截) refused the request before the handler: WeChat Pay sends no credentials; let the notify route through without login.',
   'login-wall': 'A redirect to a login page (登录拦截): the route needs a logged-in user; take the notify route out of the login requirement, and do not point notify_url at the login page.',
-  waf: "A WAF, CDN or hosting panel (防火墙) blocked the notification before it reached the application: add a whitelist rule for the notify path in that product.",
+  waf: 'A WAF, CDN or hosting panel (防火墙) blocked the notification before it reached the application: add a whitelist rule for the notify path in that product.',
   gateway: 'A proxy or gateway answered for the application (网关错误): the application behind it is down, unreachable from it or too slow; check that it runs and the proxy points at it.',
-  crash: "The handler crashed (5xx error page): its log has the exception; fix it, then answer success once the notification is verified and recorded.",
+  crash: 'The handler crashed (5xx error page): its log has the exception; fix it, then answer success once the notification is verified and recorded.',
   'body-unread':
     "The handler never saw the notification's body (it reads form fields or a parsed body, WeChat Pay sends raw XML or JSON): read the raw request body (PHP php://input, Java getInputStream, Express express.text()); the keys are not the problem yet.",
   'v3-decrypt':

@@ -152,7 +152,10 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
 
   // What the forged notifications got: the same answer as the genuine ones means nothing looked at
   // either; a different one means the page is the handler's own (it told them apart).
-  const forgedAnswers = mine.filter((c) => c.expect === 'reject').map((c) => answerOf(c, deliveries, true)).filter((a): a is Answer => a !== undefined);
+  const forgedAnswers = mine
+    .filter((c) => c.expect === 'reject')
+    .map((c) => answerOf(c, deliveries, true))
+    .filter((a): a is Answer => a !== undefined);
   const genuineBodies = new Set(answers.map((a) => a.body));
   const forgedDiffer = forgedAnswers.filter((a) => !genuineBodies.has(a.body));
   const forgedSame = forgedAnswers.length > 0 && forgedDiffer.length === 0;
@@ -182,7 +185,10 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
       message: `${head} ${forgedSame ? `Every ${version} case, genuine or forged, got` : 'The genuine notifications got'} ${page}: the handler crashes${forgedSame ? ' before it tells a genuine notification from a forged one — most often while reading the body (WeChat Pay sends raw XML/JSON, not form fields) or for a missing setting' : ''}. ${stack.fix}`,
     };
   }
-  if (version === 'v3' && (saying('decrypt').length > answers.length / 2 || (forgedDiffer.length > 0 && saying('keys').length <= answers.length / 2 && forgedDiffer.some((a) => a.evidence === 'keys')))) {
+  if (
+    version === 'v3' &&
+    (saying('decrypt').length > answers.length / 2 || (forgedDiffer.length > 0 && saying('keys').length <= answers.length / 2 && forgedDiffer.some((a) => a.evidence === 'keys')))
+  ) {
     return {
       caseIds,
       message: `${head}${example} ${forgedDiffer.length > 0 ? `Forged signatures were refused differently (${forgedDiffer[0]!.caseId}: ${forgedDiffer[0]!.text}), so the signature check passes; ` : ''}the answers point at decryption: the handler decrypts resource.ciphertext with an APIv3 key (APIv3密钥) other than the TEST key, or with the wrong associated_data. Put the TEST APIv3 key from keys/secrets.env (trust-kit/README.md) in its configuration; the public key or certificate it verifies with is fine.`,

@@ -49,7 +49,12 @@ const MATRIX: Record<string, Expectation> = {
   'refund-key-wrong': { failing: [...ids('v2.refund.'), 'v3.refund.manual-xml'], cause: 'v2-return-code-fail', hint: /md5\(APIv2 key\)/, inconclusive: ['v2.forged.refund-wrong-key'] },
   'ecb-full-block-padding-bug': { failing: ['v2.refund.block-aligned'], cause: 'v2-return-code-fail', hint: /full block of padding/ },
   'refund-acks-undecryptable': { failing: ['v2.forged.refund-wrong-key'], cause: 'acked-forged', hint: /req_info does not decrypt/ },
-  'html-error-page': { failing: V2_PATHS.filter((id) => !V2_FORGED.includes(id)), cause: 'html-page', hint: /a filter in front of the handler .* or the route's framework refused it/, inconclusive: V2_FORGED },
+  'html-error-page': {
+    failing: V2_PATHS.filter((id) => !V2_FORGED.includes(id)),
+    cause: 'html-page',
+    hint: /a filter in front of the handler .* or the route's framework refused it/,
+    inconclusive: V2_FORGED,
+  },
   'v3-500-to-valid': { failing: V3_ACK, cause: 'server-error', hint: /5xx/, inconclusive: V3_FORGED },
   'v3-200-code-fail': { failing: V3_FORGED, cause: 'v3-200-code-fail', hint: /will not retry/ },
   'v3-wrong-aad': { failing: V3_ACK, cause: 'rejected-genuine', hint: /associated_data/, inconclusive: V3_FORGED },

@@ -12,7 +12,9 @@ describe('stack fingerprints', () => {
 
   it('every entry has an example answer, a cause, a fix and a source', () => {
     const covered = new Set(STACK_EXAMPLES.map((e) => e.id));
-    const withoutExample = FINGERPRINTS.filter((f) => !covered.has(f.id) && !['safedog-body', 'csrf-generic', 'cloudflare-origin', 'django-debug-500', 'express-500', 'flask-wtf-csrf', 'drf-auth', 'crash-html'].includes(f.id));
+    const withoutExample = FINGERPRINTS.filter(
+      (f) => !covered.has(f.id) && !['safedog-body', 'csrf-generic', 'cloudflare-origin', 'django-debug-500', 'express-500', 'flask-wtf-csrf', 'drf-auth', 'crash-html'].includes(f.id),
+    );
     expect(withoutExample.map((f) => f.id)).toEqual([]);
     for (const f of FINGERPRINTS) {
       expect(f.cause, f.id).toMatch(/\.$/);

@@ -49,7 +49,10 @@ describe('rows name the stack behind a refused genuine notification', () => {
   it('answers the judge already names well keep their cause: https and trailing-slash redirects, plain-text acks, JSON parse errors, duplicates, non-idempotent copies', () => {
     const v2 = spec('v2.pay.success', 'ack');
     const v3 = spec('v3.pay.success', 'ack');
-    expect(row(v3, { status: 301, headers: { location: 'https://pay.example.com/wxpay/v3/notify' }, body: '' })).toMatchObject({ cause: 'redirect', hint: expect.stringContaining('point notify_url at the final address') });
+    expect(row(v3, { status: 301, headers: { location: 'https://pay.example.com/wxpay/v3/notify' }, body: '' })).toMatchObject({
+      cause: 'redirect',
+      hint: expect.stringContaining('point notify_url at the final address'),
+    });
     expect(row(v3, { status: 308, headers: { location: '/wxpay/v3/notify/' }, body: '' }).cause).toBe('redirect');
     expect(row(v2, { status: 200, headers: {}, body: 'success' }).cause).toBe('v2-plain-text-ack');
     expect(row(v2, { status: 400, headers: {}, body: '{"error":"invalid JSON body"}' }).cause).toBe('xml-parsed-as-json');
@@ -59,11 +62,13 @@ describe('rows name the stack behind a refused genuine notification', () => {
     expect(row(v3, { status: 401, headers: {}, body: '{"code":"FAIL","message":"signature verification failed"}' }).cause).toBe('rejected-genuine');
   });
 
-  it('a 200 that is a wall\'s refusal is a hollow acknowledgement: WeChat would stop retrying', () => {
+  it("a 200 that is a wall's refusal is a hollow acknowledgement: WeChat would stop retrying", () => {
     const satoken = STACK_EXAMPLES.find((e) => e.id === 'sa-token')!.answer;
     const r = row(spec('v3.pay.success', 'ack'), satoken);
     expect(r).toMatchObject({ pass: false, cause: 'auth-wall' });
-    expect(r.hint).toMatch(/^expected HTTP 200 or 204 from the handler, got HTTP 200, "未能读取到有效 token": WeChat Pay counts HTTP 200 as received and will not retry, but the handler never saw the notification\. Sa-Token/);
+    expect(r.hint).toMatch(
+      /^expected HTTP 200 or 204 from the handler, got HTTP 200, "未能读取到有效 token": WeChat Pay counts HTTP 200 as received and will not retry, but the handler never saw the notification\. Sa-Token/,
+    );
     // A wall's 200 to a forgery is the wall's doing, not a missing signature check.
     expect(row(spec('v3.forged.bad-signature', 'reject'), satoken).cause).toBe('auth-wall');
   });
@@ -117,11 +122,17 @@ describe('the run note reads what the answers show', () => {
       delivery('v3.forged.bad-signature', 'reject', 'pass', 'ok', laravel),
     ]);
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/Every v3 case, genuine or forged, got the same answer from Laravel CSRF middleware .*The notification never reached the handler: .*Fix: Exclude the notify route from CSRF checks: Laravel 11\+ `\$middleware->validateCsrfTokens/);
+    expect(notes[0]).toMatch(
+      /Every v3 case, genuine or forged, got the same answer from Laravel CSRF middleware .*The notification never reached the handler: .*Fix: Exclude the notify route from CSRF checks: Laravel 11\+ `\$middleware->validateCsrfTokens/,
+    );
   });
 
-  it('a crash page for genuine notifications while forged ones were refused differently: the handler\'s own page, after the signature check', () => {
-    const crash = { status: 500, headers: { 'content-type': 'text/html' }, body: '<!doctype html><html lang="en"><head><title>Server Error (500)</title></head><body><h1>Server Error (500)</h1><p></p></body></html>' };
+  it("a crash page for genuine notifications while forged ones were refused differently: the handler's own page, after the signature check", () => {
+    const crash = {
+      status: 500,
+      headers: { 'content-type': 'text/html' },
+      body: '<!doctype html><html lang="en"><head><title>Server Error (500)</title></head><body><h1>Server Error (500)</h1><p></p></body></html>',
+    };
     const notes = notesFor([
       delivery('v3.pay.success', 'ack', 'fail', 'crash', crash),
       delivery('v3.pay.promotion', 'ack', 'fail', 'crash', crash),
@@ -140,7 +151,9 @@ describe('the run note reads what the answers show', () => {
       delivery('v2.pay.extra-fields', 'ack', 'fail', 'v2-return-code-fail', fail),
       delivery('v2.forged.bad-sign', 'reject', 'pass', 'ok', fail),
     ]);
-    expect(notes[0]).toMatch(/Every v2 case, genuine or forged, got this same answer.*\(1\) it never sees the XML body .*php:\/\/input.*\(2\) the test server's APIv2 key .*Log the length of the body the handler received/);
+    expect(notes[0]).toMatch(
+      /Every v2 case, genuine or forged, got this same answer.*\(1\) it never sees the XML body .*php:\/\/input.*\(2\) the test server's APIv2 key .*Log the length of the body the handler received/,
+    );
   });
 
   it('a control acknowledged late still proves its forged cases: they are judged by how they were refused', () => {
