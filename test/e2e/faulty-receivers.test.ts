@@ -57,7 +57,8 @@ const MATRIX: Record<string, Expectation> = {
   },
   'v3-500-to-valid': { failing: V3_ACK, cause: 'server-error', hint: /5xx/, inconclusive: V3_FORGED },
   'v3-200-code-fail': { failing: V3_FORGED, cause: 'v3-200-code-fail', hint: /will not retry/ },
-  'v3-wrong-aad': { failing: V3_ACK, cause: 'rejected-genuine', hint: /associated_data/, inconclusive: V3_FORGED },
+  // The answer says it cannot decrypt: named as decryption (v3-decrypt), whose hint names associated_data.
+  'v3-wrong-aad': { failing: V3_ACK, cause: 'v3-decrypt', hint: /associated_data/, inconclusive: V3_FORGED },
   'v3-ignores-serial': {
     failing: ['v3.keys.certificate', 'v3.keys.migration', 'v3.forged.unknown-serial'],
     cause: { 'v3.keys.certificate': 'rejected-genuine', 'v3.keys.migration': 'rejected-genuine', 'v3.forged.unknown-serial': 'acked-forged' },
