@@ -1,4 +1,4 @@
-import type { Cause } from '../cases/hints.js';
+import type { Cause } from './causes.js';
 import { identifyStack, stackRowHint, WALL_KINDS, type StackKind, type StackMatch } from './fingerprints.js';
 
 /**

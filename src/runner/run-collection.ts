@@ -1,12 +1,12 @@
 import newman from 'newman';
-import { HINTS, transportCause, type Cause } from '../cases/hints.js';
+import { HINTS, transportCause, type Cause } from '../judge/causes.js';
 import { CATALOGUE } from '../cases/catalogue.js';
 import type { Severity } from '../cases/types.js';
 import type { CaseSpec } from '../collection/case-spec.js';
 import { CASE_HEADER } from '../collection/sandbox-scripts.js';
 import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from './answer-bounds.js';
 import { boundedAgents, readCutMark } from './bounded-agents.js';
-import { expectationText, judgeInNode } from './judge-in-node.js';
+import { expectationText, judgeAnswer } from '../judge/answer.js';
 import { hollowAcknowledgement, nameStack } from '../judge/name-stack.js';
 import type { CheckResult, DeliveryResult, RunResult } from './types.js';
 
@@ -248,7 +248,7 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
     headers: Object.fromEntries(Object.entries(record.response!.headers).map(([k, v]) => [k.toLowerCase(), v])),
     timeMs: record.timeMs!,
   };
-  const checks = judgeInNode(spec, answer);
+  const checks = judgeAnswer(spec, answer);
   // The verdict is what the Postman tests decided, except the clock: the Node judge (the same code)
   // re-judges time on the request's own timing, names the cause and which failed check matters most
   // (a wrong answer before a slow one).

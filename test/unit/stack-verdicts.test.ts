@@ -8,10 +8,10 @@ import { CATALOGUE } from '../../src/cases/catalogue.js';
 import type { CaseSpec } from '../../src/collection/case-spec.js';
 import { identifyStack, WALL_KINDS } from '../../src/judge/fingerprints.js';
 import { hollowAcknowledgement, nameStack, STACK_CAUSES } from '../../src/judge/name-stack.js';
-import { diagnoseRun } from '../../src/report/diagnose-run.js';
+import { diagnoseRun } from '../../src/judge/diagnose-run.js';
 import { totalsLine } from '../../src/report/render-table.js';
-import { summarizeCases } from '../../src/report/summarize.js';
-import { expectationText, judgeInNode } from '../../src/runner/judge-in-node.js';
+import { summarizeCases, totals } from '../../src/judge/case-verdicts.js';
+import { expectationText, judgeAnswer } from '../../src/judge/answer.js';
 import type { DeliveryResult } from '../../src/runner/types.js';
 import { STACK_EXAMPLES } from '../fixtures/stacks/answers.js';
 
@@ -21,7 +21,7 @@ const spec = (id: string, expect: 'ack' | 'reject'): CaseSpec => ({ id, version:
 function row(s: CaseSpec, answer: { status: number; headers: Record<string, string | undefined>; body: string }, timeMs = 5) {
   const headers = Object.fromEntries(Object.entries(answer.headers).filter((e): e is [string, string] => e[1] !== undefined));
   const judged = { code: answer.status, headers, body: answer.body, timeMs };
-  const checks = judgeInNode(s, judged);
+  const checks = judgeAnswer(s, judged);
   const failing = checks.find((c) => !c.pass && c.cause !== 'slow') ?? checks.find((c) => !c.pass);
   if (!failing) {
     const hollow = s.expect === 'ack' ? hollowAcknowledgement(judged, expectationText(s)) : undefined;
@@ -167,12 +167,12 @@ describe('the run note reads what the answers show', () => {
       ['v3.forged.bad-signature', 'pass', 'ok'],
     ]);
     // A forgery refused late is still refused (WeChat never sends one); acknowledged late, it fails.
-    const late = judgeInNode(spec('v3.forged.bad-signature', 'reject'), { code: 401, headers: {}, body: '', timeMs: 6012 });
+    const late = judgeAnswer(spec('v3.forged.bad-signature', 'reject'), { code: 401, headers: {}, body: '', timeMs: 6012 });
     expect(late.every((c) => c.pass)).toBe(true);
-    const lateAck = judgeInNode(spec('v3.forged.bad-signature', 'reject'), { code: 204, headers: {}, body: '', timeMs: 6012 });
+    const lateAck = judgeAnswer(spec('v3.forged.bad-signature', 'reject'), { code: 204, headers: {}, body: '', timeMs: 6012 });
     expect(lateAck.find((c) => !c.pass)?.cause).toBe('acked-forged');
     // The genuine notification's own lateness still fails the clock check.
-    expect(judgeInNode(spec('v3.pay.success', 'ack'), { code: 204, headers: {}, body: '', timeMs: 6012 })[0]).toMatchObject({ pass: false, cause: 'slow' });
+    expect(judgeAnswer(spec('v3.pay.success', 'ack'), { code: 204, headers: {}, body: '', timeMs: 6012 })[0]).toMatchObject({ pass: false, cause: 'slow' });
   });
 
   it('the summary line does not count inconclusive advisory cases as advisory findings', () => {
@@ -183,7 +183,7 @@ describe('the run note reads what the answers show', () => {
       delivery('v3.forged.stale-timestamp', 'reject', 'pass', 'ok', refused),
     ]);
     expect(cases.find((c) => c.caseId === 'v3.forged.stale-timestamp')).toMatchObject({ severity: 'advisory', verdict: 'inconclusive' });
-    const line = totalsLine(cases);
+    const line = totalsLine(totals(cases));
     expect(line).toBe('0 passed, 1 failed, 1 advisory case not judged (inconclusive or skipped)');
     expect(line).not.toMatch(/advisory finding/);
   });

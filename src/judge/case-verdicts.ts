@@ -1,4 +1,4 @@
-import type { Cause } from '../cases/hints.js';
+import type { Cause } from './causes.js';
 import { SEVERITIES, type Diagnostic, type Severity } from '../cases/types.js';
 import type { DeliveryResult } from '../runner/types.js';
 import type { RetryTimeline } from '../runner/retry-schedule.js';
@@ -136,6 +136,8 @@ export interface RunTotals {
   inconclusive: number;
   /** Failed below the --fail-on severity: reported, not failing the run (inconclusive ones are not findings). */
   advisory: number;
+  /** Inconclusive or skipped below the --fail-on severity: nothing found, nothing proved, not failing the run. */
+  advisoryNotJudged: number;
 }
 
 /** The lowest severity whose failures fail the run; `--strict` lowers it to advisory. */
@@ -158,5 +160,6 @@ export function totals(cases: readonly CaseSummary[], failOn: Severity = DEFAULT
     inconclusive: blocking.filter((c) => c.verdict === 'inconclusive').length,
     // Only failures are findings: an inconclusive or skipped case below --fail-on found nothing.
     advisory: cases.filter((c) => c.verdict === 'fail' && !failsRun(c, failOn)).length,
+    advisoryNotJudged: cases.filter((c) => (c.verdict === 'inconclusive' || c.verdict === 'skipped') && !failsRun(c, failOn)).length,
   };
 }
