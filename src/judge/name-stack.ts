@@ -80,3 +80,20 @@ export function hollowAcknowledgement(answer: AnswerForStack, expectation: strin
     message: `expected ${expectation} from the handler, got ${match.saw}: WeChat Pay counts HTTP ${answer.code} as received and will not retry, but the handler never saw the notification. ${stackRowHint(match)}`,
   };
 }
+
+/**
+ * The bundled judge's checks with the acknowledgement check named by its stack, where one answered:
+ * for callers that judge one answer outside a run (the library's `judge`). The clock check stays.
+ */
+export function withStackNamed<C extends { name: string; pass: boolean; cause: string; message: string }>(
+  spec: { expect: 'ack' | 'reject'; version: 'v2' | 'v3' },
+  answer: AnswerForStack,
+  checks: readonly C[],
+  expectation: string,
+): C[] {
+  return checks.map((c, i) => {
+    if (i === 0) return c;
+    const named = c.pass ? (spec.expect === 'ack' ? hollowAcknowledgement(answer, expectation) : undefined) : nameStack(c.cause, answer, expectation);
+    return named ? { ...c, pass: false, cause: named.cause, message: named.message } : c;
+  });
+}

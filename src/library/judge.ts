@@ -1,5 +1,6 @@
 import { baseSpec } from '../collection/case-spec.js';
-import { judgeAnswer, type JudgeCheck } from '../judge/answer.js';
+import { expectationText, judgeAnswer, type JudgeCheck } from '../judge/answer.js';
+import { withStackNamed } from '../judge/name-stack.js';
 import { findCase } from './build-case.js';
 
 /**
@@ -41,7 +42,10 @@ export function judge(caseId: string, answer: AnswerLike): Verdict {
   const def = findCase(caseId);
   const code = answer.status ?? answer.statusCode ?? answer.code;
   if (typeof code !== 'number') throw new TypeError('the answer has no HTTP status (status, statusCode or code)');
-  const checks = judgeAnswer(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 });
+  const spec = baseSpec(def);
+  const judged = { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 };
+  // The stack in front of the handler (CSRF, a login wall, a WAF…) is named as `run` names it.
+  const checks = withStackNamed(spec, judged, judgeAnswer(spec, judged), expectationText(spec));
   const failed = checks.filter((c) => !c.pass);
   return { caseId, pass: failed.length === 0, cause: failed[0]?.cause ?? 'ok', checks, message: failed.map((c) => `${c.name}: ${c.message}`).join('\n') };
 }

@@ -13,6 +13,7 @@ import { totalsLine } from '../../src/report/render-table.js';
 import { summarizeCases, totals } from '../../src/judge/case-verdicts.js';
 import { expectationText, judgeAnswer } from '../../src/judge/answer.js';
 import type { DeliveryResult } from '../../src/runner/types.js';
+import { judge } from '../../src/library/judge.js';
 import { STACK_EXAMPLES } from '../fixtures/stacks/answers.js';
 
 const spec = (id: string, expect: 'ack' | 'reject'): CaseSpec => ({ id, version: id.slice(0, 2), kind: 'pay', expect, severity: 'protocol' }) as unknown as CaseSpec;
@@ -77,6 +78,14 @@ describe('rows name the stack behind a refused genuine notification', () => {
     const r = row(spec('v3.pay.success', 'ack'), { status: 500, headers: {}, body: '{"code":"FAIL","message":"解密失败"}' });
     expect(r.cause).toBe('v3-decrypt');
     expect(r.hint).toMatch(/The signature passed but decryption failed \(解密失败\).*APIv3 key \(APIv3密钥\)/);
+  });
+
+  it("the library's judge names the stack as run does", () => {
+    const django = STACK_EXAMPLES.find((e) => e.id === 'django-csrf')!.answer;
+    const verdict = judge('v3.pay.success', { status: django.status, text: django.body, headers: django.headers as Record<string, string> });
+    expect(verdict).toMatchObject({ pass: false, cause: 'csrf' });
+    expect(verdict.message).toMatch(/got HTTP 403, page "403 Forbidden" saying "CSRF verification failed"\. Django CSRF middleware .*`@csrf_exempt`/);
+    expect(judge('v3.pay.success', { status: 204 }).pass).toBe(true);
   });
 
   it('every wall kind has a cause with a general hint (the catalogue has no cause without one)', () => {
