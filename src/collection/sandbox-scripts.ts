@@ -1,5 +1,6 @@
 import { bundleBrunoScript, bundleScript, type ScriptKind } from '../sandbox/bundle.js';
 import { HINTS } from '../judge/causes.js';
+import { STACK_CAUSES } from '../judge/name-stack.js';
 import { SECRET_VARIABLES } from './variables.js';
 import { REQUEST_DEADLINE_MS } from '../runner/answer-bounds.js';
 import { ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE } from '../protocol/constants.js';
@@ -16,7 +17,7 @@ export const NOT_SENT_URL = 'http://not-sent.wxpay-notify.invalid/';
 
 /** Constants injected into the sandbox: the scripts keep no copies of their own. */
 export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
-  if (kind === 'test') return { CASE_HEADER, HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS }, SECRET_VARIABLES };
+  if (kind === 'test') return { CASE_HEADER, HINTS: sandboxHints(), JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS }, SECRET_VARIABLES };
   return {
     CASE_HEADER,
     CALLBACK_HEADERS,
@@ -55,4 +56,13 @@ export function brunoScripts(): { prerequest: string; test: string } {
     test: bundleBrunoScript('test', sandboxConstants('test')),
   };
   return cachedBruno;
+}
+
+/**
+ * The hints the sandbox judge can pick: the causes only Node names (a stack's kind, from the
+ * fingerprints) stay out of the script, which every request recompiles.
+ */
+function sandboxHints(): Partial<typeof HINTS> {
+  const nodeOnly = new Set<string>(Object.values(STACK_CAUSES).filter((c) => c !== 'method-not-allowed'));
+  return Object.fromEntries(Object.entries(HINTS).filter(([cause]) => !nodeOnly.has(cause)));
 }
