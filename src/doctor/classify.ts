@@ -1,6 +1,8 @@
 import { HINTS, transportCause } from '../judge/causes.js';
 import { looksLikeHtml } from '../judge/answer.js';
 import type { DoctorCheck } from './types.js';
+import { identifyStack, sawWithoutStatus, stackHint } from '../judge/fingerprints.js';
+import { STACK_CAUSES } from '../judge/name-stack.js';
 
 /** Pure verdicts for what the network steps saw (reachability.ts does the I/O). */
 
@@ -81,6 +83,8 @@ export interface ProbeAnswer {
   status: number;
   contentType?: string;
   location?: string;
+  /** Every header, names in lower case (the stack fingerprints read WWW-Authenticate, Allow, Server…). */
+  headers?: Record<string, string>;
   /** The first few KB of the body. */
   body: string;
   timeMs: number;
@@ -114,6 +118,24 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
     message: `answered ${status}${message}`,
     ...(cause ? { cause } : {}),
   });
+  // Whose answer it is, when a fingerprint knows: a wall in front of the handler refuses every POST,
+  // WeChat Pay's too, so it fails the check; a crash page is the handler's own (this was junk).
+  const stack = identifyStack({
+    status,
+    headers: { ...answer.headers, ...(answer.contentType ? { 'content-type': answer.contentType } : {}), ...(answer.location ? { location: answer.location } : {}) },
+    body: answer.body,
+  });
+  const saw = stack ? sawWithoutStatus(stack) : '';
+  if (stack && stack.kind !== 'crash') {
+    return check('error', `${saw ? ` (${saw})` : ''}: ${stackHint(stack)}`, STACK_CAUSES[stack.kind]);
+  }
+  if (stack) {
+    return check(
+      'warning',
+      `${saw ? ` (${saw})` : ''} to an obvious non-notification, so the handler crashed on it: ${stackHint(stack)} A handler that crashes on bad input may crash on a genuine notification too: \`wxpay-notify run\` sends signed ones.`,
+      'crash',
+    );
+  }
   if (status >= 300 && status < 400) {
     let target = answer.location;
     try {
@@ -150,6 +172,15 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
     const v2Code = /<return_code>\s*(?:<!\[CDATA\[)?\s*([A-Z]+)/i.exec(answer.body)?.[1]?.toUpperCase();
     if (opts.version === 'v2' && v2Code === 'FAIL') {
       return check('ok', ' with return_code FAIL to an obvious non-notification: the v2 handler rejects what it cannot verify (expected)');
+    }
+    if (opts.version === 'v2' && /^\s*fail/i.test(answer.body) && !/^\s*</.test(answer.body)) {
+      // Not an acknowledgement (v2 needs XML), so this is a refusal, in a shape that says the handler
+      // answers plain text: its "success" would not be an acknowledgement either.
+      return check(
+        'warning',
+        ` with plain text "${clean(answer.body, 30)}" to an obvious non-notification: it refuses, but v2 answers must be XML; a plain-text "SUCCESS" to a genuine notification would not count as received either. ${HINTS['v2-plain-text-ack']}`,
+        'v2-plain-text-ack',
+      );
     }
     const body = answer.body.trim() === '' ? 'an empty body' : `"${clean(answer.body, 60)}"`;
     return check('warning', ` with ${body} to an obvious non-notification: ${HINTS['acked-probe']}`, 'acked-probe');

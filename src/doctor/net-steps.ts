@@ -128,6 +128,8 @@ export function probe(deps: ReachabilityDeps, url: URL, address: string, opts: {
           status: res.statusCode ?? 0,
           contentType: res.headers['content-type'],
           location: res.headers.location,
+          // Lower-case names (Node's), arrays joined: what the stack fingerprints read.
+          headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
           body: Buffer.concat(chunks).toString('utf8'),
         });
       res.on('data', (chunk: Buffer) => {

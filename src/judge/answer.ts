@@ -2,6 +2,7 @@ import { libraryScript, loadSandboxFunctions } from '../sandbox/bundle.js';
 import type { CaseSpec } from '../cases/case-header.js';
 import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
 import { HINTS } from './causes.js';
+import { STACK_CAUSES } from './name-stack.js';
 
 export interface JudgeCheck {
   name: string;
@@ -17,11 +18,20 @@ export interface JudgedResponse {
   timeMs: number;
 }
 
-/** What the words of a refusal reveal: a JSON parser error, a duplicate order, or signature/keys. */
-export type AnswerEvidence = 'json-parse' | 'duplicate' | 'keys' | '';
+/** What the words of a refusal reveal: a JSON parser error, a duplicate order, a decryption failure, or signature/keys. */
+export type AnswerEvidence = 'json-parse' | 'duplicate' | 'decrypt' | 'keys' | '';
 
 /** What the judge's rules read besides the answer: injected into the collection's test script too. */
-export const JUDGE_CONSTANTS = { HINTS, JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS } } as const;
+export const JUDGE_CONSTANTS = { HINTS: sandboxHints(), JUDGE: { timeLimitMs: ACK_TIME_LIMIT_MS } } as const;
+
+/**
+ * The hints the sandbox judge can pick: the causes only Node names (a stack's kind, from the
+ * fingerprints) stay out of the script, which every request recompiles.
+ */
+function sandboxHints(): Partial<typeof HINTS> {
+  const nodeOnly = new Set<string>(Object.values(STACK_CAUSES).filter((c) => c !== 'method-not-allowed'));
+  return Object.fromEntries(Object.entries(HINTS).filter(([cause]) => !nodeOnly.has(cause)));
+}
 
 /** The fragments the collection's test script judges with (src/sandbox/lib/). */
 const JUDGE_FRAGMENTS = ['judge.js', 'mask.js', 'flat-xml.js'];

@@ -60,8 +60,9 @@ function weighAgainstControl(c: CaseSummary, cases: readonly CaseSummary[], deli
   if (!control) return c;
   const withControl = { ...c, control: { caseId: control.caseId, verdict: control.verdict } };
   if (c.expect === 'ack') return failsLikeControl(c, control) ? { ...withControl, hint: `(same failure as ${control.caseId}) ${control.hint}` } : withControl;
-  // Acknowledging a forgery is a fault whatever happened to the genuine notification.
-  if (control.verdict === 'pass' || c.cause === 'acked-forged') return withControl;
+  // Acknowledging a forgery is a fault whatever happened to the genuine notification. A control
+  // acknowledged late was still acknowledged: lateness fails the clock check, not the forgery's proof.
+  if (control.verdict === 'pass' || control.cause === 'slow' || c.cause === 'acked-forged') return withControl;
   return {
     ...withControl,
     verdict: 'inconclusive',
@@ -133,8 +134,10 @@ export interface RunTotals {
   failed: number;
   skipped: number;
   inconclusive: number;
-  /** Failed below the --fail-on severity: reported, not failing the run. */
+  /** Failed below the --fail-on severity: reported, not failing the run (inconclusive ones are not findings). */
   advisory: number;
+  /** Inconclusive or skipped below the --fail-on severity: nothing found, nothing proved, not failing the run. */
+  advisoryNotJudged: number;
 }
 
 /** The lowest severity whose failures fail the run; `--strict` lowers it to advisory. */
@@ -155,6 +158,8 @@ export function totals(cases: readonly CaseSummary[], failOn: Severity = DEFAULT
     failed: blocking.filter((c) => c.verdict === 'fail').length,
     skipped: blocking.filter((c) => c.verdict === 'skipped').length,
     inconclusive: blocking.filter((c) => c.verdict === 'inconclusive').length,
-    advisory: cases.filter((c) => c.verdict !== 'pass' && !failsRun(c, failOn)).length,
+    // Only failures are findings: an inconclusive or skipped case below --fail-on found nothing.
+    advisory: cases.filter((c) => c.verdict === 'fail' && !failsRun(c, failOn)).length,
+    advisoryNotJudged: cases.filter((c) => (c.verdict === 'inconclusive' || c.verdict === 'skipped') && !failsRun(c, failOn)).length,
   };
 }

@@ -10,7 +10,18 @@ export const HINTS = {
   'not-found': '404: check the notify path for a doubled slash, a trailing space or the wrong route (notify_url 路径).',
   'method-not-allowed': '405: WeChat POSTs the notification; allow POST on the notify route.',
   'too-large': '413: the receiver refused the body size; WeChat notifications are small, check the body limit and content-type parsing.',
-  'html-page': 'An HTML page came back: a WAF, login wall or framework error page sits in front of the handler (防火墙/登录拦截); exempt the notify path.',
+  'html-page':
+    "An HTML page came back instead of the handler's answer: a filter in front of the handler (CSRF protection, a login or auth filter, a WAF 防火墙) or the route's framework refused it. The page's title names it; docs/stacks.md lists the usual ones and their fixes.",
+  csrf: 'CSRF protection (CSRF校验) refused the POST before the handler: WeChat Pay sends no CSRF token; exempt the notify route from CSRF checks.',
+  'auth-wall': 'An authentication filter (登录/鉴权拦截) refused the request before the handler: WeChat Pay sends no credentials; let the notify route through without login.',
+  'login-wall': 'A redirect to a login page (登录拦截): the route needs a logged-in user; take the notify route out of the login requirement, and do not point notify_url at the login page.',
+  waf: 'A WAF, CDN or hosting panel (防火墙) blocked the notification before it reached the application: add a whitelist rule for the notify path in that product.',
+  gateway: 'A proxy or gateway answered for the application (网关错误): the application behind it is down, unreachable from it or too slow; check that it runs and the proxy points at it.',
+  crash: 'The handler crashed (5xx error page): its log has the exception; fix it, then answer success once the notification is verified and recorded.',
+  'body-unread':
+    "The handler never saw the notification's body (it reads form fields or a parsed body, WeChat Pay sends raw XML or JSON): read the raw request body (PHP php://input, Java getInputStream, Express express.text()); the keys are not the problem yet.",
+  'v3-decrypt':
+    'The signature passed but decryption failed (解密失败): the handler decrypts resource.ciphertext with an APIv3 key (APIv3密钥) other than the test key, or the wrong associated_data; put the TEST APIv3 key from keys/secrets.env in its configuration.',
   'server-error': 'The handler failed on a genuine notification (5xx): its log has the exception; answer 200/204 (v2: SUCCESS) once the notification is verified and recorded.',
   'not-idempotent':
     'The first copy was acknowledged, this repeated copy got a 5xx: the handler is not idempotent (幂等). WeChat re-sends notifications: answer success again for one already processed, and process it only once.',

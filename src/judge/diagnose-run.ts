@@ -2,6 +2,7 @@ import type { CaseSummary } from './case-verdicts.js';
 import type { DeliveryResult } from './types.js';
 import { TRANSPORT_CAUSES } from './causes.js';
 import { answerEvidence, type AnswerEvidence } from './answer.js';
+import { identifyStack, WALL_KINDS, type StackMatch } from './fingerprints.js';
 
 /**
  * One finding about the run as a whole, grouping the failing cases it explains. It adds to their
@@ -14,7 +15,23 @@ export interface Diagnosis {
 
 const TRANSPORT = new Set<string>(TRANSPORT_CAUSES);
 /** Causes that mean "the handler answered, and said no" to a genuine notification. */
-const REFUSALS = new Set<string>(['rejected-genuine', 'v2-return-code-fail', 'client-error', 'server-error', 'xml-parsed-as-json', 'duplicate-order']);
+const REFUSALS = new Set<string>([
+  'rejected-genuine',
+  'v2-return-code-fail',
+  'client-error',
+  'server-error',
+  'xml-parsed-as-json',
+  'duplicate-order',
+  // Named by a stack fingerprint (src/judge/fingerprints.ts) or by the answer's words.
+  'crash',
+  'csrf',
+  'auth-wall',
+  'login-wall',
+  'waf',
+  'gateway',
+  'body-unread',
+  'v3-decrypt',
+]);
 
 /** A genuine notification (not a control of itself) that the handler should acknowledge. */
 const genuine = (c: CaseSummary): boolean => c.expect === 'ack';
@@ -26,15 +43,30 @@ interface Answer {
   /** The whole body, whitespace collapsed, to compare answers. */
   body: string;
   evidence: AnswerEvidence;
+  /** The stack whose answer it is, when a fingerprint knows it. */
+  stack?: StackMatch;
 }
 
-/** What the handler said to a case, in one line (the first delivery that went wrong). */
-function answerOf(c: CaseSummary, deliveries: readonly DeliveryResult[]): Answer | undefined {
-  const d = deliveries.find((x) => x.caseId === c.caseId && x.verdict === 'fail' && x.status !== undefined);
+/** What the handler said to a case, in one line (the first delivery that went wrong, or with `any`, the first answer). */
+function answerOf(c: CaseSummary, deliveries: readonly DeliveryResult[], any = false): Answer | undefined {
+  const d = deliveries.find((x) => x.caseId === c.caseId && (any || x.verdict === 'fail') && x.status !== undefined);
   if (!d) return undefined;
-  const body = (d.response?.body ?? '').replace(/\s+/g, ' ').trim();
+  const raw = d.response?.body ?? '';
+  const body = raw.replace(/\s+/g, ' ').trim();
   const shown = body.length > 70 ? `${body.slice(0, 67)}...` : body;
-  return { caseId: c.caseId, text: `HTTP ${d.status}${shown ? ` ${shown}` : ''}`, body: `${d.status} ${body}`, evidence: answerEvidence(d.response?.body ?? '') };
+  const headers = Object.fromEntries(Object.entries(d.response?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const stack = identifyStack({ status: d.status!, headers, body: raw });
+  return { caseId: c.caseId, text: `HTTP ${d.status}${shown ? ` ${shown}` : ''}`, body: `${d.status} ${body}`, evidence: answerEvidence(raw), ...(stack ? { stack } : {}) };
+}
+
+const upperFirst = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** The stack most of these answers come from, when more than half share one. */
+function commonStack(answers: readonly Answer[]): StackMatch | undefined {
+  const counts = new Map<string, Answer[]>();
+  for (const a of answers) if (a.stack) counts.set(a.stack.id, [...(counts.get(a.stack.id) ?? []), a]);
+  const best = [...counts.values()].sort((x, y) => y.length - x.length)[0];
+  return best && best.length > answers.length / 2 ? best[0]!.stack : undefined;
 }
 
 /**
@@ -99,7 +131,7 @@ function serialSplit(mine: readonly CaseSummary[], deliveries: readonly Delivery
 
 function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], acknowledged: readonly CaseSummary[], mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): Diagnosis {
   const answers = refused.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
-  const all = mine.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
+  const all = mine.map((c) => answerOf(c, deliveries, true)).filter((a): a is Answer => a !== undefined);
   const caseIds = refused.map((c) => c.caseId);
   const head = `${refused.length} genuine ${version} notifications were refused${acknowledged.length ? ` (${acknowledged.length} acknowledged: ${acknowledged.map((c) => c.caseId).join(', ')})` : ' (none acknowledged)'}.`;
   const example = answers[0] ? ` The answer to ${answers[0].caseId}: ${answers[0].text}.` : '';
@@ -115,6 +147,51 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
     return {
       caseIds,
       message: `${head}${example} Only ${kind === 'refund' ? 'refund' : 'payment'} notifications were refused, while ${kind === 'refund' ? 'payment' : 'refund'} notifications were acknowledged, so the shared keys are right: ${cause}`,
+    };
+  }
+
+  // What the forged notifications got: the same answer as the genuine ones means nothing looked at
+  // either; a different one means the page is the handler's own (it told them apart).
+  const forgedAnswers = mine
+    .filter((c) => c.expect === 'reject')
+    .map((c) => answerOf(c, deliveries, true))
+    .filter((a): a is Answer => a !== undefined);
+  const genuineBodies = new Set(answers.map((a) => a.body));
+  const forgedDiffer = forgedAnswers.filter((a) => !genuineBodies.has(a.body));
+  const forgedSame = forgedAnswers.length > 0 && forgedDiffer.length === 0;
+  const stack = commonStack(answers);
+  if (stack && (WALL_KINDS.has(stack.kind) || stack.kind === 'body-unread') && forgedDiffer.length === 0) {
+    const everything = forgedSame ? `Every ${version} case, genuine or forged, got the same answer` : `The genuine ${version} notifications got the same answer`;
+    const why = stack.kind === 'body-unread' ? upperFirst(stack.cause) : `The notification never reached the handler: ${stack.cause}`;
+    return {
+      caseIds,
+      message: `${head} ${everything} from ${stack.stack} (${stack.saw}). ${why} Fix: ${stack.fix} The keys are not the problem yet: fix this first, then run again.`,
+    };
+  }
+  if (stack?.kind === 'crash' || (stack && forgedDiffer.length > 0)) {
+    const page = stack.kind === 'crash' ? `the ${stack.stack} error page (${stack.saw})` : `an answer shaped like ${stack.stack}'s (${stack.saw})`;
+    if (forgedDiffer.length > 0) {
+      const after =
+        version === 'v3'
+          ? 'so the crash comes after it: most likely decrypting resource.ciphertext with an APIv3 key (APIv3密钥) other than the TEST key (keys/secrets.env) or with the wrong associated_data, otherwise the code that records the order'
+          : 'so the crash comes after it: for refunds most likely decrypting req_info (key = md5 of the APIv2 key), otherwise the code that records the order';
+      return {
+        caseIds,
+        message: `${head} Genuine notifications got ${page}, while forged ones were refused differently (${forgedDiffer[0]!.caseId}: ${forgedDiffer[0]!.text}): the handler tells them apart, so this page is the handler's own, not a wall's, and the signature check passed, ${after}. The handler's log has the exception.`,
+      };
+    }
+    return {
+      caseIds,
+      message: `${head} ${forgedSame ? `Every ${version} case, genuine or forged, got` : 'The genuine notifications got'} ${page}: the handler crashes${forgedSame ? ' before it tells a genuine notification from a forged one — most often while reading the body (WeChat Pay sends raw XML/JSON, not form fields) or for a missing setting' : ''}. ${stack.fix}`,
+    };
+  }
+  if (
+    version === 'v3' &&
+    (saying('decrypt').length > answers.length / 2 || (forgedDiffer.length > 0 && saying('keys').length <= answers.length / 2 && forgedDiffer.some((a) => a.evidence === 'keys')))
+  ) {
+    return {
+      caseIds,
+      message: `${head}${example} ${forgedDiffer.length > 0 ? `Forged signatures were refused differently (${forgedDiffer[0]!.caseId}: ${forgedDiffer[0]!.text}), so the signature check passes; ` : ''}the answers point at decryption: the handler decrypts resource.ciphertext with an APIv3 key (APIv3密钥) other than the TEST key, or with the wrong associated_data. Put the TEST APIv3 key from keys/secrets.env (trust-kit/README.md) in its configuration; the public key or certificate it verifies with is fine.`,
     };
   }
 
@@ -146,7 +223,7 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
       };
     }
   }
-  const keyWords = saying('keys').length > answers.length / 2;
+  const keyWords = saying('keys').length > answers.length / 2 || saying('decrypt').length > answers.length / 2;
   const sameEverywhere = all.length >= 3 && new Set(all.map((a) => a.body)).size === 1 && mine.every((c) => c.verdict !== 'pass');
   if (sameEverywhere && !keyWords) {
     return {
@@ -164,6 +241,14 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
       : 'it parses the body as something other than XML, or signs over a fixed field list: its answers would then name a parse error or a field';
   const forged = mine.filter((c) => c.expect === 'reject');
   const forgedNote = forged.length ? (forged.every((c) => c.verdict !== 'fail') ? ' Forged cases were all refused too, so they prove nothing yet (inconclusive).' : '') : '';
+  if (version === 'v2' && sameEverywhere) {
+    // A handler that reads $_POST / getParameter / a JSON-parsed body sees no fields at all, and a
+    // wrong APIv2 key refuses everything too: only what the handler received tells them apart.
+    return {
+      caseIds,
+      message: `${head}${example} Every v2 case, genuine or forged, got this same answer, so the handler refuses before it can tell them apart. Likely causes, most likely first: (1) it never sees the XML body — it reads form fields (PHP $_POST, Java getParameter) or a JSON-parsed body; read the raw body (php://input, getInputStream, express.text()) — (2) ${keysCause}. Log the length of the body the handler received: 0 or no fields means (1).`,
+    };
+  }
   if (keyWords) {
     const same = sameEverywhere ? ' Every case got this same answer, so the handler may also fail before it checks anything.' : '';
     return { caseIds, message: `${head}${example} The answers name the signature or keys, so most likely ${keysCause}. If those values are already in place, ${reserialised}.${same}${forgedNote}` };

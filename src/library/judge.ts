@@ -1,5 +1,7 @@
 import { baseSpec } from '../collection/case-spec.js';
-import { judgeAnswer, type JudgeCheck } from '../judge/answer.js';
+import { expectationText, judgeAnswer, type JudgeCheck } from '../judge/answer.js';
+import { withStackNamed } from '../judge/name-stack.js';
+import { redactRun } from '../shared/redact.js';
 import { findCase } from './build-case.js';
 import { resolveConfig, type NotifyConfig } from './library-config.js';
 import { secretValues } from '../collection/variables.js';
@@ -55,7 +57,11 @@ export function judge(caseId: string, answer: AnswerLike, config?: NotifyConfig 
   const code = answer.status ?? answer.statusCode ?? answer.code;
   if (typeof code !== 'number') throw new TypeError('the answer has no HTTP status (status, statusCode or code)');
   const secrets = config === undefined ? [] : secretValues(resolveConfig(config));
-  const checks = judgeAnswer(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 }, secrets);
+  const spec = baseSpec(def);
+  const judged = { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 };
+  // The stack in front of the handler (CSRF, a login wall, a WAF…) is named as `run` names it.
+  // The stack's words quote the answer too: masked like the judge's own quotes.
+  const checks = redactRun(withStackNamed(spec, judged, judgeAnswer(spec, judged, secrets), expectationText(spec)), secrets);
   const failed = checks.filter((c) => !c.pass);
   return { caseId, pass: failed.length === 0, cause: failed[0]?.cause ?? 'ok', checks, message: failed.map((c) => `${c.name}: ${c.message}`).join('\n') };
 }

@@ -43,6 +43,8 @@ export function totalsLine(t: RunTotals): string {
   if (t.inconclusive) parts.push(`${t.inconclusive} inconclusive`);
   if (t.skipped) parts.push(`${t.skipped} skipped`);
   if (t.advisory) parts.push(`${t.advisory} advisory finding${t.advisory === 1 ? '' : 's'} (reported, not failing the run; --strict fails on ${t.advisory === 1 ? 'it' : 'them'})`);
+  const unjudged = t.advisoryNotJudged;
+  if (unjudged) parts.push(`${unjudged} advisory case${unjudged === 1 ? '' : 's'} not judged (inconclusive or skipped)`);
   return parts.join(', ');
 }
 

@@ -5,7 +5,8 @@ import type { Severity } from '../cases/types.js';
 import { CASE_HEADER, type CaseSpec } from '../cases/case-header.js';
 import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from '../shared/limits.js';
 import { boundedAgents, readCutMark } from './bounded-agents.js';
-import { judgeAnswer } from '../judge/answer.js';
+import { expectationText, judgeAnswer } from '../judge/answer.js';
+import { hollowAcknowledgement, nameStack } from '../judge/name-stack.js';
 import type { CheckResult, DeliveryResult, RunResult } from '../judge/types.js';
 
 export interface RunOptions {
@@ -240,12 +241,13 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
     record.hint = HINTS[record.cause as keyof typeof HINTS] ?? HINTS.transport;
     return;
   }
-  const checks = judgeAnswer(spec, {
+  const answer = {
     code: record.status!,
     body: record.response!.body,
     headers: Object.fromEntries(Object.entries(record.response!.headers).map(([k, v]) => [k.toLowerCase(), v])),
     timeMs: record.timeMs!,
-  });
+  };
+  const checks = judgeAnswer(spec, answer);
   // The verdict is what the Postman tests decided, except the clock: the Node judge (the same code)
   // re-judges time on the request's own timing, names the cause and which failed check matters most
   // (a wrong answer before a slow one).
@@ -254,6 +256,14 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   if (spec.concurrent) record.concurrentCopies = concurrentCopies(record.checks);
   const passed = record.checks.length > 0 && record.checks.every((c) => c.pass);
   record.verdict = passed ? 'pass' : 'fail';
+  const hollow = passed && spec.expect === 'ack' ? hollowAcknowledgement(answer, expectationText(spec)) : undefined;
+  if (hollow) {
+    record.verdict = 'fail';
+    record.cause = hollow.cause;
+    record.hint = hollow.message;
+    record.checks = record.checks.map((c) => (c.name === checks[1]?.name ? { ...c, pass: false, message: hollow.message } : c));
+    return;
+  }
   if (passed) return;
   const cut = record.response!.truncatedAtBytes;
   const cutNote = cut === undefined ? '' : `The answer was longer than ${cut} bytes: only that much was kept and judged (an acknowledgement is a few hundred bytes). `;
@@ -266,4 +276,10 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   record.cause = (failing?.cause ?? 'concurrent-copy') as Cause;
   const shown = record.checks.find((c) => !c.pass && c.name === failing?.name) ?? record.checks.find((c) => !c.pass);
   record.hint = cutNote + (shown?.message ?? '');
+  // The judge named the answer's shape; the stack's fingerprint names whose answer it is and the fix.
+  const named = failing ? nameStack(failing.cause, answer, expectationText(spec)) : undefined;
+  if (named) {
+    record.cause = named.cause;
+    record.hint = cutNote + named.message;
+  }
 }

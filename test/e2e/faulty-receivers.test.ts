@@ -49,10 +49,16 @@ const MATRIX: Record<string, Expectation> = {
   'refund-key-wrong': { failing: [...ids('v2.refund.'), 'v3.refund.manual-xml'], cause: 'v2-return-code-fail', hint: /md5\(APIv2 key\)/, inconclusive: ['v2.forged.refund-wrong-key'] },
   'ecb-full-block-padding-bug': { failing: ['v2.refund.block-aligned'], cause: 'v2-return-code-fail', hint: /full block of padding/ },
   'refund-acks-undecryptable': { failing: ['v2.forged.refund-wrong-key'], cause: 'acked-forged', hint: /req_info does not decrypt/ },
-  'html-error-page': { failing: V2_PATHS.filter((id) => !V2_FORGED.includes(id)), cause: 'html-page', hint: /WAF, login wall/, inconclusive: V2_FORGED },
+  'html-error-page': {
+    failing: V2_PATHS.filter((id) => !V2_FORGED.includes(id)),
+    cause: 'html-page',
+    hint: /a filter in front of the handler .* or the route's framework refused it/,
+    inconclusive: V2_FORGED,
+  },
   'v3-500-to-valid': { failing: V3_ACK, cause: 'server-error', hint: /5xx/, inconclusive: V3_FORGED },
   'v3-200-code-fail': { failing: V3_FORGED, cause: 'v3-200-code-fail', hint: /will not retry/ },
-  'v3-wrong-aad': { failing: V3_ACK, cause: 'rejected-genuine', hint: /associated_data/, inconclusive: V3_FORGED },
+  // The answer says it cannot decrypt: named as decryption (v3-decrypt), whose hint names associated_data.
+  'v3-wrong-aad': { failing: V3_ACK, cause: 'v3-decrypt', hint: /associated_data/, inconclusive: V3_FORGED },
   'v3-ignores-serial': {
     failing: ['v3.keys.certificate', 'v3.keys.migration', 'v3.forged.unknown-serial'],
     cause: { 'v3.keys.certificate': 'rejected-genuine', 'v3.keys.migration': 'rejected-genuine', 'v3.forged.unknown-serial': 'acked-forged' },

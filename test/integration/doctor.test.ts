@@ -112,10 +112,19 @@ describe('checkReachability', () => {
     expect(probe.message).toContain('WAF');
   });
 
-  it('names a redirect and where it goes, without following it', async () => {
+  it('names a redirect to a login page as a login wall, without following it', async () => {
     const probe = step(await reach(`${base.redirect}/wxpay/notify`), 'probe')!;
+    expect(probe).toMatchObject({ level: 'error', cause: 'login-wall' });
+    expect(probe.message).toContain('302 (to /login?next=%2Fwxpay%2Fnotify): a login wall');
+    // Pointing notify_url at the login page would not help.
+    expect(probe.message).not.toContain('use it as notify_url');
+  });
+
+  it('names an https redirect and where it goes (the fix is the final address)', () => {
+    const probe = classifyProbe({ status: 301, location: 'https://pay.example.com/wxpay/notify', body: '', timeMs: 3 }, { url: 'http://pay.example.com/wxpay/notify' });
     expect(probe).toMatchObject({ level: 'error', cause: 'redirect' });
-    expect(probe.message).toContain(`302 (redirect to ${base.redirect}/login?next=%2Fwxpay%2Fnotify)`);
+    expect(probe.message).toContain('301 (redirect to https://pay.example.com/wxpay/notify)');
+    expect(probe.message).toContain('If https://pay.example.com/wxpay/notify is the handler, use it as notify_url.');
   });
 
   it('names a 404 as a path problem', async () => {
@@ -214,6 +223,14 @@ describe('pure verdicts', () => {
     expect(at(204)).toBe('warning:acked-probe');
     expect(at(200, { body: '<xml><return_code><![CDATA[FAIL]]></return_code></xml>' }, 'v2')).toBe('ok:');
     expect(at(200, { body: '<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>' }, 'v2')).toBe('warning:acked-probe');
+    // Stacks in front of the handler fail the check whatever their status (docs/stacks.md).
+    expect(at(419, { contentType: 'text/html', body: '<!DOCTYPE html><html><head><title>Page Expired</title></head></html>' })).toBe('error:csrf');
+    expect(at(401, { headers: { 'www-authenticate': 'Basic realm="Realm"' } })).toBe('error:auth-wall');
+    expect(at(500, { contentType: 'text/html', body: '<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>' })).toBe('warning:crash');
+    // Plain-text FAIL is a refusal, not an acknowledgement; to v3 a 200 is an acknowledgement whatever it says.
+    expect(at(200, { body: 'FAIL' }, 'v2')).toBe('warning:v2-plain-text-ack');
+    expect(at(200, { body: 'FAIL' }, 'v3')).toBe('warning:acked-probe');
+    expect(at(308, { location: '/n/' })).toBe('error:redirect');
   });
 
   it('judges certificates against the injected clock', () => {
