@@ -1,5 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ReceiverFaults } from './faults.js';
+import type { OrderRecords } from './order-records.js';
 import type { V2Steps } from './v2-steps.js';
 import type { V3Steps } from './v3-steps.js';
 
@@ -36,6 +38,15 @@ export interface ReceiverOptions {
    * Throw to refuse the notification; WeChat will then deliver it again later.
    */
   onNotification?: (notification: VerifiedNotification) => void | Promise<void>;
+  /**
+   * Where processed notifications are recorded (payments by out_trade_no, refunds by
+   * out_refund_no), after `onNotification` succeeded; the handler then also answers the lookup
+   * `GET /orders/{out_trade_no}` and `GET /refunds/{out_refund_no}` that `load` reconciles against.
+   * `startReceiver` always keeps one (`createOrderRecords()`).
+   */
+  records?: OrderRecords;
+  /** Deliberate faults for load tests and demos (none by default): see `ReceiverFaults`. */
+  faults?: ReceiverFaults;
 }
 
 /** A notification that passed every check, as handed to `onNotification`. */
@@ -62,6 +73,8 @@ export interface ReceiverLogEntry {
   duplicate?: boolean;
   /** HTTP status that was answered. */
   status: number;
+  /** A deliberate fault (ReceiverFaults) that shaped this answer or its record, in words. */
+  fault?: string;
 }
 
 /** What goes back to the sender. `contentType` is omitted for an empty body. */
@@ -107,7 +120,14 @@ export interface StartedReceiver {
   close(): Promise<void>;
   /** Every answered notification, in order. */
   log: ReceiverLogEntry[];
+  /** (startReceiver: always) What was processed, as the lookup answers it (and which records the drop fault lost). */
+  records?: OrderRecords;
+  /** The HTTP server, e.g. to watch its 'drop' events (connections refused by `faults.maxConnections`). */
+  server?: Server;
 }
+
+/** What `startReceiver` returns: always with its records and server. */
+export type RunningReceiver = StartedReceiver & Required<Pick<StartedReceiver, 'records' | 'server'>>;
 
 /**
  * The building blocks of the two handlers, by name. Pass some of them to a handler (or to
