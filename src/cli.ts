@@ -164,9 +164,36 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('config', CONFIG_OPTION)
           .option('port', { alias: 'p', type: 'string', describe: "TCP port, 0 to 65535 (0 picks a free one); default: the port of the config's notify URLs" })
           .option('host', { type: 'string', default: '127.0.0.1' })
-          .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no line per acknowledged notification (refusals and faults still print): for load' })
+          .option('drop-every', { type: 'string', group: 'Fault switches (for load):', describe: 'acknowledge, then lose the record of every Nth processed notification' })
+          .option('drop-share', { type: 'string', group: 'Fault switches (for load):', describe: 'acknowledge, then lose this share of records (0.01 or 1%), picked by --fault-seed' })
+          .option('fault-seed', { type: 'string', group: 'Fault switches (for load):', describe: 'seed of --drop-share (default 1): same seed, same records lost' })
+          .option('slow-at', { type: 'string', group: 'Fault switches (for load):', describe: 'slow down with the arrival rate: answers take 5.5 s at this many notifications/s' })
+          .option('slow-delay', { type: 'string', group: 'Fault switches (for load):', describe: 'answer time in ms at --slow-at (default 5500)' })
+          .option('race-window', { type: 'string', group: 'Fault switches (for load):', describe: 'processing takes this many ms; a copy arriving meanwhile gets 500 (unique key)' })
+          .option('not-idempotent', { type: 'boolean', group: 'Fault switches (for load):', describe: 'process every copy again (the lookup counts times_processed)' })
+          .option('max-connections', { type: 'string', group: 'Fault switches (for load):', describe: 'close connections beyond this many open at once' })
+          .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)')
+          .example('$0 serve -c wxpay-notify.json --quiet --drop-share 1%', 'a handler that loses 1% of what it acknowledges: load --lookup finds them'),
       (a) => {
-        pending = async () => (await import('./commands/serve.js')).serveCommand({ config: a.config, port: a.port, host: a.host }, io);
+        pending = async () =>
+          (await import('./commands/serve.js')).serveCommand(
+            {
+              config: a.config,
+              port: a.port,
+              host: a.host,
+              quiet: a.quiet,
+              dropEvery: a['drop-every'],
+              dropShare: a['drop-share'],
+              faultSeed: a['fault-seed'],
+              slowAt: a['slow-at'],
+              slowDelay: a['slow-delay'],
+              raceWindow: a['race-window'],
+              notIdempotent: a['not-idempotent'],
+              maxConnections: a['max-connections'],
+            },
+            io,
+          );
       },
     )
     .command(

@@ -36,20 +36,21 @@ export function createDispatcher(opts: ReceiverOptions, steps: ReceiverSteps = {
     const { log } = result;
     if (log.outcome !== 'ack') return result;
 
-    let dropped = false;
+    let dropped: string | undefined;
     const work = async (): Promise<void> => {
       const verified = { version: log.version, kind: log.kind, eventId: log.eventId ?? '', notification: log.notification };
       await opts.onNotification?.(verified);
       if (!records) return;
       const facts = orderFacts(verified);
-      dropped = dropNext?.() ?? false;
-      if (dropped) records.drop(facts);
-      else records.add(facts);
+      if (dropNext?.()) {
+        records.drop(facts);
+        dropped = facts.kind === 'pay' ? `out_trade_no ${facts.out_trade_no}` : `out_refund_no ${facts.out_refund_no}`;
+      } else records.add(facts);
     };
     try {
       const { duplicate } = await processOnce(log.eventId, work);
       if (duplicate) return { ...result, log: { ...log, duplicate, reason: 'already processed: acknowledged again' } };
-      return dropped ? { ...result, log: { ...log, fault: `acknowledged, record lost (${describeDrop(faults)})` } } : result;
+      return dropped ? { ...result, log: { ...log, fault: `acknowledged, then lost the record of ${dropped} (${describeDrop(faults)})` } } : result;
     } catch (error) {
       if (error instanceof Rejection) {
         // A refusal with its own words (the race fault's unique-key error, passed on as many

@@ -96,7 +96,18 @@ export function createDropPicker(faults: ReceiverFaults): (() => boolean) | unde
 
 /** How the drop fault is described in log lines and summaries. */
 export function describeDrop(faults: ReceiverFaults): string {
-  return faults.dropEvery !== undefined ? `every ${faults.dropEvery}th record dropped` : `${(faults.dropShare ?? 0) * 100}% of records dropped (seed ${faults.seed ?? 1})`;
+  return faults.dropEvery !== undefined ? `1 record in ${faults.dropEvery} dropped` : `${+((faults.dropShare ?? 0) * 100).toPrecision(6)}% of records dropped, seed ${faults.seed ?? 1}`;
+}
+
+/** The active faults in words, one phrase each (serve prints them when it starts). */
+export function describeFaults(faults: ReceiverFaults): string[] {
+  const said: string[] = [];
+  if (faults.dropEvery !== undefined || (faults.dropShare ?? 0) > 0) said.push(`acknowledges, then loses the record: ${describeDrop(faults)}`);
+  if (faults.slowdown) said.push(`slows down with the arrival rate: answers take ${faults.slowdown.delayMs ?? SLOWDOWN_DEFAULT_DELAY_MS} ms at ${faults.slowdown.rate}/s (none below ${faults.slowdown.rate / 2}/s)`);
+  if (faults.race) said.push(`processing takes ${faults.race.windowMs} ms and a copy arriving meanwhile gets 500 (unique key)`);
+  if (faults.notIdempotent) said.push('processes every copy again (no idempotency)');
+  if (faults.maxConnections !== undefined) said.push(`closes connections beyond ${faults.maxConnections} open at once`);
+  return said;
 }
 
 /**
