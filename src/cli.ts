@@ -12,6 +12,7 @@ import { DEFAULT_RETRY_SPEEDUP } from './runner/retry-schedule.js';
 import { describeBounds } from './runner/answer-bounds.js';
 import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
 import { PACKAGE_VERSION } from './package-info.js';
+import { LOAD_DEFAULTS, LOAD_REPORTERS, type LoadReporter } from './commands/load-options.js';
 
 // Command modules are imported only once their command is chosen: `run` pulls in newman and
 // postman-collection (most of a second and ~80 MB), which `--help` or `lint-url` must not pay for.
@@ -39,6 +40,14 @@ function reporterList(value: string[] | undefined): ReporterName[] {
   return names as ReporterName[];
 }
 
+function loadReporterList(value: string[] | undefined): LoadReporter[] {
+  const names = listOption(value) ?? [];
+  for (const name of names) {
+    if (!LOAD_REPORTERS.includes(name as LoadReporter)) throw new UserError(`unknown load reporter "${name}"; choose from ${LOAD_REPORTERS.join(', ')}`);
+  }
+  return names as LoadReporter[];
+}
+
 function positiveSpeedup(value: number): number {
   if (!Number.isFinite(value) || value < 1) throw new UserError(`--retry-speedup must be a number ≥ 1 (1 = real time), got ${value}`);
   return value;
@@ -49,7 +58,7 @@ export const EXIT_INTERRUPTED = 130;
 export type CliExitCode = ExitCode | typeof EXIT_INTERRUPTED;
 
 /**
- * Ctrl-C while a run sends (run, demo) stops the run: its reports say what was judged so far, and
+ * Ctrl-C while a run sends (run, demo, load) stops the run: its reports say what was judged so far, and
  * the CLI exits 130. Decided here only: the commands and the library get a signal, never the process.
  */
 async function interruptible(work: (signal: AbortSignal) => Promise<ExitCode>): Promise<CliExitCode> {
@@ -157,6 +166,72 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
       },
     )
     .command(
+      'load',
+      'send distinct signed notifications at a target rate, judge every answer, and check nothing was lost',
+      (y) =>
+        y
+          .option('config', CONFIG_OPTION)
+          .option('rate', { alias: 'r', type: 'number', default: LOAD_DEFAULTS.rate, describe: 'deliveries per second (arrival rate)' })
+          .option('duration', { alias: 'd', type: 'number', default: LOAD_DEFAULTS.duration, describe: 'seconds of sending (the ramp included)' })
+          .option('ramp', { type: 'number', default: LOAD_DEFAULTS.ramp, describe: 'seconds to rise from zero to --rate' })
+          .option('mix', { type: 'string', describe: "kinds and weights, e.g. v3.pay=4,v3.refund=1,v2.pay=1 (default: the config's newest version, 4 payments to 1 refund)" })
+          .option('duplicates', { type: 'number', default: LOAD_DEFAULTS.duplicates, describe: 'share of notifications WeChat delivers twice (0–1)' })
+          .option('concurrent', { type: 'number', default: LOAD_DEFAULTS.concurrent, describe: 'share of those second copies sent at the same instant (0–1)' })
+          .option('retry', { type: 'boolean', default: false, describe: "retry what is not acknowledged on WeChat's schedule (15s, 15s, 30s, 3m …), re-signed" })
+          .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time the retries come' })
+          .option('timeout', { type: 'number', default: LOAD_DEFAULTS.timeoutMs, describe: 'ms to wait for an answer before counting a timeout' })
+          .option('workers', { type: 'number', describe: 'signing threads (default: 2 above 300/s, else the main thread)' })
+          .option('connections', { type: 'number', describe: 'connections to keep open (default: the rate, at most 256)' })
+          .option('presign', { type: 'boolean', default: false, describe: 'sign every delivery before the burst (≥ 10,000/s for short bursts; at most 60 s)' })
+          .option('format', { choices: ['summary', 'json'] as const, default: 'summary' as const, describe: 'stdout format' })
+          .option('reporters', { type: 'string', array: true, describe: 'report files: json,html' })
+          .option('reporter-dir', { type: 'string', default: 'reports', describe: 'folder for report files' })
+          .option('min-ack', { type: 'number', default: LOAD_DEFAULTS.minAck, describe: 'exit 1 below this % of deliveries acknowledged' })
+          .option('max-p99', { type: 'number', default: LOAD_DEFAULTS.maxP99, describe: 'exit 1 above this p99 latency (ms)' })
+          .option('lookup', {
+            alias: 'lookup-url',
+            type: 'string',
+            describe: 'after the burst, look every acknowledged notification up: URL template, e.g. http://127.0.0.1:8080/orders/{out_trade_no}',
+          })
+          .option('lookup-command', { type: 'string', describe: 'or a command template run per notification (no shell), e.g. "psql -tAc … {out_trade_no}"' })
+          .option('lookup-concurrency', { type: 'number', describe: 'lookups in flight at once (default 8)' })
+          .example('$0 load -c wxpay-notify.json --rate 300 --duration 60 --ramp 10', '')
+          .example('$0 load -c wxpay-notify.json --rate 1500 --duration 60 --lookup "http://127.0.0.1:8080/orders/{out_trade_no}" --reporters json,html', '')
+          .epilogue(
+            'Exit codes: 0 every threshold met (and, with a lookup, nothing lost, duplicated or recorded with a wrong amount); 1 a threshold failed or a finding; 2 bad usage or config (or the receiver cannot be reached); 130 Ctrl-C. Manual: docs/load.md',
+          ),
+      (a) => {
+        pending = () =>
+          interruptible(async (signal) =>
+            (await import('./commands/load.js')).loadCommand(
+              {
+                config: a.config,
+                rate: a.rate,
+                duration: a.duration,
+                ramp: a.ramp,
+                mix: a.mix,
+                duplicates: a.duplicates,
+                concurrent: a.concurrent,
+                retrySpeedup: a.retry ? a['retry-speedup'] : undefined,
+                timeoutMs: a.timeout,
+                workers: a.workers,
+                connections: a.connections,
+                presign: a.presign,
+                format: a.format,
+                reporters: loadReporterList(a.reporters),
+                reporterDir: a['reporter-dir'],
+                minAck: a['min-ack'],
+                maxP99: a['max-p99'],
+                lookup: a.lookup || a['lookup-command'] ? { url: a.lookup, command: a['lookup-command'] } : undefined,
+                lookupConcurrency: a['lookup-concurrency'],
+              },
+              io,
+              signal,
+            ),
+          );
+      },
+    )
+    .command(
       'serve',
       'run the reference merchant receiver (a correct notify endpoint)',
       (y) =>
@@ -234,7 +309,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
         pending = () => interruptible(async (signal) => (await import('./commands/demo.js')).demoCommand(io, { signal }));
       },
     )
-    .demandCommand(1, 'name a command: init, generate, run, serve, doctor, lint-url or demo')
+    .demandCommand(1, 'name a command: init, generate, run, load, serve, doctor, lint-url or demo')
     .strict()
     .recommendCommands()
     .help()

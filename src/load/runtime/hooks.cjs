@@ -48,6 +48,11 @@ function createNotifier(config) {
     var s = config.secrets.signers && config.secrets.signers[name];
     if (s) signers[name] = { key: nodeCrypto.createPrivateKey(s.privateKeyPem), serial: s.serial };
   });
+  // Path and query of each kind's notify URL: the engine keeps the connection, the request names the path.
+  var paths = config.mix.map(function (m) {
+    var u = new URL(m.url);
+    return u.pathname + u.search;
+  });
   var weights = config.mix.map(function (m) {
     return m.weight;
   });
@@ -121,7 +126,19 @@ function createNotifier(config) {
       record.refundId = numbers.refund_id;
       record.refund = refund;
     }
-    return { mixIndex: index, url: entry.url, method: 'POST', headers: built.headers, body: built.body, memo: built.memo, raw: raw, variables: variables, record: record, spec: entry.spec };
+    return {
+      mixIndex: index,
+      url: entry.url,
+      path: paths[index],
+      method: 'POST',
+      headers: built.headers,
+      body: built.body,
+      memo: built.memo,
+      raw: raw,
+      variables: variables,
+      record: record,
+      spec: entry.spec,
+    };
   }
 
   // The same notification again, as WeChat repeats it: v3 re-signed with a fresh timestamp and
@@ -132,6 +149,7 @@ function createNotifier(config) {
     return {
       mixIndex: sent.mixIndex,
       url: sent.url,
+      path: sent.path,
       method: 'POST',
       headers: built.headers,
       body: built.body,
