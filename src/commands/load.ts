@@ -67,7 +67,7 @@ export function checkLoadArgs(args: LoadArgs): void {
   check(args.rate * (args.duration - args.ramp / 2) >= 1, '--rate × --duration sends less than one notification; raise either');
   check(args.duplicates >= 0 && args.duplicates <= 1, `--duplicates must be a share from 0 to 1 (e.g. 0.05 for 5%), got ${args.duplicates}`);
   check(args.concurrent >= 0 && args.concurrent <= 1, `--concurrent must be a share from 0 to 1 of the duplicates, got ${args.concurrent}`);
-  check(Number.isFinite(args.timeoutMs) && args.timeoutMs >= 100 && args.timeoutMs <= 120_000, `--timeout must be milliseconds from 100 to 120000, got ${args.timeoutMs}`);
+  check(Number.isFinite(args.timeoutMs) && args.timeoutMs >= 1000 && args.timeoutMs <= 120_000, `--timeout must be milliseconds from 1000 to 120000, got ${args.timeoutMs}`);
   check(args.minAck >= 0 && args.minAck <= 100, `--min-ack must be a percentage from 0 to 100, got ${args.minAck}`);
   check(args.maxP99 > 0, `--max-p99 must be milliseconds above 0, got ${args.maxP99}`);
   if (args.workers !== undefined) check(Number.isInteger(args.workers) && args.workers >= 0 && args.workers <= 64, `--workers must be a whole number from 0 (main thread) to 64, got ${args.workers}`);

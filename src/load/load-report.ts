@@ -2,7 +2,7 @@ import { HINTS } from '../cases/hints.js';
 import { escapeControl } from '../receiver/log-safe.js';
 import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
 import type { AggregateSnapshot, CauseSummary } from './aggregate.js';
-import type { Finding, ReconcileReport } from './reconcile.js';
+import type { Finding } from './reconcile.js';
 
 /** What the user asked for. */
 export interface LoadTarget {
@@ -100,7 +100,9 @@ export function buildLoadReport(input: {
   const sendSeconds = Math.max(1, s.perSecond.filter((b) => b.sent > 0).length);
   const thresholds: ThresholdResult[] = [
     { name: 'acknowledged', limit: `≥ ${input.thresholds.minAck}%`, actual: `${ackRate}%`, pass: s.sent > 0 && ackRate >= input.thresholds.minAck },
-    { name: 'p99 latency', limit: `≤ ${input.thresholds.maxP99Ms} ms`, actual: `${s.latencyMs.p99} ms`, pass: s.sent > 0 && s.latencyMs.p99 <= input.thresholds.maxP99Ms },
+    s.latencyMs.max > 0
+      ? { name: 'p99 latency', limit: `≤ ${input.thresholds.maxP99Ms} ms`, actual: `${s.latencyMs.p99} ms`, pass: s.latencyMs.p99 <= input.thresholds.maxP99Ms }
+      : { name: 'p99 latency', limit: `≤ ${input.thresholds.maxP99Ms} ms`, actual: 'no answers', pass: false },
   ];
   const r = input.reconciliation;
   if (r) {
