@@ -49,7 +49,7 @@ export default tseslint.config(
   {
     // Where Node code meets untyped runtime objects: newman's run summary and events, postman-collection
     // internals, the sandbox's functions loaded into a vm. Everywhere else `any` is an error.
-    files: ['src/runner/run-collection.ts', 'src/runner/judge-in-node.ts', 'src/bench/harness.ts', 'src/sandbox/bundle.ts', 'src/collection/build-bruno.ts'],
+    files: ['src/runner/run-collection.ts', 'src/judge/answer.ts', 'src/bench/harness.ts', 'src/sandbox/bundle.ts', 'src/collection/build-bruno.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 

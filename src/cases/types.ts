@@ -43,7 +43,7 @@ export interface Mutation {
 }
 
 /**
- * What a case's outcome tells the run diagnosis (report/diagnose-run.ts) beyond its own verdict.
+ * What a case's outcome tells the run diagnosis (judge/diagnose-run.ts) beyond its own verdict.
  * `reserialised-body`: the body is laid out as Python's json.dumps writes it (", " and ": "), so a
  * handler that verifies a re-serialised body acknowledges this case while refusing the others.
  */

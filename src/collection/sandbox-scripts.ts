@@ -1,5 +1,5 @@
 import { bundleBrunoScript, bundleScript, type ScriptKind } from '../sandbox/bundle.js';
-import { HINTS } from '../cases/hints.js';
+import { HINTS } from '../judge/causes.js';
 import { SECRET_VARIABLES } from './variables.js';
 import { REQUEST_DEADLINE_MS } from '../runner/answer-bounds.js';
 import { ACK_TIME_LIMIT_MS, CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE } from '../protocol/constants.js';

@@ -1,5 +1,5 @@
-import { HINTS, transportCause } from '../cases/hints.js';
-import { looksLikeHtml } from '../runner/judge-in-node.js';
+import { HINTS, transportCause } from '../judge/causes.js';
+import { looksLikeHtml } from '../judge/answer.js';
 import type { DoctorCheck } from './types.js';
 
 /** Pure verdicts for what the network steps saw (reachability.ts does the I/O). */

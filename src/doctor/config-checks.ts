@@ -1,4 +1,4 @@
-import { HINTS } from '../cases/hints.js';
+import { HINTS } from '../judge/causes.js';
 import { formatProblem, type ConfigProblem } from '../config/errors.js';
 import type { Env } from '../config/validate-config.js';
 import { resolveEnvReferences } from '../config/config-checker.js';

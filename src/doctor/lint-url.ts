@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { HINTS } from '../cases/hints.js';
+import { HINTS } from '../judge/causes.js';
 import { bareHost, nonPublicHostKind } from './host-kind.js';
 import type { Finding, FindingLevel } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { Cause } from '../cases/hints.js';
+import type { Cause } from '../judge/causes.js';
 
 /** What `lint-url` says about one rule: an error blocks callbacks, a warning may. */
 export type FindingLevel = 'error' | 'warning' | 'ok';
@@ -16,7 +16,7 @@ export interface DoctorCheck extends Omit<Finding, 'level'> {
   level: FindingLevel | 'skipped';
   /** How long a network step took, in ms. */
   timeMs?: number;
-  /** The failure cause in the hint catalogue (cases/hints.ts), when one fits. */
+  /** The failure cause in the hint catalogue (judge/causes.ts), when one fits. */
   cause?: Cause;
 }
 

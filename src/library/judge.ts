@@ -1,5 +1,5 @@
 import { baseSpec } from '../collection/case-spec.js';
-import { judgeInNode, type JudgeCheck } from '../runner/judge-in-node.js';
+import { judgeAnswer, type JudgeCheck } from '../judge/answer.js';
 import { findCase } from './build-case.js';
 
 /**
@@ -41,7 +41,7 @@ export function judge(caseId: string, answer: AnswerLike): Verdict {
   const def = findCase(caseId);
   const code = answer.status ?? answer.statusCode ?? answer.code;
   if (typeof code !== 'number') throw new TypeError('the answer has no HTTP status (status, statusCode or code)');
-  const checks = judgeInNode(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 });
+  const checks = judgeAnswer(baseSpec(def), { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 });
   const failed = checks.filter((c) => !c.pass);
   return { caseId, pass: failed.length === 0, cause: failed[0]?.cause ?? 'ok', checks, message: failed.map((c) => `${c.name}: ${c.message}`).join('\n') };
 }

@@ -4,10 +4,9 @@
  * loaded on the first call, not on import.
  */
 import type { Severity } from '../cases/types.js';
-import { memoryIO } from '../commands/io.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/types.js';
-import type { ResultsDocument } from '../report/render-json.js';
+import { resultsDocument, type ResultsDocument } from '../report/render-json.js';
 import { resolveConfig, type NotifyConfig } from './library-config.js';
 
 export interface RunSuiteOptions {
@@ -34,28 +33,19 @@ export type SuiteResults = ResultsDocument;
 /**
  * Sends every case the config can send to its notify URLs and judges every answer. `config` is a
  * config file path, a config object (see NotifyConfig) or the result of loadConfig(). Resolves with
- * the results whether cases passed or not: check `results.totals.failed`.
+ * the results whether cases passed or not: check `results.totals.failed`. The run is the CLI's,
+ * in this process: the results are the judgement every report of `run` renders, as its JSON
+ * report publishes it.
  */
 export async function runSuite(config: string | NotifyConfig | ResolvedConfig, options: RunSuiteOptions = {}): Promise<SuiteResults> {
   const resolved = typeof config === 'string' ? await loadConfig(config) : resolveConfig(config);
   const label = typeof config === 'string' ? config : resolved.name;
-  const { runSuite: runCommandSuite } = await import('../commands/run.js');
-  const io = memoryIO();
-  await runCommandSuite(
+  const { prepareRun } = await import('../commands/prepare-run.js');
+  const { run, addedControls } = prepareRun(
     resolved,
-    {
-      format: 'json',
-      reporters: [],
-      reporterDir: '.',
-      insecure: options.insecure ?? false,
-      only: options.only,
-      minSeverity: options.minSeverity,
-      data: options.data,
-      retrySpeedup: options.retrySpeedup,
-    },
-    io,
-    label,
+    { insecure: options.insecure ?? false, only: options.only, minSeverity: options.minSeverity, data: options.data, retrySpeedup: options.retrySpeedup },
     options.signal,
   );
-  return JSON.parse(io.stdout) as SuiteResults;
+  const judgement = await run.start();
+  return resultsDocument(judgement, { config: label, collection: resolved.name, addedControls });
 }

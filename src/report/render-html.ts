@@ -1,10 +1,9 @@
-import type { DeliveryResult, RunResult } from '../runner/types.js';
+import type { DeliveryResult } from '../runner/types.js';
 import { prettyBody } from './pretty-body.js';
 import { redact } from './redact.js';
-import { answeredAsExpected, summarizeCases, totals, type CaseSummary } from './summarize.js';
-import { diagnoseRun } from './diagnose-run.js';
-import { expectationText } from '../runner/judge-in-node.js';
-import type { Severity } from '../cases/types.js';
+import { answeredAsExpected, type CaseSummary } from '../judge/case-verdicts.js';
+import { expectationText } from '../judge/answer.js';
+import type { RunJudgement } from '../judge/judge-run.js';
 
 export interface HtmlReportMeta {
   /** Collection (config) name, shown in the title. */
@@ -13,8 +12,6 @@ export interface HtmlReportMeta {
   config: string;
   /** Every secret value of the run: masked wherever it appears, bodies and hints included. */
   secrets: readonly string[];
-  /** The lowest severity whose failures fail the run (--fail-on / --strict). */
-  failOn?: Severity;
 }
 
 const VERDICT = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP', inconclusive: 'INCONCLUSIVE' } as const;
@@ -37,12 +34,10 @@ function headerValue(headers: Record<string, string> | undefined, name: string):
 }
 
 /** Renders the report as one self-contained page; every piece of run data is redacted, then escaped. */
-export function renderHtml(run: RunResult, meta: HtmlReportMeta): string {
+export function renderHtml(run: RunJudgement, meta: HtmlReportMeta): string {
   // Redact before escaping: escaping could split a secret that contains & or <.
   const t = (text: string): string => escapeHtml(redact(text, meta.secrets));
-  const cases = summarizeCases(run.deliveries, run.retries);
-  const sum = totals(cases, meta.failOn);
-  const diagnoses = diagnoseRun(cases, run.deliveries);
+  const { cases, diagnoses, totals: sum } = run;
   const severalRows = new Set(run.deliveries.map((d) => d.iteration)).size > 1;
 
   const verdictBadge = (v: CaseSummary['verdict']): string => `<span class="badge v-${t(v)}">${t(VERDICT[v] ?? v)}</span>`;

@@ -1,13 +1,8 @@
-import type { RunResult } from '../runner/types.js';
-import type { Severity } from '../cases/types.js';
-import { DEFAULT_FAIL_ON, summarizeCases, totals } from './summarize.js';
-import { diagnoseRun } from './diagnose-run.js';
+import type { RunJudgement } from '../judge/judge-run.js';
 
 export interface JsonReportMeta {
   config: string;
   collection: string;
-  /** The lowest severity whose failures fail the run (--fail-on / --strict). */
-  failOn?: Severity;
   /** Controls the case filter left out and the run added back (see selectCasesWithControls). */
   addedControls?: readonly { id: string; for: string[] }[];
 }
@@ -21,10 +16,8 @@ function published<T extends { folder: string; diagnostic?: unknown }>(item: T):
   return rest;
 }
 
-/** Machine-readable results: per-case summary plus every delivery with request and response. */
-export function resultsDocument(run: RunResult, meta: JsonReportMeta) {
-  const cases = summarizeCases(run.deliveries, run.retries);
-  const failOn = meta.failOn ?? DEFAULT_FAIL_ON;
+/** Machine-readable results: the run's judgement (per-case verdicts, every delivery with request and response). */
+export function resultsDocument(run: RunJudgement, meta: JsonReportMeta) {
   return {
     tool: 'wxpay-notify' as const,
     config: meta.config,
@@ -32,11 +25,11 @@ export function resultsDocument(run: RunResult, meta: JsonReportMeta) {
     startedAt: run.startedAt,
     durationMs: run.durationMs,
     aborted: run.aborted,
-    failOn,
-    totals: totals(cases, failOn),
+    failOn: run.failOn,
+    totals: run.totals,
     addedControls: meta.addedControls ?? [],
-    diagnoses: diagnoseRun(cases, run.deliveries),
-    cases: cases.map(published),
+    diagnoses: run.diagnoses,
+    cases: run.cases.map(published),
     deliveries: run.deliveries.map(published),
     retries: run.retries ?? [],
   };
@@ -45,6 +38,6 @@ export function resultsDocument(run: RunResult, meta: JsonReportMeta) {
 /** The JSON results format (`run --format json`, `--reporters json`, the runner library's results). */
 export type ResultsDocument = ReturnType<typeof resultsDocument>;
 
-export function renderJson(run: RunResult, meta: JsonReportMeta): string {
+export function renderJson(run: RunJudgement, meta: JsonReportMeta): string {
   return JSON.stringify(resultsDocument(run, meta), null, 2) + '\n';
 }

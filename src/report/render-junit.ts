@@ -1,6 +1,5 @@
-import type { RunResult } from '../runner/types.js';
-import type { Severity } from '../cases/types.js';
-import { answeredAsExpected, failsRun, summarizeCases } from './summarize.js';
+import { answeredAsExpected, failsRun } from '../judge/case-verdicts.js';
+import type { RunJudgement } from '../judge/judge-run.js';
 
 function escapeXml(text: string): string {
   return text
@@ -12,8 +11,8 @@ function escapeXml(text: string): string {
 }
 
 /** JUnit XML: one testcase per notification case, the failure message being the hint. */
-export function renderJunit(run: RunResult, suiteName: string, failOn?: Severity): string {
-  const cases = summarizeCases(run.deliveries, run.retries);
+export function renderJunit(run: RunJudgement, suiteName: string): string {
+  const { cases, failOn } = run;
   // Advisory findings below --fail-on are still failures here (a finding is a finding), but say so.
   const failures = cases.filter((c) => c.verdict === 'fail').length;
   const skipped = cases.filter((c) => c.verdict === 'skipped' || c.verdict === 'inconclusive').length;

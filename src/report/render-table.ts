@@ -1,6 +1,5 @@
-import { answeredAsExpected, DEFAULT_FAIL_ON, totals, type CaseSummary, type CaseVerdict } from './summarize.js';
-import type { Diagnosis } from './diagnose-run.js';
-import type { Severity } from '../cases/types.js';
+import { answeredAsExpected, type CaseSummary, type CaseVerdict, type RunTotals } from '../judge/case-verdicts.js';
+import type { RunJudgement } from '../judge/judge-run.js';
 
 export const VERDICT_WORDS: Record<CaseVerdict, { text: string; color: number }> = {
   pass: { text: 'PASS', color: 32 },
@@ -35,8 +34,7 @@ function hintText(c: CaseSummary): string {
 }
 
 /** The closing line CI parses: "N passed, N failed", then what else a person must know. */
-export function totalsLine(cases: readonly CaseSummary[], failOn: Severity = DEFAULT_FAIL_ON): string {
-  const t = totals(cases, failOn);
+export function totalsLine(t: RunTotals): string {
   const parts = [`${t.passed} passed`, `${t.failed} failed`];
   if (t.inconclusive) parts.push(`${t.inconclusive} inconclusive`);
   if (t.skipped) parts.push(`${t.skipped} skipped`);
@@ -45,15 +43,12 @@ export function totalsLine(cases: readonly CaseSummary[], failOn: Severity = DEF
 }
 
 /**
- * The per-case table; colour only when asked. Padded columns hold only ASCII (case ids, severities,
+ * The per-case table of a judged run, its notes above it; colour only when asked. Padded columns hold only ASCII (case ids, severities,
  * statuses, times, verdicts), so string length is display width; the hint, which may hold CJK, is last
  * and never padded.
  */
-export function renderTable(
-  cases: readonly CaseSummary[],
-  options: { color: boolean; diagnoses?: readonly Diagnosis[]; failOn?: Severity; addedControls?: readonly { id: string; for: string[] }[] },
-): string {
-  const diagnoses = options.diagnoses ?? [];
+export function renderTable(run: Pick<RunJudgement, 'cases' | 'diagnoses' | 'totals'>, options: { color: boolean; addedControls?: readonly { id: string; for: string[] }[] }): string {
+  const { cases, diagnoses } = run;
   const noteOf = new Map(diagnoses.flatMap((d, i) => d.caseIds.map((id) => [id, i + 1] as const)));
   const added = new Set((options.addedControls ?? []).map((c) => c.id));
   const header = ['case', 'severity', 'HTTP', 'time', 'verdict'];
@@ -77,7 +72,7 @@ export function renderTable(
     const hint = hintText(c);
     lines.push(format(rows[i]!, note && c.verdict !== 'pass' ? `[note ${note}] ${hint}` : hint, VERDICT_WORDS[c.verdict].color));
   });
-  lines.push('', totalsLine(cases, options.failOn));
+  lines.push('', totalsLine(run.totals));
   const preface = [
     ...(options.addedControls ?? []).map((c) => `Control: ${c.id} was added and run first: ${c.for.join(', ')} can only be judged against a genuine notification that was acknowledged.`),
     ...diagnoses.map((d, i) => `Note ${i + 1}: ${oneLine(d.message)}`),

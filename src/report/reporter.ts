@@ -1,4 +1,3 @@
-import type { Severity } from '../cases/types.js';
 import type { CommandIO } from '../commands/io.js';
 import type { RunEvents } from '../runner/suite-run.js';
 
@@ -8,8 +7,6 @@ export interface ReportMeta {
   config: string;
   /** The collection (config) name: report titles and file names. */
   collection: string;
-  /** The lowest severity whose failures fail the run (--fail-on / --strict). */
-  failOn: Severity;
   /** Controls the case filter left out and the run added back (see selectCasesWithControls). */
   addedControls: readonly { id: string; for: string[] }[];
   /** Every secret of the run. Results come masked; a report that quotes more masks that too. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { CaseDefinition } from '../cases/types.js';
+import type { CaseDefinition, Severity } from '../cases/types.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { judgeRun, type RunJudgement } from '../judge/judge-run.js';
 import { redactRun } from '../report/redact.js';
 import { replayFailures } from './replay-failures.js';
 import type { RetryAttempt } from './retry-schedule.js';
@@ -18,8 +19,11 @@ export interface RunEventMap {
   retryAttempt: [caseId: string, attempt: RetryAttempt];
   /** The run was stopped (Ctrl-C): `done` follows at once with what was judged so far. */
   interrupted: [];
-  /** The run is over: finished, out of time, or interrupted (`run.aborted` for the last two). */
-  done: [run: RunResult];
+  /**
+   * The run is over: finished, out of time, or interrupted (`aborted` for the last two), and judged
+   * once: every listener renders this same judgement.
+   */
+  done: [judgement: RunJudgement];
 }
 
 /** The run as its listeners see it: subscribe only (as a newman reporter does to newman's run). */
@@ -34,6 +38,8 @@ export interface SuiteRunOptions {
   timeoutMs: number;
   /** Masked in every result before any listener sees it. */
   secrets: readonly string[];
+  /** The lowest severity whose failures fail the run (the judgement's totals count against it). */
+  failOn?: Severity;
   /** Replay failed genuine deliveries on WeChat's retry schedule, this many times faster. */
   retry?: { speedup: number; cases: readonly CaseDefinition[]; config: ResolvedConfig };
   /** Stops the run: `interrupted`, then `done` with the deliveries judged so far; nothing more is sent. */
@@ -47,22 +53,22 @@ export interface SuiteRunOptions {
  */
 export class SuiteRun extends EventEmitter<RunEventMap> {
   private readonly deliveries: DeliveryResult[] = [];
-  private result: RunResult | undefined;
+  private result: RunJudgement | undefined;
 
   constructor(private readonly options: SuiteRunOptions) {
     super();
   }
 
-  /** Runs once (listeners are attached before) and resolves with what `done` carried. */
-  start(): Promise<RunResult> {
+  /** Runs once (listeners are attached before) and resolves with the judgement `done` carried. */
+  start(): Promise<RunJudgement> {
     const { signal } = this.options;
     const started = Date.now();
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunJudgement>((resolve, reject) => {
       const finish = (run: Omit<RunResult, 'deliveries'>, interrupted = false): void => {
         if (this.result) return;
         signal?.removeEventListener('abort', interrupt);
-        this.result = { deliveries: [...this.deliveries], ...run };
         try {
+          this.result = judgeRun({ deliveries: [...this.deliveries], ...run }, { failOn: this.options.failOn });
           if (interrupted) this.emit('interrupted');
           this.emit('done', this.result);
           resolve(this.result);

@@ -1,5 +1,5 @@
 import type { RetryTimeline } from './retry-schedule.js';
-import type { Cause } from '../cases/hints.js';
+import type { Cause } from '../judge/causes.js';
 import type { Diagnostic, Severity } from '../cases/types.js';
 
 export type Verdict = 'pass' | 'fail' | 'skipped';

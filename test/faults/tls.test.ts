@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCertificate, testCertificateValidity } from '../../src/keys/self-signed-certificate.js';
-import { HINTS } from '../../src/cases/hints.js';
+import { HINTS } from '../../src/judge/causes.js';
 import { runSuite } from '../../src/commands/run.js';
 import { memoryIO } from '../../src/commands/io.js';
 import { demoConfig } from '../../src/commands/demo.js';

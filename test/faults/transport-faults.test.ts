@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HINTS } from '../../src/cases/hints.js';
+import { HINTS } from '../../src/judge/causes.js';
 import { selectCases } from '../../src/cases/select-cases.js';
 import { buildCollection } from '../../src/collection/build-collection.js';
 import { buildEnvironment } from '../../src/collection/build-environment.js';
@@ -9,7 +9,7 @@ import { memoryIO } from '../../src/commands/io.js';
 import { runSuite } from '../../src/commands/run.js';
 import { ACK_TIME_LIMIT_MS, V2_ACK_XML } from '../../src/protocol/constants.js';
 import type { StartedReceiver } from '../../src/receiver/types.js';
-import { summarizeCases } from '../../src/report/summarize.js';
+import { summarizeCases } from '../../src/judge/case-verdicts.js';
 import { runCollection } from '../../src/runner/run-collection.js';
 import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
 
@@ -153,7 +153,7 @@ async function runAgainst(name: keyof typeof SERVERS, only?: string[]) {
   return { code, report, elapsedMs, expected };
 }
 
-/** Every selected case ended, failed with `cause` (a hints.ts cause) and that cause's hint. */
+/** Every selected case ended, failed with `cause` (a judge/causes.ts cause) and that cause's hint. */
 function expectEveryCaseFailed(report: { cases: CaseReport[] }, expected: string[], cause: keyof typeof HINTS): void {
   expect(report.cases.map((c) => c.caseId)).toEqual(expected);
   for (const c of report.cases) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/cases/catalogue.js';
-import { diagnoseRun } from '../../src/report/diagnose-run.js';
-import { summarizeCases } from '../../src/report/summarize.js';
+import { diagnoseRun } from '../../src/judge/diagnose-run.js';
+import { summarizeCases } from '../../src/judge/case-verdicts.js';
 import type { DeliveryResult } from '../../src/runner/types.js';
 
 /**

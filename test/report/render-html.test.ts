@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { judgeRun } from '../../src/judge/judge-run.js';
 import { renderHtml } from '../../src/report/render-html.js';
 import type { DeliveryResult, RunResult } from '../../src/runner/types.js';
 import { runCollection } from '../../src/runner/run-collection.js';
@@ -92,7 +93,7 @@ const RUN: RunResult = {
 };
 
 describe('renderHtml', () => {
-  const html = renderHtml(RUN, { name: 'demo 演示', config: 'wxpay-notify.config.yaml', secrets: SECRETS });
+  const html = renderHtml(judgeRun(RUN), { name: 'demo 演示', config: 'wxpay-notify.config.yaml', secrets: SECRETS });
 
   it('is one self-contained UTF-8 page with no script', () => {
     expect(html).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);
@@ -100,7 +101,7 @@ describe('renderHtml', () => {
     expect(html).not.toMatch(/<(script|img|link|iframe|object|embed)\b/i);
     expect(html).not.toMatch(/\s(src|href|action)="(?!#)/i);
     expect(html).toContain("default-src 'none'");
-    expect(renderHtml(RUN, { name: 'demo 演示', config: 'wxpay-notify.config.yaml', secrets: SECRETS })).toBe(html);
+    expect(renderHtml(judgeRun(RUN), { name: 'demo 演示', config: 'wxpay-notify.config.yaml', secrets: SECRETS })).toBe(html);
   });
 
   it('escapes markup from bodies, checks and hints', () => {
@@ -199,7 +200,7 @@ describe.skipIf(!haveChromium)(`renderHtml in headless Chromium${haveChromium ? 
     const cases = selectCases(suite.config, { only: ONLY });
     run = await runCollection({ collection: buildCollection(suite.config, cases), environment: buildEnvironment(suite.config, true), timeoutMs: 60_000 });
     secrets = secretValues(suite.config);
-    html = renderHtml(run, { name: suite.config.name, config: 'test config', secrets });
+    html = renderHtml(judgeRun(run), { name: suite.config.name, config: 'test config', secrets });
   }, 60_000);
 
   afterAll(async () => {

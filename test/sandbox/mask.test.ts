@@ -3,7 +3,7 @@ import { SECRET_VARIABLES, environmentVariables } from '../../src/collection/var
 import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { REDACTED, redact } from '../../src/report/redact.js';
-import { judgeInNode } from '../../src/runner/judge-in-node.js';
+import { judgeAnswer } from '../../src/judge/answer.js';
 import type { CaseSpec } from '../../src/collection/case-spec.js';
 import { testKeys } from '../support/suite-fixture.js';
 
@@ -58,12 +58,12 @@ describe('the judge quotes answers with secrets masked before the quote is cut',
   const spec = { id: 'v2.pay.success', version: 'v2', kind: 'pay', expect: 'ack', severity: 'security' } as unknown as CaseSpec;
   it.each([0, 40, 60, 70])('a key starting at column %i of the answer', (column) => {
     const body = `<xml><return_code>FAIL</return_code><return_msg>${'x'.repeat(column)}key=${KEY} and more</return_msg></xml>`;
-    const { message } = judgeInNodeWith(spec, body, [KEY]);
+    const { message } = judgeAnswerWith(spec, body, [KEY]);
     for (let i = 0; i + 4 <= KEY.length; i++) expect(message).not.toContain(KEY.slice(i, i + 4 + 2));
   });
 
-  function judgeInNodeWith(s: CaseSpec, body: string, secrets: string[]) {
-    return judgeInNode(s, { code: 200, body, headers: {}, timeMs: 3 }, secrets).find((c) => !c.pass)!;
+  function judgeAnswerWith(s: CaseSpec, body: string, secrets: string[]) {
+    return judgeAnswer(s, { code: 200, body, headers: {}, timeMs: 3 }, secrets).find((c) => !c.pass)!;
   }
 });
 

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/cases/catalogue.js';
-import { HINTS } from '../../src/cases/hints.js';
+import { HINTS } from '../../src/judge/causes.js';
 import { renderCaseTable } from '../../src/cases/render-case-table.js';
 import { CASE_HEADER } from '../../src/collection/sandbox-scripts.js';
 import { PACKAGE_ROOT, SANDBOX_DIR, TEMPLATES_DIR } from '../../src/paths.js';

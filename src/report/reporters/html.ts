@@ -5,6 +5,6 @@ import type { Reporter } from '../reporter.js';
 export const htmlReporter = {
   file: 'report.html',
   listen(run, { meta, write }) {
-    run.on('done', (result) => write(renderHtml(result, { name: meta.collection, config: meta.config, secrets: meta.secrets, failOn: meta.failOn })));
+    run.on('done', (result) => write(renderHtml(result, { name: meta.collection, config: meta.config, secrets: meta.secrets })));
   },
 } satisfies Reporter;

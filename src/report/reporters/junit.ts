@@ -5,6 +5,6 @@ import type { Reporter } from '../reporter.js';
 export const junitReporter = {
   file: 'junit.xml',
   listen(run, { meta, write }) {
-    run.on('done', (result) => write(renderJunit(result, meta.collection, meta.failOn)));
+    run.on('done', (result) => write(renderJunit(result, meta.collection)));
   },
 } satisfies Reporter;

@@ -1,8 +1,6 @@
 import type { DeliveryResult } from '../../runner/types.js';
 import { formatWechatOffset, renderTimeline } from '../../runner/retry-schedule.js';
-import { summarizeCases } from '../summarize.js';
 import { renderTable } from '../render-table.js';
-import { diagnoseRun } from '../diagnose-run.js';
 import type { Reporter } from '../reporter.js';
 
 function progressLine(d: DeliveryResult): string {
@@ -21,8 +19,7 @@ export const tableReporter = {
       );
     }
     run.on('done', (result) => {
-      const summaries = summarizeCases(result.deliveries, result.retries);
-      const table = renderTable(summaries, { color: io.color, diagnoses: diagnoseRun(summaries, result.deliveries), failOn: meta.failOn, addedControls: meta.addedControls });
+      const table = renderTable(result, { color: io.color, addedControls: meta.addedControls });
       write(table + (result.retries ?? []).map((timeline) => '\n' + renderTimeline(timeline)).join(''));
     });
   },

@@ -1,4 +1,4 @@
-import type { Cause } from '../cases/hints.js';
+import type { Cause } from './causes.js';
 import { SEVERITIES, type Diagnostic, type Severity } from '../cases/types.js';
 import type { DeliveryResult } from '../runner/types.js';
 import type { RetryTimeline } from '../runner/retry-schedule.js';

@@ -1,7 +1,7 @@
-import type { CaseSummary } from './summarize.js';
+import type { CaseSummary } from './case-verdicts.js';
 import type { DeliveryResult } from '../runner/types.js';
-import { TRANSPORT_CAUSES } from '../cases/hints.js';
-import { answerEvidence, type AnswerEvidence } from '../runner/judge-in-node.js';
+import { TRANSPORT_CAUSES } from './causes.js';
+import { answerEvidence, type AnswerEvidence } from './answer.js';
 
 /**
  * One finding about the run as a whole, grouping the failing cases it explains. It adds to their

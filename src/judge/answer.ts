@@ -30,7 +30,8 @@ function sandboxJudge(): Record<string, (...args: any[]) => any> {
   return judge;
 }
 
-export function judgeInNode(spec: CaseSpec, response: JudgedResponse, secrets: readonly string[] = []): JudgeCheck[] {
+/** The checks of one answer (time limit, acknowledged or refused), each with its cause and message, by the bundled judge. */
+export function judgeAnswer(spec: CaseSpec, response: JudgedResponse, secrets: readonly string[] = []): JudgeCheck[] {
   return sandboxJudge().judgeResponse!(spec, response, secrets) as JudgeCheck[];
 }
 
