@@ -1,4 +1,4 @@
-import { HINTS } from '../cases/hints.js';
+import { HINTS } from '../judge/causes.js';
 import { escapeControl } from '../receiver/log-safe.js';
 import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
 import type { AggregateSnapshot, CauseSummary } from './aggregate.js';
