@@ -102,7 +102,11 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('secrets', { type: 'boolean', default: true, describe: 'write secrets into the environment (--no-secrets leaves them empty)' })
           .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
           .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
-          .option('format', { choices: OUTPUT_FORMATS, default: 'postman' as OutputFormat, describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment; artillery: a load scenario + processor for Artillery 2 (docs/artillery.md)' })
+          .option('format', {
+            choices: OUTPUT_FORMATS,
+            default: 'postman' as OutputFormat,
+            describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment; artillery: a load scenario + processor for Artillery 2 (docs/artillery.md)',
+          })
           .example('$0 generate -c wxpay-notify.json -o collections/', '')
           .example('$0 generate -c wxpay-notify.json -o collections/ --format bruno', '')
           .example('$0 generate -c wxpay-notify.json -o load/ --format artillery', ''),

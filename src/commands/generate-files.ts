@@ -35,7 +35,8 @@ export function outputPaths(config: ResolvedConfig, outDir: string): { collectio
 export function generateFiles(config: ResolvedConfig, options: GenerateOptions): OutputFile[] {
   if (options.format === 'artillery') {
     // A load scenario sends the genuine notifications of the load mix, not the catalogue's cases.
-    if (options.only?.length || options.minSeverity) throw new UserError('--only and --min-severity choose cases of the collection; --format artillery writes a load scenario of genuine notifications: leave them out');
+    if (options.only?.length || options.minSeverity)
+      throw new UserError('--only and --min-severity choose cases of the collection; --format artillery writes a load scenario of genuine notifications: leave them out');
     return generateArtilleryFiles(config, options.outDir, options.withSecrets);
   }
   const cases = selectCases(config, options);

@@ -65,16 +65,24 @@ function publicPart(config: NotifierConfig): ArtilleryNotifierConfig {
   };
 }
 
-/** Load shape of the default phases; Artillery's `--environment` picks another (see the scenario). */
+/**
+ * Load shapes. Artillery applies `--environment` with lodash's merge, which merges arrays index by
+ * index (artillery 2.0.21, lib/util.js, checkConfig), so every environment lists the same phases
+ * with the same keys as the default, or the default's values would leak into it. (`--overrides`
+ * replaces arrays whole: that is the way to any other shape; docs/artillery.md.)
+ */
 const PHASES = {
   default: [
     { name: 'ramp-up', duration: 10, arrivalRate: 5, rampTo: 50 },
     { name: 'sustained', duration: 60, arrivalRate: 50 },
   ],
-  smoke: [{ name: 'smoke', duration: 5, arrivalRate: 5 }],
+  smoke: [
+    { name: 'ramp-up', duration: 2, arrivalRate: 1, rampTo: 5 },
+    { name: 'sustained', duration: 5, arrivalRate: 5 },
+  ],
   'sale-day': [
     { name: 'ramp-up', duration: 60, arrivalRate: 10, rampTo: 300 },
-    { name: 'peak', duration: 300, arrivalRate: 300 },
+    { name: 'sustained', duration: 300, arrivalRate: 300 },
   ],
 };
 
@@ -113,9 +121,10 @@ export function renderScenario(config: ResolvedConfig, notifier: NotifierConfig,
     `# and judged there by run's rules (afterResponse: wxpay.* counters and histograms).`,
     `#`,
     `#   npx artillery run --dotenv ${env} ${scenario}`,
-    `#   npx artillery run --dotenv ${env} --environment smoke ${scenario}        (5 s at 5/s)`,
-    `#   npx artillery run --dotenv ${env} --environment sale-day ${scenario}     (to 300/s)`,
+    `#   npx artillery run --dotenv ${env} --environment smoke ${scenario}        (7 s, up to 5/s)`,
+    `#   npx artillery run --dotenv ${env} --environment sale-day ${scenario}     (6 min, up to 300/s)`,
     `#   npx artillery run --dotenv ${env} --target https://staging.example.com ${scenario}`,
+    `#   npx artillery run --dotenv ${env} --overrides '{"config":{"phases":[{"duration":30,"arrivalRate":100}]}}' ${scenario}`,
     `#   npx artillery run-fargate --region eu-west-1 --count 4 --dotenv ${env} ${scenario}`,
     '',
     stringify(doc, { lineWidth: 0 }),
@@ -147,7 +156,8 @@ export function renderEnvFile(notifier: NotifierConfig, withSecrets: boolean): s
   const value = (v: string | undefined): string => {
     if (!withSecrets || !v) return '""';
     // dotenv reads "…" with \n as a newline and nothing else escaped: refuse what it would misread.
-    if (!/^[\x20-\x7e\n]*$/.test(v) || /["\\]/.test(v)) throw new UserError('a key holds a quote, a backslash or a non-ASCII character, which a dotenv file cannot carry; use --no-secrets and set the WXPAY_* variables yourself');
+    if (!/^[\x20-\x7e\n]*$/.test(v) || /["\\]/.test(v))
+      throw new UserError('a key holds a quote, a backslash or a non-ASCII character, which a dotenv file cannot carry; use --no-secrets and set the WXPAY_* variables yourself');
     return `"${v.replace(/\n/g, '\\n')}"`;
   };
   const lines = ['# Secrets of the wxpay-notify Artillery processor (TEST keys): keep out of version control.'];
