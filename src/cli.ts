@@ -179,7 +179,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('not-idempotent', { type: 'boolean', group: 'Fault switches (for load):', describe: 'process every copy again (the lookup counts times_processed)' })
           .option('max-connections', { type: 'string', group: 'Fault switches (for load):', describe: 'close connections beyond this many open at once' })
           .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)')
-          .example('$0 serve -c wxpay-notify.json --quiet --drop-share 1%', 'a handler that loses 1% of what it acknowledges: load --lookup finds them'),
+          .example('$0 serve -c wxpay-notify.json --quiet --drop-share 1%', 'a handler that loses 1% of what it acknowledges (load reconciles and names them)'),
       (a) => {
         pending = async () =>
           (await import('./commands/serve.js')).serveCommand(
