@@ -111,9 +111,14 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('secrets', { type: 'boolean', default: true, describe: 'write secrets into the environment (--no-secrets leaves them empty)' })
           .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
           .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
-          .option('format', { choices: OUTPUT_FORMATS, default: 'postman' as OutputFormat, describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment' })
+          .option('format', {
+            choices: OUTPUT_FORMATS,
+            default: 'postman' as OutputFormat,
+            describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment; artillery: a load scenario + processor for Artillery 2 (docs/artillery.md)',
+          })
           .example('$0 generate -c wxpay-notify.json -o collections/', '')
-          .example('$0 generate -c wxpay-notify.json -o collections/ --format bruno', ''),
+          .example('$0 generate -c wxpay-notify.json -o collections/ --format bruno', '')
+          .example('$0 generate -c wxpay-notify.json -o load/ --format artillery', ''),
       (a) => {
         pending = async () =>
           (await import('./commands/generate.js')).generateCommand(
@@ -249,7 +254,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('not-idempotent', { type: 'boolean', group: 'Fault switches (for load):', describe: 'process every copy again (the lookup counts times_processed)' })
           .option('max-connections', { type: 'string', group: 'Fault switches (for load):', describe: 'close connections beyond this many open at once' })
           .example('$0 serve -c wxpay-notify.json', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)')
-          .example('$0 serve -c wxpay-notify.json --quiet --drop-share 1%', 'a handler that loses 1% of what it acknowledges: load --lookup finds them'),
+          .example('$0 serve -c wxpay-notify.json --quiet --drop-share 1%', 'a handler that loses 1% of what it acknowledges (load reconciles and names them)'),
       (a) => {
         pending = async () =>
           (await import('./commands/serve.js')).serveCommand(

@@ -177,7 +177,8 @@ export async function serveCommand(args: ServeArgs, io: CommandIO, until?: Promi
   if (switched.length > 0) io.out(`FAULTS SWITCHED ON (this receiver misbehaves on purpose):\n${switched.map((f) => `  - ${f}\n`).join('')}`);
   let refusedConnections = 0;
   receiver.server.on('drop', () => {
-    if (refusedConnections++ === 0) io.out(`${new Date().toISOString()} FAULT (switched on): a connection beyond --max-connections ${faults.maxConnections} was closed (further ones are counted when serve stops)\n`);
+    if (refusedConnections++ === 0)
+      io.out(`${new Date().toISOString()} FAULT (switched on): a connection beyond --max-connections ${faults.maxConnections} was closed (further ones are counted when serve stops)\n`);
   });
   io.out(
     args.port === undefined && !chosen.note

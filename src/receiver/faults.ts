@@ -103,7 +103,8 @@ export function describeDrop(faults: ReceiverFaults): string {
 export function describeFaults(faults: ReceiverFaults): string[] {
   const said: string[] = [];
   if (faults.dropEvery !== undefined || (faults.dropShare ?? 0) > 0) said.push(`acknowledges, then loses the record: ${describeDrop(faults)}`);
-  if (faults.slowdown) said.push(`slows down with the arrival rate: answers take ${faults.slowdown.delayMs ?? SLOWDOWN_DEFAULT_DELAY_MS} ms at ${faults.slowdown.rate}/s (none below ${faults.slowdown.rate / 2}/s)`);
+  if (faults.slowdown)
+    said.push(`slows down with the arrival rate: answers take ${faults.slowdown.delayMs ?? SLOWDOWN_DEFAULT_DELAY_MS} ms at ${faults.slowdown.rate}/s (none below ${faults.slowdown.rate / 2}/s)`);
   if (faults.race) said.push(`processing takes ${faults.race.windowMs} ms and a copy arriving meanwhile gets 500 (unique key)`);
   if (faults.notIdempotent) said.push('processes every copy again (no idempotency)');
   if (faults.maxConnections !== undefined) said.push(`closes connections beyond ${faults.maxConnections} open at once`);

@@ -62,7 +62,9 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
         const delay = slowdown(); // the rate is measured when the notification has arrived in full
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         const result = await given(request, next);
-        return result && delay > 0 ? { ...result, log: { ...result.log, fault: `slowed down by ${delay} ms at the current arrival rate` } } : result;
+        if (!result || delay === 0) return result;
+        const slowed = `slowed down by ${delay} ms at the current arrival rate`;
+        return { ...result, log: { ...result.log, fault: result.log.fault ? `${result.log.fault}; ${slowed}` : slowed } };
       }
     : given;
 

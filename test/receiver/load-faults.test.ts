@@ -215,7 +215,12 @@ describe('serve: the fault switches as flags', () => {
         name: 'f',
         appid: config.appid,
         mchid: config.mchid,
-        v3: { notifyUrl: 'http://127.0.0.1:8080/wxpay/v3/notify', refundNotifyUrl: 'http://127.0.0.1:8080/wxpay/v3/refund-notify', apiV3Key: keys.apiV3Key, platform: { privateKeyFile: 'keys/p.pem', serial: keys.publicKey.keyId } },
+        v3: {
+          notifyUrl: 'http://127.0.0.1:8080/wxpay/v3/notify',
+          refundNotifyUrl: 'http://127.0.0.1:8080/wxpay/v3/refund-notify',
+          apiV3Key: keys.apiV3Key,
+          platform: { privateKeyFile: 'keys/p.pem', serial: keys.publicKey.keyId },
+        },
       }),
     );
   });
@@ -237,7 +242,7 @@ describe('serve: the fault switches as flags', () => {
     const log = io.stdout.slice(mark);
     // --quiet: the first (recorded) acknowledgement leaves no line; the faulty one does.
     expect(log).not.toContain('EV-v3P000071');
-    expect(log).toMatch(/ ACK    204 \/wxpay\/v3\/notify v3 pay EV-v3P000072\n {2}FAULT \(switched on\): acknowledged, then lost the record of out_trade_no Tv3P000072 \(1 record in 2 dropped\)\n/);
+    expect(log).toMatch(/ ACK {4}204 \/wxpay\/v3\/notify v3 pay EV-v3P000072\n {2}FAULT \(switched on\): acknowledged, then lost the record of out_trade_no Tv3P000072 \(1 record in 2 dropped\)\n/);
     expect(log).toContain('stopped: recorded 1 payment and 0 refunds; lost 1 record on purpose (--drop-every)\n');
   });
 
