@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { V2_ACK_XML } from '../protocol/constants.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,11 +73,34 @@ async function startServe(): Promise<{ configFile: string; close(): void }> {
   };
 }
 
+/** The v2 counterpart of the trivial 204 server: reads the body, answers WeChat's v2 acknowledgement. */
+async function startTrivialV2(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': 'text/xml' }).end(V2_ACK_XML));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 export async function measureLoad(ctx: BenchContext): Promise<MeasureResult> {
   const seconds = ctx.quick ? 10 : 60;
   const loadBefore = loadAverage();
   const v3 = await loadRun({ url: ctx.trivial.url, load: { rate: LOAD_TARGETS.v3, duration: seconds, mix: 'v3.pay', workers: 2 } });
-  const v2 = await loadRun({ url: ctx.trivial.url, load: { rate: LOAD_TARGETS.v2, duration: 10, mix: 'v2.pay', workers: 2, connections: 512 } });
+  const v2Server = await startTrivialV2();
+  let v2: LoadSample;
+  try {
+    v2 = await loadRun({ url: v2Server.url, load: { rate: LOAD_TARGETS.v2, duration: 10, mix: 'v2.pay', workers: 2, connections: 512 } });
+  } finally {
+    await v2Server.close();
+  }
   const burst = await loadRun({ url: ctx.trivial.url, load: { rate: LOAD_TARGETS.burst, duration: 3, mix: 'v3.pay', workers: 2, presign: true, connections: 512 } });
   const serve = await startServe();
   let served: LoadSample;
@@ -88,7 +114,7 @@ export async function measureLoad(ctx: BenchContext): Promise<MeasureResult> {
       row(`v3 signed distinct notifications, ${seconds} s, 2 signing threads → trivial 204 receiver`, LOAD_TARGETS.v3, v3),
       row('v3 (4 payments : 1 refund) → `wxpay-notify serve` (another process, same machine)', LOAD_TARGETS.serve, served),
       row('pre-signed burst (--presign), 3 s of v3 → trivial 204 receiver', LOAD_TARGETS.burst, burst),
-      row('v2 MD5-signed payments, 10 s, 2 threads → trivial 204 receiver', LOAD_TARGETS.v2, v2),
+      row('v2 MD5-signed payments, 10 s, 2 threads → trivial receiver answering SUCCESS', LOAD_TARGETS.v2, v2),
     ],
     notes: [
       `Load average before: ${loadBefore}; after: ${loadAverage()}. The load engine, its signing threads and the receiver share this machine's cores, so each figure is a floor for a machine where the receiver runs elsewhere.`,

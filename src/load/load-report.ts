@@ -173,6 +173,11 @@ export function renderLoadSummary(report: LoadReport): string {
   lines.push(
     `  sent          ${n(d.sent)} deliveries of ${n(report.orders.sent)} notifications (${n(d.duplicates)} delivered twice, ${n(d.concurrent)} of them at once; ${n(d.retries)} retries) at ${n(d.achievedRate)}/s`,
   );
+  if (d.notSent > 0 || (!report.interrupted && d.achievedRate < t.rate * 0.9)) {
+    lines.push(
+      `  ! the sender fell behind: ${n(d.achievedRate)}/s of ${n(t.rate)}/s (generator p99 ${ms(report.generatorMs.p99)}); latency from the intended send time includes that delay: add --workers or --connections, or send from a faster machine`,
+    );
+  }
   if (d.notSent > 0) lines.push(`  not sent      ${n(d.notSent)} deliveries the schedule called for: every connection was still waiting for an answer (raise --connections to keep the rate)`);
   lines.push(`  acknowledged  ${d.ackRate}% of deliveries (${n(d.acknowledged)}; ${n(d.failed)} failed); ${n(report.orders.notAcknowledged)} notifications never acknowledged`);
   lines.push(

@@ -451,7 +451,13 @@ function createAutocannonHooks(options) {
 
   if (options.presigned > 0) {
     var t = now();
-    for (var i = 0; i < options.presigned; i++) pool.push(notifier.next(t));
+    // Without copies or retries a pre-signed delivery is only its bytes: the rest is let go.
+    var lean = !options.duplicateShare && !options.retrySchedule;
+    for (var i = 0; i < options.presigned; i++) {
+      var p = notifier.next(t);
+      if (lean) p.raw = p.variables = p.memo = undefined;
+      pool.push(p);
+    }
   }
 
   return {
