@@ -26,6 +26,8 @@ export interface DeliveryRecord {
   acknowledged: boolean;
   /** The judge's message for a failure (secrets masked), cut short. */
   answer?: string;
+  /** The answer itself (lower-case headers, the body's first 16 KB), for the first few failures of each cause. */
+  evidence?: { headers: Record<string, string>; body: string };
 }
 
 /** A second of the run (by send time): what went out, what came back, how fast. */
@@ -45,7 +47,7 @@ export interface CauseSummary {
   cause: string;
   count: number;
   /** Up to five orders that failed this way, with what came back for the first deliveries. */
-  examples: { outTradeNo: string; status: number; copy: number; attempt: number; answer?: string }[];
+  examples: { outTradeNo: string; status: number; copy: number; attempt: number; answer?: string; evidence?: DeliveryRecord['evidence']; stack?: string }[];
 }
 
 export interface LatencySummary {
@@ -156,7 +158,7 @@ export class LoadAggregate {
       this.causes.set(d.cause, c);
     }
     c.count++;
-    if (c.examples.length < 5) c.examples.push({ outTradeNo: d.outTradeNo, status: d.status, copy: d.copy, attempt: d.attempt, answer: d.answer });
+    if (c.examples.length < 5) c.examples.push({ outTradeNo: d.outTradeNo, status: d.status, copy: d.copy, attempt: d.attempt, answer: d.answer, evidence: d.evidence });
   }
 
   get counts(): { sent: number; acknowledged: number; p99: number } {

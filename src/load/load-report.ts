@@ -94,6 +94,11 @@ export function buildLoadReport(input: {
   notSent: number;
   reconciliation?: ReconciliationSummary;
   thresholds: Thresholds;
+  /**
+   * Names the stack that wrote a refusal (an HTML wall, a crash page), in words for the report:
+   * src/judge/fingerprints.ts's identifyStack + stackHint where that module exists.
+   */
+  identify?: (answer: { status: number; headers: Record<string, string>; body: string }) => string | undefined;
 }): LoadReport {
   const s = input.snapshot;
   const ackRate = s.sent ? Math.floor((s.acknowledged / s.sent) * 10_000) / 100 : 0;
@@ -138,7 +143,15 @@ export function buildLoadReport(input: {
     generatorMs: s.generatorMs,
     timeouts: s.timeouts,
     connectionErrors: s.connectionErrors,
-    failures: s.causes.map((c) => ({ ...c, hint: causeHint(c.cause) })),
+    // The answers themselves stay out of the report: only what they tell (the stack) goes in.
+    failures: s.causes.map((c) => ({
+      ...c,
+      hint: causeHint(c.cause),
+      examples: c.examples.map(({ evidence, ...e }) => {
+        const stack = evidence && e.status > 0 ? input.identify?.({ status: e.status, ...evidence }) : undefined;
+        return stack ? { ...e, stack } : e;
+      }),
+    })),
     perSecond: s.perSecond,
     histogram: s.histogram,
     reconciliation: r,
@@ -194,6 +207,7 @@ export function renderLoadSummary(report: LoadReport): string {
         const what = e.status ? `HTTP ${e.status}` : 'no answer';
         const which = [e.copy > 1 ? `copy ${e.copy}` : '', e.attempt > 1 ? `retry ${e.attempt - 1}` : ''].filter(Boolean).join(', ');
         lines.push(`      e.g. ${inert(e.outTradeNo)}${which ? ` (${which})` : ''}: ${what}${e.answer ? ` — ${inert(e.answer).slice(0, 200)}` : ''}`);
+        if (e.stack) lines.push(`        ${inert(e.stack)}`);
       }
     }
   }

@@ -124,7 +124,7 @@ export function renderLoadHtml(report: LoadReport): string {
     .map(
       (f) =>
         `<tr class="failure"><td>${esc(f.cause)}</td><td>${f.count}</td><td>${esc(f.hint)}</td><td>${f.examples
-          .map((e) => `<div>${esc(e.outTradeNo)} ${e.status ? `HTTP ${e.status}` : 'no answer'}${e.answer ? `: ${esc(e.answer)}` : ''}</div>`)
+          .map((e) => `<div>${esc(e.outTradeNo)} ${e.status ? `HTTP ${e.status}` : 'no answer'}${e.answer ? `: ${esc(e.answer)}` : ''}${e.stack ? ` <strong>${esc(e.stack)}</strong>` : ''}</div>`)
           .join('')}</td></tr>`,
     )
     .join('');

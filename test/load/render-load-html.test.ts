@@ -36,6 +36,7 @@ function deliveries(): DeliveryRecord[] {
       cause: failed ? 'server-error' : slow ? 'slow' : 'ok',
       acknowledged: !failed && !slow,
       answer: failed ? `expected HTTP 200 or 204, got HTTP 500 with "${INJECTION}"` : undefined,
+      evidence: failed ? { headers: { server: 'gunicorn' }, body: `<html><title>Server Error (500)</title>${INJECTION}</html>` } : undefined,
     });
   }
   return out;
@@ -66,6 +67,8 @@ function report() {
     orders: { sent: 200, acknowledged: 120 },
     notSent: 0,
     thresholds: { minAck: 99, maxP99Ms: 5000 },
+    // Stands in for src/judge/fingerprints.ts: sees the answer the hooks kept, returns words.
+    identify: (answer) => (answer.status === 500 && answer.body.includes('Server Error (500)') ? `Django error page (${answer.headers.server})` : undefined),
   });
 }
 
@@ -89,6 +92,9 @@ describe('the load report', () => {
     expect(text).toContain('acknowledged  60% of deliveries (120; 80 failed)');
     expect(text).toContain("80 over WeChat's 5 s limit (超时)");
     expect(text).toContain('Thresholds: acknowledged ≥ 99%: FAIL (60%) · p99 latency ≤ 5000 ms: FAIL');
+    // The answers' stack is named; the answers themselves stay out of the report.
+    expect(text).toMatch(/e\.g\. T2026010200000000160: HTTP 500 — .*\n {8}Django error page \(gunicorn\)/);
+    expect(JSON.stringify(r)).not.toContain('Server Error (500)');
   });
 
   it('the HTML page: four charts, every answer escaped, no script', () => {

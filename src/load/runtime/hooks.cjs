@@ -227,6 +227,7 @@ function createAutocannonHooks(options) {
   var rampTimer = null;
   var flushTimer = null;
   var rate = options.ratePerWorker;
+  var evidenceSent = {};
 
   function now() {
     return Date.now();
@@ -345,6 +346,7 @@ function createAutocannonHooks(options) {
       cause: outcome.cause,
       acknowledged: outcome.acknowledged,
       answer: outcome.acknowledged ? undefined : outcome.answer,
+      evidence: outcome.evidence,
     });
     // Not received: WeChat sends it again on its schedule (re-signed), unless the run is over.
     var schedule = options.retrySchedule;
@@ -361,7 +363,14 @@ function createAutocannonHooks(options) {
     var t = now();
     var verdict = judgeAnswer(item.d.sent.spec, status, body, headers, t - item.sentAt, notifier.secrets);
     var answer = verdict.acknowledged ? undefined : verdict.message.slice(0, options.answerChars || 300);
-    finishDelivery(item, { status: status, cause: verdict.cause, acknowledged: verdict.acknowledged, received: verdict.received, answer: answer });
+    // The first few refusals of each cause carry their answer, so the main thread can tell whose
+    // stack wrote it (an HTML wall, a framework's crash page); the rest only their verdict.
+    var evidence;
+    if (!verdict.acknowledged && (evidenceSent[verdict.cause] || 0) < 5) {
+      evidenceSent[verdict.cause] = (evidenceSent[verdict.cause] || 0) + 1;
+      evidence = { headers: lowerHeaders(headers), body: String(body || '').slice(0, 16384) };
+    }
+    finishDelivery(item, { status: status, cause: verdict.cause, acknowledged: verdict.acknowledged, received: verdict.received, answer: answer, evidence: evidence });
   }
 
   function fail(item, cause, message) {
