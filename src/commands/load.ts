@@ -183,6 +183,9 @@ export async function loadSuite(config: ResolvedConfig, args: LoadArgs, io: Comm
         presign: args.presign,
       },
       {
+        started: (ms) => {
+          aggregate ??= new LoadAggregate(ms);
+        },
         delivery: (d) => {
           aggregate ??= new LoadAggregate(d.intendedAt);
           aggregate.add(d);

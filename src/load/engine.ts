@@ -44,6 +44,8 @@ export interface LoadPlan {
 }
 
 export interface LoadListener {
+  /** When the first worker began its schedule (its first request): the run's second 0. */
+  started?(atMs: number): void;
   delivery(record: DeliveryRecord): void;
   order(record: SentRecord): void;
 }
@@ -93,8 +95,9 @@ export async function runLoad(notifier: NotifierConfig, plan: LoadPlan, listener
   const allEnded = new Promise<void>((resolve) => (endedAll = resolve));
   let sent = 0;
   channel.onmessage = (event: unknown) => {
-    const data = (event as { data: { type: string; thread: number; deliveries?: DeliveryRecord[]; orders?: SentRecord[] } }).data;
+    const data = (event as { data: { type: string; thread: number; start?: number; deliveries?: DeliveryRecord[]; orders?: SentRecord[] } }).data;
     if (data.type === 'batch') {
+      if (data.start) listener.started?.(data.start);
       for (const d of data.deliveries ?? []) {
         sent++;
         listener.delivery(d);

@@ -148,6 +148,39 @@ describe('wxpay-notify load', () => {
     });
   }, 30_000);
 
+  it("what is not acknowledged comes again on WeChat's schedule (compressed), re-signed, until it is; the ramp rises to the rate", async () => {
+    let refused = 0;
+    await withSuite(
+      {
+        start: (opts) =>
+          startReceiver(opts, {
+            host: '127.0.0.1',
+            port: 0,
+            // Down for the first six notifications (a restart), then correct.
+            hook: async (_request, next) =>
+              refused++ < 6
+                ? { status: 503, body: 'restarting', contentType: 'text/plain', log: { path: '', version: 'v3', kind: 'pay', outcome: 'reject', reason: 'restarting', status: 503 } }
+                : next(),
+          }),
+      },
+      async (suite) => {
+        const io = memoryIO();
+        const code = await loadSuite(suite.config, args({ rate: 20, duration: 3, ramp: 2, mix: 'v3.pay', duplicates: 0, retrySpeedup: 150, minAck: 50, format: 'json' }), io);
+        const report = JSON.parse(io.stdout) as LoadReport;
+        expect(report.deliveries.retries).toBe(6);
+        expect(report.orders.notAcknowledged).toBe(0);
+        expect(report.failures).toMatchObject([{ cause: 'server-error', count: 6 }]);
+        expect(report.deliveries.sent).toBe(report.orders.sent + 6);
+        expect(report.orders.acknowledged).toBe(report.orders.sent);
+        // 20/s for 3 s with a 2 s ramp, in one-second steps (one connection, then 11, then all 20): 32 deliveries.
+        expect(report.deliveries.sent).toBe(32);
+        const sent = report.perSecond.map((b) => b.sent);
+        expect(sent[0]!).toBeLessThan(Math.max(...sent));
+        expect(code).toBe(0);
+      },
+    );
+  }, 30_000);
+
   it('a handler slower than 5 s: latency over the limit, cause slow, and --max-p99 fails the run', async () => {
     await withSuite(
       {

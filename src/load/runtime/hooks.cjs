@@ -234,13 +234,9 @@ function createAutocannonHooks(options) {
   }
 
   function flush() {
-    if (batch.length || orders.length) channel.postMessage({ type: 'batch', thread: workerThreads.threadId, deliveries: batch, orders: orders });
+    if (batch.length || orders.length) channel.postMessage({ type: 'batch', thread: workerThreads.threadId, start: startMs, deliveries: batch, orders: orders });
     batch = [];
     orders = [];
-  }
-
-  function rampFactor(t) {
-    return options.rampMs > 0 && t < options.rampMs ? Math.max(t / options.rampMs, 0.02) : 1;
   }
 
   // The smooth schedule's time of the n-th delivery (n from 0): integral of the ramped rate.
@@ -255,12 +251,29 @@ function createAutocannonHooks(options) {
     if (startMs) return;
     startMs = now();
     flushTimer = setInterval(flush, options.batchMs || 200);
-    rampTimer = setInterval(function () {
-      var f = rampFactor(now() - startMs);
-      clients.forEach(function (c) {
-        c.rate = Math.max(1, Math.round(c.wxFullRate * f));
-      });
-    }, 100);
+    if (options.rampMs > 0) rampTimer = setInterval(releaseRamp, 50);
+  }
+
+  // The ramp: every connection starts held; connection i of N joins at ramp × i/N. autocannon's
+  // quota ticks once a second per connection (all in phase), so a joining connection sends from its
+  // next tick on: the rate rises in one-second steps, whatever each connection's share (the quota
+  // cannot go below one per second per connection). Its number of deliveries is set to match.
+  var rampSized = false;
+  function releaseRamp() {
+    var t = now() - startMs;
+    var n = clients.length;
+    clients.forEach(function (c, i) {
+      var joinsAt = (options.rampMs * i) / n;
+      if (!rampSized) c.responseMax = Math.max(1, Math.round(c.wxFullRate * Math.max(1, Math.ceil(options.sendMs / 1000) - Math.ceil(joinsAt / 1000))));
+      if (c.wxHold && t >= joinsAt) {
+        c.wxHold = false;
+        // The first connection starts now; the others on their next tick (which calls a paused one).
+        if (i === 0 && !c.destroyed) c._doRequest();
+        else c.paused = true;
+      }
+    });
+    rampSized = true;
+    if (t >= options.rampMs) clearInterval(rampTimer);
   }
 
   function orderState(sent) {
@@ -373,6 +386,18 @@ function createAutocannonHooks(options) {
     finishDelivery(item, { status: status, cause: verdict.cause, acknowledged: verdict.acknowledged, received: verdict.received, answer: answer, evidence: evidence });
   }
 
+  // A delivery that was built but never left (a held connection when sending stopped).
+  function unsend(item) {
+    if (item.done) return;
+    item.done = true;
+    delivered--;
+    var order = item.d.order;
+    order.pending--;
+    order.deliveries--;
+    if (order.deliveries === 0) order.done = true;
+    else settleOrder(order);
+  }
+
   function fail(item, cause, message) {
     if (item && !item.done) finishDelivery(item, { status: 0, cause: cause, acknowledged: false, received: false, answer: message });
   }
@@ -410,12 +435,23 @@ function createAutocannonHooks(options) {
   function setupClient(client) {
     var share = client.rate || rate;
     client.wxFullRate = share;
-    // Deliveries this connection sends: its share of the ramped schedule.
-    var ramp = options.rampMs / 1000;
-    client.responseMax = Math.max(1, Math.round(share * (options.sendMs / 1000 - ramp / 2)));
-    client.rate = Math.max(1, Math.round(share * rampFactor(0)));
+    // Deliveries this connection sends: its share of the schedule (releaseRamp sizes it under a ramp).
+    client.responseMax = Math.max(1, Math.round((share * options.sendMs) / 1000));
     client.wxCurrent = lastBuilt;
     clients.push(client);
+    if (options.rampMs > 0) {
+      client.wxHold = true;
+      var doRequest = client._doRequest;
+      client._doRequest = function () {
+        if (client.wxHold && !client.destroyed) return;
+        if (client.reqsMade === 0 && client.wxCurrent && !client.wxCurrent.done) {
+          // The first request was built with the connection: it goes out now.
+          client.wxCurrent.sentAt = now();
+          client.wxCurrent.intended = client.wxCurrent.sentAt;
+        }
+        return doRequest.apply(client, arguments);
+      };
+    }
     client.on('request', function () {
       // autocannon emits 'request' just before it builds the next one: an earlier request of this
       // connection still unanswered was lost with its connection (a timeout names itself next).
@@ -452,8 +488,13 @@ function createAutocannonHooks(options) {
     if (event.data && event.data.type === 'stop' && !stopped) {
       // Stop sending at once: every connection ends after the answer it is waiting for.
       stopped = true;
+      clearInterval(rampTimer);
       clients.forEach(function (c) {
-        c.responseMax = Math.max(1, c.reqsMade);
+        if (c.reqsMade === 0) {
+          // Never released by the ramp: its first request was built but never sent.
+          if (c.wxCurrent) unsend(c.wxCurrent);
+          c.destroy();
+        } else c.responseMax = Math.max(1, c.reqsMade);
       });
     }
   };
