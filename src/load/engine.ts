@@ -123,16 +123,22 @@ export async function runLoad(notifier: NotifierConfig, plan: LoadPlan, listener
   let interrupted = false;
   let hardStop: NodeJS.Timeout | undefined;
   let instance: { stop(): void } | undefined;
+  let forceEnd: () => void = () => undefined;
   const onAbort = (): void => {
     interrupted = true;
     channel.postMessage({ type: 'stop' });
     // In-flight deliveries get their deadline; then the engine is stopped whatever is left.
-    hardStop = setTimeout(() => instance?.stop(), plan.timeoutMs + 1000);
+    hardStop = setTimeout(() => {
+      instance?.stop();
+      // A stopped autocannon with workers never calls back: settle with what was reported.
+      setTimeout(() => forceEnd(), 3000).unref();
+    }, plan.timeoutMs + 1000);
   };
   const startedAt = Date.now();
   try {
     const result = await new Promise<AutocannonResult | undefined>((resolve, reject) => {
       const done = (error: Error | null, r: AutocannonResult): void => (error ? reject(error) : resolve(r));
+      forceEnd = () => resolve(undefined);
       if (plan.workers > 0) {
         instance = autocannon(
           {
