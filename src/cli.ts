@@ -13,6 +13,7 @@ import { describeBounds } from './shared/limits.js';
 import { KEY_MODES, type KeyMode } from './keys/key-mode.js';
 import { CONFIG_FILE_NAMES, defaultConfigFile } from './config/config-file-name.js';
 import { PACKAGE_VERSION } from './package-info.js';
+import { LOAD_DEFAULTS, LOAD_REPORTERS, type LoadReporter } from './commands/load-options.js';
 
 // Command modules are imported only once their command is chosen: `run` pulls in newman and
 // postman-collection (most of a second and ~80 MB), which `--help` or `lint-url` must not pay for.
@@ -43,6 +44,14 @@ function reporterList(value: string[] | undefined): ReporterName[] {
   return names as ReporterName[];
 }
 
+function loadReporterList(value: string[] | undefined): LoadReporter[] {
+  const names = listOption(value) ?? [];
+  for (const name of names) {
+    if (!LOAD_REPORTERS.includes(name as LoadReporter)) throw new UserError(`unknown load reporter "${name}"; choose from ${LOAD_REPORTERS.join(', ')}`);
+  }
+  return names as LoadReporter[];
+}
+
 function positiveSpeedup(value: number): number {
   if (!Number.isFinite(value) || value < 1) throw new UserError(`--retry-speedup must be a number ≥ 1 (1 = real time), got ${value}`);
   return value;
@@ -53,7 +62,7 @@ export const EXIT_INTERRUPTED = 130;
 export type CliExitCode = ExitCode | typeof EXIT_INTERRUPTED;
 
 /**
- * Ctrl-C while a run sends (run, demo) stops the run: its reports say what was judged so far, and
+ * Ctrl-C while a run sends (run, demo, load) stops the run: its reports say what was judged so far, and
  * the CLI exits 130. Decided here only: the commands and the library get a signal, never the process.
  */
 async function interruptible(work: (signal: AbortSignal) => Promise<ExitCode>): Promise<CliExitCode> {
@@ -106,9 +115,14 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('secrets', { type: 'boolean', default: true, describe: 'write secrets into the environment (--no-secrets leaves them empty)' })
           .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
           .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
-          .option('format', { choices: OUTPUT_FORMATS, default: 'postman' as OutputFormat, describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment' })
+          .option('format', {
+            choices: OUTPUT_FORMATS,
+            default: 'postman' as OutputFormat,
+            describe: 'postman: collection + environment JSON; bruno: a Bruno collection folder + environment; artillery: a load scenario + processor for Artillery 2 (docs/artillery.md)',
+          })
           .example('$0 generate -c wxpay-notify.jsonc -o collections/', '')
-          .example('$0 generate -c wxpay-notify.jsonc -o collections/ --format bruno', ''),
+          .example('$0 generate -c wxpay-notify.jsonc -o collections/ --format bruno', '')
+          .example('$0 generate -c wxpay-notify.jsonc -o load/ --format artillery', ''),
       (a) => {
         pending = async () =>
           (await import('./commands/generate.js')).generateCommand(
@@ -169,6 +183,72 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
       },
     )
     .command(
+      'load',
+      'send distinct signed notifications at a target rate, judge every answer, and check nothing was lost',
+      (y) =>
+        y
+          .option('config', CONFIG_OPTION)
+          .option('rate', { alias: 'r', type: 'number', default: LOAD_DEFAULTS.rate, describe: 'deliveries per second (arrival rate)' })
+          .option('duration', { alias: 'd', type: 'number', default: LOAD_DEFAULTS.duration, describe: 'seconds of sending (the ramp included)' })
+          .option('ramp', { type: 'number', default: LOAD_DEFAULTS.ramp, describe: 'seconds to rise from zero to --rate' })
+          .option('mix', { type: 'string', describe: "kinds and weights, e.g. v3.pay=4,v3.refund=1,v2.pay=1 (default: the config's newest version, 4 payments to 1 refund)" })
+          .option('duplicates', { type: 'number', default: LOAD_DEFAULTS.duplicates, describe: 'share of notifications WeChat delivers twice (0–1)' })
+          .option('concurrent', { type: 'number', default: LOAD_DEFAULTS.concurrent, describe: 'share of those second copies sent at the same instant (0–1)' })
+          .option('retry', { type: 'boolean', default: false, describe: "retry what is not acknowledged on WeChat's schedule (15s, 15s, 30s, 3m …), re-signed" })
+          .option('retry-speedup', { type: 'number', default: DEFAULT_RETRY_SPEEDUP, describe: 'how many times faster than real time the retries come' })
+          .option('timeout', { type: 'number', default: LOAD_DEFAULTS.timeoutMs, describe: 'ms to wait for an answer before counting a timeout' })
+          .option('workers', { type: 'number', describe: 'signing threads (default: 2 above 300/s, else the main thread)' })
+          .option('connections', { type: 'number', describe: 'connections to keep open (default: the rate, at most 256)' })
+          .option('presign', { type: 'boolean', default: false, describe: 'sign every delivery before the burst (≥ 10,000/s for short bursts; at most 60 s)' })
+          .option('format', { choices: ['summary', 'json'] as const, default: 'summary' as const, describe: 'stdout format' })
+          .option('reporters', { type: 'string', array: true, describe: 'report files: json,html' })
+          .option('reporter-dir', { type: 'string', default: 'reports', describe: 'folder for report files' })
+          .option('min-ack', { type: 'number', default: LOAD_DEFAULTS.minAck, describe: 'exit 1 below this % of deliveries acknowledged' })
+          .option('max-p99', { type: 'number', default: LOAD_DEFAULTS.maxP99, describe: 'exit 1 above this p99 latency (ms)' })
+          .option('lookup', {
+            alias: 'lookup-url',
+            type: 'string',
+            describe: 'after the burst, look every acknowledged notification up: URL template, e.g. http://127.0.0.1:8080/orders/{out_trade_no}',
+          })
+          .option('lookup-command', { type: 'string', describe: 'or a command template run per notification (no shell), e.g. "psql -tAc … {out_trade_no}"' })
+          .option('lookup-concurrency', { type: 'number', describe: 'lookups in flight at once (default 8)' })
+          .example('$0 load -c wxpay-notify.jsonc --rate 300 --duration 60 --ramp 10', '')
+          .example('$0 load -c wxpay-notify.jsonc --rate 1500 --duration 60 --lookup "http://127.0.0.1:8080/orders/{out_trade_no}" --reporters json,html', '')
+          .epilogue(
+            'Exit codes: 0 every threshold met (and, with a lookup, nothing lost, duplicated or recorded with a wrong amount); 1 a threshold failed or a finding; 2 bad usage or config (or the receiver cannot be reached); 130 Ctrl-C. Manual: docs/load.md',
+          ),
+      (a) => {
+        pending = () =>
+          interruptible(async (signal) =>
+            (await import('./commands/load.js')).loadCommand(
+              {
+                config: configFile(a.config),
+                rate: a.rate,
+                duration: a.duration,
+                ramp: a.ramp,
+                mix: a.mix,
+                duplicates: a.duplicates,
+                concurrent: a.concurrent,
+                retrySpeedup: a.retry ? a['retry-speedup'] : undefined,
+                timeoutMs: a.timeout,
+                workers: a.workers,
+                connections: a.connections,
+                presign: a.presign,
+                format: a.format,
+                reporters: loadReporterList(a.reporters),
+                reporterDir: a['reporter-dir'],
+                minAck: a['min-ack'],
+                maxP99: a['max-p99'],
+                lookup: a.lookup || a['lookup-command'] ? { url: a.lookup, command: a['lookup-command'] } : undefined,
+                lookupConcurrency: a['lookup-concurrency'],
+              },
+              io,
+              signal,
+            ),
+          );
+      },
+    )
+    .command(
       'serve',
       'run the reference merchant receiver (a correct notify endpoint)',
       (y) =>
@@ -176,9 +256,36 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           .option('config', CONFIG_OPTION)
           .option('port', { alias: 'p', type: 'string', describe: "TCP port, 0 to 65535 (0 picks a free one); default: the port of the config's notify URLs" })
           .option('host', { type: 'string', default: '127.0.0.1' })
-          .example('$0 serve -c wxpay-notify.jsonc', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)'),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no line per acknowledged notification (refusals and faults still print): for load' })
+          .option('drop-every', { type: 'string', group: 'Fault switches (for load):', describe: 'acknowledge, then lose the record of every Nth processed notification' })
+          .option('drop-share', { type: 'string', group: 'Fault switches (for load):', describe: 'acknowledge, then lose this share of records (0.01 or 1%), picked by --fault-seed' })
+          .option('fault-seed', { type: 'string', group: 'Fault switches (for load):', describe: 'seed of --drop-share (default 1): same seed, same records lost' })
+          .option('slow-at', { type: 'string', group: 'Fault switches (for load):', describe: 'slow down with the arrival rate: answers take 5.5 s at this many notifications/s' })
+          .option('slow-delay', { type: 'string', group: 'Fault switches (for load):', describe: 'answer time in ms at --slow-at (default 5500)' })
+          .option('race-window', { type: 'string', group: 'Fault switches (for load):', describe: 'processing takes this many ms; a copy arriving meanwhile gets 500 (unique key)' })
+          .option('not-idempotent', { type: 'boolean', group: 'Fault switches (for load):', describe: 'process every copy again (the lookup counts times_processed)' })
+          .option('max-connections', { type: 'string', group: 'Fault switches (for load):', describe: 'close connections beyond this many open at once' })
+          .example('$0 serve -c wxpay-notify.jsonc', 'listens where the notify URLs point (e.g. http://127.0.0.1:8080/wxpay/v3/notify)')
+          .example('$0 serve -c wxpay-notify.jsonc --quiet --drop-share 1%', 'a handler that loses 1% of what it acknowledges (load reconciles and names them)'),
       (a) => {
-        pending = async () => (await import('./commands/serve.js')).serveCommand({ config: configFile(a.config), port: a.port, host: a.host }, io);
+        pending = async () =>
+          (await import('./commands/serve.js')).serveCommand(
+            {
+              config: configFile(a.config),
+              port: a.port,
+              host: a.host,
+              quiet: a.quiet,
+              dropEvery: a['drop-every'],
+              dropShare: a['drop-share'],
+              faultSeed: a['fault-seed'],
+              slowAt: a['slow-at'],
+              slowDelay: a['slow-delay'],
+              raceWindow: a['race-window'],
+              notIdempotent: a['not-idempotent'],
+              maxConnections: a['max-connections'],
+            },
+            io,
+          );
       },
     )
     .command(
@@ -222,7 +329,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
         pending = () => interruptible(async (signal) => (await import('./commands/demo.js')).demoCommand(io, { signal }));
       },
     )
-    .demandCommand(1, 'name a command: init, generate, run, serve, doctor, lint-url or demo')
+    .demandCommand(1, 'name a command: init, generate, run, load, serve, doctor, lint-url or demo')
     .strict()
     .recommendCommands()
     .help()

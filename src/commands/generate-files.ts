@@ -6,6 +6,8 @@ import { buildCollection } from '../collection/build-collection.js';
 import { buildEnvironment } from '../collection/build-environment.js';
 import { brunoPaths, buildBrunoCollection, buildBrunoEnvironment } from '../collection/build-bruno.js';
 import type { OutputFile } from '../output/write-atomic.js';
+import { UserError } from '../shared/errors.js';
+import { generateArtilleryFiles } from '../load/artillery/render-artillery.js';
 
 /** `postman`: collection + environment JSON; `bruno`: a Bruno collection folder + its environment. */
 import type { OutputFormat } from './output-formats.js';
@@ -31,6 +33,12 @@ export function outputPaths(config: ResolvedConfig, outDir: string): { collectio
 
 /** The files `generate` writes for a config (pure apart from reading templates). */
 export function generateFiles(config: ResolvedConfig, options: GenerateOptions): OutputFile[] {
+  if (options.format === 'artillery') {
+    // A load scenario sends the genuine notifications of the load mix, not the catalogue's cases.
+    if (options.only?.length || options.minSeverity)
+      throw new UserError('--only and --min-severity choose cases of the collection; --format artillery writes a load scenario of genuine notifications: leave them out');
+    return generateArtilleryFiles(config, options.outDir, options.withSecrets);
+  }
   const cases = selectCases(config, options);
   if (options.format === 'bruno') {
     const paths = brunoPaths(config.name, options.outDir);

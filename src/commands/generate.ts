@@ -8,6 +8,7 @@ import { hasInterruptedCommit, writeFilesAtomic } from '../output/write-atomic.j
 import { prepareOutputDir } from '../output/output-dir.js';
 import { generateFiles, staleFiles, strayFiles, type OutputFormat } from './generate-files.js';
 import { brunoPaths } from '../collection/build-bruno.js';
+import { artilleryPaths } from '../load/artillery/render-artillery.js';
 import type { CommandIO } from '../shared/command-io.js';
 
 export interface GenerateArgs {
@@ -41,7 +42,7 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
     }
     for (const path of stale)
       io.err(
-        `stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.format === 'bruno' ? ' --format bruno' : ''}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`,
+        `stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.format && args.format !== 'postman' ? ` --format ${args.format}` : ''}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`,
       );
     return EXIT.failed;
   }
@@ -54,6 +55,17 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
   }
   for (const f of files) io.out(`wrote ${shown(f.path)}\n`);
   for (const path of stray) io.out(`removed ${shown(path)} (no longer generated)\n`);
+  if (args.format === 'artillery') {
+    const paths = artilleryPaths(config.name, args.out);
+    io.out(
+      (args.secrets
+        ? `${shown(paths.env)} holds the test keys (mode 0600): do not commit it.\n`
+        : `Secrets left empty (--no-secrets): fill them in ${shown(paths.env)}, or set the WXPAY_* variables it names.\n`) +
+        `Run it with Artillery 2 (not a dependency of wxpay-notify): npx artillery run --dotenv ${shown(paths.env)} ${shown(paths.scenario)}\n` +
+        'Distributed (run-fargate, run-lambda, run-aci) and the metrics: docs/artillery.md\n',
+    );
+    return EXIT.ok;
+  }
   if (args.format === 'bruno') {
     const paths = brunoPaths(config.name, args.out);
     io.out(

@@ -1,7 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { handleV2 } from './handle-v2.js';
 import { handleV3 } from './handle-v3.js';
+import { createDropPicker, createRacyProcessOnce, describeDrop, processEveryCopy, RaceRefusal } from './faults.js';
+import { orderFacts } from './order-records.js';
 import { createProcessOnce } from './process-once.js';
+import { Rejection } from './rejection.js';
 import type { HandlerResult, NotifyRoute, NotifyVersion, ReceiverOptions, ReceiverSteps } from './types.js';
 import { V2_STEPS } from './v2-steps.js';
 import { V3_STEPS } from './v3-steps.js';
@@ -16,7 +19,10 @@ export interface Dispatcher {
 export function createDispatcher(opts: ReceiverOptions, steps: ReceiverSteps = {}): Dispatcher {
   const v2 = { ...V2_STEPS, ...steps.v2 };
   const v3 = { ...V3_STEPS, ...steps.v3 };
-  const processOnce = createProcessOnce();
+  const faults = opts.faults ?? {};
+  const processOnce = faults.race ? createRacyProcessOnce(faults.race.windowMs) : faults.notIdempotent ? processEveryCopy : createProcessOnce();
+  const dropNext = createDropPicker(faults);
+  const { records } = opts;
 
   const reject: Dispatcher['reject'] = (route, version, status, reason) => {
     // v2 normally refuses with 200 + FAIL; an HTTP-level error (413…) keeps its own status.
@@ -30,10 +36,28 @@ export function createDispatcher(opts: ReceiverOptions, steps: ReceiverSteps = {
     const { log } = result;
     if (log.outcome !== 'ack') return result;
 
+    let dropped: string | undefined;
+    const work = async (): Promise<void> => {
+      const verified = { version: log.version, kind: log.kind, eventId: log.eventId ?? '', notification: log.notification };
+      await opts.onNotification?.(verified);
+      if (!records) return;
+      const facts = orderFacts(verified);
+      if (dropNext?.()) {
+        records.drop(facts);
+        dropped = facts.kind === 'pay' ? `out_trade_no ${facts.out_trade_no}` : `out_refund_no ${facts.out_refund_no}`;
+      } else records.add(facts);
+    };
     try {
-      const { duplicate } = await processOnce(log.eventId, () => opts.onNotification?.({ version: log.version, kind: log.kind, eventId: log.eventId ?? '', notification: log.notification }));
-      return duplicate ? { ...result, log: { ...log, duplicate, reason: 'already processed: acknowledged again' } } : result;
+      const { duplicate } = await processOnce(log.eventId, work);
+      if (duplicate) return { ...result, log: { ...log, duplicate, reason: 'already processed: acknowledged again' } };
+      return dropped ? { ...result, log: { ...log, fault: `acknowledged, then lost the record of ${dropped} (${describeDrop(faults)})` } } : result;
     } catch (error) {
+      if (error instanceof Rejection) {
+        // A refusal with its own words (the race fault's unique-key error, passed on as many
+        // handlers do): the sender sees them.
+        const refused = reject(route, log.version, error.status, error.message);
+        return { ...refused, log: { ...log, ...refused.log, fault: error instanceof RaceRefusal ? 'two copies raced: refused the one that arrived while the first was processed' : undefined } };
+      }
       // Refusing makes WeChat retry later. The sender learns only that processing failed; the
       // detail stays in the local log.
       const refused = reject(route, log.version, 500, 'processing failed; please retry');

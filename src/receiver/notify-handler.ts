@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDispatcher } from './dispatch-notify.js';
+import { checkFaults, createSlowdown } from './faults.js';
+import { answerLookup } from './lookup-routes.js';
 import { notifyRoutes } from './notify-routes.js';
 import { decodeUtf8, MAX_BODY_BYTES, readRawBody } from './read-body.js';
 import type { HandlerResult, ReceiverLogEntry, ReceiverOptions, ReceiverSteps, RequestHook } from './types.js';
@@ -53,7 +55,19 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
   const routes = notifyRoutes(opts);
   if (opts.v3) keyRingFrom(opts.v3.publicKeys); // fail now on a bad PEM, not on the first notification
   const { dispatch, reject } = createDispatcher(opts, extras.steps);
-  const hook: RequestHook = extras.hook ?? ((_request, next) => next());
+  if (opts.faults) checkFaults(opts.faults);
+  const given: RequestHook = extras.hook ?? ((_request, next) => next());
+  const slowdown = opts.faults?.slowdown && createSlowdown(opts.faults.slowdown);
+  const hook: RequestHook = slowdown
+    ? async (request, next) => {
+        const delay = slowdown(); // the rate is measured when the notification has arrived in full
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        const result = await given(request, next);
+        if (!result || delay === 0) return result;
+        const slowed = `slowed down by ${delay} ms at the current arrival rate`;
+        return { ...result, log: { ...result.log, fault: result.log.fault ? `${result.log.fault}; ${slowed}` : slowed } };
+      }
+    : given;
 
   const record = (result: HandlerResult): void => {
     const entry = { ...result.log, status: result.status };
@@ -76,6 +90,11 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
     // behind Express the full path is in originalUrl, also when mounted under a prefix.
     const path = ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/').split('?')[0] ?? '/';
     const route = routes.get(path);
+    const lookup = !route && opts.records ? answerLookup(opts.records, req.method ?? 'GET', path) : undefined;
+    if (lookup) {
+      req.resume();
+      return send(res, req.method === 'HEAD' ? { ...lookup, body: '' } : lookup);
+    }
     if (!route) {
       if (next) return next();
       req.resume();

@@ -1,11 +1,14 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Reply } from './reply.js';
+import type { ReceiverFaults } from './faults.js';
+import type { OrderRecords } from './order-records.js';
 import type { V2Steps } from './v2-steps.js';
 import type { V3Steps } from './v3-steps.js';
 
-export type NotifyVersion = 'v2' | 'v3';
-export type NotifyKind = 'pay' | 'refund';
+import type { NotifyKind, NotifyVersion, VerifiedNotification } from './notification.js';
+
+export type { NotifyKind, NotifyVersion, VerifiedNotification };
 
 export interface ReceiverOptions {
   /** Omit to serve no v2 paths (a v2 XML refund reaching the v3 refund path is then rejected). */
@@ -37,16 +40,15 @@ export interface ReceiverOptions {
    * Throw to refuse the notification; WeChat will then deliver it again later.
    */
   onNotification?: (notification: VerifiedNotification) => void | Promise<void>;
-}
-
-/** A notification that passed every check, as handed to `onNotification`. */
-export interface VerifiedNotification {
-  version: NotifyVersion;
-  kind: NotifyKind;
-  /** Idempotency key: v3 envelope `id`; v2 `transaction_id`, or `out_refund_no/refund_status`. */
-  eventId: string;
-  /** v2: the flat fields (refund: the decrypted <root> fields). v3: the decrypted resource. */
-  notification: unknown;
+  /**
+   * Where processed notifications are recorded (payments by out_trade_no, refunds by
+   * out_refund_no), after `onNotification` succeeded; the handler then also answers the lookup
+   * `GET /orders/{out_trade_no}` and `GET /refunds/{out_refund_no}` that `load` reconciles against.
+   * `startReceiver` always keeps one (`createOrderRecords()`).
+   */
+  records?: OrderRecords;
+  /** Deliberate faults for load tests and demos (none by default): see `ReceiverFaults`. */
+  faults?: ReceiverFaults;
 }
 
 export interface ReceiverLogEntry {
@@ -63,6 +65,8 @@ export interface ReceiverLogEntry {
   duplicate?: boolean;
   /** HTTP status that was answered. */
   status: number;
+  /** A deliberate fault (ReceiverFaults) that shaped this answer or its record, in words. */
+  fault?: string;
 }
 
 /** A handler's answer: the reply plus the log entry describing it. */
@@ -100,7 +104,14 @@ export interface StartedReceiver {
   close(): Promise<void>;
   /** Every answered notification, in order. */
   log: ReceiverLogEntry[];
+  /** (startReceiver: always) What was processed, as the lookup answers it (and which records the drop fault lost). */
+  records?: OrderRecords;
+  /** The HTTP server, e.g. to watch its 'drop' events (connections refused by `faults.maxConnections`). */
+  server?: Server;
 }
+
+/** What `startReceiver` returns: always with its records and server. */
+export type RunningReceiver = StartedReceiver & Required<Pick<StartedReceiver, 'records' | 'server'>>;
 
 /**
  * The building blocks of the two handlers, by name. Pass some of them to a handler (or to

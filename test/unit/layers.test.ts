@@ -18,6 +18,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['collection', 'runner'],
   ['report'],
   ['keys', 'receiver', 'doctor'],
+  ['load'],
   ['commands'],
   ['library', 'cli.ts'],
 ];

@@ -14,6 +14,7 @@ import { measureScale } from './measure-scale.js';
 import { measureScriptWeight } from './measure-script-weight.js';
 import { measureSigningCost } from './measure-signing-cost.js';
 import { measureStartup } from './measure-startup.js';
+import { measureLoad } from './measure-load.js';
 import { renderBench, type BenchSection } from './render-bench.js';
 import { formatMs } from './stats.js';
 
@@ -25,6 +26,7 @@ const MEASURES: { title: string; run: (ctx: BenchContext) => Promise<MeasureResu
   { title: '5. Scale', run: measureScale },
   { title: '6. End to end', run: measureEndToEnd },
   { title: '7. CLI start-up', run: measureStartup },
+  { title: '8. Load (wxpay-notify load)', run: measureLoad },
 ];
 
 export function parseArgs(argv: readonly string[]): { quick: boolean } {

@@ -1,0 +1,230 @@
+import { execFile } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { demoConfig } from '../../src/commands/demo.js';
+import { generateFiles } from '../../src/commands/generate-files.js';
+import { UserError } from '../../src/shared/errors.js';
+import { ARTILLERY_SECRET_ENV, artilleryPaths } from '../../src/load/artillery/render-artillery.js';
+import { decryptResource } from '../../src/protocol/v3/aes-gcm.js';
+import { v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
+import { createPublicKey } from 'node:crypto';
+import { receiverOptionsFromConfig, startReceiver, type RunningReceiver } from '../../src/receiver/index.js';
+import { testKeys } from '../support/suite-fixture.js';
+
+/**
+ * `generate --format artillery`: the processor is driven here exactly as Artillery 2's HTTP engine
+ * drives it (the contract is written down in src/load/artillery/processor-glue.ts, with its source
+ * links), and what it sends is verified and decrypted with the Node protocol code. A second test
+ * runs the real Artillery CLI on the generated files when ARTILLERY_BIN names one.
+ */
+const keys = testKeys();
+const ARTILLERY_BIN = process.env.ARTILLERY_BIN;
+
+/** dotenv's reading of a double-quoted value (the one form the env file uses): \n is a newline. */
+function readEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)="(.*)"$/.exec(line);
+    if (m) env[m[1]!] = m[2]!.replace(/\\n/g, '\n');
+  }
+  return env;
+}
+
+type Hook = (...args: unknown[]) => void;
+interface Processor {
+  wxpaySign: Hook;
+  wxpaySignRepeat: Hook;
+  wxpayJudge: Hook;
+}
+
+describe('generate --format artillery', () => {
+  let dir: string;
+  let receiver: RunningReceiver;
+  let paths: ReturnType<typeof artilleryPaths>;
+  let files: ReturnType<typeof generateFiles>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wxpay-artillery-'));
+    receiver = await startReceiver(receiverOptionsFromConfig(demoConfig(keys, 'http://127.0.0.1:1', dir)));
+    const config = demoConfig(keys, receiver.url, dir);
+    files = generateFiles(config, { outDir: join(dir, 'out'), withSecrets: true, format: 'artillery' });
+    mkdirSync(join(dir, 'out'));
+    for (const f of files) writeFileSync(f.path, f.content, { mode: f.mode ?? 0o644 });
+    paths = artilleryPaths(config.name, join(dir, 'out'));
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes a scenario, a processor that needs only Node built-ins, and the keys in an owner-only dotenv file', () => {
+    expect(files.map((f) => f.path)).toEqual([paths.scenario, paths.processor, paths.env]);
+    const scenario = parse(readFileSync(paths.scenario, 'utf8')) as { config: Record<string, unknown>; scenarios: { flow: Record<string, Record<string, unknown>>[] }[] };
+    expect(scenario.config.target).toBe(receiver.url);
+    expect(scenario.config.processor).toBe('./demo.artillery-processor.cjs');
+    expect(scenario.scenarios[0]!.flow.map((s) => s.post)).toEqual([
+      { url: '/', followRedirect: false, gzip: false, beforeRequest: 'wxpaySign', afterResponse: 'wxpayJudge' },
+      { url: '/', followRedirect: false, gzip: false, ifTrue: 'wxpayRepeat', beforeRequest: 'wxpaySignRepeat', afterResponse: 'wxpayJudge' },
+    ]);
+    // Artillery applies --environment with lodash merge (arrays index by index): each environment
+    // must come out as written, nothing of the default phases left in it.
+    const phases = scenario.config.phases as Record<string, unknown>[];
+    for (const [name, env] of Object.entries(scenario.config.environments as Record<string, { phases: Record<string, unknown>[] }>)) {
+      const merged = phases.map((p, i) => ({ ...p, ...env.phases[i] }));
+      expect(merged, name).toEqual(env.phases);
+    }
+    // Artillery ships a processor with the npm packages it requires (bom.js): there are none.
+    const processor = readFileSync(paths.processor, 'utf8');
+    const required = [...processor.matchAll(/require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((r) => !isBuiltin(r))).toEqual([]);
+    // No secret in the scenario or the processor; all of them in the env file, mode 0600.
+    for (const secret of [keys.apiV3Key, keys.apiKey, keys.publicKey.privateKeyPem.split('\n')[1]!]) {
+      expect(processor).not.toContain(secret);
+      expect(readFileSync(paths.scenario, 'utf8')).not.toContain(secret);
+    }
+    const env = readEnvFile(readFileSync(paths.env, 'utf8'));
+    expect(env).toEqual({
+      [ARTILLERY_SECRET_ENV.v3ApiKey]: keys.apiV3Key,
+      [ARTILLERY_SECRET_ENV.platform]: keys.publicKey.privateKeyPem,
+      [ARTILLERY_SECRET_ENV.certificate]: keys.certificate.privateKeyPem,
+    });
+    expect(statSync(paths.env).mode & 0o777).toBe(0o600);
+  });
+
+  it('--no-secrets leaves the values empty, and --only makes no sense for a load scenario', () => {
+    const config = demoConfig(keys, receiver.url, dir);
+    const env = generateFiles(config, { outDir: dir, withSecrets: false, format: 'artillery' }).find((f) => f.path.endsWith('.env'))!;
+    expect(env.content).toBe(
+      '# Secrets of the wxpay-notify Artillery processor (TEST keys): keep out of version control.\nWXPAY_V3_API_KEY=""\nWXPAY_PLATFORM_PRIVATE_KEY=""\nWXPAY_CERTIFICATE_PRIVATE_KEY=""\n',
+    );
+    expect(() => generateFiles(config, { outDir: dir, withSecrets: true, format: 'artillery', only: ['v3.pay.success'] })).toThrow(UserError);
+  });
+
+  it("the processor's hooks, called as Artillery calls them, send distinct genuine notifications and judge the answers", async () => {
+    const saved = { ...process.env };
+    const processor = createRequire(import.meta.url)(paths.processor) as Processor;
+    const counters: Record<string, number> = {};
+    const histograms: Record<string, number[]> = {};
+    const events = new EventEmitter();
+    events.on('counter', (name: string, n: number) => (counters[name] = (counters[name] ?? 0) + n));
+    events.on('histogram', (name: string, v: number) => (histograms[name] ??= []).push(v));
+    const call = (hook: Hook, ...args: unknown[]): Promise<void> => new Promise((resolve, reject) => hook(...args, (error?: Error) => (error ? reject(error) : resolve())));
+    // What engine_http.js hands beforeRequest: the step's params with the URL already prefixed.
+    const requestParams = (step: Record<string, unknown>): Record<string, unknown> => ({ ...step, url: `${receiver.url}/`, method: 'POST', timeout: 10_000, uuid: 'u' });
+    const step = { url: '/', followRedirect: false, gzip: false };
+
+    try {
+      for (const name of Object.values(ARTILLERY_SECRET_ENV)) delete process.env[name];
+      const context = { vars: {} as Record<string, unknown> };
+      await expect(call(processor.wxpaySign, requestParams(step), context, events)).rejects.toThrow(
+        'wxpay-notify: WXPAY_V3_API_KEY, WXPAY_PLATFORM_PRIVATE_KEY, WXPAY_CERTIFICATE_PRIVATE_KEY not set; run Artillery with --dotenv <name>.artillery.env',
+      );
+      Object.assign(process.env, readEnvFile(readFileSync(paths.env, 'utf8')));
+
+      const seen = new Set<string>();
+      const trusted = { [keys.publicKey.keyId]: createPublicKey(keys.publicKey.privateKeyPem), [keys.certificate.serial]: createPublicKey(keys.certificate.privateKeyPem) };
+      for (let vu = 0; vu < 12; vu++) {
+        const ctx = { vars: {} as Record<string, unknown> };
+        const params = requestParams(step);
+        await call(processor.wxpaySign, params, ctx, events);
+        // What goes on the wire: a path for Artillery to prefix with the target, WeChat's headers, the exact bytes.
+        expect(params.url).toMatch(/^\/wxpay\/v3\/(notify|refund-notify)$/);
+        const headers = params.headers as Record<string, string>;
+        const body = (params.body as Buffer).toString('utf8');
+        expect(headers['User-Agent']).toBe('Mozilla/4.0');
+        const serial = headers['Wechatpay-Serial']!;
+        expect(verifyV3(v3SignMessage(headers['Wechatpay-Timestamp']!, headers['Wechatpay-Nonce']!, body), headers['Wechatpay-Signature']!, trusted[serial]!)).toBe(true);
+        const envelope = JSON.parse(body) as { id: string; resource: { ciphertext: string; nonce: string; associated_data: string } };
+        const resource = JSON.parse(decryptResource(envelope.resource.ciphertext, keys.apiV3Key, envelope.resource.nonce, envelope.resource.associated_data)) as {
+          out_trade_no: string;
+          out_refund_no?: string;
+          amount: { total: number };
+        };
+        const id = resource.out_refund_no ?? resource.out_trade_no;
+        expect(seen.has(id), id).toBe(false);
+        seen.add(id);
+        expect(resource.out_trade_no.length).toBeLessThanOrEqual(32);
+
+        // Send it as Artillery would, then hand the answer to afterResponse.
+        const answer = await post(`${receiver.url}${params.url as string}`, headers, body);
+        await call(processor.wxpayJudge, params, answer, ctx, events);
+        if (ctx.vars.wxpayRepeat) {
+          const copy = requestParams(step);
+          await call(processor.wxpaySignRepeat, copy, ctx, events);
+          const copyBody = (copy.body as Buffer).toString('utf8');
+          expect((JSON.parse(copyBody) as { id: string }).id).toBe(envelope.id); // the same notification…
+          expect((copy.headers as Record<string, string>)['Wechatpay-Nonce']).not.toBe(headers['Wechatpay-Nonce']); // …signed again
+          await call(processor.wxpayJudge, copy, await post(`${receiver.url}${copy.url as string}`, copy.headers as Record<string, string>, copyBody), ctx, events);
+        }
+      }
+      const sent = (counters['wxpay.sent.v3.pay'] ?? 0) + (counters['wxpay.sent.v3.refund'] ?? 0);
+      expect(sent).toBe(12);
+      expect(counters['wxpay.sent.copies']).toBeGreaterThanOrEqual(1);
+      expect(counters['wxpay.acknowledged']).toBe(12 + counters['wxpay.sent.copies']!);
+      expect(histograms['wxpay.answer_ms']).toHaveLength(counters['wxpay.acknowledged']!);
+      expect(receiver.records.size.payments + receiver.records.size.refunds).toBe(12);
+
+      // The same judge as run: a 500 with a duplicate-key message, and a late answer.
+      const ctx = { vars: {} as Record<string, unknown> };
+      const params = requestParams(step);
+      await call(processor.wxpaySign, params, ctx, events);
+      await call(
+        processor.wxpayJudge,
+        params,
+        { statusCode: 500, headers: { 'content-type': 'application/json' }, body: `{"code":"FAIL","message":"Duplicate entry 'x' for key 'PRIMARY'"}`, timings: { phases: { total: 40 } } },
+        ctx,
+        events,
+      );
+      await call(processor.wxpayJudge, params, { statusCode: 204, headers: {}, body: '', timings: { phases: { total: 6_000 } } }, ctx, events);
+      expect(counters['wxpay.failed.duplicate-order']).toBe(1);
+      expect(counters['wxpay.failed.slow']).toBe(1);
+      expect(counters['wxpay.over_5s']).toBe(1);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it.skipIf(!ARTILLERY_BIN)(
+    'runs unchanged under the Artillery CLI (set ARTILLERY_BIN to an artillery 2 binary to run this)',
+    async () => {
+      const before = receiver.records.size.payments + receiver.records.size.refunds;
+      const report = join(dir, 'report.json');
+      const output = await new Promise<string>((resolve, reject) =>
+        execFile(
+          ARTILLERY_BIN!,
+          ['run', '--dotenv', paths.env, '--overrides', JSON.stringify({ config: { phases: [{ duration: 3, arrivalRate: 5 }] } }), '--output', report, paths.scenario],
+          { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 150_000 },
+          (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+      expect(output).toContain('wxpay.acknowledged');
+      const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } }).aggregate.counters;
+      const failed = Object.keys(counters).filter((k) => k.startsWith('wxpay.failed.') || k.startsWith('errors.'));
+      expect(failed).toEqual([]);
+      expect(counters['wxpay.acknowledged']).toBe(counters['http.requests']);
+      expect(counters['wxpay.sent.v3.pay']! + counters['wxpay.sent.v3.refund']!).toBe(counters['vusers.created']);
+      expect(receiver.records.size.payments + receiver.records.size.refunds - before).toBe(counters['vusers.created']);
+    },
+    180_000,
+  );
+});
+
+function post(url: string, headers: Record<string, string>, body: string): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string; timings: { phases: { total: number } } }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: text, timings: { phases: { total: performance.now() - started } } }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

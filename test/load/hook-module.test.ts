@@ -1,0 +1,126 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHookModule, writeHookModule, type NotifierConfig, type WrittenHooks } from '../../src/load/hook-module.js';
+import { notifierConfig } from '../../src/load/mix.js';
+import { judgeAnswer } from '../../src/judge/answer.js';
+import { caseSpec } from '../../src/collection/case-spec.js';
+import { CATALOGUE } from '../../src/cases/catalogue.js';
+import { decryptResource } from '../../src/protocol/v3/aes-gcm.js';
+import { verifyV3 } from '../../src/protocol/v3/sign-message.js';
+import { decryptReqInfo } from '../../src/protocol/v2/req-info.js';
+import { startSuite, testKeys, type SuiteFixture } from '../support/suite-fixture.js';
+
+interface Sent {
+  record: { version: string; kind: string; outTradeNo: string; transactionId: string; outRefundNo?: string; refundId?: string; total: number; refund?: number };
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+interface HookModule {
+  createNotifier(config: NotifierConfig): { next(nowMs: number): Sent; again(sent: Sent, nowMs: number): Sent };
+  judgeAnswer(
+    spec: object,
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+    timeMs: number,
+    secrets: string[],
+  ): { acknowledged: boolean; received: boolean; cause: string; message: string };
+}
+
+describe('the load hook module', () => {
+  let suite: SuiteFixture;
+  let written: WrittenHooks;
+  let mod: HookModule;
+  let config: NotifierConfig;
+  beforeAll(async () => {
+    suite = await startSuite();
+    written = writeHookModule();
+    mod = createRequire(import.meta.url)(written.modulePath) as HookModule;
+    config = notifierConfig(suite.config, { 'v3.pay': 1, 'v3.refund': 1, 'v2.pay': 1, 'v2.refund': 1 });
+  }, 60_000);
+  afterAll(async () => {
+    written.remove();
+    await suite.close();
+  });
+
+  it('holds no secret and is written privately; its folder is removed afterwards', () => {
+    const text = renderHookModule();
+    for (const secret of [suite.config.v2!.apiKey, suite.config.v3!.apiV3Key, testKeys().publicKey.privateKeyPem.split('\n')[1]!]) expect(text).not.toContain(secret);
+    expect(statSync(written.dir).mode & 0o777).toBe(0o700);
+    expect(readdirSync(written.dir).sort()).toEqual(['onResponse.cjs', 'setupClient.cjs', 'setupRequest.cjs', 'wxpay-notify-hooks.cjs']);
+    const other = writeHookModule();
+    other.remove();
+    expect(existsSync(other.dir)).toBe(false);
+  });
+
+  it('builds distinct genuine notifications that verify and decrypt with the Node reference code, amounts as recorded', () => {
+    const n = mod.createNotifier(config);
+    const sent = Array.from({ length: 40 }, () => n.next(Date.now()));
+    expect(new Set(sent.map((s) => s.record.outTradeNo)).size).toBe(40);
+    expect(new Set(sent.map((s) => s.record.transactionId)).size).toBe(40);
+    expect(new Set(sent.map((s) => `${s.record.version}.${s.record.kind}`)).size).toBe(4);
+    const publicKey = testKeys().publicKey.publicKeyPem;
+    for (const s of sent) {
+      if (s.record.version === 'v3') {
+        const h = s.headers;
+        expect(verifyV3(`${h['Wechatpay-Timestamp']}\n${h['Wechatpay-Nonce']}\n${s.body}\n`, h['Wechatpay-Signature']!, publicKey)).toBe(true);
+        const env = JSON.parse(s.body) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
+        const resource = JSON.parse(decryptResource(env.resource.ciphertext, suite.config.v3!.apiV3Key, env.resource.nonce, env.resource.associated_data)) as {
+          out_trade_no: string;
+          out_refund_no?: string;
+          amount: { total: number; refund?: number };
+        };
+        expect(resource.out_trade_no).toBe(s.record.outTradeNo);
+        expect(resource.amount.total).toBe(s.record.total);
+        if (s.record.kind === 'refund') expect([resource.out_refund_no, resource.amount.refund]).toEqual([s.record.outRefundNo, s.record.refund]);
+      } else if (s.record.kind === 'refund') {
+        const reqInfo = /<req_info><!\[CDATA\[([^\]]+)\]\]><\/req_info>/.exec(s.body)![1]!;
+        const inner = decryptReqInfo(reqInfo, suite.config.v2!.apiKey);
+        expect(inner).toContain(`<out_refund_no><![CDATA[${s.record.outRefundNo}]]></out_refund_no>`);
+        expect(inner).toContain(`<refund_fee><![CDATA[${s.record.refund}]]></refund_fee>`);
+      } else {
+        expect(s.body).toContain(`<out_trade_no><![CDATA[${s.record.outTradeNo}]]></out_trade_no>`);
+        expect(s.body).toContain(`<total_fee>${s.record.total}</total_fee>`);
+      }
+    }
+  });
+
+  it('repeats a v3 notification as WeChat does: same envelope, re-signed; a v2 one byte for byte', () => {
+    const n = mod.createNotifier(notifierConfig(suite.config, { 'v3.pay': 1, 'v2.pay': 1 }));
+    const [a, b] = [n.next(Date.now()), n.next(Date.now())];
+    for (const s of [a, b]) {
+      const again = n.again(s, Date.now() + 2000);
+      if (s.record.version === 'v3') {
+        expect(again.body).toBe(s.body);
+        expect(again.headers['Wechatpay-Nonce']).not.toBe(s.headers['Wechatpay-Nonce']);
+        expect(again.headers['Wechatpay-Signature']).not.toBe(s.headers['Wechatpay-Signature']);
+      } else {
+        expect(again.body).toBe(s.body);
+      }
+    }
+  });
+
+  it("judges an answer as run's judge does (src/judge/answer.ts), cause and message alike", () => {
+    const def = CATALOGUE.find((c) => c.id === 'v3.pay.success')!;
+    const spec = caseSpec(def, suite.config);
+    const answers: [number, string, number][] = [
+      [204, '', 20],
+      [200, '{"code":"FAIL","message":"no"}', 20],
+      [500, 'Duplicate entry for key PRIMARY', 20],
+      [200, '<html><body>WAF</body></html>', 20],
+      [204, '', 5200],
+      [302, '', 20],
+    ];
+    for (const [status, body, timeMs] of answers) {
+      const ours = mod.judgeAnswer(spec, status, body, {}, timeMs, []);
+      const checks = judgeAnswer(spec, { code: status, body, headers: {}, timeMs }, []);
+      const failing = checks.filter((c) => !c.pass);
+      expect(ours.acknowledged).toBe(failing.length === 0);
+      expect(ours.cause).toBe(checks[1]!.pass ? (failing[0]?.cause ?? 'ok') : checks[1]!.cause);
+      if (failing.length) expect(ours.message).toBe(failing.at(-1)!.message);
+    }
+    expect(mod.judgeAnswer(spec, 200, '{"code":"FAIL"}', {}, 20, [])).toMatchObject({ acknowledged: false, received: true, cause: 'v3-200-code-fail' });
+  });
+});
