@@ -4,7 +4,6 @@ import { handleV3 } from './handle-v3.js';
 import { createDropPicker, createRacyProcessOnce, describeDrop, processEveryCopy, RaceRefusal } from './faults.js';
 import { orderFacts } from './order-records.js';
 import { createProcessOnce } from './process-once.js';
-import { Rejection } from './rejection.js';
 import type { HandlerResult, NotifyRoute, NotifyVersion, ReceiverOptions, ReceiverSteps } from './types.js';
 import { V2_STEPS } from './v2-steps.js';
 import { V3_STEPS } from './v3-steps.js';
@@ -52,11 +51,11 @@ export function createDispatcher(opts: ReceiverOptions, steps: ReceiverSteps = {
       if (duplicate) return { ...result, log: { ...log, duplicate, reason: 'already processed: acknowledged again' } };
       return dropped ? { ...result, log: { ...log, fault: `acknowledged, then lost the record of ${dropped} (${describeDrop(faults)})` } } : result;
     } catch (error) {
-      if (error instanceof Rejection) {
-        // A refusal with its own words (the race fault's unique-key error, passed on as many
-        // handlers do): the sender sees them.
+      if (error instanceof RaceRefusal) {
+        // The race fault passes the database's words on, as many handlers do; any other failure
+        // tells the sender only that processing failed (below).
         const refused = reject(route, log.version, error.status, error.message);
-        return { ...refused, log: { ...log, ...refused.log, fault: error instanceof RaceRefusal ? 'two copies raced: refused the one that arrived while the first was processed' : undefined } };
+        return { ...refused, log: { ...log, ...refused.log, fault: 'two copies raced: refused the one that arrived while the first was processed' } };
       }
       // Refusing makes WeChat retry later. The sender learns only that processing failed; the
       // detail stays in the local log.

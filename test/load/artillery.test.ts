@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
@@ -14,6 +14,7 @@ import { ARTILLERY_SECRET_ENV, artilleryPaths } from '../../src/load/artillery/r
 import { decryptResource } from '../../src/protocol/v3/aes-gcm.js';
 import { v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
 import { createPublicKey } from 'node:crypto';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { receiverOptionsFromConfig, startReceiver, type RunningReceiver } from '../../src/receiver/index.js';
 import { testKeys } from '../support/suite-fixture.js';
 
@@ -190,6 +191,46 @@ describe('generate --format artillery', () => {
       process.env = saved;
     }
   });
+
+  it('through the CLI: says how to run it, keeps the keys out of its output, and --check knows when the files are stale', () => {
+    const project = join(dir, 'project');
+    mkdirSync(join(project, 'keys'), { recursive: true });
+    writeFileSync(join(project, 'keys/p.pem'), keys.publicKey.privateKeyPem);
+    writeFileSync(
+      join(project, 'wxpay-notify.json'),
+      JSON.stringify({
+        name: 'shop',
+        appid: 'wx2421b1c4370ec43b',
+        mchid: '1900000109',
+        v3: {
+          notifyUrl: 'http://127.0.0.1:18080/n',
+          refundNotifyUrl: 'http://127.0.0.1:18080/r',
+          apiV3Key: '${WXPAY_V3_API_KEY}',
+          platform: { privateKeyFile: 'keys/p.pem', serial: keys.publicKey.keyId },
+        },
+      }),
+    );
+    const cli = (...args: string[]): { status: number | null; out: string } => {
+      const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), ...args], { cwd: project, encoding: 'utf8', env: { ...process.env, WXPAY_V3_API_KEY: keys.apiV3Key } });
+      return { status: r.status, out: r.stdout + r.stderr };
+    };
+    const generated = cli('generate', '-c', 'wxpay-notify.json', '-o', 'load', '--format', 'artillery');
+    expect(generated.status).toBe(0);
+    expect(generated.out).toBe(
+      'wrote load/shop.artillery.yml\nwrote load/shop.artillery-processor.cjs\nwrote load/shop.artillery.env\n' +
+        'load/shop.artillery.env holds the test keys (mode 0600): do not commit it.\n' +
+        'Run it with Artillery 2 (not a dependency of wxpay-notify): npx artillery run --dotenv load/shop.artillery.env load/shop.artillery.yml\n' +
+        'Distributed (run-fargate, run-lambda, run-aci) and the metrics: docs/artillery.md\n',
+    );
+    expect(cli('generate', '-c', 'wxpay-notify.json', '-o', 'load', '--format', 'artillery', '--check')).toEqual({
+      status: 0,
+      out: 'up to date: load/shop.artillery.yml, load/shop.artillery-processor.cjs, load/shop.artillery.env\n',
+    });
+    writeFileSync(join(project, 'load/shop.artillery.yml'), 'edited\n');
+    const stale = cli('generate', '-c', 'wxpay-notify.json', '-o', 'load', '--format', 'artillery', '--check');
+    expect(stale.status).toBe(1);
+    expect(stale.out).toContain('stale: load/shop.artillery.yml differs from what wxpay-notify.json generates; run `wxpay-notify generate -c wxpay-notify.json --format artillery -o load`');
+  }, 90_000);
 
   it.skipIf(!ARTILLERY_BIN)(
     'runs unchanged under the Artillery CLI (set ARTILLERY_BIN to an artillery 2 binary to run this)',
