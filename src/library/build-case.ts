@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { CATALOGUE } from '../cases/catalogue.js';
 import { configNeeds } from '../cases/render-case-table.js';
 import { selectCases } from '../cases/select-cases.js';
@@ -83,7 +83,8 @@ export function buildCase(caseId: string, config: NotifyConfig | ResolvedConfig,
     ...Object.fromEntries(collectionVariables(resolved).map((v) => [v.key, v.value])),
     ...caseSpec(def, resolved).order,
     ...builders.notifyTimeVariables(nowMs),
-    wxpay_nonce_str: randomString(32),
+    // As the pre-request script makes it: 32 lower-case hex digits, as in captured v2 notifications.
+    wxpay_nonce_str: randomBytes(16).toString('hex'),
   };
   const amounts = builders.notifyAmountVariables(variables.total ?? '');
   if (def.coupon && amounts.error) throw new TypeError(`case ${caseId}: ${amounts.error}`);

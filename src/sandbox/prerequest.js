@@ -101,7 +101,7 @@ function main() {
     setCaseOrder(spec.order);
     var time = notifyTimeVariables(Date.now());
     Object.keys(time).forEach(function (k) { pm.variables.set(k, time[k]); });
-    pm.variables.set('wxpay_nonce_str', randomAlphanumeric(32));
+    pm.variables.set('wxpay_nonce_str', randomLowerHex(32));
     var template = pm.request.body ? String(pm.request.body.raw || '') : '';
     var amounts = notifyAmountVariables(templateValue('total'));
     if (amounts.error && /\{\{\s*wxpay_(coupon|cash)_fee\s*\}\}/.test(template)) throw new Error(amounts.error);
