@@ -109,9 +109,7 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
       content: [
         // One JSON line holds every value faithfully: a .bru value is trimmed, one starting with
         // ''' is read as a text block, and Bruno resolves {{…}} inside values it reads.
-        dictBlock('vars:pre-request', [
-          { key: 'wxpay_values', value: inertJson(Object.fromEntries(collection.variables.all().map((v) => [v.key!, String(v.value ?? '')]))) },
-        ]),
+        dictBlock('vars:pre-request', [{ key: 'wxpay_values', value: inertJson(Object.fromEntries(collection.variables.all().map((v) => [v.key!, String(v.value ?? '')]))) }]),
         textBlock('script:pre-request', scripts.prerequest),
         textBlock('tests', scripts.test),
         ...(docs ? [textBlock('docs', docs)] : []),

@@ -34,10 +34,68 @@ import { testKeys } from '../support/suite-fixture.js';
 const SECRET_NAMES = ['v2_api_key', 'v3_api_key', 'v3_platform_private_key', 'v3_certificate_private_key'];
 /** Pieces that broke, or could break, a template, a serializer or a runtime's substitution. */
 const PIECES = [
-  '"', "'", '\\', '\\"', '\\u0041', '{', '}', '{{', '}}', '{{{', '}}}', '{{appid}}', '{{ mchid }}', '{{$guid}}', '{{$timestamp}}', '{{process.env.HOME}}',
-  ...SECRET_NAMES.map((n) => `{{${n}}}`), '{{v2_api_key', 'v3_api_key}}', '{{#each}}', ']]>', ']]', ']', '<![CDATA[', '<', '>', '&', '&amp;', '&#123;', '</appid>',
-  '<xml>', "'''", '%7B%7B', '%', '+', '=', '&key=', ':', '~', '@', '#', '`', '$', '😀', '𠀀', '测试', 'é', 'e\u0301', '\u00a0', '\u2028', '\u2029', '\u200b',
-  '\u202e', '\ufeff', '\ufffd', 'a', 'Z', '0', '9', '_', '-', ' ',
+  '"',
+  "'",
+  '\\',
+  '\\"',
+  '\\u0041',
+  '{',
+  '}',
+  '{{',
+  '}}',
+  '{{{',
+  '}}}',
+  '{{appid}}',
+  '{{ mchid }}',
+  '{{$guid}}',
+  '{{$timestamp}}',
+  '{{process.env.HOME}}',
+  ...SECRET_NAMES.map((n) => `{{${n}}}`),
+  '{{v2_api_key',
+  'v3_api_key}}',
+  '{{#each}}',
+  ']]>',
+  ']]',
+  ']',
+  '<![CDATA[',
+  '<',
+  '>',
+  '&',
+  '&amp;',
+  '&#123;',
+  '</appid>',
+  '<xml>',
+  "'''",
+  '%7B%7B',
+  '%',
+  '+',
+  '=',
+  '&key=',
+  ':',
+  '~',
+  '@',
+  '#',
+  '`',
+  '$',
+  '😀',
+  '𠀀',
+  '测试',
+  'é',
+  'e\u0301',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  '\u200b',
+  '\u202e',
+  '\ufeff',
+  '\ufffd',
+  'a',
+  'Z',
+  '0',
+  '9',
+  '_',
+  '-',
+  ' ',
 ];
 /** --data cells and config strings obey the same rules (config contract): no control characters. */
 const TEXT_FIELDS = ['appid', 'mchid', 'openid', 'transaction_id', 'refund_id', 'sp_appid', 'sp_mchid', 'sub_appid', 'sub_mchid', 'sub_openid', 'combine_sub_mchid_1', 'combine_sub_mchid_2'];
@@ -200,7 +258,9 @@ function assertFaithful(captured: Captured[], config: ResolvedConfig, rows: Reco
       });
       const hit = diffs.findIndex((d) => d.length === 0);
       if (hit < 0) {
-        failures.push(`${id} (row ${JSON.stringify(row)}): no notification on the wire carries the configured values; nearest: ${(diffs.sort((a, b) => a.length - b.length)[0] ?? ['nothing sent']).join('; ')}`);
+        failures.push(
+          `${id} (row ${JSON.stringify(row)}): no notification on the wire carries the configured values; nearest: ${(diffs.sort((a, b) => a.length - b.length)[0] ?? ['nothing sent']).join('; ')}`,
+        );
         continue;
       }
       unmatched.splice(unmatched.indexOf(candidates[hit]!), 1);
@@ -270,15 +330,19 @@ describe('values reach the wire byte for byte (random hostile strings in every s
     ['developer', 0],
   ];
   for (const [runtime, rowCount] of runtimes) {
-    it.each([false, true])(`${runtime}: config strings${rowCount ? ' and --data cells' : ''} arrive exactly as configured (partner: %s)`, async (partner) => {
-      const random = seededRandom();
-      const config = hostileConfig(random, capture.url, partner, dir);
-      const rows = hostileRows(random, partner, rowCount);
-      capture.captured.length = 0;
-      await send(runtime, config, rows);
-      expect(capture.captured.length).toBe(CASES.length * Math.max(1, rows.length));
-      assertFaithful(capture.captured, config, rows);
-      assertNoSecret(capture.captured, config);
-    }, 120_000);
+    it.each([false, true])(
+      `${runtime}: config strings${rowCount ? ' and --data cells' : ''} arrive exactly as configured (partner: %s)`,
+      async (partner) => {
+        const random = seededRandom();
+        const config = hostileConfig(random, capture.url, partner, dir);
+        const rows = hostileRows(random, partner, rowCount);
+        capture.captured.length = 0;
+        await send(runtime, config, rows);
+        expect(capture.captured.length).toBe(CASES.length * Math.max(1, rows.length));
+        assertFaithful(capture.captured, config, rows);
+        assertNoSecret(capture.captured, config);
+      },
+      120_000,
+    );
   }
 });

@@ -99,7 +99,10 @@ describe('values no notification can carry as written', () => {
   });
 
   it('a public-key serial that is not a header value', () => {
-    const raw = { ...v2Config(), v3: { notifyUrl: 'https://a.example/n', refundNotifyUrl: 'https://a.example/r', apiV3Key: V3_KEY, platform: { privateKeyFile: 'k.pem', serial: 'PUB_KEY_ID_{{x}}' } } };
+    const raw = {
+      ...v2Config(),
+      v3: { notifyUrl: 'https://a.example/n', refundNotifyUrl: 'https://a.example/r', apiV3Key: V3_KEY, platform: { privateKeyFile: 'k.pem', serial: 'PUB_KEY_ID_{{x}}' } },
+    };
     expect(messages(raw)).toMatch(/^v3\.platform\.serial: is sent in the Wechatpay-Serial header: use visible ASCII without spaces, \{ or \}/m);
   });
 });
