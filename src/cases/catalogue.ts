@@ -65,6 +65,17 @@ export const CATALOGUE: readonly CaseDefinition[] = [
       hint: 'Rejected an HMAC-SHA256 notify that has no sign_type: the verifier falls back to MD5. WeChat often omits sign_type; infer it from the sign length (32 hex = MD5, 64 = HMAC-SHA256).',
     },
     {
+      id: 'v2.pay.hmac-with-sign-type',
+      title: 'Payment success, HMAC-SHA256 signed with an explicit sign_type=HMAC-SHA256 (签名类型)',
+      requires: ['v2-hmac'],
+      signType: 'HMAC-SHA256',
+      signTypeField: true,
+      control: 'v2.pay.success',
+      hint: 'Rejected an HMAC-SHA256 notify that carries sign_type=HMAC-SHA256: sign_type is signed like every other field (drop only sign); the captured HMAC notifications omit it, but the documented shape has it.',
+      caveat:
+        'The captured HMAC-SHA256 notifications (WxJava issues 1585 and 1671) carry no sign_type; this is the documented shape (sign_type in the field table of the payment notification), kept so a handler that mishandles the field is caught.',
+    },
+    {
       id: 'v2.pay.extra-fields',
       title: 'Payment success, part paid with a coupon, and an unknown field (代金券, 扩展字段)',
       template: 'v2/pay-extra-fields.xml',

@@ -73,7 +73,7 @@ export interface CaseDefinition {
   /** Part of the order is paid with a coupon: the amounts need an order total of at least 2 fen. */
   coupon?: boolean;
   requires: Requirement[];
-  /** v2: sign type ('config' = the configured one) and whether sign_type is sent. */
+  /** v2: sign type ('config' = the configured one) and whether sign_type is sent ('config' = as captured: not sent). */
   signType?: 'config' | V2SignType;
   signTypeField?: 'config' | boolean;
   /** v3: event, and which simulated key signs it. */

@@ -3,6 +3,7 @@ import sdk from 'postman-collection';
 import type { OutputFile } from '../output/write-atomic.js';
 import { CASE_HEADER, type CaseSpec } from '../cases/case-header.js';
 import { REQUEST_TIMEOUT_MS, brunoScripts } from './sandbox-scripts.js';
+import { inertJson } from './inert-json.js';
 
 /**
  * A native Bruno collection (a folder of .bru files) made from the generated Postman collection,
@@ -106,10 +107,9 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
     {
       path: join(collectionDir, 'collection.bru'),
       content: [
-        dictBlock(
-          'vars:pre-request',
-          collection.variables.all().map((v) => ({ key: v.key!, value: String(v.value ?? '') })),
-        ),
+        // One JSON line holds every value faithfully: a .bru value is trimmed, one starting with
+        // ''' is read as a text block, and Bruno resolves {{…}} inside values it reads.
+        dictBlock('vars:pre-request', [{ key: 'wxpay_values', value: inertJson(Object.fromEntries(collection.variables.all().map((v) => [v.key!, String(v.value ?? '')]))) }]),
         textBlock('script:pre-request', scripts.prerequest),
         textBlock('tests', scripts.test),
         ...(docs ? [textBlock('docs', docs)] : []),

@@ -5,6 +5,7 @@ import { CALLBACK_HEADERS, CONTENT_TYPES } from '../protocol/constants.js';
 import { CASE_HEADER, type CaseSpec } from '../cases/case-header.js';
 import { caseSpec } from './case-spec.js';
 import { sandboxScripts } from './sandbox-scripts.js';
+import { inertJson } from './inert-json.js';
 import { stableId } from './stable-id.js';
 import { collectionVariables } from './variables.js';
 import { readTemplate } from './read-template.js';
@@ -64,7 +65,7 @@ function caseItems(def: CaseDefinition, config: ResolvedConfig, template: string
         header: [
           { key: 'Content-Type', value: CONTENT_TYPES[def.version] },
           ...Object.entries(CALLBACK_HEADERS).map(([key, value]) => ({ key, value })),
-          { key: CASE_HEADER, value: JSON.stringify(spec), disabled: true, description: 'wxpay-notify case (not sent)' },
+          { key: CASE_HEADER, value: inertJson(spec), disabled: true, description: 'wxpay-notify case (not sent)' },
         ],
         body: { mode: 'raw', raw: template, options: { raw: { language: def.version === 'v2' ? 'xml' : 'json' } } },
         description: describeCase(def, spec),

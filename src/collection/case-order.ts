@@ -16,7 +16,9 @@ export function caseCode(name: string): string {
  * number is short), so it keeps its look and length limit: T20260101000001 → T20260101849109 (v2.pay.success).
  */
 export function withCaseCode(base: string, code: string): string {
-  return base.length >= 2 * CODE_LENGTH ? base.slice(0, -CODE_LENGTH) + code : base + code;
+  // By code point: a UTF-16 slice could cut a non-BMP character in half (sent as U+FFFD).
+  const chars = [...base];
+  return chars.length >= 2 * CODE_LENGTH ? chars.slice(0, -CODE_LENGTH).join('') + code : base + code;
 }
 
 /**

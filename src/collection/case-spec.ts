@@ -32,7 +32,8 @@ export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1):
   if (def.version === 'v2') {
     const configured = config.v2?.signType ?? 'MD5';
     spec.signType = def.signType === 'config' || def.signType === undefined ? configured : def.signType;
-    spec.signTypeField = def.signTypeField === 'config' || def.signTypeField === undefined ? configured === 'HMAC-SHA256' : def.signTypeField;
+    // As captured (templates/EVIDENCE.md): neither MD5 nor HMAC-SHA256 notifications carry sign_type.
+    spec.signTypeField = def.signTypeField === 'config' || def.signTypeField === undefined ? false : def.signTypeField;
     if (def.kind === 'refund') spec.outer = v2RefundOuter(config);
   } else {
     const event = def.event ?? 'TRANSACTION.SUCCESS';

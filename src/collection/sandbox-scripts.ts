@@ -19,6 +19,7 @@ export function sandboxConstants(kind: ScriptKind): Record<string, unknown> {
     CASE_HEADER,
     CALLBACK_HEADERS,
     NOT_SENT_URL,
+    SECRET_VARIABLES,
     V3: {
       resourceType: V3_RESOURCE_TYPE,
       algorithm: V3_RESOURCE_ALGORITHM,

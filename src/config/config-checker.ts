@@ -140,6 +140,13 @@ export class Checker {
       this.add(path, `contains a control character (${code})${raw.includes('${') ? ', read from an environment variable' : ''}; remove it`);
       return undefined;
     }
+    // XML 1.0 cannot carry U+FFFE or U+FFFF, and UTF-8 no lone surrogate (it would go out as U+FFFD).
+    const uncarried = /[\ud800-\udfff\ufffe\uffff]/u.exec(resolved);
+    if (uncarried) {
+      const code = `U+${uncarried[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      this.add(path, `contains ${code}, which no notification can carry (not a character of XML or UTF-8); remove it`);
+      return undefined;
+    }
     return resolved;
   }
 

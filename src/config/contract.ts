@@ -43,9 +43,15 @@ const collectionName: Rule<string> = textOfForm(NAME_FORM, (c, name, at) => {
 });
 
 /** A public-key ID, not something that looks like a hex certificate serial. */
-const PUBLIC_KEY_ID_FORM = /^(?![0-9A-Fa-f:]{16,}$)[\s\S]+$/u;
+const PUBLIC_KEY_ID_FORM = /^(?![0-9A-Fa-f:]{16,}$)[!-z|~]+$/u;
 const publicKeyId: Rule<string> = textOfForm(PUBLIC_KEY_ID_FORM, (c, serial, at) => {
   if (PUBLIC_KEY_ID_FORM.test(serial)) return serial;
+  if (!/^[!-z|~]+$/u.test(serial)) {
+    // It is sent as the Wechatpay-Serial header: ASCII only, and Postman and Bruno read {{name}} in a
+    // header as a variable after the script has signed.
+    c.add(at.path, `is sent in the Wechatpay-Serial header: use visible ASCII without spaces, { or }, e.g. "PUB_KEY_ID_0100TEST0000000000000000000001" (got ${c.shown(serial)})`);
+    return undefined;
+  }
   c.add(
     at.path,
     'looks like a platform certificate serial (平台证书序列号), but v3.platform is the WeChat Pay public key (微信支付公钥, serial PUB_KEY_ID_…); for a certificate-only set-up move this signer to `v3.platformCertificate`',

@@ -13,7 +13,9 @@ import { suggest } from './suggest.js';
  */
 
 const CONTROL = String.raw`\u0000-\u001f\u007f-\u009f`;
-const TEXT_GUARDS = String.raw`^(?!\s)(?![\s\S]*\s$)(?![\s\S]*[${CONTROL}])`;
+/** What no notification can carry byte for byte: XML 1.0 has no U+FFFE/U+FFFF, UTF-8 no lone surrogate. */
+const NOT_CARRIED = String.raw`\ud800-\udfff\ufffe\uffff`;
+const TEXT_GUARDS = String.raw`^(?!\s)(?![\s\S]*\s$)(?![\s\S]*[${CONTROL}${NOT_CARRIED}])`;
 const NOT_A_REFERENCE = String.raw`(?:[^$]|\$(?!\{))*`;
 
 /** A string as the checker accepts it: not empty, no surrounding whitespace, no control character. */
@@ -89,11 +91,16 @@ export function oneOf<const T extends string>(choices: readonly T[], problem: (s
  * newman sends with) also refuses what the pattern lets through, such as an IPv4 address with a
  * part over 255 or a port over 65535.
  */
-export const HTTP_URL = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/(?:[^\s/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:[\]]+)(?::[0-9]*)?(?:[/?#]\S*)?$/u;
+export const HTTP_URL = /^(?![^{}]*[{}])[Hh][Tt][Tt][Pp][Ss]?:\/\/(?:[^\s/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:[\]]+)(?::[0-9]*)?(?:[/?#]\S*)?$/u;
 
 export function httpUrl(): Rule<string> {
   return textOfForm(HTTP_URL, (c, value, at, raw) => {
     if (HTTP_URL.test(value) && parsesAsUrl(value)) return value;
+    if (/[{}]/.test(value)) {
+      // Postman and Bruno read {{name}} in a URL as a variable (a secret's name would send the secret).
+      c.add(at.path, `must not contain { or }: write them as %7B and %7D (got ${c.shown(raw)})`);
+      return undefined;
+    }
     c.add(at.path, `must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got ${c.shown(raw)})`);
     return undefined;
   });

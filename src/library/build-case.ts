@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { CATALOGUE } from '../cases/catalogue.js';
 import { configNeeds } from '../cases/render-case-table.js';
 import { selectCases } from '../cases/select-cases.js';
@@ -84,12 +84,13 @@ export function buildCase(caseId: string, config: NotifyConfig | ResolvedConfig,
     ...Object.fromEntries(collectionVariables(resolved).map((v) => [v.key, v.value])),
     ...caseSpec(def, resolved).order,
     ...builders.notifyTimeVariables(nowMs),
-    wxpay_nonce_str: randomString(32),
+    // As the pre-request script makes it: 32 lower-case hex digits, as in captured v2 notifications.
+    wxpay_nonce_str: randomBytes(16).toString('hex'),
   };
   const amounts = builders.notifyAmountVariables(variables.total ?? '');
   if (def.coupon && amounts.error) throw new TypeError(`case ${caseId}: ${amounts.error}`);
   Object.assign(variables, amounts.variables ?? {});
-  const raw = fillVariables(readTemplate(def.template, resolved), variables, caseId);
+  const raw = fillVariables(readTemplate(def.template, resolved), variables, caseId, def.version === 'v2' ? 'xml' : 'json');
   const url = def.target === 'notifyUrl' ? section(def, resolved).notifyUrl : section(def, resolved).refundNotifyUrl;
 
   const deliveries: Notification[] = [];
@@ -117,12 +118,12 @@ function section(def: CaseDefinition, config: ResolvedConfig): { notifyUrl: stri
   return urls;
 }
 
-/** Postman's {{name}} substitution, failing on a name it cannot fill (as the pre-request script does). */
-function fillVariables(text: string, variables: Readonly<Record<string, string>>, caseId: string): string {
-  const filled = text.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (all, name: string) => variables[name] ?? all);
-  const unresolved = /\{\{\s*([^}]+?)\s*\}\}/.exec(filled);
-  if (unresolved) throw new Error(`case ${caseId}: template variable "${unresolved[1]}" has no value`);
-  return filled;
+/** The pre-request script's substitution: one pass, values raw and encoded for where they stand. */
+function fillVariables(text: string, variables: Readonly<Record<string, string>>, caseId: string, format: 'json' | 'xml' | 'text'): string {
+  return sandboxBuilders().fillTemplate(text, format, (name) => {
+    if (!Object.hasOwn(variables, name)) throw new Error(`case ${caseId}: template variable "${name}" has no value`);
+    return variables[name]!;
+  });
 }
 
 /** One delivery, as the pre-request script's buildDelivery makes it; `memo` is what a repeat repeats. */
@@ -139,7 +140,7 @@ function buildDelivery(
     // A v2 redelivery is the same body again: v2 notifications carry no timestamp to re-sign.
     if (memo) return { notification: asSent({ body: memo, headers: { 'Content-Type': CONTENT_TYPES.v2 }, removeHeaders: [] }), memo };
     const apiKey = config.v2?.apiKey ?? '';
-    const outer = Object.fromEntries(Object.entries(spec.outer ?? {}).map(([k, v]) => [k, fillVariables(v, variables, spec.id)]));
+    const outer = Object.fromEntries(Object.entries(spec.outer ?? {}).map(([k, v]) => [k, fillVariables(v, variables, spec.id, 'text')]));
     const delivery = builders.buildV2Delivery(spec, raw, apiKey, outer, variables.wxpay_nonce_str!);
     return { notification: asSent(delivery), memo: delivery.body };
   }

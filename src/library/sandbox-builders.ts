@@ -43,11 +43,13 @@ export interface SandboxBuilders {
   buildV3Delivery(spec: object, resourceText: string, inputs: V3BuildInputs, envelope: Record<string, unknown> | null): SandboxDelivery;
   buildFlatXml(root: string, fields: Record<string, string>, order: string[], cdata: Record<string, boolean> | null): string;
   notifyTimeVariables(epochMs: number): Record<string, string>;
+  /** A body template filled in one pass, each value encoded for where it stands (JSON string, number, CDATA, XML text). */
+  fillTemplate(text: string, format: 'json' | 'xml' | 'text', valueOf: (name: string) => string): string;
   /** The coupon split of an order total (cash_fee = total_fee − coupon_fee), or why it cannot add up. */
   notifyAmountVariables(total: string): { variables?: Record<string, string>; error?: string };
 }
 
-const FRAGMENTS = ['flat-xml.js', 'notify-time.js', 'notify-amounts.js', 'build-v2.js', 'build-v3.js'] as const;
+const FRAGMENTS = ['fill-template.js', 'flat-xml.js', 'notify-time.js', 'notify-amounts.js', 'build-v2.js', 'build-v3.js'] as const;
 
 /** The crypto the fragments call, over Node's crypto (same names and argument order as crypto.js). */
 const NODE_CRYPTO = {

@@ -17,7 +17,7 @@ const BRUNO_DIR = join(SANDBOX_DIR, 'bruno');
 
 /** Which library fragments each script needs: the test script must stay light (it runs per request). */
 const LIBS: Record<ScriptKind, readonly string[]> = {
-  prerequest: ['crypto.js', 'flat-xml.js', 'notify-time.js', 'notify-amounts.js', 'build-v2.js', 'build-v3.js', 'case-spec.js'],
+  prerequest: ['crypto.js', 'fill-template.js', 'flat-xml.js', 'notify-time.js', 'notify-amounts.js', 'build-v2.js', 'build-v3.js', 'case-spec.js'],
   test: ['flat-xml.js', 'mask.js', 'judge.js', 'case-spec.js'],
 };
 

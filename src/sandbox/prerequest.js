@@ -8,9 +8,18 @@ function requireVariable(name, label) {
   return String(value);
 }
 
-function resolveAll(object) {
+// A template's value, raw: pm.variables.get never resolves {{…}} inside a value, and a secret is
+// never a value (the keys sign and encrypt; a notification never carries them).
+function templateValue(name) {
+  if (SECRET_VARIABLES.indexOf(name) >= 0) throw new Error('{{' + name + '}} names a secret, which a notification never carries: remove it from the body');
+  var value = pm.variables.get(name);
+  if (value === undefined || value === null) throw new Error('variable "' + name + '" is not set: add it to the environment or collection variables');
+  return String(value);
+}
+
+function fillAll(object) {
   var out = {};
-  Object.keys(object || {}).forEach(function (k) { out[k] = pm.variables.replaceIn(String(object[k])); });
+  Object.keys(object || {}).forEach(function (k) { out[k] = fillTemplate(object[k], 'text', templateValue); });
   return out;
 }
 
@@ -30,7 +39,7 @@ function v3Signers(spec) {
 function buildDelivery(spec, raw, memo) {
   if (spec.version === 'v2') {
     if (memo) return { body: memo, headers: { 'Content-Type': 'text/xml' }, removeHeaders: [], memo: memo };
-    var v2 = buildV2Delivery(spec, raw, requireVariable('v2_api_key', 'APIv2 key (APIv2密钥)'), resolveAll(spec.outer), pm.variables.get('wxpay_nonce_str'));
+    var v2 = buildV2Delivery(spec, raw, requireVariable('v2_api_key', 'APIv2 key (APIv2密钥)'), fillAll(spec.outer), pm.variables.get('wxpay_nonce_str'));
     v2.memo = v2.body;
     return v2;
   }
@@ -92,14 +101,12 @@ function main() {
     setCaseOrder(spec.order);
     var time = notifyTimeVariables(Date.now());
     Object.keys(time).forEach(function (k) { pm.variables.set(k, time[k]); });
-    pm.variables.set('wxpay_nonce_str', randomAlphanumeric(32));
+    pm.variables.set('wxpay_nonce_str', randomLowerHex(32));
     var template = pm.request.body ? String(pm.request.body.raw || '') : '';
-    var amounts = notifyAmountVariables(pm.variables.replaceIn('{{total}}'));
+    var amounts = notifyAmountVariables(templateValue('total'));
     if (amounts.error && /\{\{\s*wxpay_(coupon|cash)_fee\s*\}\}/.test(template)) throw new Error(amounts.error);
     Object.keys(amounts.variables || {}).forEach(function (k) { pm.variables.set(k, amounts.variables[k]); });
-    var raw = pm.variables.replaceIn(template);
-    var unresolved = /\{\{\s*([^}]+?)\s*\}\}/.exec(raw);
-    if (unresolved) throw new Error('variable "' + unresolved[1] + '" is not set: add it to the environment or collection variables');
+    var raw = fillTemplate(template, spec.version === 'v2' ? 'xml' : 'json', templateValue);
     var storeKey = spec.redelivery ? 'wxpay_redelivery_' + spec.redelivery.group : null;
     var memo = storeKey && spec.redelivery.copy > 1 ? pm.collectionVariables.get(storeKey) : null;
     if (storeKey && spec.redelivery.copy > 1 && !memo) {
@@ -109,6 +116,8 @@ function main() {
     if (storeKey && spec.redelivery.copy === 1) pm.collectionVariables.set(storeKey, delivery.memo);
     pm.variables.set('wxpay_concurrent_results', '[]');
     if (spec.concurrent) sendConcurrentCopies(spec, raw, delivery.memo);
+    // The runtime substitutes {{…}} in the body after this script; the builders leave none.
+    if (/\{\{[^{}]*\}\}/.test(delivery.body)) throw new Error('the signed body holds "{{", which the runtime would replace after signing');
     pm.request.body.update(delivery.body);
     delivery.removeHeaders.forEach(function (name) { pm.request.headers.remove(name); });
     Object.keys(delivery.headers).forEach(function (name) { pm.request.headers.upsert({ key: name, value: delivery.headers[name] }); });

@@ -16,6 +16,8 @@ const V3_ACK = [...ids('v3.pay.'), 'v3.refund.success', 'v3.refund.abnormal', 'v
 const V2_FORGED = ids('v2.forged.');
 const V3_FORGED = ids('v3.forged.');
 const FORGED = [...V2_FORGED, ...V3_FORGED];
+/** v2 payment notifications that must be acknowledged (the refunds carry no sign). */
+const V2_HMAC_PAY = [...ids('v2.pay.'), ...ids('v2.robust.'), 'v2.redelivery.sequential'];
 const V2_PATHS = [...V2_ACK.filter((id) => id !== 'v3.refund.manual-xml'), ...V2_FORGED];
 
 interface Expectation {
@@ -38,9 +40,16 @@ const MATRIX: Record<string, Expectation> = {
   'parses-xml-as-json': { failing: V2_ACK, cause: 'v2-return-code-fail', hint: /parse the body as XML/, inconclusive: V2_FORGED },
   'v2-no-sign-check': { failing: ['v2.forged.bad-sign', 'v2.forged.tampered-amount'], cause: 'acked-forged', hint: /wrong sign: verify sign/ },
   'v2-acks-tampered': { failing: V2_FORGED.filter((id) => id !== 'v2.forged.refund-wrong-key'), cause: 'acked-forged', hint: /verify sign/ },
-  'v2-defaults-to-md5': { failing: ['v2.pay.hmac-without-sign-type'], cause: 'v2-return-code-fail', hint: /falls back to MD5.*infer it from the sign length/ },
-  // With an MD5 config only this case sends sign_type (an HMAC config sends it everywhere).
-  'drops-sign-type': { failing: ['v2.pay.sign-type-md5'], cause: 'v2-return-code-fail', hint: /sign_type is signed like every other field/, signType: 'MD5' },
+  // An HMAC config sends sign_type only where a case says so, as the captures show: every other
+  // v2 payment (hmac-without-sign-type included) fails, and the forged ones have no control.
+  'v2-defaults-to-md5': {
+    failing: V2_HMAC_PAY.filter((id) => id !== 'v2.pay.sign-type-md5' && id !== 'v2.pay.hmac-with-sign-type'),
+    cause: 'v2-return-code-fail',
+    hint: /verify sign with the APIv2 key/,
+    inconclusive: V2_FORGED.filter((id) => id !== 'v2.forged.refund-wrong-key'),
+  },
+  // Only these two cases send sign_type.
+  'drops-sign-type': { failing: ['v2.pay.hmac-with-sign-type', 'v2.pay.sign-type-md5'], cause: 'v2-return-code-fail', hint: /sign_type is signed like every other field/ },
   // An advisory case (no captured notification yet): reported, the run still exits 0.
   'fails-failed-payments': { failing: ['v2.pay.result-fail'], cause: 'v2-return-code-fail', hint: /result_code FAIL.*acknowledge it with SUCCESS/, code: 0 },
   'trims-values': { failing: ['v2.robust.edge-whitespace'], cause: 'v2-return-code-fail', hint: /do not trim values/ },

@@ -53,10 +53,13 @@ describe('partner (服务商) mode: sp_/sub_ fields in v2 and v3, payment and re
     const combine = log.find((e) => e.version === 'v3' && (e.notification as any)?.combine_out_trade_no)!.notification as Record<string, any>;
     expect(combine).toMatchObject({ combine_appid: 'wx8888888888888888', combine_mchid: '1900000100' });
     expect(combine.sub_orders).toHaveLength(2);
-    for (const sub of combine.sub_orders) {
-      expect(sub).toMatchObject({ mchid: '1900000100', sub_mchid: '1900000109', sub_appid: 'wx9999999999999999' });
-      expect(sub.sub_openid).not.toBe(combine.combine_payer_info.openid);
-    }
+    for (const sub of combine.sub_orders) expect(sub).toMatchObject({ mchid: '1900000100', sub_mchid: '1900000109' });
+    // sub_appid/sub_openid only where that sub-order was placed with one (templates/EVIDENCE.md).
+    const [first, second] = combine.sub_orders;
+    expect(first).toMatchObject({ sub_appid: 'wx9999999999999999' });
+    expect(first.sub_openid).not.toBe(combine.combine_payer_info.openid);
+    expect(second).not.toHaveProperty('sub_appid');
+    expect(second).not.toHaveProperty('sub_openid');
     expect(combine.sub_orders[0].out_trade_no).not.toBe(combine.sub_orders[1].out_trade_no);
     const v3refund = log.find((e) => e.version === 'v3' && e.kind === 'refund')!.notification as Record<string, any>;
     expect(v3refund).toMatchObject({ sp_mchid: '1900000100', sub_mchid: '1900000109' });

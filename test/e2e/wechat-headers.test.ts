@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
 import { runWithPostmanRuntime } from '../support/run-with-postman-runtime.js';
+import { runWithBruno } from '../support/run-with-bruno.js';
 import { selectCases } from '../../src/cases/select-cases.js';
 import { buildCollection } from '../../src/collection/build-collection.js';
 import { buildEnvironment } from '../../src/collection/build-environment.js';
@@ -100,6 +101,28 @@ describe('the headers a merchant receives', () => {
     await runWithPostmanRuntime(bare, buildEnvironment(suite.config, true) as any, { requester: APP_DEFAULTS });
     for (const s of seen) expect(names(s)).toEqual(expect.arrayContaining(POSTMAN_SYSTEM));
   }, 30_000);
+
+  // Bruno's client adds request-start-time (its own clock: the response time is read from it) and
+  // Connection: keep-alive, and drops neither on request (@usebruno/cli src/utils/axios-instance.js);
+  // the Accept-Encoding it adds is deleted by the glue. docs/bruno.md lists what remains.
+  it.each(['safe', 'developer'] as const)(
+    "under Bruno (%s sandbox): WeChat's header set plus only request-start-time and Connection",
+    async (sandbox) => {
+      seen = [];
+      const run = await runWithBruno(suite.config, { sandbox, only: CASES });
+      expect(run.failing).toEqual([]);
+      expect(seen.length).toBe(CASES.length);
+      for (const s of seen) {
+        const v3 = isV3(s);
+        expect(names(s), s.path).toEqual([...COMMON, ...(v3 ? V3_ONLY : []), 'connection', 'request-start-time'].sort());
+        expect(value(s, 'connection')).toBe('keep-alive');
+        expect(value(s, 'request-start-time')).toMatch(/^\d{13}$/);
+        expect(value(s, 'user-agent')).toBe('Mozilla/4.0');
+        expect(value(s, 'accept')).toBe('*/*');
+      }
+    },
+    120_000,
+  );
 
   it("concurrent copies sent with pm.sendRequest carry Postman's own headers too (postman-runtime offers no way to drop them there)", async () => {
     seen = [];

@@ -95,11 +95,12 @@ describe('amounts that add up', () => {
 });
 
 describe('the v2 XML as WeChat lays it out', () => {
-  it('payment: a newline after every field, values in CDATA as the template writes them, sign and sign_type in CDATA', () => {
-    const template = '<xml>\n  <appid><![CDATA[wx1]]></appid>\n  <cash_fee><![CDATA[90]]></cash_fee>\n  <total_fee>100</total_fee>\n</xml>';
+  it('payment: a newline after every field, values in CDATA as the template writes them, sign and sign_type in CDATA where their names sort', () => {
+    // As in the captures (WxJava issues 1585 and 1671, templates/EVIDENCE.md): sign between result_code and time_end.
+    const template = '<xml>\n  <appid><![CDATA[wx1]]></appid>\n  <cash_fee><![CDATA[90]]></cash_fee>\n  <result_code><![CDATA[SUCCESS]]></result_code>\n  <total_fee>100</total_fee>\n</xml>';
     const body = sandbox.buildV2Payment!({ signType: 'MD5', signTypeField: true }, template, 'k'.repeat(32));
     expect(body).toMatch(
-      /^<xml><appid><!\[CDATA\[wx1\]\]><\/appid>\n<cash_fee><!\[CDATA\[90\]\]><\/cash_fee>\n<total_fee>100<\/total_fee>\n<sign_type><!\[CDATA\[MD5\]\]><\/sign_type>\n<sign><!\[CDATA\[[0-9A-F]{32}\]\]><\/sign>\n<\/xml>$/,
+      /^<xml><appid><!\[CDATA\[wx1\]\]><\/appid>\n<cash_fee><!\[CDATA\[90\]\]><\/cash_fee>\n<result_code><!\[CDATA\[SUCCESS\]\]><\/result_code>\n<sign><!\[CDATA\[[0-9A-F]{32}\]\]><\/sign>\n<sign_type><!\[CDATA\[MD5\]\]><\/sign_type>\n<total_fee>100<\/total_fee>\n<\/xml>$/,
     );
     expect(parseFlatXml(body).fields).toMatchObject({ appid: 'wx1', cash_fee: '90', total_fee: '100', sign_type: 'MD5' });
   });

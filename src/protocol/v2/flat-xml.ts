@@ -51,7 +51,8 @@ export function parseFlatXml(xml: string): FlatXml {
 export function buildFlatXml(root: string, fields: Readonly<Record<string, string>>, cdata?: Readonly<Record<string, boolean>>): string {
   const parts = Object.entries(fields).map(([name, value]) => {
     const wrap = cdata?.[name] ?? !/^-?\d+$/.test(value);
-    return wrap ? `<${name}><![CDATA[${value}]]></${name}>` : `<${name}>${value}</${name}>`;
+    // "]]>" inside a value splits it into adjacent CDATA sections, which parsers join back.
+    return wrap || /[<>&]/.test(value) ? `<${name}><![CDATA[${value.split(']]>').join(']]]]><![CDATA[>')}]]></${name}>` : `<${name}>${value}</${name}>`;
   });
   return `<${root}>${parts.join('')}</${root}>`;
 }

@@ -2,19 +2,32 @@
 // so Bruno runs the Postman entry scripts and library unchanged. Works in both Bruno sandboxes
 // (safe = QuickJS, developer = Node vm): only plain values cross into Bruno's API.
 
-// Variables resolve across Bruno's scopes (collection, environment, runtime) the way
-// pm.variables.get does across Postman's; values the scripts set are Bruno runtime variables,
-// which last for the run (the test script reads what the pre-request script set).
+// Variables resolve across Bruno's scopes (runtime, environment, collection) the way
+// pm.variables.get does across Postman's, raw: bru.getVar and its kin resolve {{…}} inside a value,
+// which would put a secret into a notification. Values the scripts set are Bruno runtime variables,
+// which last for the run (the test script reads what the pre-request script set). The collection's
+// values are one JSON object (`wxpay_values`): a .bru line cannot hold every string.
+function brunoValue(name) {
+  var runtime = bru.getAllVars();
+  if (Object.prototype.hasOwnProperty.call(runtime, name)) return runtime[name];
+  var environment = bru.getAllEnvVars();
+  // A Bruno environment holds a PEM on one line with \n escapes: Bruno's CLI refuses multi-line
+  // values on --env-var, and one line survives every way of editing an environment.
+  if (Object.prototype.hasOwnProperty.call(environment, name)) {
+    var value = String(environment[name]);
+    return value.indexOf('-----BEGIN ') >= 0 ? value.replace(/\\n/g, '\n') : value;
+  }
+  var collection = bru.getAllCollectionVars();
+  var values = JSON.parse(collection.wxpay_values || '{}');
+  if (Object.prototype.hasOwnProperty.call(values, name)) return values[name];
+  return Object.prototype.hasOwnProperty.call(collection, name) ? collection[name] : undefined;
+}
+
 function brunoVariables() {
   return {
     get: function (name) {
-      var placeholder = '{{' + name + '}}';
-      var value = bru.interpolate(placeholder);
-      if (value === placeholder || value === undefined || value === null) return undefined;
-      value = String(value);
-      // A Bruno environment holds a PEM on one line with \n escapes: Bruno's CLI refuses multi-line
-      // values on --env-var, and one line survives every way of editing an environment.
-      return value.indexOf('-----BEGIN ') >= 0 ? value.replace(/\\n/g, '\n') : value;
+      var value = brunoValue(name);
+      return value === undefined || value === null ? undefined : String(value);
     },
     set: function (name, value) { bru.setVar(name, String(value)); },
     replaceIn: function (text) { return bru.interpolate(String(text)); },
@@ -25,7 +38,7 @@ function brunoVariables() {
 function brunoRunVariables() {
   return {
     get: function (name) {
-      var value = bru.getVar(name);
+      var value = bru.getAllVars()[name];
       return value === undefined || value === null ? undefined : String(value);
     },
     set: function (name, value) { bru.setVar(name, String(value)); },

@@ -17,17 +17,25 @@ function applyV2AfterSign(fields, order, mutate) {
   });
 }
 
+// Captured notifications list every field in name order, sign and sign_type included
+// (templates/EVIDENCE.md): they go where their names sort, not at the end.
+function insertSorted(order, name) {
+  var at = 0;
+  while (at < order.length && order[at] < name) at++;
+  order.splice(at, 0, name);
+}
+
 function buildV2Payment(spec, xml, apiKey) {
   var doc = parseFlatXml(xml);
   var order = doc.order.filter(function (n) { return n !== 'sign' && n !== 'sign_type'; });
   var fields = {};
   order.forEach(function (n) { fields[n] = doc.fields[n]; });
   if (spec.signTypeField) {
-    order.push('sign_type');
+    insertSorted(order, 'sign_type');
     fields.sign_type = spec.signType;
   }
   fields.sign = v2Sign(fields, apiKey, spec.signType);
-  order.push('sign');
+  insertSorted(order, 'sign');
   applyV2AfterSign(fields, order, spec.mutate || {});
   return buildFlatXml('xml', fields, order, doc.cdata, 'lines');
 }

@@ -276,6 +276,13 @@ function rsaSha256SignBase64(key, text) {
   return Buffer.from('0'.repeat(2 * k - hex.length) + hex, 'hex').toString('base64');
 }
 
+// v2 nonce_str as captured: 32 lower-case hex digits (templates/EVIDENCE.md).
+function randomLowerHex(length) {
+  var out = '';
+  for (var i = 0; i < length; i++) out += Math.floor(Math.random() * 16).toString(16);
+  return out;
+}
+
 function randomAlphanumeric(length) {
   var out = '';
   for (var i = 0; i < length; i++) {

@@ -35,6 +35,12 @@ function xmlUnescape(text) {
   });
 }
 
+// A value as CDATA, byte for byte: "]]>" splits into adjacent sections, and so does every "{{",
+// which Postman and Bruno would otherwise treat as a variable after the script has signed the body.
+function cdataSections(value) {
+  return '<![CDATA[' + value.split(']]>').join(']]]]><![CDATA[>').replace(/\{(?=\{)/g, '{]]><![CDATA[') + ']]>';
+}
+
 // As WeChat sends it: strings in CDATA and integers bare unless `cdata` says otherwise. Layout, as
 // captured (templates/EVIDENCE.md): 'lines' ends every field with a newline (payment notifications),
 // 'block' also the opening tag (the decrypted refund <root>), 'compact' none (the refund's outer <xml>).
@@ -45,7 +51,7 @@ function buildFlatXml(root, fields, order, cdata, layout) {
     var name = order[i];
     var value = String(fields[name]);
     var wrap = cdata && Object.prototype.hasOwnProperty.call(cdata, name) ? cdata[name] : !/^-?\d+$/.test(value);
-    out += wrap ? '<' + name + '><![CDATA[' + value + ']]></' + name + '>' : '<' + name + '>' + value + '</' + name + '>';
+    out += '<' + name + '>' + (wrap || /[<>&]|\{\{/.test(value) ? cdataSections(value) : value) + '</' + name + '>';
     if (lines) out += '\n';
   }
   return out + '</' + root + '>';
