@@ -60,7 +60,13 @@ describe('the CLI from a path with a space and non-ASCII characters', () => {
     const files = readdirSync(out).sort();
     expect(files.some((f) => f.endsWith('.postman_collection.json'))).toBe(true);
     expect(files.some((f) => f.endsWith('.postman_environment.json'))).toBe(true);
-    const collection = readFileSync(join(out, files.find((f) => f.endsWith('.postman_collection.json'))!), 'utf8');
+    const collection = readFileSync(
+      join(
+        out,
+        files.find((f) => f.endsWith('.postman_collection.json'))!,
+      ),
+      'utf8',
+    );
     // The sandbox scripts were found and inlined from the installed copy.
     expect(collection).toContain('X-Wxpay-Notify-Case');
   });

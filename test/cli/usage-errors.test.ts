@@ -81,11 +81,15 @@ describe('output paths: exit 2 with one line', () => {
     expectOneLineUsageError(await runInProcess(['generate', '-c', config, '-o', join(aFile, 'out'), '--no-secrets']), aFile);
   });
 
-  it.skipIf(NO_PERMISSION_TESTS)('generate -o <a folder without write permission>', async () => {
-    const result = await runChild(['generate', '-c', config, '-o', join(readOnly, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
-    expectOneLineUsageError(result, readOnly);
-    expect(result.stderr).toMatch(/permission/i);
-  }, 30_000);
+  it.skipIf(NO_PERMISSION_TESTS)(
+    'generate -o <a folder without write permission>',
+    async () => {
+      const result = await runChild(['generate', '-c', config, '-o', join(readOnly, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
+      expectOneLineUsageError(result, readOnly);
+      expect(result.stderr).toMatch(/permission/i);
+    },
+    30_000,
+  );
 
   it('generate -o /proc/x (where a recursive mkdir never returns) is refused at once', async () => {
     const result = await runChild(['generate', '-c', config, '-o', '/proc/wxpay-notify-x/out', '--no-secrets'], { cwd: dir, env, timeoutMs: 15_000 });
@@ -99,21 +103,29 @@ describe('output paths: exit 2 with one line', () => {
     expect(result.stdout).toBe(''); // no table: nothing ran
   });
 
-  it.skipIf(NO_PERMISSION_TESTS)('run --reporter-dir <a folder without write permission> fails before anything is sent', async () => {
-    const result = await runChild(['run', '-c', config, '--reporters', 'junit', '--reporter-dir', readOnly], { cwd: dir, env, unprivileged: true });
-    expectOneLineUsageError(result, readOnly);
-    expect(result.stdout).toBe('');
-  }, 30_000);
+  it.skipIf(NO_PERMISSION_TESTS)(
+    'run --reporter-dir <a folder without write permission> fails before anything is sent',
+    async () => {
+      const result = await runChild(['run', '-c', config, '--reporters', 'junit', '--reporter-dir', readOnly], { cwd: dir, env, unprivileged: true });
+      expectOneLineUsageError(result, readOnly);
+      expect(result.stdout).toBe('');
+    },
+    30_000,
+  );
 
   it('init --dir <a file>', async () => {
     expectOneLineUsageError(await runInProcess(['init', '--dir', aFile]), aFile);
   });
 
-  it.skipIf(NO_PERMISSION_TESTS)('init --dir <a folder without write permission>', async () => {
-    const result = await runChild(['init', '--dir', join(readOnly, 'project')], { cwd: dir, env, unprivileged: true });
-    expectOneLineUsageError(result, readOnly);
-    expect(existsSync(join(readOnly, 'project'))).toBe(false);
-  }, 30_000);
+  it.skipIf(NO_PERMISSION_TESTS)(
+    'init --dir <a folder without write permission>',
+    async () => {
+      const result = await runChild(['init', '--dir', join(readOnly, 'project')], { cwd: dir, env, unprivileged: true });
+      expectOneLineUsageError(result, readOnly);
+      expect(existsSync(join(readOnly, 'project'))).toBe(false);
+    },
+    30_000,
+  );
 
   it('init --dir /proc/x is refused at once', async () => {
     const result = await runChild(['init', '--dir', '/proc/wxpay-notify-x'], { cwd: dir, env, timeoutMs: 15_000 });
@@ -168,18 +180,22 @@ describe('serve: bad ports and hosts, exit 2 with the reason', () => {
 });
 
 describe('the unprivileged user can run the CLI at all (the permission tests above mean something)', () => {
-  it.skipIf(NO_PERMISSION_TESTS)('generate into a writable folder as the same user succeeds', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-nobody-'));
-    try {
-      await initProject({ dir, keys: testKeys() });
-      const env = readSecrets(join(dir, 'keys/secrets.env'));
-      chmodSync(dir, 0o755);
-      handToNobody(dir);
-      const result = await runChild(['generate', '-c', join(dir, 'wxpay-notify.json'), '-o', join(dir, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
-      expect(result.code, result.stderr).toBe(0);
-      expect(statSync(join(dir, 'out')).isDirectory()).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 30_000);
+  it.skipIf(NO_PERMISSION_TESTS)(
+    'generate into a writable folder as the same user succeeds',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-nobody-'));
+      try {
+        await initProject({ dir, keys: testKeys() });
+        const env = readSecrets(join(dir, 'keys/secrets.env'));
+        chmodSync(dir, 0o755);
+        handToNobody(dir);
+        const result = await runChild(['generate', '-c', join(dir, 'wxpay-notify.json'), '-o', join(dir, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
+        expect(result.code, result.stderr).toBe(0);
+        expect(statSync(join(dir, 'out')).isDirectory()).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });
