@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../src/cli.js';
 import { memoryIO } from '../../src/commands/io.js';
 import { initProject } from '../../src/keys/init-project.js';
-import { PERMISSION_USER, runCli, whyNoPermissionTests } from '../support/run-cli.js';
+import { cliReadableBy, PERMISSION_USER, runCli, whyNoPermissionTests } from '../support/run-cli.js';
 import { testKeys } from '../support/suite-fixture.js';
 
 /**
@@ -44,7 +44,7 @@ async function runInProcess(args: string[]): Promise<{ code: number; stdout: str
 
 /** The built CLI in a child process, as `nobody` when `unprivileged` and we are root. */
 function runChild(args: string[], options: { cwd: string; env: Record<string, string>; unprivileged?: boolean; timeoutMs?: number }) {
-  return runCli(args, { cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs ?? 30_000, ...(options.unprivileged && PERMISSION_USER ? { user: PERMISSION_USER } : {}) });
+  return runCli(args, { cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs ?? 60_000, ...(options.unprivileged && PERMISSION_USER ? { user: PERMISSION_USER } : {}) });
 }
 
 /** Gives the whole tree to `nobody` (when we are root), so only the permission bits set later refuse. */
@@ -69,6 +69,8 @@ describe('output paths: exit 2 with one line', () => {
     mkdirSync(readOnly);
     chmodSync(dir, 0o755);
     if (!NO_PERMISSION_TESTS) handToNobody(dir);
+    // Copies the CLI where nobody can read it, if the checkout is private (once, here, not in a test).
+    if (!NO_PERMISSION_TESTS && PERMISSION_USER) cliReadableBy(PERMISSION_USER);
     chmodSync(readOnly, 0o555);
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,14 +90,14 @@ describe('output paths: exit 2 with one line', () => {
       expectOneLineUsageError(result, readOnly);
       expect(result.stderr).toMatch(/permission/i);
     },
-    30_000,
+    90_000,
   );
 
   it('generate -o /proc/x (where a recursive mkdir never returns) is refused at once', async () => {
-    const result = await runChild(['generate', '-c', config, '-o', '/proc/wxpay-notify-x/out', '--no-secrets'], { cwd: dir, env, timeoutMs: 15_000 });
+    const result = await runChild(['generate', '-c', config, '-o', '/proc/wxpay-notify-x/out', '--no-secrets'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(result.timedOut, 'generate hung').toBe(false);
     expectOneLineUsageError(result, '/proc/wxpay-notify-x');
-  }, 30_000);
+  }, 90_000);
 
   it('run --reporter-dir <a file> fails before anything is sent', async () => {
     const result = await runInProcess(['run', '-c', config, '--reporters', 'junit', '--reporter-dir', aFile]);
@@ -110,7 +112,7 @@ describe('output paths: exit 2 with one line', () => {
       expectOneLineUsageError(result, readOnly);
       expect(result.stdout).toBe('');
     },
-    30_000,
+    90_000,
   );
 
   it('init --dir <a file>', async () => {
@@ -124,14 +126,14 @@ describe('output paths: exit 2 with one line', () => {
       expectOneLineUsageError(result, readOnly);
       expect(existsSync(join(readOnly, 'project'))).toBe(false);
     },
-    30_000,
+    90_000,
   );
 
   it('init --dir /proc/x is refused at once', async () => {
-    const result = await runChild(['init', '--dir', '/proc/wxpay-notify-x'], { cwd: dir, env, timeoutMs: 15_000 });
+    const result = await runChild(['init', '--dir', '/proc/wxpay-notify-x'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(result.timedOut, 'init hung').toBe(false);
     expectOneLineUsageError(result, '/proc/wxpay-notify-x');
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('serve: bad ports and hosts, exit 2 with the reason', () => {
@@ -196,6 +198,6 @@ describe('the unprivileged user can run the CLI at all (the permission tests abo
         rmSync(dir, { recursive: true, force: true });
       }
     },
-    30_000,
+    90_000,
   );
 });

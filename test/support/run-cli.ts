@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -18,6 +18,8 @@ export const UNPRIVILEGED = { uid: 65534, gid: 65534 } as const;
 
 export interface CliResult {
   code: number | null;
+  /** When the process exited (Date.now()). */
+  exitedAt: number;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
@@ -37,8 +39,10 @@ export interface CliOptions {
   nodeArgs?: string[];
   /** Another build of the CLI (a copy of the package), instead of this checkout's dist/cli.js. */
   cliPath?: string;
-  /** Sees stdout as it arrives (e.g. to send SIGINT once a line shows). */
-  onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void;
+  /** Sees stdout as it arrives. */
+  onStdout?: (chunk: string) => void;
+  /** Gets the child process (e.g. to send it SIGINT). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Runs the built CLI and resolves with what it printed and how it ended; never rejects. */
@@ -50,11 +54,12 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
   });
+  options.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
-    options.onStdout?.(chunk, child);
+    options.onStdout?.(chunk);
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   let timedOut = false;
@@ -63,9 +68,11 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     child.kill('SIGKILL');
   }, options.timeoutMs ?? 60_000);
   return new Promise((resolve) => {
+    let exitedAt = 0;
+    child.once('exit', () => (exitedAt = Date.now()));
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
+      resolve({ code, exitedAt: exitedAt || Date.now(), signal, stdout, stderr, timedOut });
     });
   });
 }
@@ -78,7 +85,7 @@ export function runCliSync(args: readonly string[], options: Pick<CliOptions, 'c
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
   });
-  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr, timedOut: result.error !== undefined && result.signal === 'SIGTERM' };
+  return { code: result.status, exitedAt: Date.now(), signal: result.signal, stdout: result.stdout, stderr: result.stderr, timedOut: result.error !== undefined && result.signal === 'SIGTERM' };
 }
 
 /**

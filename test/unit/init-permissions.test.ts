@@ -1,10 +1,10 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INIT_FILES } from '../../src/keys/init-files.js';
 import { initProject } from '../../src/keys/init-project.js';
-import { PERMISSION_USER, runCli, whyNoPermissionTests } from '../support/run-cli.js';
+import { cliReadableBy, PERMISSION_USER, runCli, whyNoPermissionTests } from '../support/run-cli.js';
 import { testKeys } from '../support/suite-fixture.js';
 
 /**
@@ -15,6 +15,8 @@ import { testKeys } from '../support/suite-fixture.js';
 // A folder owned by another user: only root can set that up (and then runs the CLI as nobody).
 const NO_OTHER_OWNER = PERMISSION_USER ? whyNoPermissionTests() : 'needs a folder owned by another user: only root can set that up';
 if (NO_OTHER_OWNER) console.warn(`init-permissions: the someone-else-owns-keys/ case is skipped: ${NO_OTHER_OWNER}`);
+// Copies the CLI where nobody can read it, if the checkout is private (once, before the tests).
+beforeAll(() => void (NO_OTHER_OWNER || cliReadableBy(PERMISSION_USER!)));
 const dirs: string[] = [];
 afterEach(() => {
   while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
