@@ -27,6 +27,7 @@ async function gzipBomb(): Promise<Buffer> {
 let server: Server;
 let base = '';
 let bomb: Buffer;
+let brBomb: Buffer;
 const closed = new Map<string, number>();
 const routes: Record<string, (res: ServerResponse) => void> = {
   '/plain-at-limit': (res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end(Buffer.alloc(LIMIT, 'p')),
@@ -44,7 +45,7 @@ const routes: Record<string, (res: ServerResponse) => void> = {
   '/deflate-raw': (res) => res.writeHead(200, { 'Content-Encoding': 'deflate' }).end(deflateRawSync(XML)),
   '/br': (res) => res.writeHead(200, { 'Content-Encoding': 'br' }).end(brotliCompressSync(XML)),
   '/gzip-bomb': (res) => res.writeHead(200, { 'Content-Encoding': 'gzip' }).end(bomb),
-  '/br-bomb': (res) => res.writeHead(200, { 'Content-Encoding': 'br' }).end(brotliCompressSync(Buffer.alloc(8 * 1024 * 1024), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })),
+  '/br-bomb': (res) => res.writeHead(200, { 'Content-Encoding': 'br' }).end(brBomb),
   '/trickle': (res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '1000' });
     const timer = setInterval(() => res.write('t'), 50);
@@ -54,6 +55,8 @@ const routes: Record<string, (res: ServerResponse) => void> = {
 
 beforeAll(async () => {
   bomb = await gzipBomb();
+  // Compressed once, before the clock of any request starts (quality 11 takes seconds on a busy machine).
+  brBomb = brotliCompressSync(Buffer.alloc(8 * 1024 * 1024), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     res.once('close', () => closed.set(req.url ?? '', Date.now()));

@@ -105,7 +105,7 @@ describe('the collection/environment pair stays consistent', () => {
         expect(readdirSync(dir).sort()).toEqual([COLLECTION, ENVIRONMENT]);
       }
     }
-  }, 60_000);
+  }, 180_000); // eight writer processes: a hang guard for a loaded machine
 });
 
 describe('the folder lock', () => {
