@@ -39,7 +39,7 @@ export interface OutputFile {
 const LOCK = '.wxpay-notify.lock';
 const JOURNAL = '.wxpay-notify.commit';
 /** How long to wait for another writer; a commit takes milliseconds. */
-const LOCK_WAIT_MS = 15_000;
+export const LOCK_WAIT_MS = 15_000;
 /** A lock this old is left over from a writer that died (a commit takes milliseconds). */
 const LOCK_STALE_MS = 30_000;
 /** A lock holds "<pid> <host>\n"; a journal a few hundred bytes per file. Anything larger is not ours. */

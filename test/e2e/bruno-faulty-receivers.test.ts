@@ -24,7 +24,14 @@ const FAULTS: [string, BrunoSandbox][] = [
 
 // Bruno's own test results know nothing of controls (inconclusive is `run`'s verdict over a case
 // and its twin), so compare what the judge said of each delivery.
-async function failingUnderNewman(fixture: string): Promise<string[]> {
+const underNewman = new Map<string, Promise<string[]>>();
+/** newman's verdicts depend on the fixture only: one run per fixture, whichever Bruno sandbox it is compared with. */
+function failingUnderNewman(fixture: string): Promise<string[]> {
+  if (!underNewman.has(fixture)) underNewman.set(fixture, runUnderNewman(fixture));
+  return underNewman.get(fixture)!;
+}
+
+async function runUnderNewman(fixture: string): Promise<string[]> {
   const suite = await startSuite({ start: (opts) => FAULTY_RECEIVERS[fixture]!.start(opts) });
   try {
     const io = memoryIO();

@@ -1,11 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INIT_FILES } from '../../src/keys/init-files.js';
 import { initProject } from '../../src/keys/init-project.js';
+import { cliReadableBy, PERMISSION_USER, runCli, whyNoPermissionTests } from '../support/run-cli.js';
 import { testKeys } from '../support/suite-fixture.js';
 
 /**
@@ -13,8 +12,11 @@ import { testKeys } from '../support/suite-fixture.js';
  * when the folder (or the files, with --force) were there before with wider permissions; when the
  * folder cannot be made private, init refuses and says why.
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist/cli.js');
+// A folder owned by another user: only root can set that up (and then runs the CLI as nobody).
+const NO_OTHER_OWNER = PERMISSION_USER ? whyNoPermissionTests() : 'needs a folder owned by another user: only root can set that up';
+if (NO_OTHER_OWNER) console.warn(`init-permissions: the someone-else-owns-keys/ case is skipped: ${NO_OTHER_OWNER}`);
+// Copies the CLI where nobody can read it, if the checkout is private (once, before the tests).
+beforeAll(() => void (NO_OTHER_OWNER || cliReadableBy(PERMISSION_USER!)));
 const dirs: string[] = [];
 afterEach(() => {
   while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
@@ -50,16 +52,15 @@ describe('init: keys/ is private every time', () => {
     for (const file of SECRET_FILES) expect(mode(join(dir, file)).toString(8), file).toBe('600');
   });
 
-  it('a keys/ that cannot be made private (someone else owns it) is refused, with the reason, before a secret is written', () => {
-    if (process.getuid?.() !== 0) return; // needs a folder owned by another user: only root can set that up
-    if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'ignore' });
+  it.skipIf(NO_OTHER_OWNER)('a keys/ that cannot be made private (someone else owns it) is refused, with the reason, before a secret is written', async () => {
+    const nobody = PERMISSION_USER!;
     const dir = tmp();
     chmodSync(dir, 0o755);
-    chownSync(dir, 65534, 65534);
+    chownSync(dir, nobody.uid, nobody.gid);
     mkdirSync(join(dir, 'keys'));
     chmodSync(join(dir, 'keys'), 0o777); // root's, writable by all: nobody can write into it, not chmod it
-    const result = spawnSync(process.execPath, [CLI, 'init', '--dir', dir], { uid: 65534, gid: 65534, encoding: 'utf8' });
-    expect(result.status, result.stderr).toBe(2);
+    const result = await runCli(['init', '--dir', dir], { user: nobody });
+    expect(result.code, result.stderr).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/keys.*0700.*permission denied/);
     expect(readdirSync(join(dir, 'keys'))).toEqual([]);
