@@ -9,7 +9,7 @@ import { initProject } from '../../src/keys/init-project.js';
 import { receiverOptionsFromConfig } from '../../src/receiver/from-config.js';
 import { startReceiver } from '../../src/receiver/start-receiver.js';
 import type { StartedReceiver } from '../../src/receiver/types.js';
-import { REQUEST_DEADLINE_MS } from '../../src/runner/answer-bounds.js';
+import { REQUEST_DEADLINE_MS } from '../../src/shared/limits.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
 import { testKeys } from '../support/suite-fixture.js';
 
