@@ -51,7 +51,8 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /**
  * Every file wxpay-notify writes, as its path relative to the commit's folder (`/`-separated):
- * generate (Postman, Bruno), run's reports, init, demo, and init's line in .gitignore. Only these may
+ * generate (Postman, Bruno, Artillery), run's and load's reports, init, demo, and init's line in
+ * .gitignore. Only these may
  * be named by a journal; test/adversarial/output-folder.test.ts keeps this list equal to what the
  * writers write.
  */
@@ -60,8 +61,9 @@ export const KNOWN_OUTPUT: readonly RegExp[] = [
   /^[^/]+\.bruno_environment\.json$/,
   /^[^/]+\.bruno\/bruno\.json$/,
   /^[^/]+\.bruno\/(?:[^/]+\/)*[^/]+\.bru$/,
-  /^[^/]+\.(?:junit\.xml|results\.json|report\.html)$/,
-  /^wxpay-notify\.json$/,
+  /^[^/]+\.artillery(?:\.yml|-processor\.cjs|\.env)$/,
+  /^[^/]+\.(?:junit\.xml|results\.json|report\.html|load\.json|load\.html)$/,
+  /^wxpay-notify\.jsonc?$/,
   /^keys\/(?:secrets\.env|wechatpay-test-public-key-private\.pem|wechatpay-test-cert-private\.pem)$/,
   /^trust-kit\/(?:wechatpay-test-public-key\.pem|wechatpay-test-platform-cert\.pem|README\.md)$/,
   /^\.gitignore$/,

@@ -288,7 +288,7 @@ describe('a lock it cannot read ends the wait at once with exit 2 naming it (it 
 });
 
 describe('the journal accepts exactly what the writers write', () => {
-  it('every file of generate (Postman, Bruno), run, init and .gitignore is a known name', () => {
+  it('every file of generate (Postman, Bruno, Artillery), run, load, init and .gitignore is a known name', () => {
     const keys = testKeys();
     const config = {
       name: 'acme',
@@ -302,7 +302,11 @@ describe('the journal accepts exactly what the writers write', () => {
     const names = [
       ...generateFiles(config, { outDir: out, withSecrets: false }).map((f) => relative(out, f.path)),
       ...generateFiles(config, { outDir: out, withSecrets: false, format: 'bruno' }).map((f) => relative(out, f.path)),
+      ...generateFiles(config, { outDir: out, withSecrets: false, format: 'artillery' }).map((f) => relative(out, f.path)),
       ...Object.values(FILE_REPORTERS).map((r) => `acme.${r.file}`),
+      // load's reports (src/commands/load.ts): <name>.load.<reporter>
+      'acme.load.json',
+      'acme.load.html',
       ...Object.keys(planInitFiles(keys, 'both')),
       '.gitignore',
     ];

@@ -55,7 +55,7 @@ describe('the CLI from a path with a space and non-ASCII characters', () => {
 
   it('generate writes the collection and environment there', async () => {
     const out = join(project, '输出 files');
-    const result = await runCli(['generate', '-c', join(project, 'wxpay-notify.json'), '-o', out, '--no-secrets'], { cliPath: cli, cwd: project, env: secrets });
+    const result = await runCli(['generate', '-c', join(project, 'wxpay-notify.jsonc'), '-o', out, '--no-secrets'], { cliPath: cli, cwd: project, env: secrets });
     expect(result.code, result.stderr).toBe(0);
     const files = readdirSync(out).sort();
     expect(files.some((f) => f.endsWith('.postman_collection.json'))).toBe(true);
@@ -72,7 +72,7 @@ describe('the CLI from a path with a space and non-ASCII characters', () => {
   });
 
   it('run sends two cases to a receiver and writes its report there', async () => {
-    const configFile = join(project, 'wxpay-notify.json');
+    const configFile = join(project, 'wxpay-notify.jsonc');
     const config = await loadConfig(configFile, { ...process.env, ...secrets });
     receiver = await startReceiver(receiverOptionsFromConfig(config), { host: '127.0.0.1', port: 0 });
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replaceAll('http://127.0.0.1:8080', receiver.url));

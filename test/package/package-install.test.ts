@@ -81,7 +81,7 @@ describe('the npm package', () => {
   });
 
   it('does not ship the benchmarks, dev tooling, source maps, tests or examples', () => {
-    const unwanted = files.filter((f) => /^dist\/(bench|docs)\/|\.map$|^test\/|^examples\/|^src\/(?!sandbox\/|receiver\/|config\/schema\.json$)/.test(f));
+    const unwanted = files.filter((f) => /^dist\/(bench|docs)\/|^dist-tools\/|^tools\/|\.map$|^test\/|^examples\/|^src\/(?!sandbox\/|receiver\/|load\/runtime\/|config\/schema\.json$)/.test(f));
     expect(unwanted).toEqual([]);
   });
 
