@@ -19,14 +19,25 @@ function sandboxDeclarations() {
   for (const dir of dirs) {
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
       // Writable: the Bruno glue wraps a library function (serializeEnvelope) by assigning to it.
-      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/^(?:function|var) ([A-Za-z0-9_]+)/gm)) names[m[1]] = 'writable';
+      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/^(?:function|var) ([A-Za-z0-9_]+)/gm))
+        names[m[1]] = 'writable';
     }
   }
   return names;
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-tools/**', 'coverage/**', 'reports/**', '.wxpay-demo/**', 'collections/**', 'templates/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-tools/**',
+      'coverage/**',
+      'reports/**',
+      '.wxpay-demo/**',
+      'collections/**',
+      'templates/**',
+    ],
+  },
 
   {
     files: ['**/*.ts'],
@@ -41,15 +52,27 @@ export default tseslint.config(
       'no-control-regex': 'off',
       // Type-aware, and the bugs worth the cost: a promise nobody awaits loses its error.
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false, attributes: false } },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
 
   {
     // Where Node code meets untyped runtime objects: newman's run summary and events, postman-collection
     // internals, the sandbox's functions loaded into a vm. Everywhere else `any` is an error.
-    files: ['src/runner/run-collection.ts', 'src/judge/answer.ts', 'tools/bench/harness.ts', 'src/sandbox/bundle.ts', 'src/collection/build-bruno.ts'],
+    files: [
+      'src/runner/run-collection.ts',
+      'src/judge/answer.ts',
+      'tools/bench/harness.ts',
+      'src/sandbox/bundle.ts',
+      'src/collection/build-bruno.ts',
+    ],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 

@@ -38,10 +38,18 @@ export default defineConfig({
     projects: [
       // In-process, with generous time bounds only: files share a worker (none changes global state)
       // and two run at once. They run first, on their own.
-      { extends: true, test: { name: 'unit', include: UNIT, isolate: false, maxWorkers: 2, sequence: { groupOrder: 0 } } },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: [...configDefaults.exclude, ...UNIT], sequence: { groupOrder: 1 } },
+        test: { name: 'unit', include: UNIT, isolate: false, maxWorkers: 2, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...UNIT],
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },

@@ -1,6 +1,14 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { buildCase, buildV2PayNotification, buildV2RefundNotification, generateTestKeys, judge, listCases, type NotifyConfig } from 'wxpay-notify';
+import {
+  buildCase,
+  buildV2PayNotification,
+  buildV2RefundNotification,
+  generateTestKeys,
+  judge,
+  listCases,
+  type NotifyConfig,
+} from 'wxpay-notify';
 import { createV2App } from './v2-notify-handler.js';
 
 // A fresh TEST APIv2 key, shared by wxpay-notify (playing WeChat Pay) and the app under test.

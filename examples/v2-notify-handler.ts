@@ -10,7 +10,8 @@ export interface V2NotifyOptions {
 }
 
 const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
-const failXml = (message: string) => `<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[${message}]]></return_msg></xml>`;
+const failXml = (message: string) =>
+  `<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[${message}]]></return_msg></xml>`;
 
 /** A small Express app with WeChat Pay v2 (XML) payment and refund notify handlers. */
 export function createV2App(options: V2NotifyOptions): express.Express {

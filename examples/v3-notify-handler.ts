@@ -26,19 +26,31 @@ export function createV3App(options: V3NotifyOptions): express.Express {
     const key = keys.get(req.get('Wechatpay-Serial') ?? '');
     if (!timestamp || !nonce || !signature) return fail(401, 'missing Wechatpay-* signature headers');
     if (!key) return fail(401, 'unknown Wechatpay-Serial');
-    if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return fail(401, 'Wechatpay-Timestamp is more than 5 minutes off');
+    if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300)
+      return fail(401, 'Wechatpay-Timestamp is more than 5 minutes off');
     const message = Buffer.concat([Buffer.from(`${timestamp}\n${nonce}\n`), body, Buffer.from('\n')]);
-    if (!verify('RSA-SHA256', message, key, Buffer.from(signature, 'base64'))) return fail(401, 'bad Wechatpay-Signature');
+    if (!verify('RSA-SHA256', message, key, Buffer.from(signature, 'base64')))
+      return fail(401, 'bad Wechatpay-Signature');
 
-    let envelope: { id: string; event_type: string; resource: { ciphertext: string; nonce: string; associated_data?: string } };
+    let envelope: {
+      id: string;
+      event_type: string;
+      resource: { ciphertext: string; nonce: string; associated_data?: string };
+    };
     let resource: Record<string, unknown>;
     try {
       envelope = JSON.parse(body.toString('utf8'));
       const data = Buffer.from(envelope.resource.ciphertext, 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', Buffer.from(options.apiV3Key, 'utf8'), Buffer.from(envelope.resource.nonce, 'utf8'));
+      const decipher = createDecipheriv(
+        'aes-256-gcm',
+        Buffer.from(options.apiV3Key, 'utf8'),
+        Buffer.from(envelope.resource.nonce, 'utf8'),
+      );
       decipher.setAAD(Buffer.from(envelope.resource.associated_data ?? '', 'utf8'));
       decipher.setAuthTag(data.subarray(data.length - 16));
-      resource = JSON.parse(Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8'));
+      resource = JSON.parse(
+        Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8'),
+      );
     } catch {
       return fail(400, 'cannot decrypt resource');
     }

@@ -7,9 +7,11 @@ import type { CaseDefinition } from './types.js';
  * Cases are listed by Postman folder: the fields a folder's cases share are written once, as the
  * folder's defaults, and each case states only its own (a case's field wins over its folder's).
  */
-const V2_REFUND_HINT = 'Refund notify not acknowledged: it has no sign; decrypt req_info with AES-256-ECB, key = lower-case hex md5(APIv2 key) (req_info 解密), inner root <root>.';
+const V2_REFUND_HINT =
+  'Refund notify not acknowledged: it has no sign; decrypt req_info with AES-256-ECB, key = lower-case hex md5(APIv2 key) (req_info 解密), inner root <root>.';
 
-const V3_GENUINE_HINT = 'Rejected a genuine v3 notify: verify over the raw body bytes, pick the key by Wechatpay-Serial, decrypt with the APIv3 key (APIv3密钥) and AAD = resource.associated_data.';
+const V3_GENUINE_HINT =
+  'Rejected a genuine v3 notify: verify over the raw body bytes, pick the key by Wechatpay-Serial, decrypt with the APIv3 key (APIv3密钥) and AAD = resource.associated_data.';
 
 /** Fields a folder's cases can share (never a case's identity). */
 type Shared = Partial<Omit<CaseDefinition, 'id' | 'title' | 'folder'>>;
@@ -21,7 +23,12 @@ type Entry<S extends Shared> = Omit<CaseDefinition, 'folder' | keyof S> & Partia
  * between cases). A case that sets a default to `undefined` goes without it.
  */
 function folder<S extends Shared>(name: string, shared: S, cases: readonly Entry<S>[]): CaseDefinition[] {
-  return cases.map((c) => Object.fromEntries(Object.entries({ folder: name, ...structuredClone(shared), ...c }).filter(([, value]) => value !== undefined)) as unknown as CaseDefinition);
+  return cases.map(
+    (c) =>
+      Object.fromEntries(
+        Object.entries({ folder: name, ...structuredClone(shared), ...c }).filter(([, value]) => value !== undefined),
+      ) as unknown as CaseDefinition,
+  );
 }
 
 const V2_PAY = {
@@ -103,19 +110,43 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     },
   ]),
   // ── v2 refund (退款结果通知) ────────────────────────────────────────────────
-  ...folder('v2 refund (退款结果通知)', { version: 'v2', kind: 'refund', target: 'refundNotifyUrl', expect: 'ack', severity: 'protocol', requires: ['v2'], hint: V2_REFUND_HINT }, [
-    { id: 'v2.refund.success', title: 'Refund succeeded, encrypted req_info (退款成功)', template: 'v2/refund-success.xml' },
-    { id: 'v2.refund.change', title: 'Refund abnormal, refund_status CHANGE (退款异常)', template: 'v2/refund-change.xml' },
-    { id: 'v2.refund.closed', title: 'Refund closed, refund_status REFUNDCLOSE (退款关闭)', template: 'v2/refund-closed.xml' },
+  ...folder(
+    'v2 refund (退款结果通知)',
     {
-      id: 'v2.refund.block-aligned',
-      title: 'Refund succeeded, req_info plaintext a whole number of AES blocks (PKCS#7 full padding block)',
-      template: 'v2/refund-success.xml',
-      mutate: { alignPlaintext: true },
-      control: 'v2.refund.success',
-      hint: 'Could not read a req_info whose plaintext fills whole 16-byte blocks: PKCS#7 then adds a full block of padding (16 bytes of 0x10); remove it like any other padding (use a standard PKCS#7 unpad).',
+      version: 'v2',
+      kind: 'refund',
+      target: 'refundNotifyUrl',
+      expect: 'ack',
+      severity: 'protocol',
+      requires: ['v2'],
+      hint: V2_REFUND_HINT,
     },
-  ]),
+    [
+      {
+        id: 'v2.refund.success',
+        title: 'Refund succeeded, encrypted req_info (退款成功)',
+        template: 'v2/refund-success.xml',
+      },
+      {
+        id: 'v2.refund.change',
+        title: 'Refund abnormal, refund_status CHANGE (退款异常)',
+        template: 'v2/refund-change.xml',
+      },
+      {
+        id: 'v2.refund.closed',
+        title: 'Refund closed, refund_status REFUNDCLOSE (退款关闭)',
+        template: 'v2/refund-closed.xml',
+      },
+      {
+        id: 'v2.refund.block-aligned',
+        title: 'Refund succeeded, req_info plaintext a whole number of AES blocks (PKCS#7 full padding block)',
+        template: 'v2/refund-success.xml',
+        mutate: { alignPlaintext: true },
+        control: 'v2.refund.success',
+        hint: 'Could not read a req_info whose plaintext fills whole 16-byte blocks: PKCS#7 then adds a full block of padding (16 bytes of 0x10); remove it like any other padding (use a standard PKCS#7 unpad).',
+      },
+    ],
+  ),
   // ── v3 payment (支付成功通知) ───────────────────────────────────────────────
   ...folder('v3 payment (支付成功通知)', V3_PAY, [
     { id: 'v3.pay.success', title: 'TRANSACTION.SUCCESS, payment succeeded (支付成功通知)', hint: V3_GENUINE_HINT },
@@ -139,9 +170,23 @@ export const CATALOGUE: readonly CaseDefinition[] = [
   // ── v3 refund (退款结果通知) ────────────────────────────────────────────────
   ...folder(
     'v3 refund (退款结果通知)',
-    { version: 'v3', kind: 'refund', target: 'refundNotifyUrl', expect: 'ack', severity: 'protocol', requires: ['v3'], signer: 'platform', hint: V3_GENUINE_HINT },
+    {
+      version: 'v3',
+      kind: 'refund',
+      target: 'refundNotifyUrl',
+      expect: 'ack',
+      severity: 'protocol',
+      requires: ['v3'],
+      signer: 'platform',
+      hint: V3_GENUINE_HINT,
+    },
     [
-      { id: 'v3.refund.success', title: 'REFUND.SUCCESS, refund succeeded (退款成功)', template: 'v3/refund-success.json', event: 'REFUND.SUCCESS' },
+      {
+        id: 'v3.refund.success',
+        title: 'REFUND.SUCCESS, refund succeeded (退款成功)',
+        template: 'v3/refund-success.json',
+        event: 'REFUND.SUCCESS',
+      },
       {
         id: 'v3.refund.abnormal',
         title: 'REFUND.ABNORMAL, refund to the card failed (退款异常)',
@@ -195,84 +240,105 @@ export const CATALOGUE: readonly CaseDefinition[] = [
     },
   ]),
   // ── forged v3: a correct merchant rejects these (伪造通知) ────────────────────
-  ...folder('forged v3: must reject (伪造通知)', { ...V3_PAY, expect: 'reject', severity: 'security', control: 'v3.pay.success' }, [
-    {
-      id: 'v3.forged.bad-signature',
-      title: 'Wrong Wechatpay-Signature (签名错误)',
-      mutate: { signature: 'bad' },
-      hint: 'Acknowledged a notify whose Wechatpay-Signature is wrong: Wechatpay-Signature is not verified, so anyone can post a fake payment. Verify SHA256withRSA over "timestamp\\nnonce\\nbody\\n".',
-    },
-    {
-      id: 'v3.forged.signtest-probe',
-      title: 'WeChat signature probe, WECHATPAY/SIGNTEST/… (签名探测流量)',
-      mutate: { signature: 'signtest' },
-      hint: 'Acknowledged a WECHATPAY/SIGNTEST/ probe: WeChat sends these to check merchants verify signatures. Do not special-case them; verify, and answer 4xx/5xx when verification fails.',
-    },
-    {
-      id: 'v3.forged.tampered-body',
-      title: 'Body changed after signing (报文被篡改)',
-      mutate: { tamperBody: true },
-      hint: 'Acknowledged a body that was changed after signing: the signature is not checked against the raw body as received.',
-    },
-    {
-      id: 'v3.forged.stale-timestamp',
-      title: 'Correctly signed, Wechatpay-Timestamp 6 minutes old (重放)',
-      mutate: { timestampOffset: -360 },
-      severity: 'advisory',
-      hint: 'Acknowledged a notify whose Wechatpay-Timestamp is 6 minutes old: reject timestamps more than 5 minutes off (防重放); WeChat re-signs every retry with a fresh timestamp.',
-    },
-    {
-      id: 'v3.forged.future-timestamp',
-      title: 'Correctly signed, Wechatpay-Timestamp 6 minutes ahead',
-      mutate: { timestampOffset: 360 },
-      severity: 'advisory',
-      hint: 'Acknowledged a notify stamped 6 minutes in the future: reject timestamps more than 5 minutes off either way (and check the server clock).',
-    },
-    {
-      id: 'v3.forged.unknown-serial',
-      title: 'Wechatpay-Serial the merchant has never seen (未知证书序列号)',
-      mutate: { serial: 'unknown' },
-      hint: 'Acknowledged a notify announcing an unknown Wechatpay-Serial: look the verifying key up by serial and reject serials you do not hold.',
-    },
-    {
-      id: 'v3.forged.missing-headers',
-      title: 'No Wechatpay-* signature headers at all (缺少签名头)',
-      mutate: { dropHeaders: ['Wechatpay-Signature', 'Wechatpay-Serial', 'Wechatpay-Timestamp', 'Wechatpay-Nonce', 'Wechatpay-Signature-Type'] },
-      hint: 'Acknowledged a notify with no signature headers: the handler never looks at Wechatpay-Signature; require and verify it.',
-    },
-    {
-      id: 'v3.forged.wrong-apiv3-key',
-      title: 'Validly signed, resource encrypted under another APIv3 key',
-      mutate: { apiV3Key: 'other' },
-      hint: 'Acknowledged a resource it cannot have decrypted: decrypt resource.ciphertext with the APIv3 key (APIv3密钥) before answering, and answer 4xx/5xx when decryption fails.',
-    },
-  ]),
+  ...folder(
+    'forged v3: must reject (伪造通知)',
+    { ...V3_PAY, expect: 'reject', severity: 'security', control: 'v3.pay.success' },
+    [
+      {
+        id: 'v3.forged.bad-signature',
+        title: 'Wrong Wechatpay-Signature (签名错误)',
+        mutate: { signature: 'bad' },
+        hint: 'Acknowledged a notify whose Wechatpay-Signature is wrong: Wechatpay-Signature is not verified, so anyone can post a fake payment. Verify SHA256withRSA over "timestamp\\nnonce\\nbody\\n".',
+      },
+      {
+        id: 'v3.forged.signtest-probe',
+        title: 'WeChat signature probe, WECHATPAY/SIGNTEST/… (签名探测流量)',
+        mutate: { signature: 'signtest' },
+        hint: 'Acknowledged a WECHATPAY/SIGNTEST/ probe: WeChat sends these to check merchants verify signatures. Do not special-case them; verify, and answer 4xx/5xx when verification fails.',
+      },
+      {
+        id: 'v3.forged.tampered-body',
+        title: 'Body changed after signing (报文被篡改)',
+        mutate: { tamperBody: true },
+        hint: 'Acknowledged a body that was changed after signing: the signature is not checked against the raw body as received.',
+      },
+      {
+        id: 'v3.forged.stale-timestamp',
+        title: 'Correctly signed, Wechatpay-Timestamp 6 minutes old (重放)',
+        mutate: { timestampOffset: -360 },
+        severity: 'advisory',
+        hint: 'Acknowledged a notify whose Wechatpay-Timestamp is 6 minutes old: reject timestamps more than 5 minutes off (防重放); WeChat re-signs every retry with a fresh timestamp.',
+      },
+      {
+        id: 'v3.forged.future-timestamp',
+        title: 'Correctly signed, Wechatpay-Timestamp 6 minutes ahead',
+        mutate: { timestampOffset: 360 },
+        severity: 'advisory',
+        hint: 'Acknowledged a notify stamped 6 minutes in the future: reject timestamps more than 5 minutes off either way (and check the server clock).',
+      },
+      {
+        id: 'v3.forged.unknown-serial',
+        title: 'Wechatpay-Serial the merchant has never seen (未知证书序列号)',
+        mutate: { serial: 'unknown' },
+        hint: 'Acknowledged a notify announcing an unknown Wechatpay-Serial: look the verifying key up by serial and reject serials you do not hold.',
+      },
+      {
+        id: 'v3.forged.missing-headers',
+        title: 'No Wechatpay-* signature headers at all (缺少签名头)',
+        mutate: {
+          dropHeaders: [
+            'Wechatpay-Signature',
+            'Wechatpay-Serial',
+            'Wechatpay-Timestamp',
+            'Wechatpay-Nonce',
+            'Wechatpay-Signature-Type',
+          ],
+        },
+        hint: 'Acknowledged a notify with no signature headers: the handler never looks at Wechatpay-Signature; require and verify it.',
+      },
+      {
+        id: 'v3.forged.wrong-apiv3-key',
+        title: 'Validly signed, resource encrypted under another APIv3 key',
+        mutate: { apiV3Key: 'other' },
+        hint: 'Acknowledged a resource it cannot have decrypted: decrypt resource.ciphertext with the APIv3 key (APIv3密钥) before answering, and answer 4xx/5xx when decryption fails.',
+      },
+    ],
+  ),
   // ── forged v2 ───────────────────────────────────────────────────────────────
-  ...folder('forged v2: must reject (伪造通知)', { ...V2_PAY, expect: 'reject', severity: 'security', control: 'v2.pay.success' }, [
-    {
-      id: 'v2.forged.bad-sign',
-      title: 'Wrong sign (签名错误)',
-      mutate: { sign: 'bad' },
-      hint: 'Acknowledged a v2 notify with a wrong sign: verify sign (MD5/HMAC-SHA256 with the APIv2 key) before answering SUCCESS.',
-    },
-    {
-      id: 'v2.forged.tampered-amount',
-      title: 'total_fee and cash_fee raised after signing (金额被篡改)',
-      mutate: { tamperFields: ['total_fee', 'cash_fee'] },
-      hint: 'Acknowledged a notify whose amount was changed after signing: the sign is not verified over every field (or not at all), so a 1-fen payment could be reported as more.',
-    },
-    { id: 'v2.forged.missing-sign', title: 'No sign field (缺少签名)', mutate: { dropSign: true }, hint: 'Acknowledged a v2 notify without sign: require the sign field and verify it.' },
-    {
-      id: 'v2.forged.refund-wrong-key',
-      title: 'Refund req_info encrypted under another key',
-      kind: 'refund',
-      template: 'v2/refund-success.xml',
-      target: 'refundNotifyUrl',
-      mutate: { reqInfoKey: 'other' },
-      control: 'v2.refund.success',
-      hint: 'Acknowledged a refund notify whose req_info does not decrypt with md5(APIv2 key): decrypting req_info is the only proof it came from WeChat; answer FAIL when it fails.',
-    },
-  ]),
+  ...folder(
+    'forged v2: must reject (伪造通知)',
+    { ...V2_PAY, expect: 'reject', severity: 'security', control: 'v2.pay.success' },
+    [
+      {
+        id: 'v2.forged.bad-sign',
+        title: 'Wrong sign (签名错误)',
+        mutate: { sign: 'bad' },
+        hint: 'Acknowledged a v2 notify with a wrong sign: verify sign (MD5/HMAC-SHA256 with the APIv2 key) before answering SUCCESS.',
+      },
+      {
+        id: 'v2.forged.tampered-amount',
+        title: 'total_fee and cash_fee raised after signing (金额被篡改)',
+        mutate: { tamperFields: ['total_fee', 'cash_fee'] },
+        hint: 'Acknowledged a notify whose amount was changed after signing: the sign is not verified over every field (or not at all), so a 1-fen payment could be reported as more.',
+      },
+      {
+        id: 'v2.forged.missing-sign',
+        title: 'No sign field (缺少签名)',
+        mutate: { dropSign: true },
+        hint: 'Acknowledged a v2 notify without sign: require the sign field and verify it.',
+      },
+      {
+        id: 'v2.forged.refund-wrong-key',
+        title: 'Refund req_info encrypted under another key',
+        kind: 'refund',
+        template: 'v2/refund-success.xml',
+        target: 'refundNotifyUrl',
+        mutate: { reqInfoKey: 'other' },
+        control: 'v2.refund.success',
+        hint: 'Acknowledged a refund notify whose req_info does not decrypt with md5(APIv2 key): decrypting req_info is the only proof it came from WeChat; answer FAIL when it fails.',
+      },
+    ],
+  ),
   // ── robustness: a correct merchant acknowledges these (健壮性) ───────────────
   ...folder('robustness (健壮性)', { ...V3_PAY, control: 'v3.pay.success' }, [
     {

@@ -48,7 +48,11 @@ export interface Selection {
  * The cases this config can send, in catalogue order, filtered by --only and --min-severity, plus
  * the genuine control of every selected reject case: without it a rejection proves nothing.
  */
-export function selectCasesWithControls(config: ResolvedConfig, filter: CaseFilter = {}, catalogue: readonly CaseDefinition[] = CATALOGUE): Selection {
+export function selectCasesWithControls(
+  config: ResolvedConfig,
+  filter: CaseFilter = {},
+  catalogue: readonly CaseDefinition[] = CATALOGUE,
+): Selection {
   const filtered = filterCases(config, filter, catalogue);
   const chosen = new Set(filtered.map((c) => c.id));
   const added = new Map<string, string[]>();
@@ -61,18 +65,29 @@ export function selectCasesWithControls(config: ResolvedConfig, filter: CaseFilt
   return { cases, addedControls: [...added].map(([id, forIds]) => ({ id, for: forIds })) };
 }
 
-export function selectCases(config: ResolvedConfig, filter: CaseFilter = {}, catalogue: readonly CaseDefinition[] = CATALOGUE): CaseDefinition[] {
+export function selectCases(
+  config: ResolvedConfig,
+  filter: CaseFilter = {},
+  catalogue: readonly CaseDefinition[] = CATALOGUE,
+): CaseDefinition[] {
   return selectCasesWithControls(config, filter, catalogue).cases;
 }
 
-function filterCases(config: ResolvedConfig, filter: CaseFilter, catalogue: readonly CaseDefinition[]): CaseDefinition[] {
+function filterCases(
+  config: ResolvedConfig,
+  filter: CaseFilter,
+  catalogue: readonly CaseDefinition[],
+): CaseDefinition[] {
   const applicable = catalogue.filter((c) => c.requires.every((r) => meets(r, config)));
   let selected = applicable;
   if (filter.only && filter.only.length > 0) {
     const patterns = filter.only.map(globToRegExp);
     selected = selected.filter((c) => patterns.some((p) => p.test(c.id)));
     if (selected.length === 0) {
-      throw new UserError(`--only ${filter.only.join(',')} matches no case; cases for this config: ${applicable.map((c) => c.id).join(', ')}`, 'E_NO_CASE');
+      throw new UserError(
+        `--only ${filter.only.join(',')} matches no case; cases for this config: ${applicable.map((c) => c.id).join(', ')}`,
+        'E_NO_CASE',
+      );
     }
   }
   if (filter.minSeverity) {

@@ -35,7 +35,8 @@ function textBlock(name: string, text: string): string {
 /** A .bru dictionary block: `key: value` lines; `~` marks a disabled entry. */
 function dictBlock(name: string, entries: readonly { key: string; value: string; disabled?: boolean }[]): string {
   const lines = entries.map((e) => {
-    if (/[\r\n]/.test(e.value) || /[\r\n:]/.test(e.key)) throw new Error(`cannot write ${name} entry "${e.key}" on one .bru line`);
+    if (/[\r\n]/.test(e.value) || /[\r\n:]/.test(e.key))
+      throw new Error(`cannot write ${name} entry "${e.key}" on one .bru line`);
     return `  ${e.disabled ? '~' : ''}${e.key}: ${e.value}`.trimEnd();
   });
   return `${name} {\n${lines.join('\n')}\n}\n`;
@@ -102,14 +103,26 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
   const files: OutputFile[] = [
     {
       path: join(collectionDir, 'bruno.json'),
-      content: JSON.stringify({ version: '1', name: collection.name, type: 'collection', ignore: ['node_modules', '.git'] }, null, 2) + '\n',
+      content:
+        JSON.stringify(
+          { version: '1', name: collection.name, type: 'collection', ignore: ['node_modules', '.git'] },
+          null,
+          2,
+        ) + '\n',
     },
     {
       path: join(collectionDir, 'collection.bru'),
       content: [
         // One JSON line holds every value faithfully: a .bru value is trimmed, one starting with
         // ''' is read as a text block, and Bruno resolves {{…}} inside values it reads.
-        dictBlock('vars:pre-request', [{ key: 'wxpay_values', value: inertJson(Object.fromEntries(collection.variables.all().map((v) => [v.key!, String(v.value ?? '')]))) }]),
+        dictBlock('vars:pre-request', [
+          {
+            key: 'wxpay_values',
+            value: inertJson(
+              Object.fromEntries(collection.variables.all().map((v) => [v.key!, String(v.value ?? '')])),
+            ),
+          },
+        ]),
         textBlock('script:pre-request', scripts.prerequest),
         textBlock('tests', scripts.test),
         ...(docs ? [textBlock('docs', docs)] : []),
@@ -118,7 +131,8 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
   ];
   const folderNames = new Set<string>();
   collection.items.all().forEach((folder, folderIndex) => {
-    if (!sdk.ItemGroup.isItemGroup(folder)) throw new Error(`Bruno output expects every request in a folder; "${folder.name}" is not one`);
+    if (!sdk.ItemGroup.isItemGroup(folder))
+      throw new Error(`Bruno output expects every request in a folder; "${folder.name}" is not one`);
     const dir = fileName(folder.name);
     if (folderNames.has(dir)) throw new Error(`two folders would be written as "${dir}"`);
     folderNames.add(dir);
@@ -132,7 +146,8 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
     const requestNames = new Set<string>();
     (folder as sdk.ItemGroup<sdk.Item>).items.all().forEach((item, index) => {
       const file = requestFile(item as sdk.Item, index + 1);
-      if (requestNames.has(file.name)) throw new Error(`two requests in "${folder.name}" would be written as "${file.name}"`);
+      if (requestNames.has(file.name))
+        throw new Error(`two requests in "${folder.name}" would be written as "${file.name}"`);
       requestNames.add(file.name);
       files.push({ path: join(collectionDir, dir, file.name), content: file.content });
     });
@@ -144,7 +159,10 @@ export function buildBrunoCollection(postmanCollection: Record<string, unknown>,
  * The environment as Bruno's CLI reads it (`bru run --env-file`): the Postman environment's values,
  * secrets marked secret, and a PEM on one line with \n escapes (the glue turns them back).
  */
-export function buildBrunoEnvironment(postmanEnvironment: { name: string; values: { key: string; value: string; type?: string }[] }): Record<string, unknown> {
+export function buildBrunoEnvironment(postmanEnvironment: {
+  name: string;
+  values: { key: string; value: string; type?: string }[];
+}): Record<string, unknown> {
   return {
     name: postmanEnvironment.name,
     variables: postmanEnvironment.values.map((v) => ({

@@ -8,7 +8,12 @@ import { caseOrder } from './case-order.js';
 function v2RefundOuter(config: ResolvedConfig): Record<string, string> {
   const outer: Record<string, string> = { appid: '{{appid}}', mch_id: '{{mchid}}' };
   if (config.partner) {
-    Object.assign(outer, { appid: '{{sp_appid}}', mch_id: '{{sp_mchid}}', sub_appid: '{{sub_appid}}', sub_mch_id: '{{sub_mchid}}' });
+    Object.assign(outer, {
+      appid: '{{sp_appid}}',
+      mch_id: '{{sp_mchid}}',
+      sub_appid: '{{sub_appid}}',
+      sub_mch_id: '{{sub_mchid}}',
+    });
   }
   return outer;
 }
@@ -24,7 +29,14 @@ function signerFor(def: CaseDefinition, config: ResolvedConfig): string {
 
 /** What every case's spec holds whatever the config: all the judge reads. */
 export function baseSpec(def: CaseDefinition): CaseSpec {
-  return { id: def.id, version: def.version, kind: def.kind, expect: def.expect, severity: def.severity, hint: def.hint };
+  return {
+    id: def.id,
+    version: def.version,
+    kind: def.kind,
+    expect: def.expect,
+    severity: def.severity,
+    hint: def.hint,
+  };
 }
 
 export function caseSpec(def: CaseDefinition, config: ResolvedConfig, copy = 1): CaseSpec {

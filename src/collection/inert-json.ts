@@ -5,5 +5,7 @@
  * text, JSON.parse gives it back exactly, and it stays one line (a .bru entry is one line).
  */
 export function inertJson(value: unknown): string {
-  return JSON.stringify(value).replace(/"(?:[^"\\]|\\.)*"/g, (text) => text.replace(/\{/g, '\\u007b').replace(/\}/g, '\\u007d'));
+  return JSON.stringify(value).replace(/"(?:[^"\\]|\\.)*"/g, (text) =>
+    text.replace(/\{/g, '\\u007b').replace(/\}/g, '\\u007d'),
+  );
 }

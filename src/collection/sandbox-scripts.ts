@@ -3,7 +3,14 @@ import { CASE_HEADER } from '../cases/case-header.js';
 import { JUDGE_CONSTANTS } from '../judge/answer.js';
 import { SECRET_VARIABLES } from './variables.js';
 import { REQUEST_DEADLINE_MS } from '../shared/limits.js';
-import { CALLBACK_HEADERS, SIGNTEST_PREFIX, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_RESOURCE_TYPE, V3_SIGNATURE_TYPE } from '../protocol/constants.js';
+import {
+  CALLBACK_HEADERS,
+  SIGNTEST_PREFIX,
+  V3_HEADERS,
+  V3_RESOURCE_ALGORITHM,
+  V3_RESOURCE_TYPE,
+  V3_SIGNATURE_TYPE,
+} from '../protocol/constants.js';
 
 /**
  * Where a request that could not be signed goes in runtimes that cannot skip it (no

@@ -18,13 +18,26 @@ export function demoConfig(keys: TestKeys, baseUrl: string, dir: string): Resolv
     name: 'demo',
     appid: 'wx2421b1c4370ec43b',
     mchid: '1900000109',
-    v2: { notifyUrl: `${baseUrl}/wxpay/v2/notify`, refundNotifyUrl: `${baseUrl}/wxpay/v2/refund-notify`, apiKey: keys.apiKey, signType: 'HMAC-SHA256' },
+    v2: {
+      notifyUrl: `${baseUrl}/wxpay/v2/notify`,
+      refundNotifyUrl: `${baseUrl}/wxpay/v2/refund-notify`,
+      apiKey: keys.apiKey,
+      signType: 'HMAC-SHA256',
+    },
     v3: {
       notifyUrl: `${baseUrl}/wxpay/v3/notify`,
       refundNotifyUrl: `${baseUrl}/wxpay/v3/refund-notify`,
       apiV3Key: keys.apiV3Key,
-      platform: { privateKeyFile: join(dir, 'keys/wechatpay-test-public-key-private.pem'), privateKeyPem: keys.publicKey.privateKeyPem, serial: keys.publicKey.keyId },
-      platformCertificate: { privateKeyFile: join(dir, 'keys/wechatpay-test-cert-private.pem'), privateKeyPem: keys.certificate.privateKeyPem, serial: keys.certificate.serial },
+      platform: {
+        privateKeyFile: join(dir, 'keys/wechatpay-test-public-key-private.pem'),
+        privateKeyPem: keys.publicKey.privateKeyPem,
+        serial: keys.publicKey.keyId,
+      },
+      platformCertificate: {
+        privateKeyFile: join(dir, 'keys/wechatpay-test-cert-private.pem'),
+        privateKeyPem: keys.certificate.privateKeyPem,
+        serial: keys.certificate.serial,
+      },
     },
     order: {
       outTradeNo: 'T20261127000001',
@@ -44,7 +57,10 @@ export function demoConfig(keys: TestKeys, baseUrl: string, dir: string): Resolv
  * `npm start`: fresh test keys, the reference receiver on an ephemeral loopback port, the whole
  * suite generated and run against it. Everything a user needs to see the tool work in one command.
  */
-export async function demoCommand(io: CommandIO, options: { dir?: string; signal?: AbortSignal } = {}): Promise<ExitCode> {
+export async function demoCommand(
+  io: CommandIO,
+  options: { dir?: string; signal?: AbortSignal } = {},
+): Promise<ExitCode> {
   const dir = resolve(options.dir ?? DEMO_DIR);
   const keys = generateTestKeys();
   io.addSecrets([keys.apiKey, keys.apiV3Key, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem]);
@@ -58,10 +74,20 @@ export async function demoCommand(io: CommandIO, options: { dir?: string; signal
       { path: config.v3!.platformCertificate!.privateKeyFile, content: keys.certificate.privateKeyPem, mode: 0o600 },
       ...generateFiles(config, { outDir: dir, withSecrets: true }),
     ]);
-    io.out(`wxpay-notify demo: reference receiver (参考商户端) on ${receiver.url}, fresh test keys in ${DEMO_DIR}/\n\n`);
-    const code = await runSuite(config, { format: 'table', reporters: [], reporterDir: dir, insecure: false }, io, 'demo', options.signal);
+    io.out(
+      `wxpay-notify demo: reference receiver (参考商户端) on ${receiver.url}, fresh test keys in ${DEMO_DIR}/\n\n`,
+    );
+    const code = await runSuite(
+      config,
+      { format: 'table', reporters: [], reporterDir: dir, insecure: false },
+      io,
+      'demo',
+      options.signal,
+    );
     if (options.signal?.aborted) return code;
-    io.out(`\nThe collection that ran is ${DEMO_DIR}/demo.postman_collection.json (with its environment): import both into Postman to look around.\n`);
+    io.out(
+      `\nThe collection that ran is ${DEMO_DIR}/demo.postman_collection.json (with its environment): import both into Postman to look around.\n`,
+    );
     return code;
   } finally {
     await receiver.close();

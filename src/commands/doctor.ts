@@ -44,7 +44,11 @@ export function ranFromNote(hostname: string): string {
 }
 
 /** Config checks and the notify URLs; a config that does not validate still yields its URLs. */
-async function inspectConfig(file: string, env: Env, io: CommandIO): Promise<{ checks: DoctorCheck[]; urls: NotifyUrlConfig }> {
+async function inspectConfig(
+  file: string,
+  env: Env,
+  io: CommandIO,
+): Promise<{ checks: DoctorCheck[]; urls: NotifyUrlConfig }> {
   try {
     const config = await loadConfig(file, env);
     io.addSecrets(secretValues(config));
@@ -70,17 +74,30 @@ export async function doctorCommand(args: DoctorArgs, io: CommandIO, deps: Docto
   const groups: DoctorGroup[] = [
     {
       title: 'Config (APIv3 key, APIv3密钥)',
-      checks: checks.length > 0 ? checks : [{ level: 'ok', rule: 'config', message: 'the config loads (v2 only: no APIv3 key needed)' }],
+      checks:
+        checks.length > 0
+          ? checks
+          : [{ level: 'ok', rule: 'config', message: 'the config loads (v2 only: no APIv3 key needed)' }],
     },
   ];
   if (entries.length === 0) {
-    groups[0]!.checks.push({ level: 'error', rule: 'notify-url', message: 'the config names no notify URL: add a v2 or v3 section with notifyUrl and refundNotifyUrl' });
+    groups[0]!.checks.push({
+      level: 'error',
+      rule: 'notify-url',
+      message: 'the config names no notify URL: add a v2 or v3 section with notifyUrl and refundNotifyUrl',
+    });
   }
   const network = !args.skipNetwork;
   const perUrl = await Promise.all(
     entries.map(async (entry): Promise<DoctorGroup> => {
       const lint: DoctorCheck[] = lintNotifyUrl(entry.url, { allowPrivate: args.allowPrivate });
-      const reach = network ? await checkReachability(entry.url, { allowPrivate: args.allowPrivate, insecure: args.insecure, version: entry.version }, deps.reachability) : [];
+      const reach = network
+        ? await checkReachability(
+            entry.url,
+            { allowPrivate: args.allowPrivate, insecure: args.insecure, version: entry.version },
+            deps.reachability,
+          )
+        : [];
       return { title: entry.label, url: entry.url, field: entry.field, checks: [...lint, ...reach] };
     }),
   );

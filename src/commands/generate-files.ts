@@ -36,14 +36,19 @@ export function generateFiles(config: ResolvedConfig, options: GenerateOptions):
   if (options.format === 'artillery') {
     // A load scenario sends the genuine notifications of the load mix, not the catalogue's cases.
     if (options.only?.length || options.minSeverity)
-      throw new UserError('--only and --min-severity choose cases of the collection; --format artillery writes a load scenario of genuine notifications: leave them out');
+      throw new UserError(
+        '--only and --min-severity choose cases of the collection; --format artillery writes a load scenario of genuine notifications: leave them out',
+      );
     return generateArtilleryFiles(config, options.outDir, options.withSecrets);
   }
   const cases = selectCases(config, options);
   if (options.format === 'bruno') {
     const paths = brunoPaths(config.name, options.outDir);
     const environment = buildEnvironment(config, options.withSecrets) as Parameters<typeof buildBrunoEnvironment>[0];
-    return [...buildBrunoCollection(buildCollection(config, cases), paths.collectionDir), { path: paths.environment, content: serialize(buildBrunoEnvironment(environment)), mode: 0o600 }];
+    return [
+      ...buildBrunoCollection(buildCollection(config, cases), paths.collectionDir),
+      { path: paths.environment, content: serialize(buildBrunoEnvironment(environment)), mode: 0o600 },
+    ];
   }
   const paths = outputPaths(config, options.outDir);
   return [
@@ -80,7 +85,11 @@ export function staleFiles(files: readonly OutputFile[]): string[] {
  * Request files in a generated Bruno collection folder that the config no longer generates (a case
  * left out or renamed): Bruno would still run them.
  */
-export function strayFiles(config: ResolvedConfig, options: Pick<GenerateOptions, 'outDir' | 'format'>, files: readonly OutputFile[]): string[] {
+export function strayFiles(
+  config: ResolvedConfig,
+  options: Pick<GenerateOptions, 'outDir' | 'format'>,
+  files: readonly OutputFile[],
+): string[] {
   if (options.format !== 'bruno') return [];
   const generated = new Set(files.map((f) => f.path));
   const walk = (dir: string): string[] => {
@@ -90,7 +99,9 @@ export function strayFiles(config: ResolvedConfig, options: Pick<GenerateOptions
     } catch {
       return [];
     }
-    return entries.flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.bru') ? [join(dir, e.name)] : []));
+    return entries.flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.bru') ? [join(dir, e.name)] : [],
+    );
   };
   return walk(brunoPaths(config.name, options.outDir).collectionDir)
     .filter((path) => !generated.has(path))

@@ -24,7 +24,13 @@ export interface GenerateArgs {
 export async function generateCommand(args: GenerateArgs, io: CommandIO): Promise<ExitCode> {
   const config = await loadConfig(args.config, process.env, { readKeys: args.secrets });
   io.addSecrets(secretValues(config));
-  const options = { outDir: args.out, withSecrets: args.secrets, only: args.only, minSeverity: args.minSeverity, format: args.format };
+  const options = {
+    outDir: args.out,
+    withSecrets: args.secrets,
+    only: args.only,
+    minSeverity: args.minSeverity,
+    format: args.format,
+  };
   const files = generateFiles(config, options);
   const stray = strayFiles(config, options, files);
   const shown = (path: string): string => relative(process.cwd(), path) || path;

@@ -14,7 +14,14 @@ import { RETRY_SCHEDULE_SECONDS, TIMESTAMP_WINDOW_SECONDS } from '../protocol/co
 import { identifyStack, stackHint } from '../judge/fingerprints.js';
 import { LoadAggregate } from '../load/aggregate.js';
 import { runLoad } from '../load/engine.js';
-import { buildLoadReport, progressLine, renderLoadSummary, type LoadReport, type LoadTarget, type ReconciliationSummary } from '../load/load-report.js';
+import {
+  buildLoadReport,
+  progressLine,
+  renderLoadSummary,
+  type LoadReport,
+  type LoadTarget,
+  type ReconciliationSummary,
+} from '../load/load-report.js';
 import { defaultMix, notifierConfig, parseMix } from '../load/mix.js';
 import { checkLookupSpec } from '../load/lookup-spec.js';
 import { reconcile, type LookupSpec, type SentRecord } from '../load/reconcile.js';
@@ -62,25 +69,57 @@ function check(condition: boolean, message: string): void {
 }
 
 export function checkLoadArgs(args: LoadArgs): void {
-  check(Number.isFinite(args.rate) && args.rate >= 1 && args.rate <= 100_000, `--rate must be notifications per second from 1 to 100000, got ${args.rate}`);
-  check(Number.isFinite(args.duration) && args.duration > 0 && args.duration <= 3600, `--duration must be seconds from 1 to 3600, got ${args.duration}`);
-  check(Number.isFinite(args.ramp) && args.ramp >= 0 && args.ramp < args.duration, `--ramp must be seconds from 0 up to less than --duration (${args.duration}), got ${args.ramp}`);
-  check(args.rate * (args.duration - args.ramp / 2) >= 1, '--rate × --duration sends less than one notification; raise either');
-  check(args.duplicates >= 0 && args.duplicates <= 1, `--duplicates must be a share from 0 to 1 (e.g. 0.05 for 5%), got ${args.duplicates}`);
-  check(args.concurrent >= 0 && args.concurrent <= 1, `--concurrent must be a share from 0 to 1 of the duplicates, got ${args.concurrent}`);
-  check(Number.isFinite(args.timeoutMs) && args.timeoutMs >= 1000 && args.timeoutMs <= 120_000, `--timeout must be milliseconds from 1000 to 120000, got ${args.timeoutMs}`);
+  check(
+    Number.isFinite(args.rate) && args.rate >= 1 && args.rate <= 100_000,
+    `--rate must be notifications per second from 1 to 100000, got ${args.rate}`,
+  );
+  check(
+    Number.isFinite(args.duration) && args.duration > 0 && args.duration <= 3600,
+    `--duration must be seconds from 1 to 3600, got ${args.duration}`,
+  );
+  check(
+    Number.isFinite(args.ramp) && args.ramp >= 0 && args.ramp < args.duration,
+    `--ramp must be seconds from 0 up to less than --duration (${args.duration}), got ${args.ramp}`,
+  );
+  check(
+    args.rate * (args.duration - args.ramp / 2) >= 1,
+    '--rate × --duration sends less than one notification; raise either',
+  );
+  check(
+    args.duplicates >= 0 && args.duplicates <= 1,
+    `--duplicates must be a share from 0 to 1 (e.g. 0.05 for 5%), got ${args.duplicates}`,
+  );
+  check(
+    args.concurrent >= 0 && args.concurrent <= 1,
+    `--concurrent must be a share from 0 to 1 of the duplicates, got ${args.concurrent}`,
+  );
+  check(
+    Number.isFinite(args.timeoutMs) && args.timeoutMs >= 1000 && args.timeoutMs <= 120_000,
+    `--timeout must be milliseconds from 1000 to 120000, got ${args.timeoutMs}`,
+  );
   check(args.minAck >= 0 && args.minAck <= 100, `--min-ack must be a percentage from 0 to 100, got ${args.minAck}`);
   check(args.maxP99 > 0, `--max-p99 must be milliseconds above 0, got ${args.maxP99}`);
-  if (args.workers !== undefined) check(Number.isInteger(args.workers) && args.workers >= 0 && args.workers <= 64, `--workers must be a whole number from 0 (main thread) to 64, got ${args.workers}`);
+  if (args.workers !== undefined)
+    check(
+      Number.isInteger(args.workers) && args.workers >= 0 && args.workers <= 64,
+      `--workers must be a whole number from 0 (main thread) to 64, got ${args.workers}`,
+    );
   if (args.connections !== undefined)
-    check(Number.isInteger(args.connections) && args.connections >= 1 && args.connections <= 20_000, `--connections must be a whole number from 1 to 20000, got ${args.connections}`);
-  if (args.retrySpeedup !== undefined) check(args.retrySpeedup >= 1, `--retry-speedup must be a number ≥ 1 (1 = real time), got ${args.retrySpeedup}`);
+    check(
+      Number.isInteger(args.connections) && args.connections >= 1 && args.connections <= 20_000,
+      `--connections must be a whole number from 1 to 20000, got ${args.connections}`,
+    );
+  if (args.retrySpeedup !== undefined)
+    check(args.retrySpeedup >= 1, `--retry-speedup must be a number ≥ 1 (1 = real time), got ${args.retrySpeedup}`);
   if (args.presign) {
     check(
       args.duration <= PRESIGN_MAX_SECONDS,
       `--presign sends notifications signed before the burst: keep --duration at most ${PRESIGN_MAX_SECONDS} s so every timestamp stays inside WeChat's ${TIMESTAMP_WINDOW_SECONDS / 60}-minute window`,
     );
-    check(args.rate * args.duration <= PRESIGN_MAX_DELIVERIES, `--presign holds every delivery in memory: --rate × --duration must stay at most ${PRESIGN_MAX_DELIVERIES}`);
+    check(
+      args.rate * args.duration <= PRESIGN_MAX_DELIVERIES,
+      `--presign holds every delivery in memory: --rate × --duration must stay at most ${PRESIGN_MAX_DELIVERIES}`,
+    );
   }
 }
 
@@ -104,7 +143,10 @@ async function checkReachable(origin: string): Promise<void> {
       resolve(error.code ?? error.message);
     });
   });
-  if (problem) throw new UserError(`cannot reach ${origin} (${problem}): start the receiver first (e.g. wxpay-notify serve), or check the notify URLs in the config`);
+  if (problem)
+    throw new UserError(
+      `cannot reach ${origin} (${problem}): start the receiver first (e.g. wxpay-notify serve), or check the notify URLs in the config`,
+    );
 }
 
 export async function loadCommand(args: LoadArgs, io: CommandIO, signal?: AbortSignal): Promise<ExitCode> {
@@ -113,7 +155,12 @@ export async function loadCommand(args: LoadArgs, io: CommandIO, signal?: AbortS
 }
 
 /** `load` for an already loaded config (the tests use this directly). Nothing here touches the process. */
-export async function loadSuite(config: ResolvedConfig, args: LoadArgs, io: CommandIO, signal?: AbortSignal): Promise<ExitCode> {
+export async function loadSuite(
+  config: ResolvedConfig,
+  args: LoadArgs,
+  io: CommandIO,
+  signal?: AbortSignal,
+): Promise<ExitCode> {
   io.addSecrets(secretValues(config));
   checkLoadArgs(args);
   const mix = args.mix ? parseMix(args.mix) : defaultMix(config);

@@ -49,7 +49,9 @@ export function prepareRun(config: ResolvedConfig, plan: RunPlan, signal?: Abort
     secrets,
     failOn: plan.failOn,
     // The replay resends one case alone, in a collection built as this one was.
-    retry: plan.retrySpeedup ? { speedup: plan.retrySpeedup, cases, collectionOf: (def) => buildCollection(config, [def]) } : undefined,
+    retry: plan.retrySpeedup
+      ? { speedup: plan.retrySpeedup, cases, collectionOf: (def) => buildCollection(config, [def]) }
+      : undefined,
     signal,
   });
   return { run, addedControls, secrets };

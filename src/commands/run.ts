@@ -28,7 +28,13 @@ export interface RunArgs extends RunPlan {
  * listeners of it, each rendering the one judgement `done` carries. `signal` stops the run (the
  * CLI's Ctrl-C): the reports then hold what was judged so far. Nothing here touches the process.
  */
-export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'config'>, io: CommandIO, configLabel: string, signal?: AbortSignal): Promise<ExitCode> {
+export async function runSuite(
+  config: ResolvedConfig,
+  args: Omit<RunArgs, 'config'>,
+  io: CommandIO,
+  configLabel: string,
+  signal?: AbortSignal,
+): Promise<ExitCode> {
   io.addSecrets(secretValues(config));
   // A report folder that cannot be written is found now, not after every notification was sent.
   if (args.reporters.length > 0) prepareOutputDir(args.reporterDir, '--reporter-dir');
@@ -41,7 +47,11 @@ export async function runSuite(config: ResolvedConfig, args: Omit<RunArgs, 'conf
   const files: OutputFile[] = [];
   for (const name of args.reporters) {
     const path = join(args.reporterDir, `${config.name}.${FILE_REPORTERS[name].file}`);
-    FILE_REPORTERS[name].listen(run, { meta, io, write: (content) => files.push({ path, content: redact(content, secrets) }) });
+    FILE_REPORTERS[name].listen(run, {
+      meta,
+      io,
+      write: (content) => files.push({ path, content: redact(content, secrets) }),
+    });
   }
 
   const judgement = await run.start();

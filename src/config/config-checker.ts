@@ -106,7 +106,12 @@ export class Checker {
     for (const key of Object.keys(value)) {
       if (Object.hasOwn(fields, key)) continue;
       const guess = suggest(key, Object.keys(fields));
-      this.add(join(path, key), guess ? `unknown field; did you mean \`${guess}\`?` : `unknown field; expected one of: ${Object.keys(fields).join(', ')}`);
+      this.add(
+        join(path, key),
+        guess
+          ? `unknown field; did you mean \`${guess}\`?`
+          : `unknown field; expected one of: ${Object.keys(fields).join(', ')}`,
+      );
     }
     return value;
   }
@@ -118,7 +123,10 @@ export class Checker {
   text(raw: unknown, at: ValueAt): string | undefined {
     const { path, what } = at;
     if (typeof raw !== 'string') {
-      this.add(path, `expected a string, got ${typeName(raw)}${typeof raw === 'number' ? '; put the value in quotes' : ''}`);
+      this.add(
+        path,
+        `expected a string, got ${typeName(raw)}${typeof raw === 'number' ? '; put the value in quotes' : ''}`,
+      );
       return undefined;
     }
     const resolved = this.literal ? raw : this.resolveEnv(raw, path);
@@ -129,7 +137,12 @@ export class Checker {
     }
     if (resolved.trim() !== resolved) {
       const label = at.secretLabel;
-      this.add(path, label ? `the ${label} has leading or trailing whitespace (a copied line break?); remove it` : 'has leading or trailing whitespace; remove it');
+      this.add(
+        path,
+        label
+          ? `the ${label} has leading or trailing whitespace (a copied line break?); remove it`
+          : 'has leading or trailing whitespace; remove it',
+      );
       return undefined;
     }
     // A line break or escape would be written into the collection and environment as it is (a URL
@@ -137,7 +150,10 @@ export class Checker {
     const control = /[\u0000-\u001f\u007f-\u009f]/.exec(resolved);
     if (control) {
       const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-      this.add(path, `contains a control character (${code})${raw.includes('${') ? ', read from an environment variable' : ''}; remove it`);
+      this.add(
+        path,
+        `contains a control character (${code})${raw.includes('${') ? ', read from an environment variable' : ''}; remove it`,
+      );
       return undefined;
     }
     // XML 1.0 cannot carry U+FFFE or U+FFFF, and UTF-8 no lone surrogate (it would go out as U+FFFD).
@@ -154,9 +170,13 @@ export class Checker {
   private resolveEnv(value: string, path: string): string | undefined {
     const before = this.problems.length;
     const { resolved, missing, malformed } = resolveEnvReferences(value, this.env);
-    for (const { name, state } of missing) this.add(path, `environment variable ${name} ${state}; set ${name} or put the value in the config`);
+    for (const { name, state } of missing)
+      this.add(path, `environment variable ${name} ${state}; set ${name} or put the value in the config`);
     if (malformed) {
-      this.add(path, 'has a `${` that does not start a valid ${NAME} reference; NAME takes letters, digits and _ and does not start with a digit');
+      this.add(
+        path,
+        'has a `${` that does not start a valid ${NAME} reference; NAME takes letters, digits and _ and does not start with a digit',
+      );
     }
     return this.problems.length === before ? resolved : undefined;
   }

@@ -27,7 +27,11 @@ export interface LoadOptions {
   readKeys?: boolean;
 }
 
-export async function loadConfig(file: string, env: Env = process.env, options: LoadOptions = {}): Promise<ResolvedConfig> {
+export async function loadConfig(
+  file: string,
+  env: Env = process.env,
+  options: LoadOptions = {},
+): Promise<ResolvedConfig> {
   const configPath = resolve(file);
   const configDir = dirname(configPath);
   const text = await readConfigFile(file, configPath);
@@ -61,8 +65,13 @@ export async function loadConfig(file: string, env: Env = process.env, options: 
 async function readConfigFile(file: string, configPath: string): Promise<string> {
   try {
     const info = await stat(configPath);
-    if (!info.isFile()) throw new UserError(`config file ${inert(file)} is not a regular file (a directory?)`, 'E_CONFIG_UNREADABLE');
-    if (info.size > MAX_CONFIG_BYTES) throw new UserError(`config file ${inert(file)} is ${info.size} bytes; a config is a few hundred`, 'E_CONFIG_UNREADABLE');
+    if (!info.isFile())
+      throw new UserError(`config file ${inert(file)} is not a regular file (a directory?)`, 'E_CONFIG_UNREADABLE');
+    if (info.size > MAX_CONFIG_BYTES)
+      throw new UserError(
+        `config file ${inert(file)} is ${info.size} bytes; a config is a few hundred`,
+        'E_CONFIG_UNREADABLE',
+      );
     const decoded = decodeUtf8(await readFile(configPath));
     if ('invalidAt' in decoded) {
       throw new UserError(
@@ -75,9 +84,15 @@ async function readConfigFile(file: string, configPath: string): Promise<string>
     if (error instanceof UserError) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new UserError(`config file not found: ${inert(file)}; run \`wxpay-notify init\` to create one`, 'E_CONFIG_NOT_FOUND');
+      throw new UserError(
+        `config file not found: ${inert(file)}; run \`wxpay-notify init\` to create one`,
+        'E_CONFIG_NOT_FOUND',
+      );
     }
-    throw new UserError(`cannot read config file ${inert(file)} (${code ?? 'unknown error'}); check its permissions`, 'E_CONFIG_UNREADABLE');
+    throw new UserError(
+      `cannot read config file ${inert(file)} (${code ?? 'unknown error'}); check its permissions`,
+      'E_CONFIG_UNREADABLE',
+    );
   }
 }
 
@@ -90,12 +105,15 @@ export function readPrivateKey(keyPath: string, shown: string): { pem: string } 
   try {
     const info = statSync(keyPath);
     if (!info.isFile()) return { problem: `${shown} is not a file; point this at a PEM private key file` };
-    if (info.size > MAX_KEY_BYTES) return { problem: `${shown} is ${info.size} bytes, too large for a PEM private key; point this at the key file` };
+    if (info.size > MAX_KEY_BYTES)
+      return { problem: `${shown} is ${info.size} bytes, too large for a PEM private key; point this at the key file` };
     pem = readFileSync(keyPath, 'utf8');
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return { problem: `private key file not found: ${shown} (relative paths start from the config file's folder); run \`wxpay-notify init\` to create test keys` };
+      return {
+        problem: `private key file not found: ${shown} (relative paths start from the config file's folder); run \`wxpay-notify init\` to create test keys`,
+      };
     }
     const advice = code === 'EACCES' || code === 'EPERM' ? 'check its permissions' : 'check the path';
     return { problem: `cannot read private key file ${shown} (${code ?? 'unknown error'}); ${advice}` };
@@ -106,8 +124,10 @@ export function readPrivateKey(keyPath: string, shown: string): { pem: string } 
 
 /** Why this PEM text is not a usable signer key (continues "<file> …"), or undefined when it is. */
 export function checkPrivateKeyPem(pem: string): string | undefined {
-  if (Buffer.byteLength(pem) > MAX_KEY_BYTES) return `is ${Buffer.byteLength(pem)} bytes, too large for a PEM private key; give the key itself`;
-  const rsaAdvice = 'WeChat Pay signs with RSA (SHA256-RSA2048): use a 2048-bit RSA private key (`wxpay-notify init` makes one)';
+  if (Buffer.byteLength(pem) > MAX_KEY_BYTES)
+    return `is ${Buffer.byteLength(pem)} bytes, too large for a PEM private key; give the key itself`;
+  const rsaAdvice =
+    'WeChat Pay signs with RSA (SHA256-RSA2048): use a 2048-bit RSA private key (`wxpay-notify init` makes one)';
   if (!pem.includes('-----BEGIN ')) {
     return 'is not a PEM file (no "-----BEGIN" line); expected an RSA private key in PEM format (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)';
   }
@@ -126,7 +146,8 @@ export function checkPrivateKeyPem(pem: string): string | undefined {
     }
     return `is not a valid PEM private key (${errorCode(error) ?? 'unreadable'}); export the key again or run \`wxpay-notify init\``;
   }
-  if (key.asymmetricKeyType !== 'rsa') return `holds a key of type "${key.asymmetricKeyType ?? 'unknown'}", not RSA; ${rsaAdvice}`;
+  if (key.asymmetricKeyType !== 'rsa')
+    return `holds a key of type "${key.asymmetricKeyType ?? 'unknown'}", not RSA; ${rsaAdvice}`;
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_BITS) return `is a ${bits}-bit RSA key; ${rsaAdvice}`;
   // A damaged key can still parse; every notification signed with it would then fail to verify on

@@ -19,10 +19,15 @@ export function parseConfigText(text: string, fileName: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const isJson = ext === '.json' || ext === '.jsonc';
   if (!isJson && ext !== '.yaml' && ext !== '.yml') {
-    throw new UserError(`${fileName}: a config file must end in .jsonc, .json, .yaml or .yml (got "${ext || 'no extension'}")`, 'E_CONFIG_FORMAT');
+    throw new UserError(
+      `${fileName}: a config file must end in .jsonc, .json, .yaml or .yml (got "${ext || 'no extension'}")`,
+      'E_CONFIG_FORMAT',
+    );
   }
   if (body.trim() === '') {
-    throw new ConfigError(fileName, [{ path: '', message: 'the file is empty; run `wxpay-notify init` to create a config' }]);
+    throw new ConfigError(fileName, [
+      { path: '', message: 'the file is empty; run `wxpay-notify init` to create a config' },
+    ]);
   }
   return isJson ? parseJsonc(body, fileName) : parseYaml(body, fileName);
 }
@@ -43,7 +48,8 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'this key appears twice in the same mapping; keep one',
   TAB_AS_INDENT: 'tabs are not allowed as indentation in YAML; indent with spaces',
   BAD_INDENT: 'wrong indentation; the keys of one mapping must start in the same column',
-  BAD_SCALAR_START: 'a plain value cannot start with this character (@ ` % and others are reserved); put the value in quotes',
+  BAD_SCALAR_START:
+    'a plain value cannot start with this character (@ ` % and others are reserved); put the value in quotes',
   BLOCK_AS_IMPLICIT_KEY: 'a key must fit on one line (a missing `:` or closing quote?)',
   MULTILINE_IMPLICIT_KEY: 'a key must fit on one line (a missing `:` or closing quote?)',
   UNEXPECTED_TOKEN: 'unexpected text here (a missing `:`, quote or indentation?)',
@@ -56,14 +62,24 @@ function parseYaml(text: string, fileName: string): unknown {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
-    const message = YAML_PROBLEMS[error.code] ?? (error.code === 'MISSING_CHAR' ? clip(error.message) : `YAML syntax error (${error.code})`);
-    throw new ConfigError(fileName, [{ path: '', message: `invalid YAML at ${lineAndColumn(text, error.pos[0])}: ${message}` }]);
+    const message =
+      YAML_PROBLEMS[error.code] ??
+      (error.code === 'MISSING_CHAR' ? clip(error.message) : `YAML syntax error (${error.code})`);
+    throw new ConfigError(fileName, [
+      { path: '', message: `invalid YAML at ${lineAndColumn(text, error.pos[0])}: ${message}` },
+    ]);
   }
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch {
     // Unresolved aliases and alias bombs; the library's message names the alias, so it is not reused.
-    throw new ConfigError(fileName, [{ path: '', message: 'invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far' }]);
+    throw new ConfigError(fileName, [
+      {
+        path: '',
+        message:
+          'invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far',
+      },
+    ]);
   }
 }
 
@@ -76,7 +92,8 @@ const MAX_DEPTH = 100;
 
 /** Our words for jsonc-parser's error codes; none quotes the source. */
 const JSON_PROBLEMS: Readonly<Record<number, string>> = {
-  [jsonc.ParseErrorCode.InvalidSymbol]: 'unexpected text here; a value is a number, a "string" in double quotes, true, false, null, { } or [ ]',
+  [jsonc.ParseErrorCode.InvalidSymbol]:
+    'unexpected text here; a value is a number, a "string" in double quotes, true, false, null, { } or [ ]',
   [jsonc.ParseErrorCode.InvalidNumberFormat]: 'not a valid number',
   [jsonc.ParseErrorCode.PropertyNameExpected]: 'expected a property name in double quotes or `}`',
   [jsonc.ParseErrorCode.ValueExpected]: 'expected a value',
@@ -87,11 +104,14 @@ const JSON_PROBLEMS: Readonly<Record<number, string>> = {
   [jsonc.ParseErrorCode.EndOfFileExpected]: 'unexpected text after the end of the config',
   [jsonc.ParseErrorCode.InvalidCommentToken]: 'not a valid comment; comments start with // or /*',
   [jsonc.ParseErrorCode.UnexpectedEndOfComment]: 'this /* comment is never closed with */',
-  [jsonc.ParseErrorCode.UnexpectedEndOfString]: 'this string is never closed with `"` on its line (a string cannot span lines; write \\n for a line break)',
+  [jsonc.ParseErrorCode.UnexpectedEndOfString]:
+    'this string is never closed with `"` on its line (a string cannot span lines; write \\n for a line break)',
   [jsonc.ParseErrorCode.UnexpectedEndOfNumber]: 'a number ends too early',
   [jsonc.ParseErrorCode.InvalidUnicode]: '`\\u` must be followed by 4 hex digits',
-  [jsonc.ParseErrorCode.InvalidEscapeCharacter]: 'invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /',
-  [jsonc.ParseErrorCode.InvalidCharacter]: 'a string cannot contain a control character (a tab or other); write it escaped, e.g. \\t',
+  [jsonc.ParseErrorCode.InvalidEscapeCharacter]:
+    'invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /',
+  [jsonc.ParseErrorCode.InvalidCharacter]:
+    'a string cannot contain a control character (a tab or other); write it escaped, e.g. \\t',
 };
 
 function parseJsonc(text: string, fileName: string): unknown {
@@ -100,7 +120,11 @@ function parseJsonc(text: string, fileName: string): unknown {
   };
   checkDepth(text, fail);
   const errors: jsonc.ParseError[] = [];
-  const tree = jsonc.parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  const tree = jsonc.parseTree(text, errors, {
+    allowTrailingComma: true,
+    disallowComments: false,
+    allowEmptyContent: false,
+  });
   const first = errors[0];
   if (first) {
     // A single quote is the one stray character worth naming: JSON strings take double quotes.
@@ -134,9 +158,15 @@ function toValue(node: jsonc.Node, fail: (at: number, message: string) => never)
     const [keyNode, valueNode] = property.children ?? [];
     if (!keyNode || !valueNode) continue;
     const key = String(keyNode.value);
-    if (Object.hasOwn(object, key)) fail(keyNode.offset, `property "${key.slice(0, 40)}" appears twice in this object; keep one`);
+    if (Object.hasOwn(object, key))
+      fail(keyNode.offset, `property "${key.slice(0, 40)}" appears twice in this object; keep one`);
     // defineProperty, so that a key named __proto__ stays an ordinary property.
-    Object.defineProperty(object, key, { value: toValue(valueNode, fail), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(object, key, {
+      value: toValue(valueNode, fail),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return object;
 }

@@ -1,15 +1,22 @@
 import { CONFIG } from './contract.js';
 import type { Field, Section } from './spec.js';
 
-export const CONFIG_TABLE_START = '<!-- config-table:start (generated from src/config/contract.ts by `npm run docs`) -->';
+export const CONFIG_TABLE_START =
+  '<!-- config-table:start (generated from src/config/contract.ts by `npm run docs`) -->';
 export const CONFIG_TABLE_END = '<!-- config-table:end -->';
 
 /** The field table of docs/config.md, from the contract: one row per field, depth first. */
 export function renderConfigTable(contract: Section = CONFIG): string {
   const rows = fieldRows(contract, '');
-  return [CONFIG_TABLE_START, 'A field marked required is required when its section is there.', '', '| field | required | default | meaning |', '|---|---|---|---|', ...rows, CONFIG_TABLE_END].join(
-    '\n',
-  );
+  return [
+    CONFIG_TABLE_START,
+    'A field marked required is required when its section is there.',
+    '',
+    '| field | required | default | meaning |',
+    '|---|---|---|---|',
+    ...rows,
+    CONFIG_TABLE_END,
+  ].join('\n');
 }
 
 function fieldRows(spec: Section, parent: string): string[] {

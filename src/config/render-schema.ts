@@ -13,7 +13,10 @@ export function renderSchema(contract: Section = CONFIG): JsonSchema {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'wxpay-notify config',
     // Standard JSON Schema 2020-12 only (no ajv $data): editors such as VS Code read it as it is.
-    description: rules.length > 0 ? `${String(description)} Checked by wxpay-notify only, as a JSON Schema cannot compare two values: ${rules.join('; ')}.` : description,
+    description:
+      rules.length > 0
+        ? `${String(description)} Checked by wxpay-notify only, as a JSON Schema cannot compare two values: ${rules.join('; ')}.`
+        : description,
     ...root,
     $defs: TEXT_DEFS,
   };
@@ -22,7 +25,10 @@ export function renderSchema(contract: Section = CONFIG): JsonSchema {
 /** The text of schema.json: two-space JSON, with lists of plain values on one line. */
 export function renderSchemaText(contract: Section = CONFIG): string {
   // A JSON string holds no raw line break, so `[` + line break only starts an array.
-  const text = JSON.stringify(renderSchema(contract), null, 2).replace(/\[\n\s*([^[\]{}]*?)\n\s*\]/g, (_all, items: string) => `[${items.split(/,\n\s*/).join(', ')}]`);
+  const text = JSON.stringify(renderSchema(contract), null, 2).replace(
+    /\[\n\s*([^[\]{}]*?)\n\s*\]/g,
+    (_all, items: string) => `[${items.split(/,\n\s*/).join(', ')}]`,
+  );
   return `${text}\n`;
 }
 
@@ -49,8 +55,12 @@ function fieldSchema(field: Field): JsonSchema {
 function sectionSchema(spec: Section): JsonSchema {
   const entries = Object.entries(spec.fields);
   const required = entries.filter(([, field]) => field.required).map(([key]) => key);
-  const needs = Object.fromEntries(entries.flatMap(([key, field]) => (field.kind === 'section' && field.needs ? [[key, [field.needs.field]]] : [])));
-  const comparisons = entries.flatMap(([key, field]) => (field.kind === 'leaf' && field.rule.sectionSchema ? [field.rule.sectionSchema(key)] : []));
+  const needs = Object.fromEntries(
+    entries.flatMap(([key, field]) => (field.kind === 'section' && field.needs ? [[key, [field.needs.field]]] : [])),
+  );
+  const comparisons = entries.flatMap(([key, field]) =>
+    field.kind === 'leaf' && field.rule.sectionSchema ? [field.rule.sectionSchema(key)] : [],
+  );
   return {
     description: spec.description,
     type: 'object',

@@ -21,17 +21,22 @@ const NOT_A_REFERENCE = String.raw`(?:[^$]|\$(?!\{))*`;
 /** A string as the checker accepts it: not empty, no surrounding whitespace, no control character. */
 export const PLAIN_TEXT = new RegExp(String.raw`${TEXT_GUARDS}(?![\s\S]*\$\{)[\s\S]+$`, 'u');
 /** A string with at least one ${NAME} reference and no `${` that starts none. */
-export const TEXT_WITH_ENV = new RegExp(String.raw`${TEXT_GUARDS}${NOT_A_REFERENCE}(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}${NOT_A_REFERENCE})+$`, 'u');
+export const TEXT_WITH_ENV = new RegExp(
+  String.raw`${TEXT_GUARDS}${NOT_A_REFERENCE}(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}${NOT_A_REFERENCE})+$`,
+  'u',
+);
 
 /** The `$defs` the rules' schemas refer to. `$comment`, not `description`: an editor shows the description of the subschema a value matches, which would hide the field's own. */
 export const TEXT_DEFS: JsonSchema = {
   text: {
-    $comment: 'A string: not empty, no leading or trailing whitespace, no control character; may contain ${NAME}, read from the environment.',
+    $comment:
+      'A string: not empty, no leading or trailing whitespace, no control character; may contain ${NAME}, read from the environment.',
     anyOf: [{ $ref: '#/$defs/plainText' }, { $ref: '#/$defs/textWithEnv' }],
   },
   plainText: { $comment: 'A string without ${NAME}, checked as written.', type: 'string', pattern: PLAIN_TEXT.source },
   textWithEnv: {
-    $comment: 'A string with ${NAME} references (NAME: letters, digits and _, not starting with a digit); wxpay-notify checks the value they resolve to.',
+    $comment:
+      'A string with ${NAME} references (NAME: letters, digits and _, not starting with a digit); wxpay-notify checks the value they resolve to.',
     type: 'string',
     pattern: TEXT_WITH_ENV.source,
   },
@@ -53,7 +58,10 @@ export function text(): Rule<string> {
  * A string that must also match `form` (after ${NAME} resolution). `check` reports, in the words it
  * chooses, exactly the values `form` refuses, and may turn the value into what the config holds.
  */
-export function textOfForm<T = string>(form: RegExp, check: (c: Checker, value: string, at: FieldContext, raw: unknown) => T | undefined): Rule<T> {
+export function textOfForm<T = string>(
+  form: RegExp,
+  check: (c: Checker, value: string, at: FieldContext, raw: unknown) => T | undefined,
+): Rule<T> {
   return {
     read: (c, raw, at) => {
       const value = c.text(raw, at);
@@ -73,7 +81,10 @@ export function textMatching(form: RegExp, problem: (shown: string) => string): 
 }
 
 /** One of a few words, with a did-you-mean for a near miss. */
-export function oneOf<const T extends string>(choices: readonly T[], problem: (shown: string, guess: string | undefined) => string): Rule<T> {
+export function oneOf<const T extends string>(
+  choices: readonly T[],
+  problem: (shown: string, guess: string | undefined) => string,
+): Rule<T> {
   return {
     read: (c, raw, at) => {
       const value = c.text(raw, at);
@@ -91,7 +102,8 @@ export function oneOf<const T extends string>(choices: readonly T[], problem: (s
  * newman sends with) also refuses what the pattern lets through, such as an IPv4 address with a
  * part over 255 or a port over 65535.
  */
-export const HTTP_URL = /^(?![^{}]*[{}])[Hh][Tt][Tt][Pp][Ss]?:\/\/(?:[^\s/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:[\]]+)(?::[0-9]*)?(?:[/?#]\S*)?$/u;
+export const HTTP_URL =
+  /^(?![^{}]*[{}])[Hh][Tt][Tt][Pp][Ss]?:\/\/(?:[^\s/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:[\]]+)(?::[0-9]*)?(?:[/?#]\S*)?$/u;
 
 export function httpUrl(): Rule<string> {
   return textOfForm(HTTP_URL, (c, value, at, raw) => {
@@ -101,7 +113,10 @@ export function httpUrl(): Rule<string> {
       c.add(at.path, `must not contain { or }: write them as %7B and %7D (got ${c.shown(raw)})`);
       return undefined;
     }
-    c.add(at.path, `must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got ${c.shown(raw)})`);
+    c.add(
+      at.path,
+      `must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got ${c.shown(raw)})`,
+    );
     return undefined;
   });
 }
@@ -127,7 +142,10 @@ export function apiKey(keySource: string): Rule<string> {
       return undefined;
     }
     if (!API_KEY.test(value)) {
-      c.add(at.path, `the ${label} must be 32 printable ASCII characters (it has others, e.g. full-width or accented letters); copy it again from ${keySource}`);
+      c.add(
+        at.path,
+        `the ${label} must be 32 printable ASCII characters (it has others, e.g. full-width or accented letters); copy it again from ${keySource}`,
+      );
       return undefined;
     }
     return value;
@@ -187,7 +205,10 @@ export function amount(label: string, notAbove?: { field: string; label: string;
     // the comparison in words.
     ...(notAbove
       ? {
-          sectionSchema: (key: string) => ({ if: { not: { required: [notAbove.field] } }, then: { properties: { [key]: { type: 'integer', maximum: notAbove.fallback } } } }),
+          sectionSchema: (key: string) => ({
+            if: { not: { required: [notAbove.field] } },
+            then: { properties: { [key]: { type: 'integer', maximum: notAbove.fallback } } },
+          }),
           crossField: { relation: '≤', sibling: notAbove.field },
         }
       : {}),
@@ -195,11 +216,17 @@ export function amount(label: string, notAbove?: { field: string; label: string;
 }
 
 /** Exactly two strings (each as `text()`), e.g. the merchant IDs of the two sub-orders of a combined payment. */
-export function stringPair(problems: { count: (got: string) => string; item: (shown: string) => string }): Rule<[string, string]> {
+export function stringPair(problems: {
+  count: (got: string) => string;
+  item: (shown: string) => string;
+}): Rule<[string, string]> {
   return {
     read: (c, raw, at) => {
       if (!Array.isArray(raw) || raw.length !== 2) {
-        c.add(at.path, problems.count(Array.isArray(raw) ? `${raw.length} ${raw.length === 1 ? 'entry' : 'entries'}` : c.shown(raw)));
+        c.add(
+          at.path,
+          problems.count(Array.isArray(raw) ? `${raw.length} ${raw.length === 1 ? 'entry' : 'entries'}` : c.shown(raw)),
+        );
         return undefined;
       }
       const items = (raw as unknown[]).map((item, i) => {

@@ -49,7 +49,10 @@ export interface Leaf<T> extends Doc {
   /** Filled in when the field is absent; the schema's `default`. */
   readonly default?: T;
   /** A default computed from the siblings read before it, and how docs/config.md states it. */
-  readonly derive?: { readonly value: (siblings: Readonly<Record<string, unknown>>) => T | undefined; readonly note: string };
+  readonly derive?: {
+    readonly value: (siblings: Readonly<Record<string, unknown>>) => T | undefined;
+    readonly note: string;
+  };
   /** A default that a later stage applies (the validated config leaves the field out): docs/config.md only. */
   readonly defaultNote?: string;
   /** Checked but left out of the validated config (`$schema`). */
@@ -73,7 +76,10 @@ export interface Section<F extends Fields = Fields, X extends object = object> e
 export type Field = Leaf<unknown> | Section;
 export type Fields = { readonly [name: string]: Field };
 
-export function leaf<T, const O extends Omit<Leaf<T>, 'kind' | 'rule'>>(rule: Rule<T>, options: O): Leaf<T> & O & { readonly kind: 'leaf' } {
+export function leaf<T, const O extends Omit<Leaf<T>, 'kind' | 'rule'>>(
+  rule: Rule<T>,
+  options: O,
+): Leaf<T> & O & { readonly kind: 'leaf' } {
   return { kind: 'leaf', rule, ...options };
 }
 
@@ -81,28 +87,49 @@ export function section<const F extends Fields, const O extends Omit<Section<F>,
   fields: F,
   options: O,
 ): Section<F, O extends { adds: infer X extends object } ? X : object> & O & { readonly kind: 'section' } {
-  return { kind: 'section', fields, ...options } as Section<F, O extends { adds: infer X extends object } ? X : object> & O & { readonly kind: 'section' };
+  return { kind: 'section', fields, ...options } as Section<
+    F,
+    O extends { adds: infer X extends object } ? X : object
+  > &
+    O & { readonly kind: 'section' };
 }
 
 type Simplify<T> = { -readonly [K in keyof T]: T[K] } & {};
 /** Present in a validated config whenever its section is: required, or given a default. */
-type AlwaysThere<F> = F extends { required: true } | { default: unknown } | { derive: unknown } | { defaulted: true } ? true : false;
-type Kept<G, There extends boolean> = { [K in keyof G]: G[K] extends { ignored: true } ? never : AlwaysThere<G[K]> extends There ? K : never }[keyof G];
+type AlwaysThere<F> = F extends { required: true } | { default: unknown } | { derive: unknown } | { defaulted: true }
+  ? true
+  : false;
+type Kept<G, There extends boolean> = {
+  [K in keyof G]: G[K] extends { ignored: true } ? never : AlwaysThere<G[K]> extends There ? K : never;
+}[keyof G];
 
 /** The TypeScript type of a field's value in a validated config. */
 export type Resolved<F> =
-  F extends Section<infer G, infer X> ? Simplify<{ [K in Kept<G, true>]: Resolved<G[K]> } & { [K in Kept<G, false>]?: Resolved<G[K]> } & X> : F extends Leaf<infer T> ? T : never;
+  F extends Section<infer G, infer X>
+    ? Simplify<{ [K in Kept<G, true>]: Resolved<G[K]> } & { [K in Kept<G, false>]?: Resolved<G[K]> } & X>
+    : F extends Leaf<infer T>
+      ? T
+      : never;
 
 /** A field a config must give: required by the contract (a default or a derived value does not count). */
-type Given<G, Must extends boolean> = { [K in keyof G]: (G[K] extends { required: true } ? true : false) extends Must ? K : never }[keyof G];
+type Given<G, Must extends boolean> = {
+  [K in keyof G]: (G[K] extends { required: true } ? true : false) extends Must ? K : never;
+}[keyof G];
 
 /**
  * The TypeScript type of a field as a user writes it, before defaults are filled in: what the
  * library accepts in code for what wxpay-notify.json holds. Values a later stage adds are left out.
  */
-export type Written<F> = F extends Section<infer G> ? Simplify<{ [K in Given<G, true>]: Written<G[K]> } & { [K in Given<G, false>]?: Written<G[K]> }> : F extends Leaf<infer T> ? T : never;
+export type Written<F> =
+  F extends Section<infer G>
+    ? Simplify<{ [K in Given<G, true>]: Written<G[K]> } & { [K in Given<G, false>]?: Written<G[K]> }>
+    : F extends Leaf<infer T>
+      ? T
+      : never;
 
 /** Every leaf under a section, depth first, with its path. */
 export function leaves(spec: Section, path: readonly string[] = []): { path: string[]; leaf: Leaf<unknown> }[] {
-  return Object.entries(spec.fields).flatMap(([key, field]) => (field.kind === 'leaf' ? [{ path: [...path, key], leaf: field }] : leaves(field, [...path, key])));
+  return Object.entries(spec.fields).flatMap(([key, field]) =>
+    field.kind === 'leaf' ? [{ path: [...path, key], leaf: field }] : leaves(field, [...path, key]),
+  );
 }

@@ -42,11 +42,16 @@ export function validateConfig(raw: unknown, env: Env): ValidationResult {
  * taken literally (no ${NAME}); `run --data` checks each row with it. `secrets` are masked in messages.
  * Problems' paths are the contract's field names (`outTradeNo`, `refund`).
  */
-export function validateOrder(raw: Readonly<Record<string, unknown>>, secrets: readonly string[]): { order?: ResolvedConfig['order']; problems: ConfigProblem[] } {
+export function validateOrder(
+  raw: Readonly<Record<string, unknown>>,
+  secrets: readonly string[],
+): { order?: ResolvedConfig['order']; problems: ConfigProblem[] } {
   const c = new Checker({}, true);
   c.secrets.push(...secrets);
   const order = readSection(c, raw, '', CONFIG.fields.order, {});
-  return c.problems.length > 0 || order === undefined ? { problems: c.problems } : { order: order as ResolvedConfig['order'], problems: [] };
+  return c.problems.length > 0 || order === undefined
+    ? { problems: c.problems }
+    : { order: order as ResolvedConfig['order'], problems: [] };
 }
 
 type Obj = Record<string, unknown>;
@@ -60,7 +65,8 @@ function readSection(c: Checker, raw: unknown, path: string, spec: Section, pare
   for (const [key, field] of Object.entries(spec.fields)) {
     const at = join(path, key);
     const group = spec.atLeastOne;
-    if (group?.fields[0] === key && group.fields.every((name) => o[name] === undefined)) c.add(group.path, group.message);
+    if (group?.fields[0] === key && group.fields.every((name) => o[name] === undefined))
+      c.add(group.path, group.message);
     const value = o[key];
     if (field.kind === 'section') {
       if (value === undefined && !field.defaulted) {
@@ -72,7 +78,8 @@ function readSection(c: Checker, raw: unknown, path: string, spec: Section, pare
       continue;
     }
     let read: unknown;
-    if (value !== undefined) read = field.rule.read(c, value, { path: at, what: field.what, secretLabel: field.secretLabel, siblings: out });
+    if (value !== undefined)
+      read = field.rule.read(c, value, { path: at, what: field.what, secretLabel: field.secretLabel, siblings: out });
     else if (field.required) c.add(at, field.what ? `is required: ${field.what}` : 'is required');
     else read = field.default ?? field.derive?.value(out);
     if (read !== undefined && !field.ignored) out[key] = read;
@@ -91,5 +98,7 @@ function configuredSecrets(raw: unknown, c: Checker): string[] {
 }
 
 function fieldTree(spec: Section): FieldTree {
-  return Object.fromEntries(Object.entries(spec.fields).map(([key, field]) => [key, field.kind === 'section' ? fieldTree(field) : 'value']));
+  return Object.fromEntries(
+    Object.entries(spec.fields).map(([key, field]) => [key, field.kind === 'section' ? fieldTree(field) : 'value']),
+  );
 }

@@ -40,10 +40,16 @@ function chainProblem(code: string, facts: TlsFacts): string {
 }
 
 /** The TLS step's verdict. With `insecure`, problems become warnings and the checks go on. */
-export function classifyTls(facts: TlsFacts, opts: { host: string; insecure: boolean; nowMs: number; timeMs: number }): DoctorCheck {
+export function classifyTls(
+  facts: TlsFacts,
+  opts: { host: string; insecure: boolean; nowMs: number; timeMs: number },
+): DoctorCheck {
   const problems: string[] = [];
   if (facts.chainError) problems.push(chainProblem(facts.chainError, facts));
-  if (facts.identityError) problems.push(`certificate not valid for ${opts.host} (域名不匹配): ${facts.identityError}; get one that names ${opts.host}`);
+  if (facts.identityError)
+    problems.push(
+      `certificate not valid for ${opts.host} (域名不匹配): ${facts.identityError}; get one that names ${opts.host}`,
+    );
   const expires = facts.validTo ? Date.parse(facts.validTo) : NaN;
   if (!Number.isNaN(expires) && facts.chainError !== 'CERT_HAS_EXPIRED') {
     if (expires <= opts.nowMs) problems.push(`certificate expired (证书已过期) on ${facts.validTo}: renew it`);
@@ -51,13 +57,21 @@ export function classifyTls(facts: TlsFacts, opts: { host: string; insecure: boo
   const base = { rule: 'tls', timeMs: opts.timeMs, cause: 'tls' as const };
   if (problems.length > 0) {
     return opts.insecure
-      ? { ...base, level: 'warning', message: `${problems.join('; ')} — accepted because of --insecure (test servers only: WeChat Pay would refuse this)` }
+      ? {
+          ...base,
+          level: 'warning',
+          message: `${problems.join('; ')} — accepted because of --insecure (test servers only: WeChat Pay would refuse this)`,
+        }
       : { ...base, level: 'error', message: `${problems.join('; ')}. For a self-signed test server, add --insecure` };
   }
   const days = Math.floor((expires - opts.nowMs) / DAY_MS);
   const summary = `${facts.protocol ?? 'TLS'}, certificate for ${facts.subject ?? opts.host}, valid until ${facts.validTo ?? '?'}`;
   if (!Number.isNaN(expires) && days < EXPIRY_WARNING_DAYS) {
-    return { ...base, level: 'warning', message: `${summary}: expires in ${days} day(s); renew it before WeChat Pay's callbacks fail` };
+    return {
+      ...base,
+      level: 'warning',
+      message: `${summary}: expires in ${days} day(s); renew it before WeChat Pay's callbacks fail`,
+    };
   }
   if (facts.protocol === 'TLSv1' || facts.protocol === 'TLSv1.1') {
     return { ...base, level: 'warning', message: `${summary}: ${facts.protocol} is obsolete; enable TLS 1.2 or later` };
@@ -71,7 +85,8 @@ export function classifyNetworkError(rule: string, error: unknown, timeMs: numbe
   const code = err?.code;
   let cause = transportCause(err);
   if (cause === 'timeout' && rule === 'tcp') cause = 'firewall';
-  const detail = code && !String(err?.message).includes(code) ? `${code}: ${err?.message ?? ''}` : (err?.message ?? String(error));
+  const detail =
+    code && !String(err?.message).includes(code) ? `${code}: ${err?.message ?? ''}` : (err?.message ?? String(error));
   const hint =
     cause === 'transport' && (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
       ? 'No route to the host (网络不可达): check the address and the network path.'
@@ -122,7 +137,11 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
   // WeChat Pay's too, so it fails the check; a crash page is the handler's own (this was junk).
   const stack = identifyStack({
     status,
-    headers: { ...answer.headers, ...(answer.contentType ? { 'content-type': answer.contentType } : {}), ...(answer.location ? { location: answer.location } : {}) },
+    headers: {
+      ...answer.headers,
+      ...(answer.contentType ? { 'content-type': answer.contentType } : {}),
+      ...(answer.location ? { location: answer.location } : {}),
+    },
     body: answer.body,
   });
   const saw = stack ? sawWithoutStatus(stack) : '';
@@ -144,10 +163,15 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
       /* keep it as sent */
     }
     const to = target ? ` to ${clean(target, 200)}` : ' with no Location';
-    return check('error', ` (redirect${to}): ${HINTS.redirect}${target ? ` If ${clean(target, 200)} is the handler, use it as notify_url.` : ''}`, 'redirect');
+    return check(
+      'error',
+      ` (redirect${to}): ${HINTS.redirect}${target ? ` If ${clean(target, 200)} is the handler, use it as notify_url.` : ''}`,
+      'redirect',
+    );
   }
   if (status === 404) return check('error', ` (not found): ${HINTS['not-found']}`, 'not-found');
-  if (status === 405) return check('error', ` (method not allowed): ${HINTS['method-not-allowed']}`, 'method-not-allowed');
+  if (status === 405)
+    return check('error', ` (method not allowed): ${HINTS['method-not-allowed']}`, 'method-not-allowed');
   if (isHtml(answer)) {
     const title = htmlTitle(answer.body);
     const page = `an HTML page${title ? ` titled "${title}"` : ''}`;
@@ -156,7 +180,11 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
     return check(wall ? 'error' : 'warning', ` with ${page}: ${HINTS['html-page']}`, 'html-page');
   }
   if (status === 502 || status === 503 || status === 504) {
-    return check('error', ': a proxy or gateway answered, the application behind it is down, unreachable or too slow; check that the handler runs and the proxy points at it', 'server-error');
+    return check(
+      'error',
+      ': a proxy or gateway answered, the application behind it is down, unreachable or too slow; check that the handler runs and the proxy points at it',
+      'server-error',
+    );
   }
   if (status >= 500) {
     return check(
@@ -171,7 +199,10 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
   if (status >= 200 && status < 300) {
     const v2Code = /<return_code>\s*(?:<!\[CDATA\[)?\s*([A-Z]+)/i.exec(answer.body)?.[1]?.toUpperCase();
     if (opts.version === 'v2' && v2Code === 'FAIL') {
-      return check('ok', ' with return_code FAIL to an obvious non-notification: the v2 handler rejects what it cannot verify (expected)');
+      return check(
+        'ok',
+        ' with return_code FAIL to an obvious non-notification: the v2 handler rejects what it cannot verify (expected)',
+      );
     }
     if (opts.version === 'v2' && /^\s*fail/i.test(answer.body) && !/^\s*</.test(answer.body)) {
       // Not an acknowledgement (v2 needs XML), so this is a refusal, in a shape that says the handler
@@ -185,5 +216,9 @@ export function classifyProbe(answer: ProbeAnswer, opts: { url: string; version?
     const body = answer.body.trim() === '' ? 'an empty body' : `"${clean(answer.body, 60)}"`;
     return check('warning', ` with ${body} to an obvious non-notification: ${HINTS['acked-probe']}`, 'acked-probe');
   }
-  return check('warning', ': an unexpected status; a notify handler answers 2xx to a genuine notification and 4xx to junk', 'transport');
+  return check(
+    'warning',
+    ': an unexpected status; a notify handler answers 2xx to a genuine notification and 4xx to junk',
+    'transport',
+  );
 }

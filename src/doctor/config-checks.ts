@@ -18,7 +18,8 @@ export function apiV3KeyOk(): DoctorCheck {
   return {
     level: 'ok',
     rule: 'apiv3-key',
-    message: 'the config has a 32-character APIv3 key (APIv3密钥); the same key must be set in the merchant platform (商户平台), or WeChat Pay sends no v3 callbacks',
+    message:
+      'the config has a 32-character APIv3 key (APIv3密钥); the same key must be set in the merchant platform (商户平台), or WeChat Pay sends no v3 callbacks',
   };
 }
 
@@ -26,7 +27,11 @@ export function apiV3KeyOk(): DoctorCheck {
  * One failed check per config problem. APIv3 key problems get the cause-1 wording; problems with a
  * notify URL are left to the URL rules when the URL itself could be read (`lintedUrls`).
  */
-export function configProblemChecks(configFile: string, problems: readonly ConfigProblem[], lintedUrls: NotifyUrlConfig): DoctorCheck[] {
+export function configProblemChecks(
+  configFile: string,
+  problems: readonly ConfigProblem[],
+  lintedUrls: NotifyUrlConfig,
+): DoctorCheck[] {
   const linted = (path: string): boolean => {
     const [version, key] = path.split('.') as ['v2' | 'v3', 'notifyUrl' | 'refundNotifyUrl'];
     return URL_FIELDS.includes(path) && typeof lintedUrls[version]?.[key] === 'string';

@@ -55,31 +55,56 @@ function writtenPort(url: string): string | undefined {
 /** Every rule for one notify URL; a single `ok` finding when it follows them all. */
 export function lintNotifyUrl(url: string, opts: LintOptions): Finding[] {
   const findings: Finding[] = [];
-  const add = (level: FindingLevel, rule: string, message: string): void => void findings.push({ level, rule, message });
+  const add = (level: FindingLevel, rule: string, message: string): void =>
+    void findings.push({ level, rule, message });
   const trimmed = url.trim();
   if (trimmed === '') {
-    add('error', 'empty', 'notify_url is empty: give the full https URL of the notify handler, e.g. https://shop.example.com/wxpay/notify');
+    add(
+      'error',
+      'empty',
+      'notify_url is empty: give the full https URL of the notify handler, e.g. https://shop.example.com/wxpay/notify',
+    );
     return findings;
   }
 
   // Cause 2: is this exactly the URL you meant? (the URL sent with the order, 下单时的notify_url)
   if (trimmed !== url) {
-    const where = [url.startsWith(trimmed) ? '' : 'leading', url.endsWith(trimmed) ? '' : 'trailing'].filter(Boolean).join(' and ');
-    const chars = describeWhitespace(url.slice(0, url.indexOf(trimmed)) + url.slice(url.indexOf(trimmed) + trimmed.length));
-    add('error', 'whitespace', `has ${where} whitespace (${chars}): WeChat gets a different URL from the one you meant; trim the value where the order request (下单请求) sets notify_url`);
+    const where = [url.startsWith(trimmed) ? '' : 'leading', url.endsWith(trimmed) ? '' : 'trailing']
+      .filter(Boolean)
+      .join(' and ');
+    const chars = describeWhitespace(
+      url.slice(0, url.indexOf(trimmed)) + url.slice(url.indexOf(trimmed) + trimmed.length),
+    );
+    add(
+      'error',
+      'whitespace',
+      `has ${where} whitespace (${chars}): WeChat gets a different URL from the one you meant; trim the value where the order request (下单请求) sets notify_url`,
+    );
   }
   if (/\s/u.test(trimmed)) {
-    add('error', 'whitespace', `contains whitespace (${describeWhitespace(trimmed.match(/\s/gu)!.join(''))}) inside the URL: remove it; a URL never contains a raw space`);
+    add(
+      'error',
+      'whitespace',
+      `contains whitespace (${describeWhitespace(trimmed.match(/\s/gu)!.join(''))}) inside the URL: remove it; a URL never contains a raw space`,
+    );
   }
   let parsed: URL;
   try {
     parsed = new URL(trimmed);
   } catch {
-    add('error', 'absolute-url', 'is not an absolute URL: write it in full, e.g. https://shop.example.com/wxpay/notify');
+    add(
+      'error',
+      'absolute-url',
+      'is not an absolute URL: write it in full, e.g. https://shop.example.com/wxpay/notify',
+    );
     return findings;
   }
   if (/[^\x00-\x7f]/.test(trimmed)) {
-    add('error', 'non-ascii', `contains non-ASCII characters: WeChat Pay will not send to them; write the ASCII form (punycode host, percent-encoded path): ${parsed.href}`);
+    add(
+      'error',
+      'non-ascii',
+      `contains non-ASCII characters: WeChat Pay will not send to them; write the ASCII form (punycode host, percent-encoded path): ${parsed.href}`,
+    );
   }
   if (trimmed.includes('\\')) {
     add('error', 'backslash', 'contains a backslash (\\): use forward slashes (/) in the path');
@@ -95,11 +120,19 @@ export function lintNotifyUrl(url: string, opts: LintOptions): Finding[] {
 
   // Cause 3: the notify_url rules.
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    add('error', 'scheme', `uses ${parsed.protocol.replace(/:$/, '')}://: WeChat Pay calls only https:// URLs; write https://…`);
+    add(
+      'error',
+      'scheme',
+      `uses ${parsed.protocol.replace(/:$/, '')}://: WeChat Pay calls only https:// URLs; write https://…`,
+    );
     return findings;
   }
   if (parsed.protocol === 'http:') {
-    add('warning', 'https', 'uses http://: WeChat Pay requires https (公网域名必须为https) except on dedicated lines; serve the handler over https with a certificate from a public CA');
+    add(
+      'warning',
+      'https',
+      'uses http://: WeChat Pay requires https (公网域名必须为https) except on dedicated lines; serve the handler over https with a certificate from a public CA',
+    );
   }
   if (parsed.username !== '' || parsed.password !== '') {
     add(
@@ -121,12 +154,21 @@ export function lintNotifyUrl(url: string, opts: LintOptions): Finding[] {
     add('error', 'fragment', 'has a fragment (#…): it never reaches the server and WeChat Pay rejects it; remove it');
   }
   if (parsed.pathname === '/' || parsed.pathname === '') {
-    add('error', 'path', 'has no path (a bare domain or "/"): WeChat Pay requires the full path of the handler, e.g. https://shop.example.com/wxpay/notify');
+    add(
+      'error',
+      'path',
+      'has no path (a bare domain or "/"): WeChat Pay requires the full path of the handler, e.g. https://shop.example.com/wxpay/notify',
+    );
   }
   const host = bareHost(parsed.hostname);
   const hostKind = nonPublicHostKind(parsed.hostname);
   if (hostKind !== undefined) {
-    if (opts.allowPrivate) add('warning', 'private-host', `the host ${host} is ${hostKind}: fine for a test server (--allow-private), but real WeChat Pay cannot reach it`);
+    if (opts.allowPrivate)
+      add(
+        'warning',
+        'private-host',
+        `the host ${host} is ${hostKind}: fine for a test server (--allow-private), but real WeChat Pay cannot reach it`,
+      );
     else add('error', 'private-host', `the host ${host} is ${hostKind}. ${HINTS['private-host']}`);
   } else if (isIP(host)) {
     add(
@@ -148,10 +190,18 @@ export function lintNotifyUrl(url: string, opts: LintOptions): Finding[] {
   }
   const length = Math.max(trimmed.length, parsed.href.length);
   if (length > MAX_NOTIFY_URL_LENGTH) {
-    add('warning', 'length', `is ${length} characters long: notify_url is at most ${MAX_NOTIFY_URL_LENGTH} (String(256)); shorten the path`);
+    add(
+      'warning',
+      'length',
+      `is ${length} characters long: notify_url is at most ${MAX_NOTIFY_URL_LENGTH} (String(256)); shorten the path`,
+    );
   }
   if (findings.length === 0) {
-    add('ok', 'notify-url-rules', 'follows the notify_url rules: https, full path, no query string, public host, no port, ≤ 256 characters');
+    add(
+      'ok',
+      'notify-url-rules',
+      'follows the notify_url rules: https, full path, no query string, public host, no port, ≤ 256 characters',
+    );
   }
   return findings;
 }
@@ -210,7 +260,11 @@ export function lintConfigUrls(config: NotifyUrlConfig): Finding[] {
           a.version === 'v3'
             ? 'the handler must dispatch on event_type (TRANSACTION.* vs REFUND.*)'
             : 'refund notifications carry an encrypted req_info and no sign, so the handler must detect them before checking sign';
-        findings.push({ level: 'warning', rule: 'pay-refund-same', message: `${both}: ${tell}; or give refunds their own path, e.g. /wxpay/${a.version}/refund-notify` });
+        findings.push({
+          level: 'warning',
+          rule: 'pay-refund-same',
+          message: `${both}: ${tell}; or give refunds their own path, e.g. /wxpay/${a.version}/refund-notify`,
+        });
       } else {
         const what = a.kind === b.kind ? '' : ` and both payment and refund notifications`;
         findings.push({

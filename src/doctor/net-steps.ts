@@ -3,7 +3,13 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { connect as netConnect, isIP, type NetConnectOpts, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import {
+  checkServerIdentity,
+  connect as tlsConnect,
+  type ConnectionOptions,
+  type DetailedPeerCertificate,
+  type TLSSocket,
+} from 'node:tls';
 import type { ProbeAnswer, TlsFacts } from './classify.js';
 import { bareHost } from './host-kind.js';
 
@@ -47,7 +53,10 @@ function timeoutError(ms: number): Error {
  * Runs one step against a deadline. `run` starts the work and returns a release function (destroy
  * the socket), called once the step ends, however it ends.
  */
-export function bounded<T>(ms: number, run: (settle: { resolve(v: T): void; reject(e: unknown): void }) => () => void): Promise<T> {
+export function bounded<T>(
+  ms: number,
+  run: (settle: { resolve(v: T): void; reject(e: unknown): void }) => () => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
     let release: () => void = () => {};
@@ -81,17 +90,26 @@ function commonName(cert: DetailedPeerCertificate): string | undefined {
 
 export function tlsHandshake(deps: ReachabilityDeps, address: string, port: number, host: string): Promise<TlsFacts> {
   return bounded(deps.timeoutMs, ({ resolve, reject }) => {
-    const socket = deps.tlsConnect({ host: address, port, servername: isIP(host) ? undefined : host, rejectUnauthorized: false });
+    const socket = deps.tlsConnect({
+      host: address,
+      port,
+      servername: isIP(host) ? undefined : host,
+      rejectUnauthorized: false,
+    });
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate(true) as DetailedPeerCertificate;
       const hasCert = cert && Object.keys(cert).length > 0;
       const identity = hasCert ? checkServerIdentity(host, cert) : new Error('the server sent no certificate');
-      const chainError = socket.authorizationError ? String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) : undefined;
+      const chainError = socket.authorizationError
+        ? String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError)
+        : undefined;
       resolve({
         protocol: socket.getProtocol(),
         ...(chainError && chainError !== 'ERR_TLS_CERT_ALTNAME_INVALID' ? { chainError } : {}),
         ...(identity ? { identityError: identity.message } : {}),
-        ...(hasCert ? { subject: commonName(cert) ?? cert.subjectaltname, validFrom: cert.valid_from, validTo: cert.valid_to } : {}),
+        ...(hasCert
+          ? { subject: commonName(cert) ?? cert.subjectaltname, validFrom: cert.valid_from, validTo: cert.valid_to }
+          : {}),
       });
     });
     socket.on('error', reject);
@@ -99,7 +117,12 @@ export function tlsHandshake(deps: ReachabilityDeps, address: string, port: numb
   });
 }
 
-export function probe(deps: ReachabilityDeps, url: URL, address: string, opts: { version: ProbeVersion; insecure: boolean }): Promise<Omit<ProbeAnswer, 'timeMs'>> {
+export function probe(
+  deps: ReachabilityDeps,
+  url: URL,
+  address: string,
+  opts: { version: ProbeVersion; insecure: boolean },
+): Promise<Omit<ProbeAnswer, 'timeMs'>> {
   const v2 = opts.version === 'v2';
   const body = v2 ? '<xml></xml>' : '{}';
   const secure = url.protocol === 'https:';
@@ -129,7 +152,9 @@ export function probe(deps: ReachabilityDeps, url: URL, address: string, opts: {
           contentType: res.headers['content-type'],
           location: res.headers.location,
           // Lower-case names (Node's), arrays joined: what the stack fingerprints read.
-          headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
+          headers: Object.fromEntries(
+            Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')]),
+          ),
           body: Buffer.concat(chunks).toString('utf8'),
         });
       res.on('data', (chunk: Buffer) => {
@@ -146,7 +171,10 @@ export function probe(deps: ReachabilityDeps, url: URL, address: string, opts: {
   });
 }
 
-export async function timed<T>(deps: ReachabilityDeps, run: () => Promise<T>): Promise<{ value?: T; error?: unknown; timeMs: number }> {
+export async function timed<T>(
+  deps: ReachabilityDeps,
+  run: () => Promise<T>,
+): Promise<{ value?: T; error?: unknown; timeMs: number }> {
   const start = deps.now();
   try {
     const value = await run();

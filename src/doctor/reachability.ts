@@ -1,10 +1,23 @@
 import { isIP } from 'node:net';
 import { classifyNetworkError, classifyProbe, classifyTls } from './classify.js';
 import { bareHost, nonPublicAddressKind, nonPublicHostKind } from './host-kind.js';
-import { bounded, defaultReachabilityDeps, probe, tcpConnect, timed, tlsHandshake, type ReachabilityDeps } from './net-steps.js';
+import {
+  bounded,
+  defaultReachabilityDeps,
+  probe,
+  tcpConnect,
+  timed,
+  tlsHandshake,
+  type ReachabilityDeps,
+} from './net-steps.js';
 import type { DoctorCheck } from './types.js';
 
-export { DEFAULT_STEP_TIMEOUT_MS, PROBE_USER_AGENT, defaultReachabilityDeps, type ReachabilityDeps } from './net-steps.js';
+export {
+  DEFAULT_STEP_TIMEOUT_MS,
+  PROBE_USER_AGENT,
+  defaultReachabilityDeps,
+  type ReachabilityDeps,
+} from './net-steps.js';
 
 /**
  * Can WeChat Pay reach this notify URL? Step by step — DNS, TCP, TLS, one harmless probe — each with
@@ -24,7 +37,11 @@ export interface ReachabilityOptions {
 const skip = (rule: string, message: string): DoctorCheck => ({ level: 'skipped', rule, message });
 
 /** DNS, TCP, TLS (https only) and the probe for one URL; a failed step skips the ones after it. */
-export async function checkReachability(url: string, opts: ReachabilityOptions, injected: Partial<ReachabilityDeps> = {}): Promise<DoctorCheck[]> {
+export async function checkReachability(
+  url: string,
+  opts: ReachabilityOptions,
+  injected: Partial<ReachabilityDeps> = {},
+): Promise<DoctorCheck[]> {
   const deps: ReachabilityDeps = { ...defaultReachabilityDeps, ...injected };
   let parsed: URL;
   try {
@@ -32,13 +49,19 @@ export async function checkReachability(url: string, opts: ReachabilityOptions, 
   } catch {
     return [skip('network', 'not checked: fix the URL first')];
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return [skip('network', 'not checked: fix the URL first')];
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return [skip('network', 'not checked: fix the URL first')];
   const host = bareHost(parsed.hostname);
   if (!opts.allowPrivate && nonPublicHostKind(parsed.hostname) !== undefined) {
-    return [skip('network', 'network checks skipped for a private host; to check a test server there, add --allow-private')];
+    return [
+      skip('network', 'network checks skipped for a private host; to check a test server there, add --allow-private'),
+    ];
   }
   const checks: DoctorCheck[] = [];
-  const rest = (reason: string, ...rules: string[]): DoctorCheck[] => [...checks, ...rules.map((r) => skip(r, `not run: ${reason}`))];
+  const rest = (reason: string, ...rules: string[]): DoctorCheck[] => [
+    ...checks,
+    ...rules.map((r) => skip(r, `not run: ${reason}`)),
+  ];
   const secure = parsed.protocol === 'https:';
   const later = (...rules: string[]): string[] => rules.filter((r) => secure || r !== 'tls');
 
@@ -55,7 +78,14 @@ export async function checkReachability(url: string, opts: ReachabilityOptions, 
       }),
     );
     if (dns.error || !dns.value || dns.value.length === 0) {
-      checks.push(classifyNetworkError('dns', dns.error ?? Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }), dns.timeMs, `resolving ${host}`));
+      checks.push(
+        classifyNetworkError(
+          'dns',
+          dns.error ?? Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }),
+          dns.timeMs,
+          `resolving ${host}`,
+        ),
+      );
       return rest('the host does not resolve', ...later('tcp', 'tls', 'probe'));
     }
     addresses = [...new Set(dns.value.map((a) => a.address))];
@@ -73,7 +103,12 @@ export async function checkReachability(url: string, opts: ReachabilityOptions, 
     }
     checks.push(
       privates.length > 0
-        ? { level: 'warning', rule: 'dns', timeMs: dns.timeMs, message: `${host} resolves to ${list}: private, fine for a test server (--allow-private), unreachable for WeChat Pay` }
+        ? {
+            level: 'warning',
+            rule: 'dns',
+            timeMs: dns.timeMs,
+            message: `${host} resolves to ${list}: private, fine for a test server (--allow-private), unreachable for WeChat Pay`,
+          }
         : { level: 'ok', rule: 'dns', timeMs: dns.timeMs, message: `${host} resolves to ${list}` },
     );
   }
@@ -91,10 +126,24 @@ export async function checkReachability(url: string, opts: ReachabilityOptions, 
   }
   if (open.length < targets.length) {
     const failed = targets.find((_, i) => tcp[i]!.error)!;
-    const bad = classifyNetworkError('tcp', tcp[targets.indexOf(failed)]!.error, slowest, `TCP connect to ${where(failed)}`);
-    checks.push({ ...bad, level: 'warning', message: `${open.length} of ${targets.length} addresses accept connections; ${bad.message} WeChat may pick the failing one` });
+    const bad = classifyNetworkError(
+      'tcp',
+      tcp[targets.indexOf(failed)]!.error,
+      slowest,
+      `TCP connect to ${where(failed)}`,
+    );
+    checks.push({
+      ...bad,
+      level: 'warning',
+      message: `${open.length} of ${targets.length} addresses accept connections; ${bad.message} WeChat may pick the failing one`,
+    });
   } else {
-    checks.push({ level: 'ok', rule: 'tcp', timeMs: slowest, message: `connected to ${targets.map(where).join(', ')}` });
+    checks.push({
+      level: 'ok',
+      rule: 'tcp',
+      timeMs: slowest,
+      message: `connected to ${targets.map(where).join(', ')}`,
+    });
   }
   const address = open[0]!;
 
@@ -107,11 +156,14 @@ export async function checkReachability(url: string, opts: ReachabilityOptions, 
     }
     const verdict = classifyTls(hs.value, { host, insecure: opts.insecure, nowMs: deps.now(), timeMs: hs.timeMs });
     checks.push(verdict);
-    if (verdict.level === 'error') return rest('the certificate is not trusted (add --insecure for a test server)', 'probe');
+    if (verdict.level === 'error')
+      return rest('the certificate is not trusted (add --insecure for a test server)', 'probe');
   }
 
   // 4. One harmless probe: obviously not a notification, no redirects followed.
-  const answer = await timed(deps, () => probe(deps, parsed, address, { version: opts.version, insecure: opts.insecure }));
+  const answer = await timed(deps, () =>
+    probe(deps, parsed, address, { version: opts.version, insecure: opts.insecure }),
+  );
   if (answer.error || !answer.value) {
     checks.push(classifyNetworkError('probe', answer.error, answer.timeMs, `POST ${parsed.pathname}`));
   } else {

@@ -42,7 +42,11 @@ function timeText(check: DoctorCheck): string {
  */
 export function renderDoctorTable(report: DoctorReport, options: { color: boolean }): string {
   const all = report.groups.flatMap((g) => g.checks);
-  const widths = [Math.max(...Object.values(LEVEL).map((l) => l.text.length)), Math.max(0, ...all.map((c) => c.rule.length)), Math.max(0, ...all.map((c) => timeText(c).length))];
+  const widths = [
+    Math.max(...Object.values(LEVEL).map((l) => l.text.length)),
+    Math.max(0, ...all.map((c) => c.rule.length)),
+    Math.max(0, ...all.map((c) => timeText(c).length)),
+  ];
   const paint = (text: string, color: number): string => (options.color ? `\u001b[${color}m${text}\u001b[0m` : text);
   // Messages quote what came back (a probe's answer, a TLS error, a config value): inert before painting.
   const lines: string[] = [`wxpay-notify ${report.command}${report.config ? ` — ${inert(report.config)}` : ''}`];

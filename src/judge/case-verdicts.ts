@@ -40,11 +40,21 @@ export interface CaseSummary {
  * counts as passed: WeChat would have delivered it, later (the timeline says when). A reject case
  * is then weighed against its control.
  */
-export function summarizeCases(deliveries: readonly DeliveryResult[], retries: readonly RetryTimeline[] = []): CaseSummary[] {
+export function summarizeCases(
+  deliveries: readonly DeliveryResult[],
+  retries: readonly RetryTimeline[] = [],
+): CaseSummary[] {
   const cases = summarizeFirstAttempts(deliveries).map((c) => {
     const timeline = retries.find((t) => t.caseId === c.caseId);
     if (!timeline?.acknowledged || c.deliveries !== 1) return c;
-    return { ...c, verdict: 'pass' as const, passed: 1, cause: 'ok' as const, hint: '', acknowledgedOnAttempt: timeline.attempts.length };
+    return {
+      ...c,
+      verdict: 'pass' as const,
+      passed: 1,
+      cause: 'ok' as const,
+      hint: '',
+      acknowledgedOnAttempt: timeline.attempts.length,
+    };
   });
   return cases.map((c) => weighAgainstControl(c, cases, deliveries));
 }
@@ -54,12 +64,19 @@ export function answeredAsExpected(expect: 'ack' | 'reject'): string {
   return expect === 'ack' ? 'acknowledged' : 'rejected';
 }
 
-function weighAgainstControl(c: CaseSummary, cases: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): CaseSummary {
+function weighAgainstControl(
+  c: CaseSummary,
+  cases: readonly CaseSummary[],
+  deliveries: readonly DeliveryResult[],
+): CaseSummary {
   const controlId = deliveries.find((d) => d.caseId === c.caseId)?.control;
   const control = controlId ? cases.find((x) => x.caseId === controlId) : undefined;
   if (!control) return c;
   const withControl = { ...c, control: { caseId: control.caseId, verdict: control.verdict } };
-  if (c.expect === 'ack') return failsLikeControl(c, control) ? { ...withControl, hint: `(same failure as ${control.caseId}) ${control.hint}` } : withControl;
+  if (c.expect === 'ack')
+    return failsLikeControl(c, control)
+      ? { ...withControl, hint: `(same failure as ${control.caseId}) ${control.hint}` }
+      : withControl;
   // Acknowledging a forgery is a fault whatever happened to the genuine notification. A control
   // acknowledged late was still acknowledged: lateness fails the clock check, not the forgery's proof.
   if (control.verdict === 'pass' || control.cause === 'slow' || c.cause === 'acked-forged') return withControl;
@@ -76,15 +93,25 @@ function weighAgainstControl(c: CaseSummary, cases: readonly CaseSummary[], deli
  * its plain case has not shown anything about the variation: the plain case's hint is the one to fix.
  */
 function failsLikeControl(c: CaseSummary, control: CaseSummary): boolean {
-  return c.verdict === 'fail' && control.verdict === 'fail' && c.cause === control.cause && c.statuses.join() === control.statuses.join() && c.hint !== control.hint;
+  return (
+    c.verdict === 'fail' &&
+    control.verdict === 'fail' &&
+    c.cause === control.cause &&
+    c.statuses.join() === control.statuses.join() &&
+    c.hint !== control.hint
+  );
 }
 
 /** "(v3.pay.success, signed with PUB_KEY_ID_…)": what a person needs to find the control's failure. */
 function signedWith(control: CaseSummary, deliveries: readonly DeliveryResult[]): string {
   const sent = deliveries.find((d) => d.caseId === control.caseId && d.request);
-  const serial = Object.entries(sent?.request?.headers ?? {}).find(([k]) => k.toLowerCase() === 'wechatpay-serial')?.[1];
+  const serial = Object.entries(sent?.request?.headers ?? {}).find(
+    ([k]) => k.toLowerCase() === 'wechatpay-serial',
+  )?.[1];
   if (serial) return `signed with ${serial} (${control.caseId})`;
-  return control.version === 'v2' ? `signed with the same APIv2 key (APIv2密钥) (${control.caseId})` : `(${control.caseId})`;
+  return control.version === 'v2'
+    ? `signed with the same APIv2 key (APIv2密钥) (${control.caseId})`
+    : `(${control.caseId})`;
 }
 
 /** The request's own answer was right (a concurrent case can fail on a copy alone). */
@@ -160,6 +187,8 @@ export function totals(cases: readonly CaseSummary[], failOn: Severity = DEFAULT
     inconclusive: blocking.filter((c) => c.verdict === 'inconclusive').length,
     // Only failures are findings: an inconclusive or skipped case below --fail-on found nothing.
     advisory: cases.filter((c) => c.verdict === 'fail' && !failsRun(c, failOn)).length,
-    advisoryNotJudged: cases.filter((c) => (c.verdict === 'inconclusive' || c.verdict === 'skipped') && !failsRun(c, failOn)).length,
+    advisoryNotJudged: cases.filter(
+      (c) => (c.verdict === 'inconclusive' || c.verdict === 'skipped') && !failsRun(c, failOn),
+    ).length,
   };
 }

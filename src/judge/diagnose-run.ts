@@ -56,7 +56,13 @@ function answerOf(c: CaseSummary, deliveries: readonly DeliveryResult[], any = f
   const shown = body.length > 70 ? `${body.slice(0, 67)}...` : body;
   const headers = Object.fromEntries(Object.entries(d.response?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const stack = identifyStack({ status: d.status!, headers, body: raw });
-  return { caseId: c.caseId, text: `HTTP ${d.status}${shown ? ` ${shown}` : ''}`, body: `${d.status} ${body}`, evidence: answerEvidence(raw), ...(stack ? { stack } : {}) };
+  return {
+    caseId: c.caseId,
+    text: `HTTP ${d.status}${shown ? ` ${shown}` : ''}`,
+    body: `${d.status} ${body}`,
+    evidence: answerEvidence(raw),
+    ...(stack ? { stack } : {}),
+  };
 }
 
 const upperFirst = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
@@ -79,7 +85,12 @@ export function diagnoseRun(cases: readonly CaseSummary[], deliveries: readonly 
   if (failed.length >= 2 && failed.length === cases.length) {
     const cause = failed[0]!.cause;
     if (TRANSPORT.has(cause) && failed.every((c) => c.cause === cause)) {
-      return [{ message: `No case got an answer (${cause}): ${failed[0]!.hint} Fix that first; every other result depends on it.`, caseIds: failed.map((c) => c.caseId) }];
+      return [
+        {
+          message: `No case got an answer (${cause}): ${failed[0]!.hint} Fix that first; every other result depends on it.`,
+          caseIds: failed.map((c) => c.caseId),
+        },
+      ];
     }
   }
   const out: Diagnosis[] = [];
@@ -107,13 +118,17 @@ const KIND_CAUSES: Record<'v2' | 'v3', Record<'pay' | 'refund', string>> = {
   },
 };
 
-const serialOf = (d: DeliveryResult): string | undefined => Object.entries(d.request?.headers ?? {}).find(([k]) => k.toLowerCase() === 'wechatpay-serial')?.[1];
+const serialOf = (d: DeliveryResult): string | undefined =>
+  Object.entries(d.request?.headers ?? {}).find(([k]) => k.toLowerCase() === 'wechatpay-serial')?.[1];
 
 /**
  * Genuine deliveries grouped by the serial they announced: when one serial is always refused and
  * another always acknowledged, the keys are the cause and the note can say which one.
  */
-function serialSplit(mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): { refused: string[]; acknowledged: string[] } | undefined {
+function serialSplit(
+  mine: readonly CaseSummary[],
+  deliveries: readonly DeliveryResult[],
+): { refused: string[]; acknowledged: string[] } | undefined {
   const genuineIds = new Set(mine.filter(genuine).map((c) => c.caseId));
   const outcomes = new Map<string, Set<'pass' | 'refused'>>();
   for (const d of deliveries) {
@@ -123,13 +138,20 @@ function serialSplit(mine: readonly CaseSummary[], deliveries: readonly Delivery
     if (!outcome) continue;
     outcomes.set(serial, (outcomes.get(serial) ?? new Set()).add(outcome));
   }
-  const only = (o: 'pass' | 'refused') => [...outcomes].filter(([, set]) => set.size === 1 && set.has(o)).map(([serial]) => serial);
+  const only = (o: 'pass' | 'refused') =>
+    [...outcomes].filter(([, set]) => set.size === 1 && set.has(o)).map(([serial]) => serial);
   const refused = only('refused');
   const acknowledged = only('pass');
   return refused.length > 0 && acknowledged.length > 0 ? { refused, acknowledged } : undefined;
 }
 
-function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], acknowledged: readonly CaseSummary[], mine: readonly CaseSummary[], deliveries: readonly DeliveryResult[]): Diagnosis {
+function explainRefusals(
+  version: 'v2' | 'v3',
+  refused: readonly CaseSummary[],
+  acknowledged: readonly CaseSummary[],
+  mine: readonly CaseSummary[],
+  deliveries: readonly DeliveryResult[],
+): Diagnosis {
   const answers = refused.map((c) => answerOf(c, deliveries)).filter((a): a is Answer => a !== undefined);
   const all = mine.map((c) => answerOf(c, deliveries, true)).filter((a): a is Answer => a !== undefined);
   const caseIds = refused.map((c) => c.caseId);
@@ -161,15 +183,23 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
   const forgedSame = forgedAnswers.length > 0 && forgedDiffer.length === 0;
   const stack = commonStack(answers);
   if (stack && (WALL_KINDS.has(stack.kind) || stack.kind === 'body-unread') && forgedDiffer.length === 0) {
-    const everything = forgedSame ? `Every ${version} case, genuine or forged, got the same answer` : `The genuine ${version} notifications got the same answer`;
-    const why = stack.kind === 'body-unread' ? upperFirst(stack.cause) : `The notification never reached the handler: ${stack.cause}`;
+    const everything = forgedSame
+      ? `Every ${version} case, genuine or forged, got the same answer`
+      : `The genuine ${version} notifications got the same answer`;
+    const why =
+      stack.kind === 'body-unread'
+        ? upperFirst(stack.cause)
+        : `The notification never reached the handler: ${stack.cause}`;
     return {
       caseIds,
       message: `${head} ${everything} from ${stack.stack} (${stack.saw}). ${why} Fix: ${stack.fix} The keys are not the problem yet: fix this first, then run again.`,
     };
   }
   if (stack?.kind === 'crash' || (stack && forgedDiffer.length > 0)) {
-    const page = stack.kind === 'crash' ? `the ${stack.stack} error page (${stack.saw})` : `an answer shaped like ${stack.stack}'s (${stack.saw})`;
+    const page =
+      stack.kind === 'crash'
+        ? `the ${stack.stack} error page (${stack.saw})`
+        : `an answer shaped like ${stack.stack}'s (${stack.saw})`;
     if (forgedDiffer.length > 0) {
       const after =
         version === 'v3'
@@ -187,7 +217,10 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
   }
   if (
     version === 'v3' &&
-    (saying('decrypt').length > answers.length / 2 || (forgedDiffer.length > 0 && saying('keys').length <= answers.length / 2 && forgedDiffer.some((a) => a.evidence === 'keys')))
+    (saying('decrypt').length > answers.length / 2 ||
+      (forgedDiffer.length > 0 &&
+        saying('keys').length <= answers.length / 2 &&
+        forgedDiffer.some((a) => a.evidence === 'keys')))
   ) {
     return {
       caseIds,
@@ -224,7 +257,8 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
     }
   }
   const keyWords = saying('keys').length > answers.length / 2 || saying('decrypt').length > answers.length / 2;
-  const sameEverywhere = all.length >= 3 && new Set(all.map((a) => a.body)).size === 1 && mine.every((c) => c.verdict !== 'pass');
+  const sameEverywhere =
+    all.length >= 3 && new Set(all.map((a) => a.body)).size === 1 && mine.every((c) => c.verdict !== 'pass');
   if (sameEverywhere && !keyWords) {
     return {
       caseIds,
@@ -240,7 +274,11 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
       ? 'it verifies over a re-serialised body (e.g. json.dumps(json.loads(body)) or JSON.stringify(JSON.parse(body))) instead of the raw bytes: then v3.robust.spaced-separators or v3.pay.success would pass while the other fails'
       : 'it parses the body as something other than XML, or signs over a fixed field list: its answers would then name a parse error or a field';
   const forged = mine.filter((c) => c.expect === 'reject');
-  const forgedNote = forged.length ? (forged.every((c) => c.verdict !== 'fail') ? ' Forged cases were all refused too, so they prove nothing yet (inconclusive).' : '') : '';
+  const forgedNote = forged.length
+    ? forged.every((c) => c.verdict !== 'fail')
+      ? ' Forged cases were all refused too, so they prove nothing yet (inconclusive).'
+      : ''
+    : '';
   if (version === 'v2' && sameEverywhere) {
     // A handler that reads $_POST / getParameter / a JSON-parsed body sees no fields at all, and a
     // wrong APIv2 key refuses everything too: only what the handler received tells them apart.
@@ -250,8 +288,13 @@ function explainRefusals(version: 'v2' | 'v3', refused: readonly CaseSummary[], 
     };
   }
   if (keyWords) {
-    const same = sameEverywhere ? ' Every case got this same answer, so the handler may also fail before it checks anything.' : '';
-    return { caseIds, message: `${head}${example} The answers name the signature or keys, so most likely ${keysCause}. If those values are already in place, ${reserialised}.${same}${forgedNote}` };
+    const same = sameEverywhere
+      ? ' Every case got this same answer, so the handler may also fail before it checks anything.'
+      : '';
+    return {
+      caseIds,
+      message: `${head}${example} The answers name the signature or keys, so most likely ${keysCause}. If those values are already in place, ${reserialised}.${same}${forgedNote}`,
+    };
   }
   return {
     caseIds,

@@ -62,7 +62,11 @@ export function nameStack(cause: string, answer: AnswerForStack, expectation: st
   const match = identifyStack({ status: answer.code, headers: answer.headers, body: answer.body });
   if (!match) return undefined;
   if (cause === 'acked-forged' && !WALL_KINDS.has(match.kind) && match.kind !== 'body-unread') return undefined;
-  return { match, cause: STACK_CAUSES[match.kind], message: `expected ${expectation}, got ${match.saw}. ${stackRowHint(match)}` };
+  return {
+    match,
+    cause: STACK_CAUSES[match.kind],
+    message: `expected ${expectation}, got ${match.saw}. ${stackRowHint(match)}`,
+  };
 }
 
 /**
@@ -93,7 +97,11 @@ export function withStackNamed<C extends { name: string; pass: boolean; cause: s
 ): C[] {
   return checks.map((c, i) => {
     if (i === 0) return c;
-    const named = c.pass ? (spec.expect === 'ack' ? hollowAcknowledgement(answer, expectation) : undefined) : nameStack(c.cause, answer, expectation);
+    const named = c.pass
+      ? spec.expect === 'ack'
+        ? hollowAcknowledgement(answer, expectation)
+        : undefined
+      : nameStack(c.cause, answer, expectation);
     return named ? { ...c, pass: false, cause: named.cause, message: named.message } : c;
   });
 }

@@ -6,12 +6,38 @@ import { FINGERPRINTS, type Fingerprint, type StackKind } from './fingerprints.j
  */
 
 const SECTIONS: ReadonlyArray<{ kinds: StackKind[]; title: string; intro: string }> = [
-  { kinds: ['waf'], title: 'Cloud WAFs, CDNs and hosting panels', intro: 'They answer in front of your server, the same page to every request they block.' },
-  { kinds: ['csrf'], title: 'CSRF protection', intro: 'On by default for POST in most web frameworks; WeChat Pay sends no token. The notification is authenticated by its signature instead.' },
-  { kinds: ['auth', 'login'], title: 'Authentication filters and login walls', intro: 'WeChat Pay sends no credentials and follows no redirect.' },
-  { kinds: ['method', 'body-unread'], title: 'A route without POST, or a body nobody reads', intro: 'The route is there, but the handler never gets the notification to check.' },
-  { kinds: ['crash'], title: 'Crash pages', intro: "The handler threw and the framework's error page answered: the exception is in the handler's log. A WAF does not answer 500." },
-  { kinds: ['gateway'], title: 'Gateways', intro: 'The proxy in front answered for an application that is down, unreachable or too slow.' },
+  {
+    kinds: ['waf'],
+    title: 'Cloud WAFs, CDNs and hosting panels',
+    intro: 'They answer in front of your server, the same page to every request they block.',
+  },
+  {
+    kinds: ['csrf'],
+    title: 'CSRF protection',
+    intro:
+      'On by default for POST in most web frameworks; WeChat Pay sends no token. The notification is authenticated by its signature instead.',
+  },
+  {
+    kinds: ['auth', 'login'],
+    title: 'Authentication filters and login walls',
+    intro: 'WeChat Pay sends no credentials and follows no redirect.',
+  },
+  {
+    kinds: ['method', 'body-unread'],
+    title: 'A route without POST, or a body nobody reads',
+    intro: 'The route is there, but the handler never gets the notification to check.',
+  },
+  {
+    kinds: ['crash'],
+    title: 'Crash pages',
+    intro:
+      "The handler threw and the framework's error page answered: the exception is in the handler's log. A WAF does not answer 500.",
+  },
+  {
+    kinds: ['gateway'],
+    title: 'Gateways',
+    intro: 'The proxy in front answered for an application that is down, unreachable or too slow.',
+  },
 ];
 
 /** A table cell: one line, no pipe that would end the cell. */
@@ -56,7 +82,16 @@ export function renderStacksDoc(): string {
   for (const section of SECTIONS) {
     const entries = FINGERPRINTS.filter((f) => section.kinds.includes(f.kind));
     if (entries.length === 0) continue;
-    lines.push(`## ${section.title}`, '', section.intro, '', '| Stack | What it answers | Why the notification is refused | Fix | Source |', '|---|---|---|---|---|', ...byStack(entries).map(row), '');
+    lines.push(
+      `## ${section.title}`,
+      '',
+      section.intro,
+      '',
+      '| Stack | What it answers | Why the notification is refused | Fix | Source |',
+      '|---|---|---|---|---|',
+      ...byStack(entries).map(row),
+      '',
+    );
   }
   return lines.join('\n');
 }

@@ -116,7 +116,16 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
  */
 export function derTime(date: Date): Buffer {
   const year = date.getUTCFullYear();
-  if (Number.isNaN(year) || year < 1950 || year > 9999) throw new RangeError(`date out of X.509 range: ${date.toString()}`);
-  const rest = pad(date.getUTCMonth() + 1) + pad(date.getUTCDate()) + pad(date.getUTCHours()) + pad(date.getUTCMinutes()) + pad(date.getUTCSeconds()) + 'Z';
-  return year < 2050 ? derTlv(TAG.utcTime, Buffer.from(pad(year % 100) + rest, 'ascii')) : derTlv(TAG.generalizedTime, Buffer.from(pad(year, 4) + rest, 'ascii'));
+  if (Number.isNaN(year) || year < 1950 || year > 9999)
+    throw new RangeError(`date out of X.509 range: ${date.toString()}`);
+  const rest =
+    pad(date.getUTCMonth() + 1) +
+    pad(date.getUTCDate()) +
+    pad(date.getUTCHours()) +
+    pad(date.getUTCMinutes()) +
+    pad(date.getUTCSeconds()) +
+    'Z';
+  return year < 2050
+    ? derTlv(TAG.utcTime, Buffer.from(pad(year % 100) + rest, 'ascii'))
+    : derTlv(TAG.generalizedTime, Buffer.from(pad(year, 4) + rest, 'ascii'));
 }

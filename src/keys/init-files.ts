@@ -30,7 +30,10 @@ const q = (value: string): string => JSON.stringify(value);
  */
 export function renderExampleConfig(keys: TestKeys, keyMode: KeyMode = 'both', schemaPath?: string): string {
   const env = (name: string): string => q(`\${${name}}`);
-  const schema = schemaPath === undefined ? '' : `  // The JSON Schema your editor completes and checks this file with (wxpay-notify ignores it).\n  "$schema": ${q(schemaPath)},\n`;
+  const schema =
+    schemaPath === undefined
+      ? ''
+      : `  // The JSON Schema your editor completes and checks this file with (wxpay-notify ignores it).\n  "$schema": ${q(schemaPath)},\n`;
   return `// wxpay-notify config, written by \`wxpay-notify init\` (JSON with // comments on their own lines).
 // Any string may be "\${NAME}", read from the environment; relative paths resolve against this file.
 // The keys it refers to are wxpay-notify's TEST keys: never WeChat Pay's, never production.
@@ -102,12 +105,20 @@ ${SECRET_ENV.apiV3Key}=${keys.apiV3Key}
 }
 
 /** Every file init writes, keyed by path relative to the project folder (always `/`-separated). */
-export function planInitFiles(keys: TestKeys, keyMode: KeyMode = 'both', schemaPath?: string): Record<string, RenderedFile> {
+export function planInitFiles(
+  keys: TestKeys,
+  keyMode: KeyMode = 'both',
+  schemaPath?: string,
+): Record<string, RenderedFile> {
   return {
     [INIT_FILES.config]: { content: renderExampleConfig(keys, keyMode, schemaPath), secret: false },
     [INIT_FILES.secrets]: { content: renderSecretsEnv(keys), secret: true },
-    ...(usesPublicKey(keyMode) ? { [INIT_FILES.publicKeyPrivate]: { content: keys.publicKey.privateKeyPem, secret: true } } : {}),
-    ...(usesCertificate(keyMode) ? { [INIT_FILES.certificatePrivate]: { content: keys.certificate.privateKeyPem, secret: true } } : {}),
+    ...(usesPublicKey(keyMode)
+      ? { [INIT_FILES.publicKeyPrivate]: { content: keys.publicKey.privateKeyPem, secret: true } }
+      : {}),
+    ...(usesCertificate(keyMode)
+      ? { [INIT_FILES.certificatePrivate]: { content: keys.certificate.privateKeyPem, secret: true } }
+      : {}),
     ...renderTrustKit(keys, { projectName: EXAMPLE_PROJECT_NAME, keyMode }),
   };
 }
@@ -137,15 +148,25 @@ export function renderInitSummary(input: SummaryInput): string {
     '',
     `  ${f.config.padEnd(44)} example config: set your notify URLs, appid, mchid`,
     `  ${f.secrets.padEnd(44)} TEST APIv2 and APIv3 keys (secret, mode 600)`,
-    ...(usesPublicKey(input.keyMode) ? [`  ${f.publicKeyPrivate.padEnd(44)} TEST private key, public-key mode (secret, mode 600)`] : []),
-    ...(usesCertificate(input.keyMode) ? [`  ${f.certificatePrivate.padEnd(44)} TEST private key, certificate mode (secret, mode 600)`] : []),
+    ...(usesPublicKey(input.keyMode)
+      ? [`  ${f.publicKeyPrivate.padEnd(44)} TEST private key, public-key mode (secret, mode 600)`]
+      : []),
+    ...(usesCertificate(input.keyMode)
+      ? [`  ${f.certificatePrivate.padEnd(44)} TEST private key, certificate mode (secret, mode 600)`]
+      : []),
     ...(usesPublicKey(input.keyMode) ? [`  ${t.publicKey.padEnd(44)} TEST WeChat Pay public key`] : []),
-    ...(usesCertificate(input.keyMode) ? [`  ${t.certificate.padEnd(44)} TEST platform certificate (self-signed)`] : []),
+    ...(usesCertificate(input.keyMode)
+      ? [`  ${t.certificate.padEnd(44)} TEST platform certificate (self-signed)`]
+      : []),
     `  ${t.readme.padEnd(44)} how to trust these, per SDK (holds the TEST API keys, mode 600)`,
     '',
     `What to put in the merchant's TEST configuration (never production; key mode: ${KEY_MODE_TEXT[input.keyMode]}):`,
-    ...(usesPublicKey(input.keyMode) ? [`  WeChat Pay public key ID      ${input.keyId}`, `  WeChat Pay public key         ${t.publicKey}`] : []),
-    ...(usesCertificate(input.keyMode) ? [`  platform certificate serial   ${input.serial}`, `  platform certificate          ${t.certificate}`] : []),
+    ...(usesPublicKey(input.keyMode)
+      ? [`  WeChat Pay public key ID      ${input.keyId}`, `  WeChat Pay public key         ${t.publicKey}`]
+      : []),
+    ...(usesCertificate(input.keyMode)
+      ? [`  platform certificate serial   ${input.serial}`, `  platform certificate          ${t.certificate}`]
+      : []),
     `  APIv3 key and APIv2 key       in ${f.secrets} (also listed in ${t.readme})`,
     '',
   ];

@@ -156,7 +156,10 @@ async function ownerOnly(keysDir: string): Promise<void> {
   try {
     await chmod(keysDir, KEYS_DIR_MODE);
   } catch (error) {
-    throw new UserError(`cannot make ${keysDir} private (mode 0700): ${fsProblem(error)}; fix its owner or permissions, or choose another --dir`, 'E_OUTPUT');
+    throw new UserError(
+      `cannot make ${keysDir} private (mode 0700): ${fsProblem(error)}; fix its owner or permissions, or choose another --dir`,
+      'E_OUTPUT',
+    );
   }
 }
 
@@ -174,7 +177,8 @@ async function ignoreInGit(repoRoot: string, paths: string[]): Promise<{ file: s
   // A .gitignore that is a link (to /dev/zero, to a file elsewhere) or huge is not edited: the
   // summary says so and the user adds the lines.
   const info = await lstat(file).catch(() => undefined);
-  if (info && (!info.isFile() || info.size > MAX_GITIGNORE_BYTES)) throw new Error(`${file} is ${info.isFile() ? 'larger than 1 MB' : 'not a regular file (a link?)'}; not changed`);
+  if (info && (!info.isFile() || info.size > MAX_GITIGNORE_BYTES))
+    throw new Error(`${file} is ${info.isFile() ? 'larger than 1 MB' : 'not a regular file (a link?)'}; not changed`);
   const current = info ? await readFile(file, 'utf8') : '';
   const present = new Set(current.split(/\r?\n/).map((line) => line.trim().replace(/^\/+|\/+$/g, '')));
   const added = paths

@@ -1,5 +1,17 @@
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
-import { derBitString, derBoolean, derExplicit, derInteger, derNull, derOctetString, derOid, derSequence, derSet, derTime, derUtf8String } from './der.js';
+import {
+  derBitString,
+  derBoolean,
+  derExplicit,
+  derInteger,
+  derNull,
+  derOctetString,
+  derOid,
+  derSequence,
+  derSet,
+  derTime,
+  derUtf8String,
+} from './der.js';
 
 /**
  * A self-signed X.509 v3 certificate standing in for a WeChat Pay platform certificate (平台证书).
@@ -56,7 +68,10 @@ function serialBytes(serial: string): Buffer {
 
 function name(): Buffer {
   const attribute = (oid: string, value: string): Buffer => derSet(derSequence(derOid(oid), derUtf8String(value)));
-  return derSequence(attribute(OID.organization, TEST_CERTIFICATE_SUBJECT.organization), attribute(OID.commonName, TEST_CERTIFICATE_SUBJECT.commonName));
+  return derSequence(
+    attribute(OID.organization, TEST_CERTIFICATE_SUBJECT.organization),
+    attribute(OID.commonName, TEST_CERTIFICATE_SUBJECT.commonName),
+  );
 }
 
 function extension(oid: string, critical: boolean, value: Buffer): Buffer {

@@ -29,8 +29,12 @@ export interface TrustKitOptions {
 export function renderTrustKit(keys: TestKeys, options: TrustKitOptions): Record<string, RenderedFile> {
   const mode = options.keyMode ?? 'both';
   return {
-    ...(usesPublicKey(mode) ? { [TRUST_KIT_FILES.publicKey]: { content: keys.publicKey.publicKeyPem, secret: false } } : {}),
-    ...(usesCertificate(mode) ? { [TRUST_KIT_FILES.certificate]: { content: keys.certificate.certificatePem, secret: false } } : {}),
+    ...(usesPublicKey(mode)
+      ? { [TRUST_KIT_FILES.publicKey]: { content: keys.publicKey.publicKeyPem, secret: false } }
+      : {}),
+    ...(usesCertificate(mode)
+      ? { [TRUST_KIT_FILES.certificate]: { content: keys.certificate.certificatePem, secret: false } }
+      : {}),
     [TRUST_KIT_FILES.readme]: { content: renderTrustKitReadme(keys, options), secret: true },
   };
 }

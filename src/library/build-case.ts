@@ -51,7 +51,16 @@ export interface BuildCaseOptions {
 }
 
 function info(def: CaseDefinition): CaseInfo {
-  return { id: def.id, title: def.title, version: def.version, kind: def.kind, expect: def.expect, severity: def.severity, hint: def.hint, needs: configNeeds(def) };
+  return {
+    id: def.id,
+    title: def.title,
+    version: def.version,
+    kind: def.kind,
+    expect: def.expect,
+    severity: def.severity,
+    hint: def.hint,
+    needs: configNeeds(def),
+  };
 }
 
 /** The catalogue's cases, or those a config can send (in catalogue order). */
@@ -61,7 +70,10 @@ export function listCases(config?: NotifyConfig | ResolvedConfig): CaseInfo[] {
 
 export function findCase(caseId: string): CaseDefinition {
   const def = CATALOGUE.find((c) => c.id === caseId);
-  if (!def) throw new TypeError(`unknown case id ${JSON.stringify(caseId)}; the case ids are: ${CATALOGUE.map((c) => c.id).join(', ')}`);
+  if (!def)
+    throw new TypeError(
+      `unknown case id ${JSON.stringify(caseId)}; the case ids are: ${CATALOGUE.map((c) => c.id).join(', ')}`,
+    );
   return def;
 }
 
@@ -70,11 +82,17 @@ export function findCase(caseId: string): CaseDefinition {
  * same sandbox code, over Node's crypto): from the case's template filled with the config's order,
  * signed, encrypted and mutated (forged) as the case says.
  */
-export function buildCase(caseId: string, config: NotifyConfig | ResolvedConfig, options: BuildCaseOptions = {}): BuiltCase {
+export function buildCase(
+  caseId: string,
+  config: NotifyConfig | ResolvedConfig,
+  options: BuildCaseOptions = {},
+): BuiltCase {
   const def = findCase(caseId);
   const resolved = resolveConfig(config);
   if (!selectCases(resolved).includes(def)) {
-    throw new TypeError(`case ${caseId} needs ${configNeeds(def)} in the config (listCases(config) gives the cases this config can send)`);
+    throw new TypeError(
+      `case ${caseId} needs ${configNeeds(def)} in the config (listCases(config) gives the cases this config can send)`,
+    );
   }
   const nowMs = options.now ?? Date.now();
   const builders = sandboxBuilders();
@@ -90,7 +108,12 @@ export function buildCase(caseId: string, config: NotifyConfig | ResolvedConfig,
   const amounts = builders.notifyAmountVariables(variables.total ?? '');
   if (def.coupon && amounts.error) throw new TypeError(`case ${caseId}: ${amounts.error}`);
   Object.assign(variables, amounts.variables ?? {});
-  const raw = fillVariables(readTemplate(def.template, resolved), variables, caseId, def.version === 'v2' ? 'xml' : 'json');
+  const raw = fillVariables(
+    readTemplate(def.template, resolved),
+    variables,
+    caseId,
+    def.version === 'v2' ? 'xml' : 'json',
+  );
   const url = def.target === 'notifyUrl' ? section(def, resolved).notifyUrl : section(def, resolved).refundNotifyUrl;
 
   const deliveries: Notification[] = [];
@@ -103,7 +126,8 @@ export function buildCase(caseId: string, config: NotifyConfig | ResolvedConfig,
     if (spec.redelivery && copy === 1) memo = built.memo;
     if (def.concurrent) {
       // As the pre-request script does: the extra copies repeat this notification and go out first.
-      for (let i = 0; i < def.concurrent; i++) deliveries.push(buildDelivery(spec, raw, resolved, variables, nowMs, built.memo).notification);
+      for (let i = 0; i < def.concurrent; i++)
+        deliveries.push(buildDelivery(spec, raw, resolved, variables, nowMs, built.memo).notification);
     }
     deliveries.push(built.notification);
   }
@@ -119,7 +143,12 @@ function section(def: CaseDefinition, config: ResolvedConfig): { notifyUrl: stri
 }
 
 /** The pre-request script's substitution: one pass, values raw and encoded for where they stand. */
-function fillVariables(text: string, variables: Readonly<Record<string, string>>, caseId: string, format: 'json' | 'xml' | 'text'): string {
+function fillVariables(
+  text: string,
+  variables: Readonly<Record<string, string>>,
+  caseId: string,
+  format: 'json' | 'xml' | 'text',
+): string {
   return sandboxBuilders().fillTemplate(text, format, (name) => {
     if (!Object.hasOwn(variables, name)) throw new Error(`case ${caseId}: template variable "${name}" has no value`);
     return variables[name]!;
@@ -138,9 +167,15 @@ function buildDelivery(
   const builders = sandboxBuilders();
   if (spec.version === 'v2') {
     // A v2 redelivery is the same body again: v2 notifications carry no timestamp to re-sign.
-    if (memo) return { notification: asSent({ body: memo, headers: { 'Content-Type': CONTENT_TYPES.v2 }, removeHeaders: [] }), memo };
+    if (memo)
+      return {
+        notification: asSent({ body: memo, headers: { 'Content-Type': CONTENT_TYPES.v2 }, removeHeaders: [] }),
+        memo,
+      };
     const apiKey = config.v2?.apiKey ?? '';
-    const outer = Object.fromEntries(Object.entries(spec.outer ?? {}).map(([k, v]) => [k, fillVariables(v, variables, spec.id, 'text')]));
+    const outer = Object.fromEntries(
+      Object.entries(spec.outer ?? {}).map(([k, v]) => [k, fillVariables(v, variables, spec.id, 'text')]),
+    );
     const delivery = builders.buildV2Delivery(spec, raw, apiKey, outer, variables.wxpay_nonce_str!);
     return { notification: asSent(delivery), memo: delivery.body };
   }
@@ -153,7 +188,12 @@ function buildDelivery(
     resourceNonce: randomString(12),
     random: Math.random,
   };
-  const delivery = builders.buildV3Delivery(spec, raw, inputs, memo ? (JSON.parse(memo) as Record<string, unknown>) : null);
+  const delivery = builders.buildV3Delivery(
+    spec,
+    raw,
+    inputs,
+    memo ? (JSON.parse(memo) as Record<string, unknown>) : null,
+  );
   return { notification: asSent(delivery), memo: JSON.stringify(delivery.envelope) };
 }
 
@@ -167,7 +207,8 @@ function signers(spec: CaseSpec, config: ResolvedConfig): V3BuildInputs['signers
   const out: Partial<Record<'platform' | 'certificate', SandboxSigner>> = {};
   for (const name of ['platform', 'certificate'] as const) {
     const signer = configured[name];
-    if (signer && (spec.signer === name || spec.signer === 'random')) out[name] = { key: createPrivateKey(signer.privateKeyPem), serial: signer.serial };
+    if (signer && (spec.signer === name || spec.signer === 'random'))
+      out[name] = { key: createPrivateKey(signer.privateKeyPem), serial: signer.serial };
   }
   return out;
 }

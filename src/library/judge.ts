@@ -58,12 +58,26 @@ export function judge(caseId: string, answer: AnswerLike, config?: NotifyConfig 
   if (typeof code !== 'number') throw new TypeError('the answer has no HTTP status (status, statusCode or code)');
   const secrets = config === undefined ? [] : secretValues(resolveConfig(config));
   const spec = baseSpec(def);
-  const judged = { code, body: bodyText(answer), headers: lowerCaseHeaders(answer.headers), timeMs: answer.timeMs ?? 0 };
+  const judged = {
+    code,
+    body: bodyText(answer),
+    headers: lowerCaseHeaders(answer.headers),
+    timeMs: answer.timeMs ?? 0,
+  };
   // The stack in front of the handler (CSRF, a login wall, a WAF…) is named as `run` names it.
   // The stack's words quote the answer too: masked like the judge's own quotes.
-  const checks = redactRun(withStackNamed(spec, judged, judgeAnswer(spec, judged, secrets), expectationText(spec)), secrets);
+  const checks = redactRun(
+    withStackNamed(spec, judged, judgeAnswer(spec, judged, secrets), expectationText(spec)),
+    secrets,
+  );
   const failed = checks.filter((c) => !c.pass);
-  return { caseId, pass: failed.length === 0, cause: failed[0]?.cause ?? 'ok', checks, message: failed.map((c) => `${c.name}: ${c.message}`).join('\n') };
+  return {
+    caseId,
+    pass: failed.length === 0,
+    cause: failed[0]?.cause ?? 'ok',
+    checks,
+    message: failed.map((c) => `${c.name}: ${c.message}`).join('\n'),
+  };
 }
 
 function bodyText(answer: AnswerLike): string {

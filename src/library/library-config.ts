@@ -11,7 +11,10 @@ type WrittenV3 = NonNullable<Written['v3']>;
  * A simulated WeChat Pay signer given in code: the serial it announces and its private key, as PEM
  * text (`privateKeyPem`) or a file (`privateKeyFile`).
  */
-export type SignerConfig = Omit<NonNullable<WrittenV3['platform']>, 'privateKeyFile'> & { privateKeyPem?: string; privateKeyFile?: string };
+export type SignerConfig = Omit<NonNullable<WrittenV3['platform']>, 'privateKeyFile'> & {
+  privateKeyPem?: string;
+  privateKeyFile?: string;
+};
 
 /**
  * A config given in code: the fields of wxpay-notify.json (typed from the same contract, so the two
@@ -21,7 +24,10 @@ export type SignerConfig = Omit<NonNullable<WrittenV3['platform']>, 'privateKeyF
  */
 export type NotifyConfig = Omit<Written, 'name' | 'v3'> & {
   name?: string;
-  v3?: Omit<WrittenV3, 'platform' | 'platformCertificate'> & { platform?: SignerConfig; platformCertificate?: SignerConfig };
+  v3?: Omit<WrittenV3, 'platform' | 'platformCertificate'> & {
+    platform?: SignerConfig;
+    platformCertificate?: SignerConfig;
+  };
 };
 
 const LABEL = 'wxpay-notify config';
@@ -34,7 +40,8 @@ const resolved = new WeakMap<object, ResolvedConfig>();
 export function resolveConfig(input: NotifyConfig | ResolvedConfig): ResolvedConfig {
   const cached = resolved.get(input);
   if (cached) return cached;
-  if (typeof input !== 'object' || input === null) throw new TypeError('expected a config object (the fields of wxpay-notify.json), or the result of loadConfig()');
+  if (typeof input !== 'object' || input === null)
+    throw new TypeError('expected a config object (the fields of wxpay-notify.json), or the result of loadConfig()');
   const { v3, order, ...rest } = input as NotifyConfig & { configDir?: string };
   delete (rest as { configDir?: string }).configDir;
   const raw: Record<string, unknown> = { name: 'wxpay-notify', ...rest };
@@ -50,7 +57,9 @@ export function resolveConfig(input: NotifyConfig | ResolvedConfig): ResolvedCon
     raw.v3 = {
       ...v3,
       ...(v3.platform === undefined ? {} : { platform: signerFields(v3.platform, 'v3.platform') }),
-      ...(v3.platformCertificate === undefined ? {} : { platformCertificate: signerFields(v3.platformCertificate, 'v3.platformCertificate') }),
+      ...(v3.platformCertificate === undefined
+        ? {}
+        : { platformCertificate: signerFields(v3.platformCertificate, 'v3.platformCertificate') }),
     };
   }
   const { config, problems } = validateConfig(raw, process.env);
@@ -60,11 +69,17 @@ export function resolveConfig(input: NotifyConfig | ResolvedConfig): ResolvedCon
   const out: ResolvedConfig = { ...config, configDir: process.cwd() };
   if (out.v3) {
     const pem = (path: string): string => keys.find((k) => k.path === path)?.pem ?? '';
-    const fileOf = (signer: SignerConfig | undefined): string => (signer?.privateKeyFile ? resolve(signer.privateKeyFile) : '');
+    const fileOf = (signer: SignerConfig | undefined): string =>
+      signer?.privateKeyFile ? resolve(signer.privateKeyFile) : '';
     const v3Out = { ...out.v3 };
-    if (v3Out.platform) v3Out.platform = { ...v3Out.platform, privateKeyFile: fileOf(v3?.platform), privateKeyPem: pem('v3.platform') };
+    if (v3Out.platform)
+      v3Out.platform = { ...v3Out.platform, privateKeyFile: fileOf(v3?.platform), privateKeyPem: pem('v3.platform') };
     if (v3Out.platformCertificate) {
-      v3Out.platformCertificate = { ...v3Out.platformCertificate, privateKeyFile: fileOf(v3?.platformCertificate), privateKeyPem: pem('v3.platformCertificate') };
+      v3Out.platformCertificate = {
+        ...v3Out.platformCertificate,
+        privateKeyFile: fileOf(v3?.platformCertificate),
+        privateKeyPem: pem('v3.platformCertificate'),
+      };
     }
     out.v3 = v3Out;
   }
@@ -77,7 +92,11 @@ function signerPem(signer: SignerConfig | undefined, path: string, problems: Con
   const pem = signer.privateKeyPem;
   if (pem === undefined || pem === '') {
     if (!signer.privateKeyFile) {
-      problems.push({ path: `${path}.privateKeyPem`, message: "is required: the PEM text of the simulated signer's private key (e.g. generateTestKeys().publicKey.privateKeyPem), or privateKeyFile" });
+      problems.push({
+        path: `${path}.privateKeyPem`,
+        message:
+          "is required: the PEM text of the simulated signer's private key (e.g. generateTestKeys().publicKey.privateKeyPem), or privateKeyFile",
+      });
       return '';
     }
     // The loader config files use: the same bounds, the same messages.

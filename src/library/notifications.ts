@@ -1,6 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { randomString } from '../keys/generate-keys.js';
-import { CALLBACK_HEADERS, V2_SIGN_TYPES, V3_EVENTS, type V2SignType, type V3EventType } from '../protocol/constants.js';
+import {
+  CALLBACK_HEADERS,
+  V2_SIGN_TYPES,
+  V3_EVENTS,
+  type V2SignType,
+  type V3EventType,
+} from '../protocol/constants.js';
 import { sandboxBuilders, signerKey, type SandboxDelivery } from './sandbox-builders.js';
 
 /** A notification exactly as it goes on the wire: POST these headers and this body, byte for byte. */
@@ -58,11 +64,19 @@ export interface V3Notification extends Notification {
 export function buildV3Notification(options: V3NotificationOptions): V3Notification {
   const event = options.event ?? 'TRANSACTION.SUCCESS';
   const facts = V3_EVENTS[event];
-  if (!facts) throw new TypeError(`event must be one of ${Object.keys(V3_EVENTS).join(', ')} (got ${JSON.stringify(event)})`);
+  if (!facts)
+    throw new TypeError(`event must be one of ${Object.keys(V3_EVENTS).join(', ')} (got ${JSON.stringify(event)})`);
   requireText(options.apiV3Key, 'apiV3Key', 'the APIv3 key (APIv3密钥)');
   requireText(options.serial, 'serial', 'the Wechatpay-Serial your handler trusts');
-  if (options.timestamp !== undefined && !Number.isInteger(options.timestamp)) throw new TypeError(`timestamp must be whole Unix seconds (got ${options.timestamp})`);
-  const spec = { event, summary: options.summary ?? facts.summary, originalType: facts.originalType, associatedData: facts.associatedData, signer: 'platform' };
+  if (options.timestamp !== undefined && !Number.isInteger(options.timestamp))
+    throw new TypeError(`timestamp must be whole Unix seconds (got ${options.timestamp})`);
+  const spec = {
+    event,
+    summary: options.summary ?? facts.summary,
+    originalType: facts.originalType,
+    associatedData: facts.associatedData,
+    signer: 'platform',
+  };
   const resourceText = typeof options.resource === 'string' ? options.resource : JSON.stringify(options.resource);
   const inputs = {
     apiV3Key: options.apiV3Key,
@@ -100,9 +114,12 @@ export interface V2PayNotificationOptions {
 export function buildV2PayNotification(options: V2PayNotificationOptions): Notification {
   requireText(options.apiKey, 'apiKey', 'the APIv2 key (APIv2密钥)');
   const signType = options.signType ?? 'MD5';
-  if (!V2_SIGN_TYPES.includes(signType)) throw new TypeError(`signType must be "MD5" or "HMAC-SHA256" (got ${JSON.stringify(signType)})`);
+  if (!V2_SIGN_TYPES.includes(signType))
+    throw new TypeError(`signType must be "MD5" or "HMAC-SHA256" (got ${JSON.stringify(signType)})`);
   const spec = { kind: 'pay', signType, signTypeField: options.signTypeField ?? signType === 'HMAC-SHA256' };
-  return asSent(sandboxBuilders().buildV2Delivery(spec, flatXml('xml', options.fields, 'fields'), options.apiKey, {}, ''));
+  return asSent(
+    sandboxBuilders().buildV2Delivery(spec, flatXml('xml', options.fields, 'fields'), options.apiKey, {}, ''),
+  );
 }
 
 export interface V2RefundNotificationOptions {
@@ -120,7 +137,15 @@ export interface V2RefundNotificationOptions {
 export function buildV2RefundNotification(options: V2RefundNotificationOptions): Notification {
   requireText(options.apiKey, 'apiKey', 'the APIv2 key (APIv2密钥)');
   const outer = textFields(options.fields ?? {}, 'fields');
-  return asSent(sandboxBuilders().buildV2Delivery({ kind: 'refund' }, flatXml('root', options.reqInfo, 'reqInfo'), options.apiKey, outer, options.nonceStr ?? randomString(32)));
+  return asSent(
+    sandboxBuilders().buildV2Delivery(
+      { kind: 'refund' },
+      flatXml('root', options.reqInfo, 'reqInfo'),
+      options.apiKey,
+      outer,
+      options.nonceStr ?? randomString(32),
+    ),
+  );
 }
 
 /** The delivery as the collection sends it (the pre-request script adds the User-Agent). */
@@ -134,11 +159,13 @@ function flatXml(root: string, fields: Record<string, string | number>, label: s
 }
 
 function textFields(fields: Record<string, string | number>, label: string): Record<string, string> {
-  if (typeof fields !== 'object' || fields === null) throw new TypeError(`${label} must be an object of field names and values`);
+  if (typeof fields !== 'object' || fields === null)
+    throw new TypeError(`${label} must be an object of field names and values`);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(fields)) {
     if (!/^[A-Za-z_][\w.-]*$/.test(name)) throw new TypeError(`${label}: "${name}" is not an XML field name`);
-    if (typeof value !== 'string' && typeof value !== 'number') throw new TypeError(`${label}.${name} must be a string or a number`);
+    if (typeof value !== 'string' && typeof value !== 'number')
+      throw new TypeError(`${label}.${name} must be a string or a number`);
     const text = String(value);
     if (text.includes(']]>')) throw new TypeError(`${label}.${name} contains "]]>", which cannot be sent inside CDATA`);
     out[name] = text;

@@ -37,13 +37,22 @@ export type SuiteResults = ResultsDocument;
  * in this process: the results are the judgement every report of `run` renders, as its JSON
  * report publishes it.
  */
-export async function runSuite(config: string | NotifyConfig | ResolvedConfig, options: RunSuiteOptions = {}): Promise<SuiteResults> {
+export async function runSuite(
+  config: string | NotifyConfig | ResolvedConfig,
+  options: RunSuiteOptions = {},
+): Promise<SuiteResults> {
   const resolved = typeof config === 'string' ? await loadConfig(config) : resolveConfig(config);
   const label = typeof config === 'string' ? config : resolved.name;
   const { prepareRun } = await import('../commands/prepare-run.js');
   const { run, addedControls } = prepareRun(
     resolved,
-    { insecure: options.insecure ?? false, only: options.only, minSeverity: options.minSeverity, data: options.data, retrySpeedup: options.retrySpeedup },
+    {
+      insecure: options.insecure ?? false,
+      only: options.only,
+      minSeverity: options.minSeverity,
+      data: options.data,
+      retrySpeedup: options.retrySpeedup,
+    },
     options.signal,
   );
   const judgement = await run.start();

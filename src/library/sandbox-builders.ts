@@ -39,9 +39,25 @@ export interface V3BuildInputs {
 }
 
 export interface SandboxBuilders {
-  buildV2Delivery(spec: object, xml: string, apiKey: string, outer: Record<string, string>, nonceStr: string): SandboxDelivery;
-  buildV3Delivery(spec: object, resourceText: string, inputs: V3BuildInputs, envelope: Record<string, unknown> | null): SandboxDelivery;
-  buildFlatXml(root: string, fields: Record<string, string>, order: string[], cdata: Record<string, boolean> | null): string;
+  buildV2Delivery(
+    spec: object,
+    xml: string,
+    apiKey: string,
+    outer: Record<string, string>,
+    nonceStr: string,
+  ): SandboxDelivery;
+  buildV3Delivery(
+    spec: object,
+    resourceText: string,
+    inputs: V3BuildInputs,
+    envelope: Record<string, unknown> | null,
+  ): SandboxDelivery;
+  buildFlatXml(
+    root: string,
+    fields: Record<string, string>,
+    order: string[],
+    cdata: Record<string, boolean> | null,
+  ): string;
   notifyTimeVariables(epochMs: number): Record<string, string>;
   /** A body template filled in one pass, each value encoded for where it stands (JSON string, number, CDATA, XML text). */
   fillTemplate(text: string, format: 'json' | 'xml' | 'text', valueOf: (name: string) => string): string;
@@ -49,14 +65,22 @@ export interface SandboxBuilders {
   notifyAmountVariables(total: string): { variables?: Record<string, string>; error?: string };
 }
 
-const FRAGMENTS = ['fill-template.js', 'flat-xml.js', 'notify-time.js', 'notify-amounts.js', 'build-v2.js', 'build-v3.js'] as const;
+const FRAGMENTS = [
+  'fill-template.js',
+  'flat-xml.js',
+  'notify-time.js',
+  'notify-amounts.js',
+  'build-v2.js',
+  'build-v3.js',
+] as const;
 
 /** The crypto the fragments call, over Node's crypto (same names and argument order as crypto.js). */
 const NODE_CRYPTO = {
   md5Hex: (text: string): string => createHash('md5').update(text, 'utf8').digest('hex'),
   hmacSha256Hex: (key: string, text: string): string => createHmac('sha256', key).update(text, 'utf8').digest('hex'),
   aesEcbEncryptBase64: (keyText: string, plaintext: string): string => aesEcbEncryptBase64(plaintext, keyText),
-  aesGcmEncryptBase64: (keyText: string, nonceText: string, aadText: string, plaintext: string): string => encryptResource(plaintext, keyText, nonceText, aadText),
+  aesGcmEncryptBase64: (keyText: string, nonceText: string, aadText: string, plaintext: string): string =>
+    encryptResource(plaintext, keyText, nonceText, aadText),
   rsaSha256SignBase64: (key: KeyObject, text: string): string => signV3(text, key),
   randomAlphanumeric: (length: number): string => randomString(length),
 };
@@ -64,7 +88,10 @@ const NODE_CRYPTO = {
 let loaded: SandboxBuilders | undefined;
 
 export function sandboxBuilders(): SandboxBuilders {
-  loaded ??= loadSandboxFunctions(libraryScript(FRAGMENTS, sandboxConstants('prerequest')), NODE_CRYPTO) as unknown as SandboxBuilders;
+  loaded ??= loadSandboxFunctions(
+    libraryScript(FRAGMENTS, sandboxConstants('prerequest')),
+    NODE_CRYPTO,
+  ) as unknown as SandboxBuilders;
   return loaded;
 }
 
@@ -74,8 +101,11 @@ export function signerKey(privateKey: string | KeyObject, label: string): KeyObj
   try {
     return createPrivateKey(privateKey);
   } catch (error) {
-    throw new TypeError(`${label} is not a PEM private key (${(error as Error).message}); pass the PEM text of the simulated WeChat Pay signer, e.g. generateTestKeys().publicKey.privateKeyPem`, {
-      cause: error,
-    });
+    throw new TypeError(
+      `${label} is not a PEM private key (${(error as Error).message}); pass the PEM text of the simulated WeChat Pay signer, e.g. generateTestKeys().publicKey.privateKeyPem`,
+      {
+        cause: error,
+      },
+    );
   }
 }

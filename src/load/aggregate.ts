@@ -47,7 +47,15 @@ export interface CauseSummary {
   cause: string;
   count: number;
   /** Up to five orders that failed this way, with what came back for the first deliveries. */
-  examples: { outTradeNo: string; status: number; copy: number; attempt: number; answer?: string; evidence?: DeliveryRecord['evidence']; stack?: string }[];
+  examples: {
+    outTradeNo: string;
+    status: number;
+    copy: number;
+    attempt: number;
+    answer?: string;
+    evidence?: DeliveryRecord['evidence'];
+    stack?: string;
+  }[];
 }
 
 export interface LatencySummary {
@@ -84,7 +92,11 @@ const CONNECTION_CAUSES = new Set(['conn-refused', 'conn-reset', 'bad-http', 'tr
 const HIGHEST_MS = 3_600_000;
 
 function histogram(digits: number): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_MS, numberOfSignificantValueDigits: digits as 1 | 2 | 3 });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_MS,
+    numberOfSignificantValueDigits: digits as 1 | 2 | 3,
+  });
 }
 
 function record(h: hdr.Histogram, ms: number): void {
@@ -158,11 +170,23 @@ export class LoadAggregate {
       this.causes.set(d.cause, c);
     }
     c.count++;
-    if (c.examples.length < 5) c.examples.push({ outTradeNo: d.outTradeNo, status: d.status, copy: d.copy, attempt: d.attempt, answer: d.answer, evidence: d.evidence });
+    if (c.examples.length < 5)
+      c.examples.push({
+        outTradeNo: d.outTradeNo,
+        status: d.status,
+        copy: d.copy,
+        attempt: d.attempt,
+        answer: d.answer,
+        evidence: d.evidence,
+      });
   }
 
   get counts(): { sent: number; acknowledged: number; p99: number } {
-    return { sent: this.sent, acknowledged: this.acknowledged, p99: this.latency.totalCount ? this.latency.getValueAtPercentile(99) : 0 };
+    return {
+      sent: this.sent,
+      acknowledged: this.acknowledged,
+      p99: this.latency.totalCount ? this.latency.getValueAtPercentile(99) : 0,
+    };
   }
 
   snapshot(): AggregateSnapshot {
@@ -195,7 +219,17 @@ export class LoadAggregate {
               p99Ms: b.latency.totalCount ? b.latency.getValueAtPercentile(99) : 0,
               maxMs: b.latency.totalCount ? b.latency.maxValue : 0,
             }
-          : { second: s, sent: 0, acknowledged: 0, failed: 0, timeouts: 0, connectionErrors: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
+          : {
+              second: s,
+              sent: 0,
+              acknowledged: 0,
+              failed: 0,
+              timeouts: 0,
+              connectionErrors: 0,
+              p50Ms: 0,
+              p99Ms: 0,
+              maxMs: 0,
+            },
       );
     }
     return {

@@ -66,11 +66,19 @@ interface AutocannonResult {
   timeouts: number;
   errors: number;
 }
-type Autocannon = (opts: Record<string, unknown>, cb: (error: Error | null, result: AutocannonResult) => void) => { stop(): void };
+type Autocannon = (
+  opts: Record<string, unknown>,
+  cb: (error: Error | null, result: AutocannonResult) => void,
+) => { stop(): void };
 
 const requireHere = createRequire(import.meta.url);
 
-export async function runLoad(notifier: NotifierConfig, plan: LoadPlan, listener: LoadListener, signal?: AbortSignal): Promise<EngineResult> {
+export async function runLoad(
+  notifier: NotifierConfig,
+  plan: LoadPlan,
+  listener: LoadListener,
+  signal?: AbortSignal,
+): Promise<EngineResult> {
   const autocannon = requireHere('autocannon') as Autocannon;
   const hooks = writeHookModule();
   const channelName = `wxpay-notify-load-${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -95,7 +103,11 @@ export async function runLoad(notifier: NotifierConfig, plan: LoadPlan, listener
   const allEnded = new Promise<void>((resolve) => (endedAll = resolve));
   let sent = 0;
   channel.onmessage = (event: unknown) => {
-    const data = (event as { data: { type: string; thread: number; start?: number; deliveries?: DeliveryRecord[]; orders?: SentRecord[] } }).data;
+    const data = (
+      event as {
+        data: { type: string; thread: number; start?: number; deliveries?: DeliveryRecord[]; orders?: SentRecord[] };
+      }
+    ).data;
     if (data.type === 'batch') {
       if (data.start) listener.started?.(data.start);
       for (const d of data.deliveries ?? []) {
@@ -145,14 +157,25 @@ export async function runLoad(notifier: NotifierConfig, plan: LoadPlan, listener
             ...common,
             workers: plan.workers,
             setupClient: hooks.setupClient,
-            requests: [{ method: 'POST', path: plan.path, setupRequest: hooks.setupRequest, onResponse: hooks.onResponse }],
+            requests: [
+              { method: 'POST', path: plan.path, setupRequest: hooks.setupRequest, onResponse: hooks.onResponse },
+            ],
           },
           done,
         );
       } else {
-        const module = requireHere(hooks.modulePath) as { createAutocannonHooks(o: AutocannonHookOptions): Record<string, (...args: unknown[]) => unknown> };
+        const module = requireHere(hooks.modulePath) as {
+          createAutocannonHooks(o: AutocannonHookOptions): Record<string, (...args: unknown[]) => unknown>;
+        };
         const h = module.createAutocannonHooks(options);
-        instance = autocannon({ ...common, setupClient: h.setupClient, requests: [{ method: 'POST', path: plan.path, setupRequest: h.setupRequest, onResponse: h.onResponse }] }, done);
+        instance = autocannon(
+          {
+            ...common,
+            setupClient: h.setupClient,
+            requests: [{ method: 'POST', path: plan.path, setupRequest: h.setupRequest, onResponse: h.onResponse }],
+          },
+          done,
+        );
       }
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
@@ -167,7 +190,11 @@ export async function runLoad(notifier: NotifierConfig, plan: LoadPlan, listener
       endedAt: Date.now(),
       interrupted,
       planned: interrupted ? 0 : planned,
-      engine: { requests: result?.requests.total ?? sent, timeouts: result?.timeouts ?? 0, errors: result?.errors ?? 0 },
+      engine: {
+        requests: result?.requests.total ?? sent,
+        timeouts: result?.timeouts ?? 0,
+        errors: result?.errors ?? 0,
+      },
     };
   } finally {
     signal?.removeEventListener('abort', onAbort);

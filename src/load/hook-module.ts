@@ -24,7 +24,15 @@ import { libraryScript } from '../sandbox/bundle.js';
  */
 
 /** The fragments the module bundles: the builders of the pre-request script and the test script's judge. */
-const FRAGMENTS = ['flat-xml.js', 'notify-time.js', 'notify-amounts.js', 'build-v2.js', 'build-v3.js', 'mask.js', 'judge.js'] as const;
+const FRAGMENTS = [
+  'flat-xml.js',
+  'notify-time.js',
+  'notify-amounts.js',
+  'build-v2.js',
+  'build-v3.js',
+  'mask.js',
+  'judge.js',
+] as const;
 
 const RUNTIME_PATH = join(PACKAGE_ROOT, 'src', 'load', 'runtime', 'hooks.cjs');
 
@@ -48,7 +56,14 @@ export interface NotifierConfig {
   /** The collection variables (appid, mchid, openid, …). */
   variables: Record<string, string>;
   /** Bases for the order numbers (each notification replaces their tail) and amounts in fen. */
-  order: { outTradeNo: string; transactionId: string; outRefundNo: string; refundId: string; total: number; refund: number };
+  order: {
+    outTradeNo: string;
+    transactionId: string;
+    outRefundNo: string;
+    refundId: string;
+    total: number;
+    refund: number;
+  };
   /** Four digits that make this run's numbers differ from another run's. */
   runCode: string;
   callbackHeaders: Record<string, string>;
@@ -142,7 +157,14 @@ export function renderHookModule(): string {
 }
 
 /** Names only: the values are in NODE_CRYPTO_SOURCE. */
-const NODE_CRYPTO_FUNCTIONS = { md5Hex: 1, hmacSha256Hex: 1, aesEcbEncryptBase64: 1, aesGcmEncryptBase64: 1, rsaSha256SignBase64: 1, randomAlphanumeric: 1 } as const;
+const NODE_CRYPTO_FUNCTIONS = {
+  md5Hex: 1,
+  hmacSha256Hex: 1,
+  aesEcbEncryptBase64: 1,
+  aesGcmEncryptBase64: 1,
+  rsaSha256SignBase64: 1,
+  randomAlphanumeric: 1,
+} as const;
 
 /** Where a written hook module lives, and how to remove it. */
 export interface WrittenHooks {
@@ -166,7 +188,9 @@ export function writeHookModule(): WrittenHooks {
   writeFileSync(modulePath, renderHookModule(), { mode: 0o600 });
   const entry = (name: string): string => {
     const path = join(dir, `${name}.cjs`);
-    writeFileSync(path, `module.exports = require('./wxpay-notify-hooks.cjs').fromWorkerData().${name};\n`, { mode: 0o600 });
+    writeFileSync(path, `module.exports = require('./wxpay-notify-hooks.cjs').fromWorkerData().${name};\n`, {
+      mode: 0o600,
+    });
     return path;
   };
   return {

@@ -105,9 +105,19 @@ export function buildLoadReport(input: {
   // Sends fall in one more bucket than whole seconds when the run does not start on a second.
   const sendSeconds = Math.max(input.target.durationS, s.perSecond.filter((b) => b.sent > 0).length - 1, 1);
   const thresholds: ThresholdResult[] = [
-    { name: 'acknowledged', limit: `≥ ${input.thresholds.minAck}%`, actual: `${ackRate}%`, pass: s.sent > 0 && ackRate >= input.thresholds.minAck },
+    {
+      name: 'acknowledged',
+      limit: `≥ ${input.thresholds.minAck}%`,
+      actual: `${ackRate}%`,
+      pass: s.sent > 0 && ackRate >= input.thresholds.minAck,
+    },
     s.latencyMs.max > 0
-      ? { name: 'p99 latency', limit: `≤ ${input.thresholds.maxP99Ms} ms`, actual: `${s.latencyMs.p99} ms`, pass: s.latencyMs.p99 <= input.thresholds.maxP99Ms }
+      ? {
+          name: 'p99 latency',
+          limit: `≤ ${input.thresholds.maxP99Ms} ms`,
+          actual: `${s.latencyMs.p99} ms`,
+          pass: s.latencyMs.p99 <= input.thresholds.maxP99Ms,
+        }
       : { name: 'p99 latency', limit: `≤ ${input.thresholds.maxP99Ms} ms`, actual: 'no answers', pass: false },
   ];
   const r = input.reconciliation;
@@ -126,7 +136,11 @@ export function buildLoadReport(input: {
     durationMs: input.endedAt - input.startedAt,
     interrupted: input.interrupted,
     target: input.target,
-    orders: { sent: input.orders.sent, acknowledged: input.orders.acknowledged, notAcknowledged: input.orders.sent - input.orders.acknowledged },
+    orders: {
+      sent: input.orders.sent,
+      acknowledged: input.orders.acknowledged,
+      notAcknowledged: input.orders.sent - input.orders.acknowledged,
+    },
     deliveries: {
       sent: s.sent,
       acknowledged: s.acknowledged,
@@ -161,7 +175,8 @@ export function buildLoadReport(input: {
 }
 
 const LOAD_HINTS: Record<string, string> = {
-  stopped: 'Still unanswered when sending stopped (Ctrl-C, or the run ended while every connection waited): the handler is slower than the arrival rate.',
+  stopped:
+    'Still unanswered when sending stopped (Ctrl-C, or the run ended while every connection waited): the handler is slower than the arrival rate.',
   'conn-reset': HINTS['conn-reset'] ?? '',
 };
 
@@ -192,12 +207,19 @@ export function renderLoadSummary(report: LoadReport): string {
       `  ! the sender fell behind: ${n(d.achievedRate)}/s of ${n(t.rate)}/s (generator p99 ${ms(report.generatorMs.p99)}); latency from the intended send time includes that delay: add --workers or --connections, or send from a faster machine`,
     );
   }
-  if (d.notSent > 0) lines.push(`  not sent      ${n(d.notSent)} deliveries the schedule called for: every connection was still waiting for an answer (raise --connections to keep the rate)`);
-  lines.push(`  acknowledged  ${d.ackRate}% of deliveries (${n(d.acknowledged)}; ${n(d.failed)} failed); ${n(report.orders.notAcknowledged)} notifications never acknowledged`);
+  if (d.notSent > 0)
+    lines.push(
+      `  not sent      ${n(d.notSent)} deliveries the schedule called for: every connection was still waiting for an answer (raise --connections to keep the rate)`,
+    );
+  lines.push(
+    `  acknowledged  ${d.ackRate}% of deliveries (${n(d.acknowledged)}; ${n(d.failed)} failed); ${n(report.orders.notAcknowledged)} notifications never acknowledged`,
+  );
   lines.push(
     `  latency       p50 ${ms(l.p50)} · p95 ${ms(l.p95)} · p99 ${ms(l.p99)} · max ${ms(l.max)} from the intended send time; ${n(l.overLimit)} over WeChat's ${ACK_TIME_LIMIT_MS / 1000} s limit (超时)`,
   );
-  lines.push(`  timeouts      ${n(report.timeouts)} (no answer within ${ms(t.timeoutMs)}) · connection errors ${n(report.connectionErrors)}`);
+  lines.push(
+    `  timeouts      ${n(report.timeouts)} (no answer within ${ms(t.timeoutMs)}) · connection errors ${n(report.connectionErrors)}`,
+  );
   lines.push(`  generator     p99 ${ms(report.generatorMs.p99)} to build and sign one delivery`);
   if (report.failures.length > 0) {
     lines.push('', 'Failures by cause (原因):');
@@ -205,15 +227,22 @@ export function renderLoadSummary(report: LoadReport): string {
       lines.push(`  ${f.cause.padEnd(22)} ${n(f.count).padStart(7)}  ${f.hint}`);
       for (const e of f.examples.slice(0, 3)) {
         const what = e.status ? `HTTP ${e.status}` : 'no answer';
-        const which = [e.copy > 1 ? `copy ${e.copy}` : '', e.attempt > 1 ? `retry ${e.attempt - 1}` : ''].filter(Boolean).join(', ');
-        lines.push(`      e.g. ${inert(e.outTradeNo)}${which ? ` (${which})` : ''}: ${what}${e.answer ? ` — ${inert(e.answer).slice(0, 200)}` : ''}`);
+        const which = [e.copy > 1 ? `copy ${e.copy}` : '', e.attempt > 1 ? `retry ${e.attempt - 1}` : '']
+          .filter(Boolean)
+          .join(', ');
+        lines.push(
+          `      e.g. ${inert(e.outTradeNo)}${which ? ` (${which})` : ''}: ${what}${e.answer ? ` — ${inert(e.answer).slice(0, 200)}` : ''}`,
+        );
         if (e.stack) lines.push(`        ${inert(e.stack)}`);
       }
     }
   }
   const r = report.reconciliation;
   if (r) {
-    lines.push('', `Reconciliation (对账) via ${inert(r.lookup)}: ${n(r.checked)} acknowledged notifications looked up, ${n(r.recorded)} recorded`);
+    lines.push(
+      '',
+      `Reconciliation (对账) via ${inert(r.lookup)}: ${n(r.checked)} acknowledged notifications looked up, ${n(r.recorded)} recorded`,
+    );
     const list = (label: string, findings: Finding[], words: string): void => {
       if (findings.length === 0) {
         lines.push(`  ${label.padEnd(14)} 0`);
@@ -228,14 +257,19 @@ export function renderLoadSummary(report: LoadReport): string {
     list('wrong amount', r.wrongAmount, 'recorded with another amount (金额不符)');
     list('lookup errors', r.lookupErrors, 'could not be looked up');
   }
-  lines.push('', `Thresholds: ${report.thresholds.map((t) => `${t.name} ${t.limit}: ${t.pass ? 'PASS' : 'FAIL'} (${t.actual})`).join(' · ')}`);
+  lines.push(
+    '',
+    `Thresholds: ${report.thresholds.map((t) => `${t.name} ${t.limit}: ${t.pass ? 'PASS' : 'FAIL'} (${t.actual})`).join(' · ')}`,
+  );
   lines.push(report.verdict === 'pass' ? 'PASS' : 'FAIL');
   return lines.join('\n') + '\n';
 }
 
 function orderName(f: Finding): string {
   const r = f.record;
-  return r.kind === 'refund' && r.outRefundNo ? `${r.version} refund ${inert(r.outRefundNo)} (order ${inert(r.outTradeNo)})` : `${r.version} order ${inert(r.outTradeNo)}`;
+  return r.kind === 'refund' && r.outRefundNo
+    ? `${r.version} refund ${inert(r.outRefundNo)} (order ${inert(r.outTradeNo)})`
+    : `${r.version} order ${inert(r.outTradeNo)}`;
 }
 
 function inert(text: string): string {
@@ -243,7 +277,13 @@ function inert(text: string): string {
 }
 
 /** The live progress line (stderr, on a terminal only). */
-export function progressLine(p: { sent: number; acknowledged: number; p99: number; elapsedMs: number; durationS: number }): string {
+export function progressLine(p: {
+  sent: number;
+  acknowledged: number;
+  p99: number;
+  elapsedMs: number;
+  durationS: number;
+}): string {
   const pct = p.sent ? Math.floor((p.acknowledged / p.sent) * 1000) / 10 : 0;
   return `sent ${n(p.sent)} · acknowledged ${n(p.acknowledged)} (${pct}%) · p99 ${ms(p.p99)} · ${Math.floor(p.elapsedMs / 1000)}/${p.durationS} s`;
 }

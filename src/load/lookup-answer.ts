@@ -22,11 +22,44 @@ type Row = Record<string, unknown>;
  * Field names a typical handler already stores, in the order they are tried: WeChat's own names
  * (v3 amount.total, v2 total_fee) first, then the usual column and camelCase spellings.
  */
-const TOTAL_FIELDS = ['amount.total', 'total_fee', 'totalFee', 'total', 'total_amount', 'totalAmount', 'amount_total', 'amount'];
-const REFUND_FIELDS = ['amount.refund', 'refund_fee', 'refundFee', 'refund', 'refund_amount', 'refundAmount', 'amount_refund'];
-const TIMES_FIELDS = ['times_processed', 'timesProcessed', 'processed_times', 'process_count', 'processed_count', 'processedCount'];
+const TOTAL_FIELDS = [
+  'amount.total',
+  'total_fee',
+  'totalFee',
+  'total',
+  'total_amount',
+  'totalAmount',
+  'amount_total',
+  'amount',
+];
+const REFUND_FIELDS = [
+  'amount.refund',
+  'refund_fee',
+  'refundFee',
+  'refund',
+  'refund_amount',
+  'refundAmount',
+  'amount_refund',
+];
+const TIMES_FIELDS = [
+  'times_processed',
+  'timesProcessed',
+  'processed_times',
+  'process_count',
+  'processed_count',
+  'processedCount',
+];
 const FLAG_FIELDS = ['recorded', 'paid', 'processed', 'found'];
-const STATUS_FIELDS = ['trade_state', 'tradeState', 'refund_status', 'refundStatus', 'pay_status', 'payStatus', 'status', 'state'];
+const STATUS_FIELDS = [
+  'trade_state',
+  'tradeState',
+  'refund_status',
+  'refundStatus',
+  'pay_status',
+  'payStatus',
+  'status',
+  'state',
+];
 const REFUND_LISTS = ['refunds', 'refund_list', 'refundList'];
 const ORDER_IDS = ['out_trade_no', 'outTradeNo'];
 const REFUND_IDS = ['out_refund_no', 'outRefundNo'];
@@ -79,19 +112,34 @@ function readFen(found: { name: string; value: unknown }): number | string {
 }
 
 function readCount(found: { name: string; value: unknown }): number | string {
-  const n = typeof found.value === 'number' ? found.value : typeof found.value === 'string' && /^\d{1,9}$/.test(found.value.trim()) ? Number(found.value.trim()) : NaN;
+  const n =
+    typeof found.value === 'number'
+      ? found.value
+      : typeof found.value === 'string' && /^\d{1,9}$/.test(found.value.trim())
+        ? Number(found.value.trim())
+        : NaN;
   return Number.isSafeInteger(n) && n >= 0 ? n : `${found.name} is ${quoteInert(String(found.value), 40)}, not a count`;
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 /** Parses a whole answer as JSON, or (commands) as one JSON value per line: a row per line. */
-function parseRows(body: string, rowsAllowed: boolean, source: string): { rows: unknown[]; how: string } | { problem: string } {
+function parseRows(
+  body: string,
+  rowsAllowed: boolean,
+  source: string,
+): { rows: unknown[]; how: string } | { problem: string } {
   const trimmed = body.trim();
   if (trimmed === '') {
-    return rowsAllowed ? { rows: [], how: 'the command printed nothing' } : { problem: `${source}: answered 200 with an empty body; answer the record as JSON, or 404 when there is none` };
+    return rowsAllowed
+      ? { rows: [], how: 'the command printed nothing' }
+      : { problem: `${source}: answered 200 with an empty body; answer the record as JSON, or 404 when there is none` };
   }
-  if (jsonNestedDeeperThan(trimmed, MAX_JSON_DEPTH)) return { problem: `${source}: answer is JSON nested more than ${MAX_JSON_DEPTH} levels deep; answer the order's fields` };
+  if (jsonNestedDeeperThan(trimmed, MAX_JSON_DEPTH))
+    return {
+      problem: `${source}: answer is JSON nested more than ${MAX_JSON_DEPTH} levels deep; answer the order's fields`,
+    };
   const notJson = (what: string): { problem: string } => ({
     problem: `${source}: ${what} is not JSON (it starts ${quoteInert(trimmed, 60)}); answer e.g. {"out_trade_no": …, "amount": {"total": …}}`,
   });
@@ -115,31 +163,44 @@ function parseRows(body: string, rowsAllowed: boolean, source: string): { rows: 
 }
 
 /** Reads one lookup answer for one record. Pure: no I/O, nothing from the answer is executed. */
-export function readLookupAnswer(body: string, record: SentRecord, opts: { rowsAllowed: boolean; source: string }): LookupAnswer {
+export function readLookupAnswer(
+  body: string,
+  record: SentRecord,
+  opts: { rowsAllowed: boolean; source: string },
+): LookupAnswer {
   const { source } = opts;
   const problem = (text: string): LookupAnswer => ({ recorded: false, how: '', problem: text });
   const parsed = parseRows(body, opts.rowsAllowed, source);
   if ('problem' in parsed) return problem(parsed.problem);
   let rows = parsed.rows.filter((r) => r !== null);
   if (rows.some((r) => typeof r !== 'object' || Array.isArray(r)))
-    return problem(`${source}: answer is not a JSON object (or rows of objects); answer e.g. {"out_trade_no": …, "amount": {"total": …}}`);
+    return problem(
+      `${source}: answer is not a JSON object (or rows of objects); answer e.g. {"out_trade_no": …, "amount": {"total": …}}`,
+    );
   if (rows.length === 0) return { recorded: false, how: parsed.how || 'no rows' };
 
   // Identity: an answer about another order means the template points at the wrong thing.
   const orderNo = first(rows[0] as Row, ORDER_IDS);
   if (orderNo && text(orderNo.value) !== record.outTradeNo) {
-    return problem(`${source}: answered for ${orderNo.name} ${quoteInert(String(orderNo.value), 64)}, not ${record.outTradeNo}; check the template's placeholder`);
+    return problem(
+      `${source}: answered for ${orderNo.name} ${quoteInert(String(orderNo.value), 64)}, not ${record.outTradeNo}; check the template's placeholder`,
+    );
   }
 
   if (record.kind === 'refund') {
-    const list = REFUND_LISTS.map((name) => ({ name, value: (rows[0] as Row)[name] })).find((l) => l.value !== undefined);
+    const list = REFUND_LISTS.map((name) => ({ name, value: (rows[0] as Row)[name] })).find(
+      (l) => l.value !== undefined,
+    );
     if (list) {
       if (!Array.isArray(list.value)) return problem(`${source}: ${list.name} is not a list`);
       const mine = list.value.filter((r): r is Row => {
         if (typeof r !== 'object' || r === null) return false;
         const no = first(r as Row, REFUND_IDS);
         const id = first(r as Row, WECHAT_REFUND_IDS);
-        return (no !== undefined && text(no.value) === record.outRefundNo) || (no === undefined && id !== undefined && text(id.value) === record.refundId);
+        return (
+          (no !== undefined && text(no.value) === record.outRefundNo) ||
+          (no === undefined && id !== undefined && text(id.value) === record.refundId)
+        );
       });
       if (mine.length === 0) return { recorded: false, how: `not among the order's ${list.value.length} ${list.name}` };
       rows = mine;
@@ -147,10 +208,14 @@ export function readLookupAnswer(body: string, record: SentRecord, opts: { rowsA
       const row = rows[0] as Row;
       const no = first(row, REFUND_IDS);
       if (no && text(no.value) !== record.outRefundNo) {
-        return problem(`${source}: answered for ${no.name} ${quoteInert(String(no.value), 64)}, not ${record.outRefundNo ?? '?'}; check the template's placeholder`);
+        return problem(
+          `${source}: answered for ${no.name} ${quoteInert(String(no.value), 64)}, not ${record.outRefundNo ?? '?'}; check the template's placeholder`,
+        );
       }
       if (!no && !first(row, WECHAT_REFUND_IDS) && !first(row, REFUND_FIELDS)) {
-        return problem(`${source}: the answer shows no refund (no refunds list, out_refund_no or refund amount); for refund notifications the lookup must show the refund`);
+        return problem(
+          `${source}: the answer shows no refund (no refunds list, out_refund_no or refund amount); for refund notifications the lookup must show the refund`,
+        );
       }
     }
   }

@@ -55,7 +55,23 @@ function checkPlaceholders(text: string, field: string): void {
     );
 }
 
-const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'fish', 'csh', 'tcsh', 'busybox', 'cmd', 'cmd.exe', 'powershell', 'powershell.exe', 'pwsh']);
+const SHELLS = new Set([
+  'sh',
+  'bash',
+  'dash',
+  'zsh',
+  'ksh',
+  'ash',
+  'fish',
+  'csh',
+  'tcsh',
+  'busybox',
+  'cmd',
+  'cmd.exe',
+  'powershell',
+  'powershell.exe',
+  'pwsh',
+]);
 
 /**
  * Splits a command template into arguments as a POSIX shell splits words: blanks separate,
@@ -75,7 +91,8 @@ export function splitCommand(template: string, field = '--lookup-command'): stri
       else word = (word ?? '') + ch;
     } else if (quote === '"') {
       if (ch === '"') quote = undefined;
-      else if (ch === '\\' && (template[i + 1] === '"' || template[i + 1] === '\\')) word = (word ?? '') + template[++i]!;
+      else if (ch === '\\' && (template[i + 1] === '"' || template[i + 1] === '\\'))
+        word = (word ?? '') + template[++i]!;
       else word = (word ?? '') + ch;
     } else if (ch === "'" || ch === '"') {
       quote = ch;
@@ -100,16 +117,27 @@ export function splitCommand(template: string, field = '--lookup-command'): stri
 /** Checks a lookup once, before anything is sent: a mistake is a usage error naming the field. */
 export function checkLookupSpec(spec: LookupSpec): CheckedLookup {
   const given = [spec.url, spec.command].filter((v) => v !== undefined && v !== '');
-  if (given.length !== 1) throw new UserError('a lookup is either a URL template (--lookup) or a command template (--lookup-command): give exactly one');
+  if (given.length !== 1)
+    throw new UserError(
+      'a lookup is either a URL template (--lookup) or a command template (--lookup-command): give exactly one',
+    );
   if (spec.url) {
     const field = '--lookup';
-    if (!/^https?:\/\//i.test(spec.url)) throw new UserError(`${field}: must start with http:// or https://, e.g. http://127.0.0.1:8080/orders/{out_trade_no}`);
+    if (!/^https?:\/\//i.test(spec.url))
+      throw new UserError(
+        `${field}: must start with http:// or https://, e.g. http://127.0.0.1:8080/orders/{out_trade_no}`,
+      );
     checkPlaceholders(spec.url, field);
-    if (!ID_PLACEHOLDERS.some((p) => spec.url!.includes(`{${p}}`))) throw new UserError(`${field}: name the order with a placeholder such as {out_trade_no}, or every lookup asks the same thing`);
+    if (!ID_PLACEHOLDERS.some((p) => spec.url!.includes(`{${p}}`)))
+      throw new UserError(
+        `${field}: name the order with a placeholder such as {out_trade_no}, or every lookup asks the same thing`,
+      );
     try {
       new URL(spec.url.replace(PLACEHOLDER, 'X'));
     } catch {
-      throw new UserError(`${field}: is not a URL once its placeholders are filled in; e.g. http://127.0.0.1:8080/orders/{out_trade_no}`);
+      throw new UserError(
+        `${field}: is not a URL once its placeholders are filled in; e.g. http://127.0.0.1:8080/orders/{out_trade_no}`,
+      );
     }
     return { kind: 'url', template: spec.url };
   }
@@ -145,7 +173,8 @@ const COMMAND_VALUE = /^(?:[0-9A-Za-z_|*@.][0-9A-Za-z_\-|*@.]{0,127})?$/;
 /** A value that must not reach a command, named; undefined when all are fine. */
 export function unsafeCommandValue(record: SentRecord): string | undefined {
   for (const [name, value] of Object.entries(values(record))) {
-    if (!COMMAND_VALUE.test(value)) return `${name} has characters outside WeChat's id alphabet (0-9 A-Z a-z _ - | * @ .) or starts with "-"; not passed to the lookup command`;
+    if (!COMMAND_VALUE.test(value))
+      return `${name} has characters outside WeChat's id alphabet (0-9 A-Z a-z _ - | * @ .) or starts with "-"; not passed to the lookup command`;
   }
   return undefined;
 }

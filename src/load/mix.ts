@@ -33,9 +33,13 @@ export function parseMix(text: string): Partial<Record<MixKind, number>> {
     .map((p) => p.trim())
     .filter(Boolean)) {
     const [name, weightText] = part.split('=') as [string, string | undefined];
-    if (!(name in MIX_KINDS)) throw new UserError(`--mix: unknown kind "${name}"; choose from ${Object.keys(MIX_KINDS).join(', ')}, e.g. --mix v3.pay=4,v3.refund=1`);
+    if (!(name in MIX_KINDS))
+      throw new UserError(
+        `--mix: unknown kind "${name}"; choose from ${Object.keys(MIX_KINDS).join(', ')}, e.g. --mix v3.pay=4,v3.refund=1`,
+      );
     const weight = weightText === undefined ? 1 : Number(weightText);
-    if (!Number.isFinite(weight) || weight <= 0) throw new UserError(`--mix: the weight of ${name} must be a number above 0, got "${weightText}"`);
+    if (!Number.isFinite(weight) || weight <= 0)
+      throw new UserError(`--mix: the weight of ${name} must be a number above 0, got "${weightText}"`);
     mix[name as MixKind] = weight;
   }
   if (Object.keys(mix).length === 0) throw new UserError('--mix is empty; e.g. --mix v3.pay=4,v3.refund=1');
@@ -52,7 +56,10 @@ export function notifierConfig(config: ResolvedConfig, mix: Partial<Record<MixKi
     const def = CATALOGUE.find((c) => c.id === MIX_KINDS[kind]);
     if (!def) throw new Error(`catalogue case ${MIX_KINDS[kind]} is missing`);
     const section = def.version === 'v2' ? config.v2 : config.v3;
-    if (!section) throw new UserError(`--mix ${kind}: the config has no ${def.version} section; add it or leave ${kind} out of --mix`);
+    if (!section)
+      throw new UserError(
+        `--mix ${kind}: the config has no ${def.version} section; add it or leave ${kind} out of --mix`,
+      );
     const { order: _order, ...spec } = caseSpec(def, config);
     void _order;
     entries.push({
@@ -66,22 +73,40 @@ export function notifierConfig(config: ResolvedConfig, mix: Partial<Record<MixKi
   }
   const origins = [...new Set(entries.map((e) => new URL(e.url).origin))];
   if (origins.length > 1) {
-    throw new UserError(`the notify URLs in the mix point to ${origins.length} servers (${origins.join(', ')}); load sends to one at a time: narrow --mix to the kinds one server receives`);
+    throw new UserError(
+      `the notify URLs in the mix point to ${origins.length} servers (${origins.join(', ')}); load sends to one at a time: narrow --mix to the kinds one server receives`,
+    );
   }
   const variables = Object.fromEntries(collectionVariables(config).map((v) => [v.key, v.value]));
   const o = config.order;
   return {
     mix: entries,
     variables,
-    order: { outTradeNo: o.outTradeNo, transactionId: o.transactionId, outRefundNo: o.outRefundNo, refundId: o.refundId, total: o.total, refund: o.refund },
+    order: {
+      outTradeNo: o.outTradeNo,
+      transactionId: o.transactionId,
+      outRefundNo: o.outRefundNo,
+      refundId: o.refundId,
+      total: o.total,
+      refund: o.refund,
+    },
     runCode: String(randomInt(10_000)).padStart(4, '0'),
     callbackHeaders: { ...CALLBACK_HEADERS },
     secrets: {
       v2ApiKey: config.v2?.apiKey,
       v3ApiKey: config.v3?.apiV3Key,
       signers: {
-        ...(config.v3?.platform ? { platform: { privateKeyPem: config.v3.platform.privateKeyPem, serial: config.v3.platform.serial } } : {}),
-        ...(config.v3?.platformCertificate ? { certificate: { privateKeyPem: config.v3.platformCertificate.privateKeyPem, serial: config.v3.platformCertificate.serial } } : {}),
+        ...(config.v3?.platform
+          ? { platform: { privateKeyPem: config.v3.platform.privateKeyPem, serial: config.v3.platform.serial } }
+          : {}),
+        ...(config.v3?.platformCertificate
+          ? {
+              certificate: {
+                privateKeyPem: config.v3.platformCertificate.privateKeyPem,
+                serial: config.v3.platformCertificate.serial,
+              },
+            }
+          : {}),
       },
     },
   };

@@ -1,7 +1,16 @@
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { spawn } from 'node:child_process';
-import { checkLookupSpec, lookupPlaceholders, lookupUrl, lookupArgv, lookupEnv, unsafeCommandValue, type CheckedLookup, type LookupSpec } from './lookup-spec.js';
+import {
+  checkLookupSpec,
+  lookupPlaceholders,
+  lookupUrl,
+  lookupArgv,
+  lookupEnv,
+  unsafeCommandValue,
+  type CheckedLookup,
+  type LookupSpec,
+} from './lookup-spec.js';
 import { readLookupAnswer, type LookupAnswer } from './lookup-answer.js';
 import { quoteInert } from './inert-text.js';
 import type { SentRecord } from './sent-record.js';
@@ -9,7 +18,6 @@ import type { SentRecord } from './sent-record.js';
 export type { SentRecord };
 
 export type { LookupSpec } from './lookup-spec.js';
-
 
 export interface Finding {
   record: SentRecord;
@@ -58,20 +66,33 @@ type Asked = { ok: true; answer: LookupAnswer } | { ok: false; detail: string };
  * lookup that keeps failing stops the checking instead of waiting out every record. Whatever the
  * lookup answers is data: parsed as JSON, quoted escaped and shortened, never run or printed raw.
  */
-export async function reconcile(records: AsyncIterable<SentRecord> | Iterable<SentRecord>, lookup: LookupSpec, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(
+  records: AsyncIterable<SentRecord> | Iterable<SentRecord>,
+  lookup: LookupSpec,
+  opts: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const checked = checkLookupSpec(lookup);
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
   const timeoutMs = Math.max(1, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const ask = checked.kind === 'url' ? httpAsker(checked, concurrency, timeoutMs) : commandAsker(checked, timeoutMs);
 
   type Indexed = { index: number; finding: Finding };
-  const found = { lost: [] as Indexed[], duplicated: [] as Indexed[], wrongAmount: [] as Indexed[], lookupErrors: [] as Indexed[] };
+  const found = {
+    lost: [] as Indexed[],
+    duplicated: [] as Indexed[],
+    wrongAmount: [] as Indexed[],
+    lookupErrors: [] as Indexed[],
+  };
   let count = 0;
   let recorded = 0;
   let failuresInARow = 0;
   let stopped: string | undefined;
 
-  const iterator = (Symbol.asyncIterator in records ? records[Symbol.asyncIterator]() : (records as Iterable<SentRecord>)[Symbol.iterator]()) as AsyncIterator<SentRecord> | Iterator<SentRecord>;
+  const iterator = (
+    Symbol.asyncIterator in records
+      ? records[Symbol.asyncIterator]()
+      : (records as Iterable<SentRecord>)[Symbol.iterator]()
+  ) as AsyncIterator<SentRecord> | Iterator<SentRecord>;
   let index = 0;
   let exhausted = false;
   // One reader hands out records to the workers, so an async source is read in order, once.
@@ -117,7 +138,8 @@ export async function reconcile(records: AsyncIterable<SentRecord> | Iterable<Se
       failuresInARow = 0;
       const verdict = judgeRecord(record, asked.answer);
       if (verdict.recorded) recorded++;
-      for (const [list, detail] of verdict.findings) found[list].push({ index: item.index, finding: { record, detail } });
+      for (const [list, detail] of verdict.findings)
+        found[list].push({ index: item.index, finding: { record, detail } });
     }
   };
 
@@ -128,25 +150,48 @@ export async function reconcile(records: AsyncIterable<SentRecord> | Iterable<Se
     if (!exhausted) await (iterator as AsyncIterator<SentRecord>).return?.();
   }
   const ordered = (list: Indexed[]): Finding[] => list.sort((a, b) => a.index - b.index).map((i) => i.finding);
-  return { checked: count, recorded, lost: ordered(found.lost), duplicated: ordered(found.duplicated), wrongAmount: ordered(found.wrongAmount), lookupErrors: ordered(found.lookupErrors) };
+  return {
+    checked: count,
+    recorded,
+    lost: ordered(found.lost),
+    duplicated: ordered(found.duplicated),
+    wrongAmount: ordered(found.wrongAmount),
+    lookupErrors: ordered(found.lookupErrors),
+  };
 }
 
 type FindingList = 'lost' | 'duplicated' | 'wrongAmount' | 'lookupErrors';
 
 /** What one lookup answer says about one record. Pure. */
-export function judgeRecord(record: SentRecord, answer: LookupAnswer): { recorded: boolean; findings: [FindingList, string][] } {
-  const what = record.kind === 'pay' ? `payment ${record.outTradeNo}` : `refund ${record.outRefundNo ?? '?'} of ${record.outTradeNo}`;
+export function judgeRecord(
+  record: SentRecord,
+  answer: LookupAnswer,
+): { recorded: boolean; findings: [FindingList, string][] } {
+  const what =
+    record.kind === 'pay'
+      ? `payment ${record.outTradeNo}`
+      : `refund ${record.outRefundNo ?? '?'} of ${record.outTradeNo}`;
   if (answer.problem) return { recorded: false, findings: [['lookupErrors', answer.problem]] };
-  if (!answer.recorded) return { recorded: false, findings: [['lost', `acknowledged, but the lookup says ${what} was not recorded (${answer.how})`]] };
+  if (!answer.recorded)
+    return {
+      recorded: false,
+      findings: [['lost', `acknowledged, but the lookup says ${what} was not recorded (${answer.how})`]],
+    };
   const findings: [FindingList, string][] = [];
   if (answer.timesProcessed !== undefined && answer.timesProcessed > 1) {
-    findings.push(['duplicated', `${what} was processed ${answer.timesProcessed} times (${answer.timesHow}); delivered ${record.deliveries} time${record.deliveries === 1 ? '' : 's'}`]);
+    findings.push([
+      'duplicated',
+      `${what} was processed ${answer.timesProcessed} times (${answer.timesHow}); delivered ${record.deliveries} time${record.deliveries === 1 ? '' : 's'}`,
+    ]);
   }
   const wrong: string[] = [];
-  if (record.kind === 'pay' && answer.total !== undefined && answer.total !== record.total) wrong.push(`total ${answer.total} fen (分), notified ${record.total}`);
+  if (record.kind === 'pay' && answer.total !== undefined && answer.total !== record.total)
+    wrong.push(`total ${answer.total} fen (分), notified ${record.total}`);
   if (record.kind === 'refund') {
-    if (answer.refund !== undefined && record.refund !== undefined && answer.refund !== record.refund) wrong.push(`refund ${answer.refund} fen (分), notified ${record.refund}`);
-    if (answer.total !== undefined && answer.total !== record.total) wrong.push(`order total ${answer.total} fen (分), notified ${record.total}`);
+    if (answer.refund !== undefined && record.refund !== undefined && answer.refund !== record.refund)
+      wrong.push(`refund ${answer.refund} fen (分), notified ${record.refund}`);
+    if (answer.total !== undefined && answer.total !== record.total)
+      wrong.push(`order total ${answer.total} fen (分), notified ${record.total}`);
   }
   if (wrong.length > 0) findings.push(['wrongAmount', `${what} recorded with ${wrong.join(' and ')}`]);
   return { recorded: true, findings };
@@ -156,7 +201,9 @@ type Asker = ((record: SentRecord, signal?: AbortSignal) => Promise<Asked>) & { 
 
 function httpAsker(lookup: CheckedLookup & { kind: 'url' }, concurrency: number, timeoutMs: number): Asker {
   const https = lookup.template.startsWith('https:');
-  const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: concurrency }) : new HttpAgent({ keepAlive: true, maxSockets: concurrency });
+  const agent = https
+    ? new HttpsAgent({ keepAlive: true, maxSockets: concurrency })
+    : new HttpAgent({ keepAlive: true, maxSockets: concurrency });
   const ask: Asker = (record, signal) =>
     new Promise<Asked>((resolve) => {
       const url = lookupUrl(lookup, record);
@@ -169,7 +216,11 @@ function httpAsker(lookup: CheckedLookup & { kind: 'url' }, concurrency: number,
         signal?.removeEventListener('abort', onAbort);
         resolve(asked);
       };
-      const req = (https ? httpsRequest : httpRequest)(url, { method: 'GET', agent, headers: { accept: 'application/json', 'user-agent': 'wxpay-notify-reconcile' } });
+      const req = (https ? httpsRequest : httpRequest)(url, {
+        method: 'GET',
+        agent,
+        headers: { accept: 'application/json', 'user-agent': 'wxpay-notify-reconcile' },
+      });
       // One deadline for the whole exchange, so an answer trickling in byte by byte is cut too.
       const timer = setTimeout(() => {
         finish({ ok: false, detail: `GET ${shown}: no complete answer within ${timeoutMs} ms` });
@@ -181,7 +232,10 @@ function httpAsker(lookup: CheckedLookup & { kind: 'url' }, concurrency: number,
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (error: NodeJS.ErrnoException) =>
-        finish({ ok: false, detail: `GET ${shown}: ${error.code ?? quoteInert(error.message, 120)}${error.code === 'ECONNREFUSED' ? ' (nothing listens there: is the lookup running?)' : ''}` }),
+        finish({
+          ok: false,
+          detail: `GET ${shown}: ${error.code ?? quoteInert(error.message, 120)}${error.code === 'ECONNREFUSED' ? ' (nothing listens there: is the lookup running?)' : ''}`,
+        }),
       );
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
@@ -190,7 +244,10 @@ function httpAsker(lookup: CheckedLookup & { kind: 'url' }, concurrency: number,
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > MAX_LOOKUP_ANSWER_BYTES) {
-            finish({ ok: false, detail: `GET ${shown}: answer larger than ${MAX_LOOKUP_ANSWER_BYTES / 1024} KiB; answer with this one order's fields` });
+            finish({
+              ok: false,
+              detail: `GET ${shown}: answer larger than ${MAX_LOOKUP_ANSWER_BYTES / 1024} KiB; answer with this one order's fields`,
+            });
             req.destroy();
             return;
           }
@@ -201,8 +258,14 @@ function httpAsker(lookup: CheckedLookup & { kind: 'url' }, concurrency: number,
           const body = Buffer.concat(chunks).toString('utf8');
           if (status === 404) return finish({ ok: true, answer: { recorded: false, how: 'HTTP 404' } });
           if (status !== 200) {
-            const location = status >= 300 && status < 400 && res.headers.location ? ` to ${quoteInert(res.headers.location, 120)}; lookups do not follow redirects, give the final URL` : '';
-            return finish({ ok: false, detail: `GET ${shown}: answered HTTP ${status}${location}${body ? ` ${quoteInert(body, 120)}` : ''}; the lookup answers 200 with the record or 404` });
+            const location =
+              status >= 300 && status < 400 && res.headers.location
+                ? ` to ${quoteInert(res.headers.location, 120)}; lookups do not follow redirects, give the final URL`
+                : '';
+            return finish({
+              ok: false,
+              detail: `GET ${shown}: answered HTTP ${status}${location}${body ? ` ${quoteInert(body, 120)}` : ''}; the lookup answers 200 with the record or 404`,
+            });
           }
           finish({ ok: true, answer: readLookupAnswer(body, record, { rowsAllowed: false, source: `GET ${shown}` }) });
         });
@@ -230,7 +293,12 @@ function commandAsker(lookup: CheckedLookup & { kind: 'command' }, timeoutMs: nu
       };
       // No shell: the template was split into argv once, values went into argv elements and the
       // environment, so no value is ever parsed as shell syntax.
-      const child = spawn(argv[0]!, argv.slice(1), { shell: false, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...lookupEnv(record) }, windowsHide: true });
+      const child = spawn(argv[0]!, argv.slice(1), {
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...lookupEnv(record) },
+        windowsHide: true,
+      });
       const stop = (detail: string): void => {
         finish({ ok: false, detail });
         child.kill('SIGKILL');
@@ -244,7 +312,10 @@ function commandAsker(lookup: CheckedLookup & { kind: 'command' }, timeoutMs: nu
       let errSize = 0;
       child.stdout.on('data', (chunk: Buffer) => {
         outSize += chunk.length;
-        if (outSize > MAX_LOOKUP_ANSWER_BYTES) return stop(`${shown}: printed more than ${MAX_LOOKUP_ANSWER_BYTES / 1024} KiB; print this one order's row(s) only`);
+        if (outSize > MAX_LOOKUP_ANSWER_BYTES)
+          return stop(
+            `${shown}: printed more than ${MAX_LOOKUP_ANSWER_BYTES / 1024} KiB; print this one order's row(s) only`,
+          );
         out.push(chunk);
       });
       child.stderr.on('data', (chunk: Buffer) => {
@@ -263,9 +334,15 @@ function commandAsker(lookup: CheckedLookup & { kind: 'command' }, timeoutMs: nu
       child.on('close', (code, killedBy) => {
         if (code !== 0) {
           const said = Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? '';
-          return finish({ ok: false, detail: `${shown}: exited with ${code ?? `signal ${killedBy}`}${said ? `: ${quoteInert(said, 160)}` : ''}` });
+          return finish({
+            ok: false,
+            detail: `${shown}: exited with ${code ?? `signal ${killedBy}`}${said ? `: ${quoteInert(said, 160)}` : ''}`,
+          });
         }
-        finish({ ok: true, answer: readLookupAnswer(Buffer.concat(out).toString('utf8'), record, { rowsAllowed: true, source: shown }) });
+        finish({
+          ok: true,
+          answer: readLookupAnswer(Buffer.concat(out).toString('utf8'), record, { rowsAllowed: true, source: shown }),
+        });
       });
     });
 }

@@ -36,31 +36,54 @@ function niceMax(v: number): number {
 }
 
 /** A line chart over the run's seconds; `limit` draws a dashed horizontal line (WeChat's 5 s). */
-function lineChart(id: string, title: string, unit: string, xMax: number, series: Series[], limit?: { value: number; label: string }): string {
+function lineChart(
+  id: string,
+  title: string,
+  unit: string,
+  xMax: number,
+  series: Series[],
+  limit?: { value: number; label: string },
+): string {
   const yTop = niceMax(Math.max(1, limit?.value ?? 0, ...series.flatMap((s) => s.points.map((p) => p[1]))));
   const x = (v: number): number => PAD.left + (v / Math.max(1, xMax)) * (W - PAD.left - PAD.right);
   const y = (v: number): number => H - PAD.bottom - (v / yTop) * (H - PAD.top - PAD.bottom);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yTop);
   const parts: string[] = [];
-  parts.push(`<svg id="${id}" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`);
+  parts.push(
+    `<svg id="${id}" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`,
+  );
   for (const t of ticks) {
-    parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="tick">${esc(formatTick(t))}</text>`);
+    parts.push(
+      `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>`,
+    );
+    parts.push(
+      `<text x="${PAD.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="tick">${esc(formatTick(t))}</text>`,
+    );
   }
   parts.push(`<text x="${W - PAD.right}" y="${H - 6}" text-anchor="end" class="tick">seconds</text>`);
-  parts.push(`<text x="${PAD.left}" y="${H - 6}" class="tick">0</text><text x="${x(xMax).toFixed(1)}" y="${H - 18}" text-anchor="end" class="tick">${xMax}</text>`);
+  parts.push(
+    `<text x="${PAD.left}" y="${H - 6}" class="tick">0</text><text x="${x(xMax).toFixed(1)}" y="${H - 18}" text-anchor="end" class="tick">${xMax}</text>`,
+  );
   parts.push(`<text x="8" y="12" class="tick">${esc(unit)}</text>`);
   if (limit) {
-    parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(limit.value).toFixed(1)}" y2="${y(limit.value).toFixed(1)}" class="limit"/>`);
-    parts.push(`<text x="${W - PAD.right}" y="${(y(limit.value) - 4).toFixed(1)}" text-anchor="end" class="limit-label">${esc(limit.label)}</text>`);
+    parts.push(
+      `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(limit.value).toFixed(1)}" y2="${y(limit.value).toFixed(1)}" class="limit"/>`,
+    );
+    parts.push(
+      `<text x="${W - PAD.right}" y="${(y(limit.value) - 4).toFixed(1)}" text-anchor="end" class="limit-label">${esc(limit.label)}</text>`,
+    );
   }
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2" class="series" data-series="${esc(s.name)}"/>`);
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2" class="series" data-series="${esc(s.name)}"/>`,
+    );
   }
   parts.push('</svg>');
-  const legend = series.map((s) => `<span class="key"><span class="swatch" style="background:${s.color}"></span>${esc(s.name)}</span>`).join(' ');
+  const legend = series
+    .map((s) => `<span class="key"><span class="swatch" style="background:${s.color}"></span>${esc(s.name)}</span>`)
+    .join(' ');
   return `<figure><figcaption>${esc(title)}</figcaption>${parts.join('')}<div class="legend">${legend}</div></figure>`;
 }
 
@@ -74,16 +97,25 @@ function histogramChart(report: LoadReport): string {
   const maxCount = niceMax(Math.max(...bins.map((b) => b.count)));
   const bw = (W - PAD.left - PAD.right) / bins.length;
   const y = (v: number): number => H - PAD.bottom - (v / maxCount) * (H - PAD.top - PAD.bottom);
-  const parts: string[] = [`<svg id="latency-histogram" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency histogram">`];
+  const parts: string[] = [
+    `<svg id="latency-histogram" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency histogram">`,
+  ];
   bins.forEach((b, i) => {
     const over = b.upToMs > ACK_TIME_LIMIT_MS;
     parts.push(
       `<rect x="${(PAD.left + i * bw + 1).toFixed(1)}" y="${y(b.count).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${(H - PAD.bottom - y(b.count)).toFixed(1)}" class="${over ? 'bar over' : 'bar'}"><title>≤ ${b.upToMs} ms: ${b.count}</title></rect>`,
     );
-    if (i % Math.max(1, Math.ceil(bins.length / 8)) === 0) parts.push(`<text x="${(PAD.left + i * bw).toFixed(1)}" y="${H - 14}" class="tick">${esc(formatTick(b.upToMs))}</text>`);
+    if (i % Math.max(1, Math.ceil(bins.length / 8)) === 0)
+      parts.push(
+        `<text x="${(PAD.left + i * bw).toFixed(1)}" y="${H - 14}" class="tick">${esc(formatTick(b.upToMs))}</text>`,
+      );
   });
-  parts.push(`<text x="${PAD.left - 6}" y="${y(maxCount) + 4}" text-anchor="end" class="tick">${esc(formatTick(maxCount))}</text>`);
-  parts.push(`<text x="${W - PAD.right}" y="${H - 2}" text-anchor="end" class="tick">ms (log scale; red: over WeChat's 5 s)</text>`);
+  parts.push(
+    `<text x="${PAD.left - 6}" y="${y(maxCount) + 4}" text-anchor="end" class="tick">${esc(formatTick(maxCount))}</text>`,
+  );
+  parts.push(
+    `<text x="${W - PAD.right}" y="${H - 2}" text-anchor="end" class="tick">ms (log scale; red: over WeChat's 5 s)</text>`,
+  );
   parts.push('</svg>');
   return `<figure><figcaption>Latency histogram (from the intended send time)</figcaption>${parts.join('')}</figure>`;
 }
@@ -100,7 +132,11 @@ export function renderLoadHtml(report: LoadReport): string {
       { name: 'failed', color: '#c0392b', points: at((b) => b.failed) },
     ]),
     lineChart('chart-ack', 'Acknowledged (应答成功), % of the deliveries sent in that second', '%', xMax, [
-      { name: 'acknowledged %', color: '#2e8b57', points: sentSeconds.map((b) => [b.second + 0.5, Math.floor((b.acknowledged / b.sent) * 1000) / 10]) },
+      {
+        name: 'acknowledged %',
+        color: '#2e8b57',
+        points: sentSeconds.map((b) => [b.second + 0.5, Math.floor((b.acknowledged / b.sent) * 1000) / 10]),
+      },
     ]),
     lineChart(
       'chart-latency',
@@ -124,7 +160,10 @@ export function renderLoadHtml(report: LoadReport): string {
     .map(
       (f) =>
         `<tr class="failure"><td>${esc(f.cause)}</td><td>${f.count}</td><td>${esc(f.hint)}</td><td>${f.examples
-          .map((e) => `<div>${esc(e.outTradeNo)} ${e.status ? `HTTP ${e.status}` : 'no answer'}${e.answer ? `: ${esc(e.answer)}` : ''}${e.stack ? ` <strong>${esc(e.stack)}</strong>` : ''}</div>`)
+          .map(
+            (e) =>
+              `<div>${esc(e.outTradeNo)} ${e.status ? `HTTP ${e.status}` : 'no answer'}${e.answer ? `: ${esc(e.answer)}` : ''}${e.stack ? ` <strong>${esc(e.stack)}</strong>` : ''}</div>`,
+          )
           .join('')}</td></tr>`,
     )
     .join('');

@@ -42,7 +42,9 @@ export function fsProblem(error: unknown): string {
 /** True for errors of the file system (an errno code), as opposed to bugs. */
 export function isFsError(error: unknown): error is NodeJS.ErrnoException {
   const code = (error as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof (error as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 /**
@@ -91,7 +93,11 @@ export function prepareOutputDir(dir: string, label: string, mode?: number): str
       mkdirSync(level, mode === undefined ? undefined : { mode });
       created.push(level);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && statSync(level, { throwIfNoEntry: false })?.isDirectory()) continue;
+      if (
+        (error as NodeJS.ErrnoException).code === 'EEXIST' &&
+        statSync(level, { throwIfNoEntry: false })?.isDirectory()
+      )
+        continue;
       throw refusal(dir, label, level, fsProblem(error));
     }
   }

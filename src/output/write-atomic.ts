@@ -1,4 +1,20 @@
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -69,7 +85,8 @@ export const KNOWN_OUTPUT: readonly RegExp[] = [
   /^\.gitignore$/,
 ];
 
-const tempBeside = (path: string, tag: string): string => join(dirname(path), `.${basename(path)}.${tag}.${randomBytes(4).toString('hex')}.tmp`);
+const tempBeside = (path: string, tag: string): string =>
+  join(dirname(path), `.${basename(path)}.${tag}.${randomBytes(4).toString('hex')}.tmp`);
 
 interface JournalEntry {
   temp: string;
@@ -103,7 +120,8 @@ export function hasInterruptedCommit(dir: string): boolean {
 /** The deepest folder holding every one of `dirs`. */
 function commonFolder(dirs: readonly string[]): string {
   let common = dirs[0]!;
-  for (const dir of dirs) while (common !== dirname(common) && relative(common, dir).split(sep)[0] === '..') common = dirname(common);
+  for (const dir of dirs)
+    while (common !== dirname(common) && relative(common, dir).split(sep)[0] === '..') common = dirname(common);
   return common;
 }
 
@@ -124,9 +142,17 @@ function checkOnTheWay(home: string, path: string): void {
     if (!info) return;
     const last = i === levels.length - 1;
     if (info.isSymbolicLink())
-      throw refuse(path, `${inert(at)} is a symbolic link; wxpay-notify writes only real files in real folders under ${inert(home)}: remove the link, or choose another folder`);
-    if (!last && !info.isDirectory()) throw refuse(path, `${inert(at)} is a file, not a folder; move it, or choose another folder`);
-    if (last && !info.isFile()) throw refuse(path, `${inert(at)} is ${info.isDirectory() ? 'a folder' : 'not a regular file'}; move it, or choose another folder`);
+      throw refuse(
+        path,
+        `${inert(at)} is a symbolic link; wxpay-notify writes only real files in real folders under ${inert(home)}: remove the link, or choose another folder`,
+      );
+    if (!last && !info.isDirectory())
+      throw refuse(path, `${inert(at)} is a file, not a folder; move it, or choose another folder`);
+    if (last && !info.isFile())
+      throw refuse(
+        path,
+        `${inert(at)} is ${info.isDirectory() ? 'a folder' : 'not a regular file'}; move it, or choose another folder`,
+      );
   }
 }
 
@@ -153,7 +179,17 @@ function commit(files: readonly OutputFile[], home: string): void {
     }
     current = journal;
     const journalTemp = tempBeside(journal, 'commit');
-    writeNew(journalTemp, JSON.stringify({ version: 2, files: staged.map(({ temp, path }) => ({ temp: toPosix(relative(home, temp)), path: toPosix(relative(home, path)) })) }), 0o644);
+    writeNew(
+      journalTemp,
+      JSON.stringify({
+        version: 2,
+        files: staged.map(({ temp, path }) => ({
+          temp: toPosix(relative(home, temp)),
+          path: toPosix(relative(home, path)),
+        })),
+      }),
+      0o644,
+    );
     renameSync(journalTemp, journal);
     for (const s of staged) {
       current = s.path;
@@ -190,7 +226,8 @@ function backUp(path: string, backup: string): void {
     return;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw error;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK')
+      throw error;
   }
   const fd = openSync(path, constants.O_RDONLY | NOFOLLOW);
   try {
@@ -254,7 +291,8 @@ function readSmallFile(path: string, limit: number, what: string): string | unde
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) throw notOurs(path, what, `it is ${kindOf(info)}`);
-    if (info.size > limit) throw notOurs(path, what, `it is ${info.size} bytes, more than wxpay-notify ever writes there (${limit})`);
+    if (info.size > limit)
+      throw notOurs(path, what, `it is ${info.size} bytes, more than wxpay-notify ever writes there (${limit})`);
     return readAll(fd, info.size).toString('utf8');
   } finally {
     closeSync(fd);
@@ -271,7 +309,10 @@ function kindOf(info: Stats): string {
 }
 
 function notOurs(path: string, what: string, why: string): UserError {
-  return new UserError(`${inert(path)} is not a ${what} wxpay-notify wrote (${why}); nothing was written or moved: look at it, delete it, and run again`, 'E_OUTPUT_FOREIGN');
+  return new UserError(
+    `${inert(path)} is not a ${what} wxpay-notify wrote (${why}); nothing was written or moved: look at it, delete it, and run again`,
+    'E_OUTPUT_FOREIGN',
+  );
 }
 
 /**
@@ -290,7 +331,8 @@ function readJournal(home: string): JournalEntry[] | undefined {
     throw foreign('it is not JSON');
   }
   const files = (parsed as { version?: unknown; files?: unknown } | null)?.files;
-  if ((parsed as { version?: unknown } | null)?.version !== 2 || !Array.isArray(files)) throw foreign('it is not in the form wxpay-notify writes');
+  if ((parsed as { version?: unknown } | null)?.version !== 2 || !Array.isArray(files))
+    throw foreign('it is not in the form wxpay-notify writes');
   return files.map((entry: unknown) => {
     const { temp, path } = (entry ?? {}) as { temp?: unknown; path?: unknown };
     if (typeof path !== 'string' || typeof temp !== 'string') throw foreign('an entry is not a pair of file names');
@@ -303,13 +345,19 @@ function readJournal(home: string): JournalEntry[] | undefined {
 /** Why a journal entry is not one of ours, or undefined when it is. */
 function entryProblem(home: string, temp: string, path: string): string | undefined {
   const parts = path.split('/');
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\') || path.includes('\0')) return 'an absolute or non-portable path';
-  if (parts.some((p) => p === '' || p === '.' || p === '..')) return 'a path that leaves the folder or is not normal (.., //)';
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\') || path.includes('\0'))
+    return 'an absolute or non-portable path';
+  if (parts.some((p) => p === '' || p === '.' || p === '..'))
+    return 'a path that leaves the folder or is not normal (.., //)';
   if (!KNOWN_OUTPUT.some((form) => form.test(path))) return 'not a file wxpay-notify writes';
   const name = parts[parts.length - 1]!;
   const tempParts = temp.split('/');
   const tempName = tempParts.pop()!;
-  if (tempParts.join('/') !== parts.slice(0, -1).join('/') || !tempName.startsWith(`.${name}.new.`) || !/^\.new\.[0-9a-f]{8}\.tmp$/.test(tempName.slice(name.length + 1)))
+  if (
+    tempParts.join('/') !== parts.slice(0, -1).join('/') ||
+    !tempName.startsWith(`.${name}.new.`) ||
+    !/^\.new\.[0-9a-f]{8}\.tmp$/.test(tempName.slice(name.length + 1))
+  )
     return 'its temp file is not the one wxpay-notify stages beside it';
   let at = home;
   for (const level of parts.slice(0, -1)) {
@@ -383,7 +431,10 @@ function withFolderLock(dir: string, work: () => void): void {
 }
 
 function lockedOut(dir: string, lock: string, holder: string): UserError {
-  return new UserError(`another wxpay-notify (process ${inert(holder)}) is writing into ${inert(dir)}; wait for it to finish, or delete ${inert(lock)} if that process is gone`, 'E_OUTPUT_LOCKED');
+  return new UserError(
+    `another wxpay-notify (process ${inert(holder)}) is writing into ${inert(dir)}; wait for it to finish, or delete ${inert(lock)} if that process is gone`,
+    'E_OUTPUT_LOCKED',
+  );
 }
 
 /**

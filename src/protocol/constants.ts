@@ -47,14 +47,18 @@ export const V3_EVENTS = {
 export type V3EventType = keyof typeof V3_EVENTS;
 
 /** The v2 acknowledgement the docs show (CDATA form; the plain-text form is equally valid). */
-export const V2_ACK_XML = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
+export const V2_ACK_XML =
+  '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 /**
  * A CDATA section holding any text: "]]>" would end the section, so it is split across two
  * (`]]` ends one, `>` starts the next). Stripping "]]>" instead is not enough: one pass over
  * "]]]]>>" leaves "]]>", and text such as an attacker's sign_type then escapes into the reply.
  */
 export const cdataSection = (text: string): string => `<![CDATA[${text.split(']]>').join(']]]]><![CDATA[>')}]]>`;
-export const v2FailXml = (message: string): string => `<xml><return_code><![CDATA[FAIL]]></return_code><return_msg>${cdataSection(message)}</return_msg></xml>`;
+export const v2FailXml = (message: string): string =>
+  `<xml><return_code><![CDATA[FAIL]]></return_code><return_msg>${cdataSection(message)}</return_msg></xml>`;
 
 /** WeChat's retry schedule after a failed delivery (seconds between attempts; 24h4m in total). */
-export const RETRY_SCHEDULE_SECONDS: readonly number[] = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
+export const RETRY_SCHEDULE_SECONDS: readonly number[] = [
+  15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+];

@@ -19,25 +19,41 @@ export function createDispatcher(opts: ReceiverOptions, steps: ReceiverSteps = {
   const v2 = { ...V2_STEPS, ...steps.v2 };
   const v3 = { ...V3_STEPS, ...steps.v3 };
   const faults = opts.faults ?? {};
-  const processOnce = faults.race ? createRacyProcessOnce(faults.race.windowMs) : faults.notIdempotent ? processEveryCopy : createProcessOnce();
+  const processOnce = faults.race
+    ? createRacyProcessOnce(faults.race.windowMs)
+    : faults.notIdempotent
+      ? processEveryCopy
+      : createProcessOnce();
   const dropNext = createDropPicker(faults);
   const { records } = opts;
 
   const reject: Dispatcher['reject'] = (route, version, status, reason) => {
     // v2 normally refuses with 200 + FAIL; an HTTP-level error (413…) keeps its own status.
-    const reply = version === 'v2' ? { ...v2.reject(reason), ...(status >= 400 ? { status } : {}) } : v3.reject(status, reason);
-    return { ...reply, log: { path: route.path, version, kind: route.kind, status: reply.status, outcome: 'reject', reason } };
+    const reply =
+      version === 'v2' ? { ...v2.reject(reason), ...(status >= 400 ? { status } : {}) } : v3.reject(status, reason);
+    return {
+      ...reply,
+      log: { path: route.path, version, kind: route.kind, status: reply.status, outcome: 'reject', reason },
+    };
   };
 
   const dispatch: Dispatcher['dispatch'] = async (route, rawBody, headers) => {
     const context = { path: route.path, steps };
-    const result = route.version === 'v2' ? handleV2(rawBody, route.kind, opts, context) : handleV3(rawBody, headers, route.kind, opts, context);
+    const result =
+      route.version === 'v2'
+        ? handleV2(rawBody, route.kind, opts, context)
+        : handleV3(rawBody, headers, route.kind, opts, context);
     const { log } = result;
     if (log.outcome !== 'ack') return result;
 
     let dropped: string | undefined;
     const work = async (): Promise<void> => {
-      const verified = { version: log.version, kind: log.kind, eventId: log.eventId ?? '', notification: log.notification };
+      const verified = {
+        version: log.version,
+        kind: log.kind,
+        eventId: log.eventId ?? '',
+        notification: log.notification,
+      };
       await opts.onNotification?.(verified);
       if (!records) return;
       const facts = orderFacts(verified);
@@ -49,13 +65,25 @@ export function createDispatcher(opts: ReceiverOptions, steps: ReceiverSteps = {
     try {
       const { duplicate } = await processOnce(log.eventId, work);
       if (duplicate) return { ...result, log: { ...log, duplicate, reason: 'already processed: acknowledged again' } };
-      return dropped ? { ...result, log: { ...log, fault: `acknowledged, then lost the record of ${dropped} (${describeDrop(faults)})` } } : result;
+      return dropped
+        ? {
+            ...result,
+            log: { ...log, fault: `acknowledged, then lost the record of ${dropped} (${describeDrop(faults)})` },
+          }
+        : result;
     } catch (error) {
       if (error instanceof RaceRefusal) {
         // The race fault passes the database's words on, as many handlers do; any other failure
         // tells the sender only that processing failed (below).
         const refused = reject(route, log.version, error.status, error.message);
-        return { ...refused, log: { ...log, ...refused.log, fault: 'two copies raced: refused the one that arrived while the first was processed' } };
+        return {
+          ...refused,
+          log: {
+            ...log,
+            ...refused.log,
+            fault: 'two copies raced: refused the one that arrived while the first was processed',
+          },
+        };
       }
       // Refusing makes WeChat retry later. The sender learns only that processing failed; the
       // detail stays in the local log.

@@ -49,21 +49,33 @@ const SLOWDOWN_MAX_DELAY_MS = 60_000;
 /** Throws a TypeError naming the first fault option that makes no sense. */
 export function checkFaults(faults: ReceiverFaults): void {
   const positiveInt = (value: number | undefined, name: string): void => {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new TypeError(`faults.${name} must be a whole number from 1 up (got ${String(value)})`);
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1))
+      throw new TypeError(`faults.${name} must be a whole number from 1 up (got ${String(value)})`);
   };
   positiveInt(faults.dropEvery, 'dropEvery');
   positiveInt(faults.maxConnections, 'maxConnections');
   if (faults.dropShare !== undefined && !(faults.dropShare >= 0 && faults.dropShare <= 1))
     throw new TypeError(`faults.dropShare must be from 0 to 1, e.g. 0.01 for 1% (got ${String(faults.dropShare)})`);
-  if (faults.dropEvery !== undefined && faults.dropShare !== undefined) throw new TypeError('faults.dropEvery and faults.dropShare choose the dropped records two ways: give one');
-  if (faults.seed !== undefined && !Number.isInteger(faults.seed)) throw new TypeError(`faults.seed must be a whole number (got ${String(faults.seed)})`);
+  if (faults.dropEvery !== undefined && faults.dropShare !== undefined)
+    throw new TypeError('faults.dropEvery and faults.dropShare choose the dropped records two ways: give one');
+  if (faults.seed !== undefined && !Number.isInteger(faults.seed))
+    throw new TypeError(`faults.seed must be a whole number (got ${String(faults.seed)})`);
   if (faults.slowdown !== undefined) {
-    if (!(faults.slowdown.rate > 0 && Number.isFinite(faults.slowdown.rate))) throw new TypeError(`faults.slowdown.rate must be a rate above 0 per second (got ${String(faults.slowdown.rate)})`);
+    if (!(faults.slowdown.rate > 0 && Number.isFinite(faults.slowdown.rate)))
+      throw new TypeError(
+        `faults.slowdown.rate must be a rate above 0 per second (got ${String(faults.slowdown.rate)})`,
+      );
     const d = faults.slowdown.delayMs;
-    if (d !== undefined && !(d >= 0 && d <= SLOWDOWN_MAX_DELAY_MS)) throw new TypeError(`faults.slowdown.delayMs must be from 0 to ${SLOWDOWN_MAX_DELAY_MS} (got ${String(d)})`);
+    if (d !== undefined && !(d >= 0 && d <= SLOWDOWN_MAX_DELAY_MS))
+      throw new TypeError(`faults.slowdown.delayMs must be from 0 to ${SLOWDOWN_MAX_DELAY_MS} (got ${String(d)})`);
   }
-  if (faults.race !== undefined && !(Number.isInteger(faults.race.windowMs) && faults.race.windowMs >= 1 && faults.race.windowMs <= 60_000)) {
-    throw new TypeError(`faults.race.windowMs must be a whole number of milliseconds from 1 to 60000 (got ${String(faults.race.windowMs)})`);
+  if (
+    faults.race !== undefined &&
+    !(Number.isInteger(faults.race.windowMs) && faults.race.windowMs >= 1 && faults.race.windowMs <= 60_000)
+  ) {
+    throw new TypeError(
+      `faults.race.windowMs must be a whole number of milliseconds from 1 to 60000 (got ${String(faults.race.windowMs)})`,
+    );
   }
 }
 
@@ -96,16 +108,22 @@ export function createDropPicker(faults: ReceiverFaults): (() => boolean) | unde
 
 /** How the drop fault is described in log lines and summaries. */
 export function describeDrop(faults: ReceiverFaults): string {
-  return faults.dropEvery !== undefined ? `1 record in ${faults.dropEvery} dropped` : `${+((faults.dropShare ?? 0) * 100).toPrecision(6)}% of records dropped, seed ${faults.seed ?? 1}`;
+  return faults.dropEvery !== undefined
+    ? `1 record in ${faults.dropEvery} dropped`
+    : `${+((faults.dropShare ?? 0) * 100).toPrecision(6)}% of records dropped, seed ${faults.seed ?? 1}`;
 }
 
 /** The active faults in words, one phrase each (serve prints them when it starts). */
 export function describeFaults(faults: ReceiverFaults): string[] {
   const said: string[] = [];
-  if (faults.dropEvery !== undefined || (faults.dropShare ?? 0) > 0) said.push(`acknowledges, then loses the record: ${describeDrop(faults)}`);
+  if (faults.dropEvery !== undefined || (faults.dropShare ?? 0) > 0)
+    said.push(`acknowledges, then loses the record: ${describeDrop(faults)}`);
   if (faults.slowdown)
-    said.push(`slows down with the arrival rate: answers take ${faults.slowdown.delayMs ?? SLOWDOWN_DEFAULT_DELAY_MS} ms at ${faults.slowdown.rate}/s (none below ${faults.slowdown.rate / 2}/s)`);
-  if (faults.race) said.push(`processing takes ${faults.race.windowMs} ms and a copy arriving meanwhile gets 500 (unique key)`);
+    said.push(
+      `slows down with the arrival rate: answers take ${faults.slowdown.delayMs ?? SLOWDOWN_DEFAULT_DELAY_MS} ms at ${faults.slowdown.rate}/s (none below ${faults.slowdown.rate / 2}/s)`,
+    );
+  if (faults.race)
+    said.push(`processing takes ${faults.race.windowMs} ms and a copy arriving meanwhile gets 500 (unique key)`);
   if (faults.notIdempotent) said.push('processes every copy again (no idempotency)');
   if (faults.maxConnections !== undefined) said.push(`closes connections beyond ${faults.maxConnections} open at once`);
   return said;
@@ -115,7 +133,10 @@ export function describeFaults(faults: ReceiverFaults): string[] {
  * Counts arrivals in the last second and turns the rate into the slowdown's delay. `now` is
  * injectable so the curve can be tested without waiting.
  */
-export function createSlowdown(slowdown: NonNullable<ReceiverFaults['slowdown']>, now: () => number = () => performance.now()): () => number {
+export function createSlowdown(
+  slowdown: NonNullable<ReceiverFaults['slowdown']>,
+  now: () => number = () => performance.now(),
+): () => number {
   const arrivals: number[] = [];
   let head = 0;
   const full = slowdown.delayMs ?? SLOWDOWN_DEFAULT_DELAY_MS;

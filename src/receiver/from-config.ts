@@ -5,7 +5,8 @@ import type { ReceiverOptions } from './types.js';
 const pathOf = (url: string): string => new URL(url).pathname;
 
 /** The public half of a simulated WeChat Pay signer: what a merchant's config would trust. */
-const publicPemOf = (privateKeyPem: string): string => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+const publicPemOf = (privateKeyPem: string): string =>
+  createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 
 /**
  * Options for a reference receiver that accepts exactly what this config's collection sends: the
@@ -15,7 +16,11 @@ const publicPemOf = (privateKeyPem: string): string => createPublicKey(privateKe
 export function receiverOptionsFromConfig(config: ResolvedConfig): ReceiverOptions {
   const opts: ReceiverOptions = {};
   if (config.v2) {
-    opts.v2 = { apiKey: config.v2.apiKey, payPath: pathOf(config.v2.notifyUrl), refundPath: pathOf(config.v2.refundNotifyUrl) };
+    opts.v2 = {
+      apiKey: config.v2.apiKey,
+      payPath: pathOf(config.v2.notifyUrl),
+      refundPath: pathOf(config.v2.refundNotifyUrl),
+    };
   }
   if (config.v3) {
     const signers = [config.v3.platform, config.v3.platformCertificate].filter((s) => s !== undefined);

@@ -7,9 +7,17 @@ import { V2_STEPS } from './v2-steps.js';
  * Checks one v2 (XML) notification and decides the answer. No I/O: the caller reads the body and
  * writes the reply. Pay: the sign must verify. Refund: `req_info` must decrypt.
  */
-export function handleV2(body: string, kind: NotifyKind, opts: ReceiverOptions, context: HandleContext = {}): HandlerResult {
+export function handleV2(
+  body: string,
+  kind: NotifyKind,
+  opts: ReceiverOptions,
+  context: HandleContext = {},
+): HandlerResult {
   const steps = { ...V2_STEPS, ...context.steps?.v2 };
-  const entry = (reply: Reply, fields: Omit<ReceiverLogEntry, 'path' | 'version' | 'kind' | 'status'>): HandlerResult => ({
+  const entry = (
+    reply: Reply,
+    fields: Omit<ReceiverLogEntry, 'path' | 'version' | 'kind' | 'status'>,
+  ): HandlerResult => ({
     ...reply,
     log: { path: context.path ?? '', version: 'v2', kind, status: reply.status, ...fields },
   });

@@ -22,17 +22,30 @@ function isXml(rawBody: string): boolean {
  * writes the reply. Order matters: authenticate (headers, clock, signature over the raw body)
  * before trusting anything in the body, then decrypt.
  */
-export function handleV3(rawBody: string, headers: IncomingHttpHeaders, kind: NotifyKind, opts: ReceiverOptions, context: HandleContext = {}): HandlerResult {
+export function handleV3(
+  rawBody: string,
+  headers: IncomingHttpHeaders,
+  kind: NotifyKind,
+  opts: ReceiverOptions,
+  context: HandleContext = {},
+): HandlerResult {
   const steps = { ...V3_STEPS, ...context.steps?.v3 };
 
   if (kind === 'refund' && isXml(rawBody)) {
     if (opts.v2) return handleV2(rawBody, 'refund', opts, context);
-    const reason = 'received a v2 XML refund notification (refunds made in 商户平台 may arrive as v2), but no APIv2 key (APIv2密钥) is configured to decrypt it';
+    const reason =
+      'received a v2 XML refund notification (refunds made in 商户平台 may arrive as v2), but no APIv2 key (APIv2密钥) is configured to decrypt it';
     const reply = { ...V2_STEPS, ...context.steps?.v2 }.reject(reason);
-    return { ...reply, log: { path: context.path ?? '', version: 'v2', kind, status: reply.status, outcome: 'reject', reason } };
+    return {
+      ...reply,
+      log: { path: context.path ?? '', version: 'v2', kind, status: reply.status, outcome: 'reject', reason },
+    };
   }
 
-  const entry = (reply: Reply, fields: Omit<ReceiverLogEntry, 'path' | 'version' | 'kind' | 'status'>): HandlerResult => ({
+  const entry = (
+    reply: Reply,
+    fields: Omit<ReceiverLogEntry, 'path' | 'version' | 'kind' | 'status'>,
+  ): HandlerResult => ({
     ...reply,
     log: { path: context.path ?? '', version: 'v3', kind, status: reply.status, ...fields },
   });

@@ -9,7 +9,14 @@ export { createProcessOnce, type ProcessOnce } from './process-once.js';
 export { notifyRoutes } from './notify-routes.js';
 export { readRawBody, decodeUtf8, MAX_BODY_BYTES } from './read-body.js';
 export { Rejection } from './rejection.js';
-export { createOrderRecords, orderFacts, type OrderRecords, type OrderFacts, type PaymentRecord, type RefundRecord } from './order-records.js';
+export {
+  createOrderRecords,
+  orderFacts,
+  type OrderRecords,
+  type OrderFacts,
+  type PaymentRecord,
+  type RefundRecord,
+} from './order-records.js';
 export { answerLookup, LOOKUP_PREFIXES } from './lookup-routes.js';
 export { checkFaults, describeFaults, SLOWDOWN_DEFAULT_DELAY_MS, type ReceiverFaults } from './faults.js';
 export { keyRingFrom, type V3KeyRing } from './v3-key-ring.js';

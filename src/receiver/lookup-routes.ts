@@ -10,8 +10,13 @@ import type { Reply } from './reply.js';
  */
 export const LOOKUP_PREFIXES = { order: '/orders/', refund: '/refunds/' } as const;
 
-const json = (status: number, value: unknown): Reply => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(value) });
-const notFound = (what: string): Reply => json(404, { code: 'NOT_FOUND', message: `no notification recorded for ${what}` });
+const json = (status: number, value: unknown): Reply => ({
+  status,
+  contentType: 'application/json; charset=utf-8',
+  body: JSON.stringify(value),
+});
+const notFound = (what: string): Reply =>
+  json(404, { code: 'NOT_FOUND', message: `no notification recorded for ${what}` });
 
 const refundView = (r: RefundRecord) => ({
   out_trade_no: r.out_trade_no,
@@ -24,16 +29,28 @@ const refundView = (r: RefundRecord) => ({
 
 /** The lookup's answer for a request path, or undefined when the path is not a lookup path. */
 export function answerLookup(records: OrderRecords, method: string, path: string): Reply | undefined {
-  const prefix = path.startsWith(LOOKUP_PREFIXES.order) ? 'order' : path.startsWith(LOOKUP_PREFIXES.refund) ? 'refund' : undefined;
+  const prefix = path.startsWith(LOOKUP_PREFIXES.order)
+    ? 'order'
+    : path.startsWith(LOOKUP_PREFIXES.refund)
+      ? 'refund'
+      : undefined;
   if (!prefix) return undefined;
-  if (method !== 'GET' && method !== 'HEAD') return { ...json(405, { code: 'METHOD_NOT_ALLOWED', message: 'the lookup answers GET' }), headers: { Allow: 'GET, HEAD' } };
+  if (method !== 'GET' && method !== 'HEAD')
+    return {
+      ...json(405, { code: 'METHOD_NOT_ALLOWED', message: 'the lookup answers GET' }),
+      headers: { Allow: 'GET, HEAD' },
+    };
   let id: string;
   try {
     id = decodeURIComponent(path.slice(LOOKUP_PREFIXES[prefix].length));
   } catch {
     return json(400, { code: 'PARAM_ERROR', message: 'the id in the path is not valid percent-encoding' });
   }
-  if (!id || id.includes('/')) return json(400, { code: 'PARAM_ERROR', message: `expected ${LOOKUP_PREFIXES[prefix]}{${prefix === 'order' ? 'out_trade_no' : 'out_refund_no'}}` });
+  if (!id || id.includes('/'))
+    return json(400, {
+      code: 'PARAM_ERROR',
+      message: `expected ${LOOKUP_PREFIXES[prefix]}{${prefix === 'order' ? 'out_trade_no' : 'out_refund_no'}}`,
+    });
 
   if (prefix === 'refund') {
     const refund = records.refund(id);
@@ -47,7 +64,14 @@ export function answerLookup(records: OrderRecords, method: string, path: string
   return json(
     200,
     payment
-      ? { out_trade_no: id, transaction_id: payment.transaction_id, trade_state: 'SUCCESS', amount: { total: payment.total }, times_processed: payment.times_processed, refunds }
+      ? {
+          out_trade_no: id,
+          transaction_id: payment.transaction_id,
+          trade_state: 'SUCCESS',
+          amount: { total: payment.total },
+          times_processed: payment.times_processed,
+          refunds,
+        }
       : { out_trade_no: id, trade_state: 'NOTPAY', refunds },
   );
 }

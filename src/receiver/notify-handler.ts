@@ -65,7 +65,10 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
         const result = await given(request, next);
         if (!result || delay === 0) return result;
         const slowed = `slowed down by ${delay} ms at the current arrival rate`;
-        return { ...result, log: { ...result.log, fault: result.log.fault ? `${result.log.fault}; ${slowed}` : slowed } };
+        return {
+          ...result,
+          log: { ...result.log, fault: result.log.fault ? `${result.log.fault}; ${slowed}` : slowed },
+        };
       }
     : given;
 
@@ -78,7 +81,11 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
       // The answer must not turn into a 500 because a log line could not be written, and every
       // request must leave a line: log it again without the notification, saying why.
       try {
-        opts.log?.({ ...entry, notification: undefined, reason: `${entry.reason ?? ''} (log entry not printable: ${(error as Error).message})`.trim() });
+        opts.log?.({
+          ...entry,
+          notification: undefined,
+          reason: `${entry.reason ?? ''} (log entry not printable: ${(error as Error).message})`.trim(),
+        });
       } catch {
         // The logger itself is broken: the answer still goes out.
       }
@@ -88,7 +95,8 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
   async function answer(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
     // Compare the path as sent (no URL parsing: `new URL('//x', base)` would read x as a host);
     // behind Express the full path is in originalUrl, also when mounted under a prefix.
-    const path = ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/').split('?')[0] ?? '/';
+    const path =
+      ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/').split('?')[0] ?? '/';
     const route = routes.get(path);
     const lookup = !route && opts.records ? answerLookup(opts.records, req.method ?? 'GET', path) : undefined;
     if (lookup) {
@@ -110,7 +118,12 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
     const given = parsedBody(req);
     if (given === 'parsed') {
       // A JSON/XML parser already replaced the bytes the v3 signature covers: a set-up mistake.
-      const result = reject(route, route.version, 500, 'the body was parsed before the notify handler saw it: mount it before body parsers such as express.json(), or give it express.raw()');
+      const result = reject(
+        route,
+        route.version,
+        500,
+        'the body was parsed before the notify handler saw it: mount it before body parsers such as express.json(), or give it express.raw()',
+      );
       record(result);
       return send(res, result);
     }
@@ -129,7 +142,9 @@ export function createNotifyHandler(opts: ReceiverOptions, extras: NotifyHandler
 
     let result: HandlerResult | null;
     try {
-      result = await hook({ route, headers: req.headers, rawBody, socket: req.socket }, () => dispatch(route, rawBody, req.headers));
+      result = await hook({ route, headers: req.headers, rawBody, socket: req.socket }, () =>
+        dispatch(route, rawBody, req.headers),
+      );
     } catch (error) {
       // A bug: refuse (WeChat retries later) and keep the cause in the local log only.
       const refused = reject(route, route.version, 500, 'internal error');

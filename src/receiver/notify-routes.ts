@@ -10,7 +10,10 @@ export function notifyRoutes(opts: ReceiverOptions): Map<string, NotifyRoute> {
   const add = (path: string, route: Omit<NotifyRoute, 'path'>, field: string): void => {
     if (!path.startsWith('/')) throw new Error(`${field} must start with "/", got ${JSON.stringify(path)}`);
     const taken = routes.get(path);
-    if (taken) throw new Error(`${field} ${path} is already the ${taken.version} ${taken.kind} path: give each notification its own path`);
+    if (taken)
+      throw new Error(
+        `${field} ${path} is already the ${taken.version} ${taken.kind} path: give each notification its own path`,
+      );
     routes.set(path, { path, ...route });
   };
   if (opts.v2) {

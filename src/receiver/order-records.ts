@@ -46,9 +46,11 @@ export interface OrderFacts {
   refund: number | null;
 }
 
-const text = (value: unknown): string => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '');
+const text = (value: unknown): string =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 const fen = (value: unknown): number | null => {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
   return Number.isSafeInteger(n) ? n : null;
 };
 
@@ -95,7 +97,14 @@ export function createOrderRecords(): OrderRecords {
       if (facts.kind === 'pay') {
         const known = payments.get(facts.out_trade_no);
         if (known) known.times_processed++;
-        else payments.set(facts.out_trade_no, { version: facts.version, out_trade_no: facts.out_trade_no, transaction_id: facts.transaction_id, total: facts.total, times_processed: 1 });
+        else
+          payments.set(facts.out_trade_no, {
+            version: facts.version,
+            out_trade_no: facts.out_trade_no,
+            transaction_id: facts.transaction_id,
+            total: facts.total,
+            times_processed: 1,
+          });
         return;
       }
       const known = refunds.get(facts.out_refund_no);

@@ -22,7 +22,10 @@ export interface ListenOptions {
 export async function startReceiver(opts: ReceiverOptions, listen: ListenOptions = {}): Promise<RunningReceiver> {
   const log: ReceiverLogEntry[] = [];
   const records = opts.records ?? createOrderRecords();
-  const handler = createNotifyHandler({ ...opts, records }, { steps: listen.steps, hook: listen.hook, record: (entry) => log.push(entry) });
+  const handler = createNotifyHandler(
+    { ...opts, records },
+    { steps: listen.steps, hook: listen.hook, record: (entry) => log.push(entry) },
+  );
   const server = createServer((req, res) => handler(req, res));
   // Over the limit Node closes the new connection at once, as a full worker pool or proxy does.
   if (opts.faults?.maxConnections !== undefined) server.maxConnections = opts.faults.maxConnections;

@@ -95,7 +95,10 @@ export interface ReceivedRequest {
  * `null` when the hook has dealt with the connection itself (e.g. destroyed the socket).
  * The reference receiver needs none; tests use hooks to build receivers with one deliberate fault.
  */
-export type RequestHook = (request: ReceivedRequest, next: () => Promise<HandlerResult>) => Promise<HandlerResult | null>;
+export type RequestHook = (
+  request: ReceivedRequest,
+  next: () => Promise<HandlerResult>,
+) => Promise<HandlerResult | null>;
 
 export interface StartedReceiver {
   /** `http://127.0.0.1:PORT`, no trailing slash. */

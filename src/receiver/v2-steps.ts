@@ -45,7 +45,9 @@ export function verifyPaySign(fields: Readonly<Fields>, apiKey: string): void {
   if (verifyV2Sign(fields, apiKey)) return;
   // HMAC-SHA256-signed notifies usually omit sign_type; inferV2SignType falls back to the sign's
   // length (64 hex = HMAC, 32 = MD5) instead of assuming MD5, so say which one was tried.
-  const how = fields.sign_type ? `as ${fields.sign_type}` : `as ${inferV2SignType(fields)} (inferred from the sign's length)`;
+  const how = fields.sign_type
+    ? `as ${fields.sign_type}`
+    : `as ${inferV2SignType(fields)} (inferred from the sign's length)`;
   throw new Rejection(401, `sign does not verify ${how}: check the APIv2 key (APIv2密钥)`);
 }
 
@@ -55,7 +57,8 @@ export function verifyPaySign(fields: Readonly<Fields>, apiKey: string): void {
  */
 export function openRefundReqInfo(fields: Readonly<Fields>, apiKey: string): Fields {
   if (!fields.req_info) throw new Rejection(400, 'missing req_info');
-  const cannotDecrypt = 'cannot decrypt req_info: check the APIv2 key (APIv2密钥); the AES-256-ECB key is its lower-case hex MD5';
+  const cannotDecrypt =
+    'cannot decrypt req_info: check the APIv2 key (APIv2密钥); the AES-256-ECB key is its lower-case hex MD5';
   let plaintext: string;
   try {
     plaintext = decryptReqInfo(fields.req_info, apiKey);

@@ -17,7 +17,10 @@ export function keyRingFrom(publicKeys: Readonly<Record<string, string>>): V3Key
     try {
       ring.set(serial, createPublicKey(pem));
     } catch (error) {
-      throw new Error(`v3.publicKeys[${JSON.stringify(serial)}] is not a PEM public key or certificate: ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `v3.publicKeys[${JSON.stringify(serial)}] is not a PEM public key or certificate: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   cache.set(publicKeys, ring);

@@ -1,5 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { SIGNTEST_PREFIX, TIMESTAMP_WINDOW_SECONDS, V3_HEADERS, V3_RESOURCE_ALGORITHM, V3_SIGNATURE_TYPE } from '../protocol/constants.js';
+import {
+  SIGNTEST_PREFIX,
+  TIMESTAMP_WINDOW_SECONDS,
+  V3_HEADERS,
+  V3_RESOURCE_ALGORITHM,
+  V3_SIGNATURE_TYPE,
+} from '../protocol/constants.js';
 import { decryptResource } from '../protocol/v3/aes-gcm.js';
 import { v3SignMessage, verifyV3 } from '../protocol/v3/sign-message.js';
 import { Rejection } from './rejection.js';
@@ -73,7 +79,10 @@ export function checkTimestampWindow(timestamp: string, nowMs: number): void {
   const skew = Number(timestamp) - Math.floor(nowMs / 1000);
   if (Math.abs(skew) > TIMESTAMP_WINDOW_SECONDS) {
     const side = skew < 0 ? 'behind' : 'ahead of';
-    throw new Rejection(401, `${V3_HEADERS.timestamp} is ${Math.abs(skew)} s ${side} this server's clock (limit ${TIMESTAMP_WINDOW_SECONDS} s): a replay, or a wrong clock`);
+    throw new Rejection(
+      401,
+      `${V3_HEADERS.timestamp} is ${Math.abs(skew)} s ${side} this server's clock (limit ${TIMESTAMP_WINDOW_SECONDS} s): a replay, or a wrong clock`,
+    );
   }
 }
 
@@ -84,7 +93,10 @@ export function checkTimestampWindow(timestamp: string, nowMs: number): void {
 export function verifySignatureBySerial({ headers, rawBody }: V3SignedBody, keys: V3KeyRing): void {
   const key = keys.get(headers.serial);
   if (!key) {
-    throw new Rejection(401, `unknown ${V3_HEADERS.serial} ${headers.serial}; trusted: ${[...keys.keys()].join(', ') || 'none'}`);
+    throw new Rejection(
+      401,
+      `unknown ${V3_HEADERS.serial} ${headers.serial}; trusted: ${[...keys.keys()].join(', ') || 'none'}`,
+    );
   }
   // The signed message is built from the body string as received, never from a re-serialised
   // object: whitespace, key order and \u escapes all change the bytes.
@@ -93,7 +105,9 @@ export function verifySignatureBySerial({ headers, rawBody }: V3SignedBody, keys
   // merchants verify, and they simply fail verification like any forgery. WeChat then re-sends
   // the notification with a valid signature. The prefix is mentioned only to help troubleshooting.
   if (!verifyV3(v3SignMessage(headers.timestamp, headers.nonce, rawBody), headers.signature, key)) {
-    const probe = headers.signature.startsWith(SIGNTEST_PREFIX) ? ' (a WeChat signature probe: rejecting it is correct)' : '';
+    const probe = headers.signature.startsWith(SIGNTEST_PREFIX)
+      ? ' (a WeChat signature probe: rejecting it is correct)'
+      : '';
     throw new Rejection(401, `${V3_HEADERS.signature} does not verify under serial ${headers.serial}${probe}`);
   }
 }
@@ -124,7 +138,11 @@ export function jsonNestedDeeperThan(text: string, max: number): boolean {
 }
 
 export function parseV3Envelope(rawBody: string): V3Envelope {
-  if (jsonNestedDeeperThan(rawBody, MAX_JSON_DEPTH)) throw new Rejection(400, `body is JSON nested more than ${MAX_JSON_DEPTH} levels deep; a notification is a few levels deep`);
+  if (jsonNestedDeeperThan(rawBody, MAX_JSON_DEPTH))
+    throw new Rejection(
+      400,
+      `body is JSON nested more than ${MAX_JSON_DEPTH} levels deep; a notification is a few levels deep`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);
@@ -152,7 +170,10 @@ export function decryptV3Resource(resource: V3Resource, apiV3Key: string): unkno
     throw new Rejection(400, 'cannot decrypt: check the APIv3 key (APIv3密钥)');
   }
   if (jsonNestedDeeperThan(plaintext, MAX_JSON_DEPTH)) {
-    throw new Rejection(400, `decrypted resource is JSON nested more than ${MAX_JSON_DEPTH} levels deep; a notification is a few levels deep`);
+    throw new Rejection(
+      400,
+      `decrypted resource is JSON nested more than ${MAX_JSON_DEPTH} levels deep; a notification is a few levels deep`,
+    );
   }
   try {
     return JSON.parse(plaintext) as unknown;
@@ -168,7 +189,11 @@ export function v3Ack(): Reply {
 
 /** Any 4xx/5xx makes WeChat retry; the JSON body is what its docs recommend. */
 export function v3Reject(status: number, reason: string): Reply {
-  return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ code: 'FAIL', message: reason }) };
+  return {
+    status,
+    contentType: 'application/json; charset=utf-8',
+    body: JSON.stringify({ code: 'FAIL', message: reason }),
+  };
 }
 
 export const V3_STEPS: V3Steps = {

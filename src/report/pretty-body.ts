@@ -38,7 +38,8 @@ export function indentJson(text: string): string {
 
 const XML_TOKEN = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<[^<>]*>|[^<]+/g;
 const tagName = (tag: string): string => /^<\/?([^\s/>]+)/.exec(tag)?.[1] ?? '';
-const isText = (token: string | undefined): boolean => token !== undefined && (!token.startsWith('<') || token.startsWith('<![CDATA['));
+const isText = (token: string | undefined): boolean =>
+  token !== undefined && (!token.startsWith('<') || token.startsWith('<![CDATA['));
 
 /** One element per line, leaves (text or CDATA only) kept whole; undefined when it is not well-formed XML. */
 export function indentXml(text: string): string | undefined {

@@ -41,13 +41,18 @@ export function renderHtml(run: RunJudgement, meta: HtmlReportMeta): string {
   const { cases, diagnoses, totals: sum } = run;
   const severalRows = new Set(run.deliveries.map((d) => d.iteration)).size > 1;
 
-  const verdictBadge = (v: CaseSummary['verdict']): string => `<span class="badge v-${t(v)}">${t(VERDICT[v] ?? v)}</span>`;
-  const duration = (ms: number | undefined): string => (ms === undefined ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
-  const statusOf = (c: CaseSummary): string => c.statuses.join(', ') || (c.verdict === 'skipped' ? 'not sent' : 'no answer');
+  const verdictBadge = (v: CaseSummary['verdict']): string =>
+    `<span class="badge v-${t(v)}">${t(VERDICT[v] ?? v)}</span>`;
+  const duration = (ms: number | undefined): string =>
+    ms === undefined ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+  const statusOf = (c: CaseSummary): string =>
+    c.statuses.join(', ') || (c.verdict === 'skipped' ? 'not sent' : 'no answer');
   const anchor = (id: string): string => `case-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 
   // The check's own words (judge.js), and what every case of the kind shares.
-  const expects = (c: CaseSummary): string => expectationText(c) + (c.expect === 'ack' ? ', within 5 s, no redirect' : ': a forged notification must not be acknowledged');
+  const expects = (c: CaseSummary): string =>
+    expectationText(c) +
+    (c.expect === 'ack' ? ', within 5 s, no redirect' : ': a forged notification must not be acknowledged');
 
   /** Returns HTML: the answer in one line, its body (cut short) as code. */
   const cameBack = (d: DeliveryResult | undefined): string => {
@@ -91,7 +96,10 @@ export function renderHtml(run: RunJudgement, meta: HtmlReportMeta): string {
     ]
       .filter(Boolean)
       .join(' · ');
-    const checks = d.checks.map((c) => `<li>${verdictBadge(c.pass ? 'pass' : 'fail')} ${t(c.name)}${c.message ? `<br><span class="muted">${t(c.message)}</span>` : ''}</li>`);
+    const checks = d.checks.map(
+      (c) =>
+        `<li>${verdictBadge(c.pass ? 'pass' : 'fail')} ${t(c.name)}${c.message ? `<br><span class="muted">${t(c.message)}</span>` : ''}</li>`,
+    );
     // WeChat only ever POSTs notifications, and the generated collection sends nothing else.
     const request = d.request
       ? `<h4>Request</h4><p><code>POST ${t(d.request.url)}</code></p>${headersTable('Request headers', d.request.headers)}${bodyBlock(d.request.body, d.request.headers)}`
@@ -115,7 +123,12 @@ export function renderHtml(run: RunJudgement, meta: HtmlReportMeta): string {
   const caseSection = (c: CaseSummary): string => {
     const list = run.deliveries.filter((d) => d.caseId === c.caseId);
     const worst = list.find((d) => d.verdict === 'fail') ?? list.find((d) => d.verdict === 'skipped');
-    const why = { skipped: 'Why it was skipped', inconclusive: 'Why it could not be judged', fail: 'Why it failed', pass: '' }[c.verdict];
+    const why = {
+      skipped: 'Why it was skipped',
+      inconclusive: 'Why it could not be judged',
+      fail: 'Why it failed',
+      pass: '',
+    }[c.verdict];
     const failure =
       c.verdict === 'pass'
         ? ''

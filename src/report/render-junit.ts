@@ -23,7 +23,8 @@ export function renderJunit(run: RunJudgement, suiteName: string): string {
     const detail = `severity: ${c.severity}${blocking}; expected: ${c.expect}; HTTP ${c.statuses.join(',') || '-'}; ${c.passed}/${c.deliveries} ${answeredAsExpected(c.expect)}`;
     if (c.verdict === 'pass') return `${open}</testcase>`;
     const message = escapeXml([c.error, c.hint].filter(Boolean).join(' — '));
-    if (c.verdict === 'skipped' || c.verdict === 'inconclusive') return `${open}\n      <skipped message="${message}"/>\n    </testcase>`;
+    if (c.verdict === 'skipped' || c.verdict === 'inconclusive')
+      return `${open}\n      <skipped message="${message}"/>\n    </testcase>`;
     return `${open}\n      <failure message="${message}" type="${escapeXml(c.cause)}">${escapeXml(detail)}</failure>\n    </testcase>`;
   });
   return [

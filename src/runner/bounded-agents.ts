@@ -1,7 +1,13 @@
 import { Agent as HttpAgent, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Transform } from 'node:stream';
-import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
+import {
+  constants as zlibConstants,
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  createInflateRaw,
+} from 'node:zlib';
 
 /**
  * HTTP agents for newman (its `requestAgents` option) that hold every request of one run to two
@@ -29,7 +35,10 @@ export const CUT_MARK = ' [wxpay-notify: body cut at ';
 export function readCutMark(statusText: string): { statusText: string; cutAtBytes?: number } {
   const at = statusText.lastIndexOf(CUT_MARK);
   if (at === -1) return { statusText };
-  return { statusText: statusText.slice(0, at), cutAtBytes: Number.parseInt(statusText.slice(at + CUT_MARK.length), 10) };
+  return {
+    statusText: statusText.slice(0, at),
+    cutAtBytes: Number.parseInt(statusText.slice(at + CUT_MARK.length), 10),
+  };
 }
 
 export interface AnswerBoundOptions {
@@ -70,7 +79,9 @@ export function boundedAgents(bounds: AnswerBoundOptions): BoundedAgents {
 }
 
 function deadlineError(ms: number): Error {
-  return Object.assign(new Error(`no complete answer within ${ms} ms (deadline for headers and body together)`), { code: 'ETIMEDOUT' });
+  return Object.assign(new Error(`no complete answer within ${ms} ms (deadline for headers and body together)`), {
+    code: 'ETIMEDOUT',
+  });
 }
 
 function guard(req: ClientRequest, bounds: AnswerBoundOptions, live: Set<ClientRequest>): void {

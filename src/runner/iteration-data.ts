@@ -59,7 +59,10 @@ class DataProblems {
     if (this.list.length >= MAX_PROBLEMS) this.throw();
   }
   throw(): never {
-    const more = this.list.length >= MAX_PROBLEMS ? `\n${this.source}: stopped after ${MAX_PROBLEMS} problems; fix these and run again` : '';
+    const more =
+      this.list.length >= MAX_PROBLEMS
+        ? `\n${this.source}: stopped after ${MAX_PROBLEMS} problems; fix these and run again`
+        : '';
     throw new UserError(this.list.join('\n') + more, 'E_DATA');
   }
 }
@@ -69,7 +72,11 @@ class DataProblems {
  * skipped. A cell longer than `maxCellChars` ends the parse (`onLongCell`), so one huge cell never
  * costs more than the bound.
  */
-export function* csvRows(text: string, maxCellChars: number = DATA_BOUNDS.maxCellChars, onLongCell?: (row: number, column: number) => never): Generator<string[]> {
+export function* csvRows(
+  text: string,
+  maxCellChars: number = DATA_BOUNDS.maxCellChars,
+  onLongCell?: (row: number, column: number) => never,
+): Generator<string[]> {
   const long =
     onLongCell ??
     ((r: number, c: number): never => {
@@ -117,14 +124,21 @@ export function parseCsv(text: string): string[][] {
  * override. Every row is an order: the config's order with the row's columns over it, checked by
  * the config's rules.
  */
-export function toIterationData(rows: Iterable<Record<string, unknown>>, source: string, context: DataContext = {}): Record<string, string>[] {
+export function toIterationData(
+  rows: Iterable<Record<string, unknown>>,
+  source: string,
+  context: DataContext = {},
+): Record<string, string>[] {
   const problems = new DataProblems(inert(source));
   const data: Record<string, string>[] = [];
   let index = 0;
   for (const row of rows) {
     index += 1;
     if (index > DATA_BOUNDS.maxRows) {
-      problems.add('', `more than ${DATA_BOUNDS.maxRows.toLocaleString('en-US')} rows; split the file (each row is sent once per case)`);
+      problems.add(
+        '',
+        `more than ${DATA_BOUNDS.maxRows.toLocaleString('en-US')} rows; split the file (each row is sent once per case)`,
+      );
       break;
     }
     const out = checkRow(row, index, problems, context);
@@ -135,11 +149,17 @@ export function toIterationData(rows: Iterable<Record<string, unknown>>, source:
   return data;
 }
 
-function checkRow(row: Record<string, unknown>, index: number, problems: DataProblems, context: DataContext): Record<string, string> | undefined {
+function checkRow(
+  row: Record<string, unknown>,
+  index: number,
+  problems: DataProblems,
+  context: DataContext,
+): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   const columnOf: Partial<Record<keyof OrderConfig, string>> = {};
   const given: Record<string, unknown> = {};
-  const where = (column?: string): string => `row ${index}${column === undefined ? '' : `, column ${JSON.stringify(inert(column.slice(0, 40)))}`}: `;
+  const where = (column?: string): string =>
+    `row ${index}${column === undefined ? '' : `, column ${JSON.stringify(inert(column.slice(0, 40)))}`}: `;
   const before = problems.list.length;
   for (const [column, value] of Object.entries(row)) {
     const target = Object.hasOwn(COLUMNS, column) ? COLUMNS[column] : undefined;
@@ -153,17 +173,26 @@ function checkRow(row: Record<string, unknown>, index: number, problems: DataPro
       continue;
     }
     if (typeof value !== 'string' && typeof value !== 'number') {
-      problems.add(where(column), `expected a string or a number, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+      problems.add(
+        where(column),
+        `expected a string or a number, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+      );
       continue;
     }
     if (typeof value === 'string' && value.length > DATA_BOUNDS.maxCellChars) {
-      problems.add(where(column), `the value is ${value.length} characters, more than the ${DATA_BOUNDS.maxCellChars} a cell may hold`);
+      problems.add(
+        where(column),
+        `the value is ${value.length} characters, more than the ${DATA_BOUNDS.maxCellChars} a cell may hold`,
+      );
       continue;
     }
     // Cells are trimmed ("T1, 100" is common in hand-written CSV); what is checked is what is sent.
     const text = String(value).trim();
     if (context.secrets && context.secrets.length > 0 && redact(text, context.secrets) !== text) {
-      problems.add(where(column), 'holds a secret of this config (an API key or a private key); a key never goes into a notification: remove it');
+      problems.add(
+        where(column),
+        'holds a secret of this config (an API key or a private key); a key never goes into a notification: remove it',
+      );
       continue;
     }
     out[target.variable] = text;
@@ -177,7 +206,10 @@ function checkRow(row: Record<string, unknown>, index: number, problems: DataPro
     const field = problem.path as keyof OrderConfig;
     const column = columnOf[field];
     // A rule about a field the row left out (refund over the row's total) says where its value came from.
-    const origin = column === undefined && context.order ? ` (${problem.path} comes from the config's order.${problem.path}: add a ${snake(problem.path)} column)` : '';
+    const origin =
+      column === undefined && context.order
+        ? ` (${problem.path} comes from the config's order.${problem.path}: add a ${snake(problem.path)} column)`
+        : '';
     problems.add(where(column ?? snake(problem.path)), `${problem.message}${origin}`);
   }
   return found.length > 0 ? undefined : out;
@@ -196,7 +228,10 @@ export function readIterationData(file: string, context: DataContext = {}): Reco
     } catch (error) {
       // V8's message may quote the file's text: keep only where it failed.
       const at = /position (\d+)/.exec((error as Error).message)?.[1];
-      throw new UserError(`--data ${shown} is not valid JSON${at ? ` (at character ${at})` : ''}; expected an array of objects, one per notification`, 'E_DATA');
+      throw new UserError(
+        `--data ${shown} is not valid JSON${at ? ` (at character ${at})` : ''}; expected an array of objects, one per notification`,
+        'E_DATA',
+      );
     }
     if (!Array.isArray(parsed) || parsed.some((r) => !r || typeof r !== 'object' || Array.isArray(r))) {
       throw new UserError(`--data ${shown} must be a JSON array of objects, one per notification`, 'E_DATA');
@@ -211,7 +246,8 @@ export function readIterationData(file: string, context: DataContext = {}): Reco
   };
   const rows = csvRows(text, DATA_BOUNDS.maxCellChars, long);
   const header = rows.next();
-  if (header.done) throw new UserError(`--data ${shown} is empty; expected a header row such as out_trade_no,total`, 'E_DATA');
+  if (header.done)
+    throw new UserError(`--data ${shown} is empty; expected a header row such as out_trade_no,total`, 'E_DATA');
   const names = header.value.map((h) => h.trim());
   return toIterationData(
     (function* () {
@@ -232,13 +268,25 @@ function readDataText(file: string, shown: string): string {
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    throw new UserError(`cannot read --data ${shown}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'E_DATA');
+    throw new UserError(
+      `cannot read --data ${shown}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      'E_DATA',
+    );
   }
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) {
-      const kind = info.isDirectory() ? 'a folder' : info.isCharacterDevice() || info.isBlockDevice() ? 'a device' : info.isFIFO() ? 'a pipe' : 'not a regular file';
-      throw new UserError(`--data ${shown} is ${kind}, not a data file; save the rows to a .csv or .json file and pass its path`, 'E_DATA');
+      const kind = info.isDirectory()
+        ? 'a folder'
+        : info.isCharacterDevice() || info.isBlockDevice()
+          ? 'a device'
+          : info.isFIFO()
+            ? 'a pipe'
+            : 'not a regular file';
+      throw new UserError(
+        `--data ${shown} is ${kind}, not a data file; save the rows to a .csv or .json file and pass its path`,
+        'E_DATA',
+      );
     }
     const tooBig = (): never => {
       throw new UserError(
@@ -262,7 +310,10 @@ function readDataText(file: string, shown: string): string {
     return decoded(buffer.subarray(0, length), shown);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`cannot read --data ${shown}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'E_DATA');
+    throw new UserError(
+      `cannot read --data ${shown}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      'E_DATA',
+    );
   } finally {
     closeSync(fd);
   }
@@ -283,7 +334,10 @@ function growAndRead(fd: number, start: Buffer, length: number, shown: string, t
 function decoded(bytes: Buffer, shown: string): string {
   const result = decodeUtf8(bytes);
   if ('invalidAt' in result) {
-    throw new UserError(`--data ${shown} is not valid UTF-8: the byte at offset ${result.invalidAt} is not part of a UTF-8 character; save the file as UTF-8`, 'E_DATA');
+    throw new UserError(
+      `--data ${shown} is not valid UTF-8: the byte at offset ${result.invalidAt} is not part of a UTF-8 character; save the file as UTF-8`,
+      'E_DATA',
+    );
   }
   return result.text;
 }

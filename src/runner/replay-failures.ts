@@ -14,7 +14,10 @@ const RETRY_GROUP = 'retry';
  * v2: the same body), as WeChat does on every retry.
  */
 export function repeatCollection(collection: Record<string, unknown>, body: string): Record<string, unknown> {
-  const copy = JSON.parse(JSON.stringify(collection)) as { variable?: unknown[]; item: { item: { request: { header: { key: string; value: string }[] } }[] }[] };
+  const copy = JSON.parse(JSON.stringify(collection)) as {
+    variable?: unknown[];
+    item: { item: { request: { header: { key: string; value: string }[] } }[] }[];
+  };
   for (const folder of copy.item) {
     for (const item of folder.item) {
       const header = item.request.header.find((h) => h.key === CASE_HEADER);
@@ -48,14 +51,32 @@ export interface ReplayOptions {
  * until WeChat would stop. Forged cases are not retried: WeChat retries what the merchant failed
  * to accept, and a rejected forgery is the right answer.
  */
-export async function replayFailures(run: RunResult, source: ReplaySource, environment: Record<string, unknown>, options: ReplayOptions): Promise<RetryTimeline[]> {
+export async function replayFailures(
+  run: RunResult,
+  source: ReplaySource,
+  environment: Record<string, unknown>,
+  options: ReplayOptions,
+): Promise<RetryTimeline[]> {
   const timelines: RetryTimeline[] = [];
   for (const def of source.cases) {
     const first = run.deliveries.find((d) => d.caseId === def.id);
-    if (!first || first.verdict !== 'fail' || def.expect !== 'ack' || (def.copies ?? 1) > 1 || def.concurrent || !first.request) continue;
+    if (
+      !first ||
+      first.verdict !== 'fail' ||
+      def.expect !== 'ack' ||
+      (def.copies ?? 1) > 1 ||
+      def.concurrent ||
+      !first.request
+    )
+      continue;
     const collection = repeatCollection(source.collectionOf(def), first.request.body);
     const send = async (): Promise<DeliveryResult> => {
-      const again = await runCollection({ collection, environment, insecure: options.insecure, signal: options.signal });
+      const again = await runCollection({
+        collection,
+        environment,
+        insecure: options.insecure,
+        signal: options.signal,
+      });
       options.signal?.throwIfAborted();
       return again.deliveries[0]!;
     };

@@ -7,7 +7,9 @@ import type { DeliveryResult, RetryAttempt, RetryStop, RetryTimeline } from '../
  * {"code":"FAIL"} counts as received (docs/protocol.md#v3-acknowledgement), so the merchant never
  * sees it again.
  */
-export function wechatStopsAfter(delivery: Pick<DeliveryResult, 'verdict' | 'cause' | 'timeMs'>): Exclude<RetryStop, 'gave-up'> | undefined {
+export function wechatStopsAfter(
+  delivery: Pick<DeliveryResult, 'verdict' | 'cause' | 'timeMs'>,
+): Exclude<RetryStop, 'gave-up'> | undefined {
   if (delivery.verdict === 'pass') return 'acknowledged';
   if (delivery.cause === 'v3-200-code-fail' && (delivery.timeMs ?? Infinity) <= ACK_TIME_LIMIT_MS) return 'received';
   return undefined;
@@ -24,12 +26,25 @@ export const DEFAULT_RETRY_SPEEDUP = Math.round(RETRY_SCHEDULE_SECONDS.reduce((a
 export async function replayOnSchedule(
   first: DeliveryResult,
   send: () => Promise<DeliveryResult>,
-  options: { speedup: number; sleep?: (ms: number) => Promise<void>; schedule?: readonly number[]; onAttempt?: (attempt: RetryAttempt) => void },
+  options: {
+    speedup: number;
+    sleep?: (ms: number) => Promise<void>;
+    schedule?: readonly number[];
+    onAttempt?: (attempt: RetryAttempt) => void;
+  },
 ): Promise<RetryTimeline> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const schedule = options.schedule ?? RETRY_SCHEDULE_SECONDS;
-  const attempts: RetryAttempt[] = [{ attempt: 1, wechatOffsetSeconds: 0, status: first.status, verdict: first.verdict, cause: first.cause }];
-  const timeline = (stoppedBecause: RetryStop): RetryTimeline => ({ caseId: first.caseId, speedup: options.speedup, attempts, acknowledged: stoppedBecause === 'acknowledged', stoppedBecause });
+  const attempts: RetryAttempt[] = [
+    { attempt: 1, wechatOffsetSeconds: 0, status: first.status, verdict: first.verdict, cause: first.cause },
+  ];
+  const timeline = (stoppedBecause: RetryStop): RetryTimeline => ({
+    caseId: first.caseId,
+    speedup: options.speedup,
+    attempts,
+    acknowledged: stoppedBecause === 'acknowledged',
+    stoppedBecause,
+  });
   const firstStop = wechatStopsAfter(first);
   if (firstStop) return timeline(firstStop);
   let offset = 0;
@@ -37,7 +52,13 @@ export async function replayOnSchedule(
     offset += gap;
     await sleep((gap * 1000) / options.speedup);
     const result = await send();
-    const attempt: RetryAttempt = { attempt: attempts.length + 1, wechatOffsetSeconds: offset, status: result.status, verdict: result.verdict, cause: result.cause };
+    const attempt: RetryAttempt = {
+      attempt: attempts.length + 1,
+      wechatOffsetSeconds: offset,
+      status: result.status,
+      verdict: result.verdict,
+      cause: result.cause,
+    };
     attempts.push(attempt);
     options.onAttempt?.(attempt);
     const stop = wechatStopsAfter(result);

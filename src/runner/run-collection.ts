@@ -97,7 +97,12 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
       settled = true;
       runner?.abort();
       agents.close();
-      resolve({ deliveries, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: true });
+      resolve({
+        deliveries,
+        startedAt: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+        aborted: true,
+      });
     };
     const emitter = newman.run(
       {
@@ -138,7 +143,12 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
           }
           open.clear();
         }
-        resolve({ deliveries, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: outOfTime });
+        resolve({
+          deliveries,
+          startedAt: new Date(started).toISOString(),
+          durationMs: Date.now() - started,
+          aborted: outOfTime,
+        });
       },
     );
 
@@ -201,7 +211,10 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
       const response = args.response;
       record.status = response.code;
       record.timeMs = answerTimeMs(args.history, response.responseTime);
-      record.response = { headers: headerMap(response.headers?.all?.()), body: response.stream ? Buffer.from(response.stream).toString('utf8') : '' };
+      record.response = {
+        headers: headerMap(response.headers?.all?.()),
+        body: response.stream ? Buffer.from(response.stream).toString('utf8') : '',
+      };
       const { cutAtBytes } = readCutMark(String(response.status ?? ''));
       if (cutAtBytes !== undefined) record.response.truncatedAtBytes = cutAtBytes;
     });
@@ -209,7 +222,11 @@ export function runCollection(options: RunOptions): Promise<RunResult> {
     emitter.on('assertion', (err: any, args: any) => {
       const record = open.get(args.cursor?.ref);
       if (!record) return;
-      record.checks.push({ name: args.assertion, pass: !err && !args.skipped, message: err ? String(err.message ?? err) : '' });
+      record.checks.push({
+        name: args.assertion,
+        pass: !err && !args.skipped,
+        message: err ? String(err.message ?? err) : '',
+      });
     });
 
     emitter.on('item', (_err: unknown, args: any) => {
@@ -252,7 +269,9 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
   // re-judges time on the request's own timing, names the cause and which failed check matters most
   // (a wrong answer before a slow one).
   const timeCheck = checks[0]!; // judgeResponse checks the clock first
-  record.checks = record.checks.map((c) => (c.name === timeCheck.name ? { name: c.name, pass: timeCheck.pass, message: timeCheck.message } : c));
+  record.checks = record.checks.map((c) =>
+    c.name === timeCheck.name ? { name: c.name, pass: timeCheck.pass, message: timeCheck.message } : c,
+  );
   if (spec.concurrent) record.concurrentCopies = concurrentCopies(record.checks);
   const passed = record.checks.length > 0 && record.checks.every((c) => c.pass);
   record.verdict = passed ? 'pass' : 'fail';
@@ -261,12 +280,17 @@ function finish(record: DeliveryResult & { skipReason?: string; sent: boolean },
     record.verdict = 'fail';
     record.cause = hollow.cause;
     record.hint = hollow.message;
-    record.checks = record.checks.map((c) => (c.name === checks[1]?.name ? { ...c, pass: false, message: hollow.message } : c));
+    record.checks = record.checks.map((c) =>
+      c.name === checks[1]?.name ? { ...c, pass: false, message: hollow.message } : c,
+    );
     return;
   }
   if (passed) return;
   const cut = record.response!.truncatedAtBytes;
-  const cutNote = cut === undefined ? '' : `The answer was longer than ${cut} bytes: only that much was kept and judged (an acknowledgement is a few hundred bytes). `;
+  const cutNote =
+    cut === undefined
+      ? ''
+      : `The answer was longer than ${cut} bytes: only that much was kept and judged (an acknowledgement is a few hundred bytes). `;
   if (record.checks.length === 0) {
     record.hint = 'no test ran for this request: was the collection-level test script removed?';
     return;

@@ -75,7 +75,8 @@ export class SuiteRun extends EventEmitter<RunEventMap> {
           reject(error);
         }
       };
-      const interrupt = (): void => finish({ startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: true }, true);
+      const interrupt = (): void =>
+        finish({ startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, aborted: true }, true);
       if (signal?.aborted) {
         interrupt();
         return;

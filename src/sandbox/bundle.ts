@@ -17,7 +17,16 @@ const BRUNO_DIR = join(SANDBOX_DIR, 'bruno');
 
 /** Which library fragments each script needs: the test script must stay light (it runs per request). */
 const LIBS: Record<ScriptKind, readonly string[]> = {
-  prerequest: ['crypto.js', 'fill-template.js', 'flat-xml.js', 'notify-time.js', 'notify-amounts.js', 'build-v2.js', 'build-v3.js', 'case-spec.js'],
+  prerequest: [
+    'crypto.js',
+    'fill-template.js',
+    'flat-xml.js',
+    'notify-time.js',
+    'notify-amounts.js',
+    'build-v2.js',
+    'build-v3.js',
+    'case-spec.js',
+  ],
   test: ['flat-xml.js', 'mask.js', 'judge.js', 'case-spec.js'],
 };
 
@@ -133,8 +142,14 @@ export function bundleScript(kind: ScriptKind, constants: Readonly<Record<string
  * function, so the glue may await the concurrent copies before the request goes out.
  */
 export function bundleBrunoScript(kind: ScriptKind, constants: Readonly<Record<string, unknown>>): string {
-  const entry = [stripComments(readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8')), stripComments(readFileSync(join(BRUNO_DIR, `${kind}.js`), 'utf8'))].join('\n');
-  const decls = declarations([...libFiles(kind).map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8'))), stripComments(readFileSync(join(BRUNO_DIR, 'pm.js'), 'utf8'))]);
+  const entry = [
+    stripComments(readFileSync(join(SANDBOX_DIR, `${kind}.js`), 'utf8')),
+    stripComments(readFileSync(join(BRUNO_DIR, `${kind}.js`), 'utf8')),
+  ].join('\n');
+  const decls = declarations([
+    ...libFiles(kind).map((f) => stripComments(readFileSync(join(LIB_DIR, f), 'utf8'))),
+    stripComments(readFileSync(join(BRUNO_DIR, 'pm.js'), 'utf8')),
+  ]);
   if (decls.some((d) => new RegExp(`^function ${d.name}\\s*\\(`, 'm').test(entry))) {
     throw new Error(`a sandbox library function is declared again in the Bruno ${kind} script`);
   }
@@ -166,7 +181,10 @@ const requireFromHere = createRequire(import.meta.url);
  * code that must apply exactly the rules the sandbox applies. Only what the sandbox offers is given,
  * plus `globals`.
  */
-export function loadSandboxFunctions(script: string, globals: Readonly<Record<string, unknown>> = {}): Record<string, (...args: any[]) => any> {
+export function loadSandboxFunctions(
+  script: string,
+  globals: Readonly<Record<string, unknown>> = {},
+): Record<string, (...args: any[]) => any> {
   let exported: Record<string, (...args: any[]) => any> | undefined;
   const context = vm.createContext({
     // Functions the fragments call but the script does not declare (Node's crypto in src/library).

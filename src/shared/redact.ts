@@ -30,7 +30,9 @@ export function redactRun<T>(value: T, secrets: readonly string[]): T {
     if (Array.isArray(item)) return item.map((entry) => walk(entry, false));
     if (item === null || typeof item !== 'object') return item;
     const cut = (item as { truncatedAtBytes?: unknown }).truncatedAtBytes !== undefined;
-    return Object.fromEntries(Object.entries(item).map(([key, entry]) => [redact(key, secrets), walk(entry, cut && key === 'body')]));
+    return Object.fromEntries(
+      Object.entries(item).map(([key, entry]) => [redact(key, secrets), walk(entry, cut && key === 'body')]),
+    );
   };
   return walk(value, false) as T;
 }

@@ -30,7 +30,13 @@ describe('a config file that is not UTF-8', () => {
       const config = join(dir, 'wxpay-notify.json');
       writeFileSync(
         config,
-        Buffer.concat([before, Buffer.from(bytes), Buffer.from('1","mchid":"1","v2":{"notifyUrl":"http://a/b","refundNotifyUrl":"http://a/c","apiKey":"k7Hq2Lm9Xw4Rt8Yp3Zs6Vb1Nc5Df0Gj!"}}')]),
+        Buffer.concat([
+          before,
+          Buffer.from(bytes),
+          Buffer.from(
+            '1","mchid":"1","v2":{"notifyUrl":"http://a/b","refundNotifyUrl":"http://a/c","apiKey":"k7Hq2Lm9Xw4Rt8Yp3Zs6Vb1Nc5Df0Gj!"}}',
+          ),
+        ]),
       );
       const io = memoryIO();
       expect(await cli(['generate', '-c', config, '-o', join(dir, 'out')], io)).toBe(2);
@@ -78,16 +84,30 @@ describe("the library's judge()", () => {
     };
     const secrets = [keys.apiKey, keys.apiV3Key, keys.publicKey.privateKeyPem];
     // The encodings the masker reads (base64 is not one of them: see the report's note).
-    const echoes = [keys.apiKey, keys.apiV3Key].flatMap((s) => secretForms(s).filter((form) => form !== Buffer.from(s).toString('base64').replace(/=+$/, '')));
+    const echoes = [keys.apiKey, keys.apiV3Key].flatMap((s) =>
+      secretForms(s).filter((form) => form !== Buffer.from(s).toString('base64').replace(/=+$/, '')),
+    );
     // One answer per echoed form, short enough that the judge's quote of it is never cut.
     for (const echo of echoes) {
-      const verdict = judge('v2.pay.success', { status: 200, text: `key=${echo}`, headers: { 'x-echo': keys.apiKey } }, config);
+      const verdict = judge(
+        'v2.pay.success',
+        { status: 200, text: `key=${echo}`, headers: { 'x-echo': keys.apiKey } },
+        config,
+      );
       expect(verdict.pass).toBe(false);
       expect(verdict.message, echo.slice(0, 50)).toMatch(/redacted/);
-      expectNoSecret(JSON.stringify(verdict.checks) + verdict.message, [keys.apiKey, keys.apiV3Key], `verdict for ${echo.slice(0, 6)}…`);
+      expectNoSecret(
+        JSON.stringify(verdict.checks) + verdict.message,
+        [keys.apiKey, keys.apiV3Key],
+        `verdict for ${echo.slice(0, 6)}…`,
+      );
       expectInert(verdict.message.replace(/\n/g, ' '), 'verdict message');
     }
-    const pem = judge('v2.pay.success', { status: 500, text: `<xml><return_msg>${keys.publicKey.privateKeyPem}</return_msg></xml>` }, config);
+    const pem = judge(
+      'v2.pay.success',
+      { status: 500, text: `<xml><return_msg>${keys.publicKey.privateKeyPem}</return_msg></xml>` },
+      config,
+    );
     expectNoSecret(JSON.stringify(pem.checks) + pem.message, secrets, 'verdict quoting a PEM');
     const unmasked = judge('v2.pay.success', { status: 200, text: `key=${keys.apiKey}` });
     expect(unmasked.message).toContain(keys.apiKey);

@@ -55,13 +55,17 @@ describe('a data file is bounded', () => {
     writeFileSync(path, 'out_trade_no,total\n');
     truncateSync(path, 300 * 1024 * 1024); // sparse: no disk used
     const rss = process.memoryUsage().rss;
-    expect(refusal(() => readIterationData(path, context))).toMatch(/^--data .*orders\.csv is larger than 8 MB, the bound for a data file \(at most 10,000 rows\); split it into several runs$/);
+    expect(refusal(() => readIterationData(path, context))).toMatch(
+      /^--data .*orders\.csv is larger than 8 MB, the bound for a data file \(at most 10,000 rows\); split it into several runs$/,
+    );
     // Nothing of it was held: far below the file's size (a generous bound for a loaded machine).
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024);
   });
 
   it('/dev/zero, a folder and a named pipe are refused before a byte is read', () => {
-    expect(refusal(() => readIterationData('/dev/zero', context))).toBe('--data /dev/zero is a device, not a data file; save the rows to a .csv or .json file and pass its path');
+    expect(refusal(() => readIterationData('/dev/zero', context))).toBe(
+      '--data /dev/zero is a device, not a data file; save the rows to a .csv or .json file and pass its path',
+    );
     expect(refusal(() => readIterationData(folder(), context))).toMatch(/ is a folder, not a data file/);
     const fifo = join(folder(), 'rows.csv');
     execFileSync('mkfifo', [fifo]);
@@ -70,18 +74,24 @@ describe('a data file is bounded', () => {
 
   it('one 5 MB cell ends the parse at the cell bound, naming row and column (CSV and JSON)', () => {
     const huge = 'x'.repeat(5 * 1024 * 1024);
-    expect(refusal(() => readIterationData(file('o.csv', `out_trade_no,openid\nT20260101000001,${huge}\n`), context))).toMatch(
-      /^--data .*o\.csv: row 1, column 2: a cell is longer than 1024 characters, the bound for a data cell$/,
+    expect(
+      refusal(() => readIterationData(file('o.csv', `out_trade_no,openid\nT20260101000001,${huge}\n`), context)),
+    ).toMatch(/^--data .*o\.csv: row 1, column 2: a cell is longer than 1024 characters, the bound for a data cell$/);
+    expect(refusal(() => readIterationData(file('o.csv', `out_trade_no,"${huge}"\n`), context))).toMatch(
+      /the header row, column 2: a cell is longer than 1024/,
     );
-    expect(refusal(() => readIterationData(file('o.csv', `out_trade_no,"${huge}"\n`), context))).toMatch(/the header row, column 2: a cell is longer than 1024/);
     expect(refusal(() => readIterationData(file('o.json', JSON.stringify([{ openid: huge }])), context))).toMatch(
       /row 1, column "openid": the value is 5242880 characters, more than the 1024 a cell may hold/,
     );
   });
 
   it(`more than ${DATA_BOUNDS.maxRows} rows are refused`, () => {
-    const rows = Array.from({ length: DATA_BOUNDS.maxRows + 1 }, (_, i) => `T${String(i).padStart(14, '0')},100`).join('\n');
-    expect(refusal(() => readIterationData(file('o.csv', `out_trade_no,total\n${rows}\n`), context))).toMatch(/more than 10,000 rows; split the file/);
+    const rows = Array.from({ length: DATA_BOUNDS.maxRows + 1 }, (_, i) => `T${String(i).padStart(14, '0')},100`).join(
+      '\n',
+    );
+    expect(refusal(() => readIterationData(file('o.csv', `out_trade_no,total\n${rows}\n`), context))).toMatch(
+      /more than 10,000 rows; split the file/,
+    );
   });
 
   it('a file that is not UTF-8 names the byte offset (never sent with U+FFFD)', () => {
@@ -96,54 +106,94 @@ describe('a data file is bounded', () => {
 
 describe("every row obeys the config's order rules, naming row and column", () => {
   it("refund 200 over total 100 (the issue's row) is refused", () => {
-    expect(refusal(() => readIterationData(file('o.csv', 'out_trade_no,total,refund\nT20260101000001,100,100\nT20260101000002,100,200\n'), context))).toMatch(
+    expect(
+      refusal(() =>
+        readIterationData(
+          file('o.csv', 'out_trade_no,total,refund\nT20260101000001,100,100\nT20260101000002,100,200\n'),
+          context,
+        ),
+      ),
+    ).toMatch(
       /o\.csv: row 2, column "refund": the refund amount \(退款金额 refund\) must not exceed the order amount \(订单金额 total\): 200 > 100 fen$/,
     );
   });
 
   it("a row's total below the config's refund says where the refund came from", () => {
-    expect(refusal(() => readIterationData(file('o.csv', 'out_trade_no,total\nT20260101000001,50\n'), context))).toMatch(
+    expect(
+      refusal(() => readIterationData(file('o.csv', 'out_trade_no,total\nT20260101000001,50\n'), context)),
+    ).toMatch(
       /row 1, column "refund": the refund amount .* 100 > 50 fen \(refund comes from the config's order\.refund: add a refund column\)/,
     );
   });
 
   it("NUL, ESC, DEL and C1 in a cell are refused by the config's control-character rule; the message shows no live character", () => {
-    for (const [name, value] of Object.entries({ nul: 'a\u0000b', esc: HOSTILE_TEXT.clearScreen, del: 'a\u007fb', c1: HOSTILE_TEXT.c1Csi })) {
+    for (const [name, value] of Object.entries({
+      nul: 'a\u0000b',
+      esc: HOSTILE_TEXT.clearScreen,
+      del: 'a\u007fb',
+      c1: HOSTILE_TEXT.c1Csi,
+    })) {
       const message = refusal(() => readIterationData(file('o.json', JSON.stringify([{ openid: value }])), context));
-      expect(message, name).toMatch(/row 1, column "openid": contains a control character \(U\+00(00|1B|7F|9B)\); remove it/);
+      expect(message, name).toMatch(
+        /row 1, column "openid": contains a control character \(U\+00(00|1B|7F|9B)\); remove it/,
+      );
     }
   });
 
   it('an escape sequence in a column name or file name is shown inert', () => {
     const name = `o${HOSTILE_TEXT.windowTitle}${HOSTILE_TEXT.bidiOverride}.csv`;
-    const message = refusal(() => readIterationData(file(name, `out_trade_no,${HOSTILE_TEXT.clipboard}\nT20260101000001,1\n`), context));
+    const message = refusal(() =>
+      readIterationData(file(name, `out_trade_no,${HOSTILE_TEXT.clipboard}\nT20260101000001,1\n`), context),
+    );
     expect(message).toContain('\\u001b]0;owned\\u0007');
-    expect(message).toMatch(/row 1, column ".*\\u001b\]52;c;.*": unknown column; allowed: out_trade_no, transaction_id, total, openid, out_refund_no, refund_id, refund/);
+    expect(message).toMatch(
+      /row 1, column ".*\\u001b\]52;c;.*": unknown column; allowed: out_trade_no, transaction_id, total, openid, out_refund_no, refund_id, refund/,
+    );
   });
 
   it("formats as the config has them: the order number's form, whitespace, empty cells", () => {
-    const message = refusal(() => readIterationData(file('o.csv', "out_trade_no,openid\n=cmd|' /C calc'!A0,o1\nT2026,o2\nT20260101000003,\n"), context));
-    expect(message).toMatch(/row 1, column "out_trade_no": the order number \(商户订单号 out_trade_no\) must be 6 to 32 letters, digits or _ - \| \* \(got "=cmd\|' \/C calc'!A0"\)/);
+    const message = refusal(() =>
+      readIterationData(
+        file('o.csv', "out_trade_no,openid\n=cmd|' /C calc'!A0,o1\nT2026,o2\nT20260101000003,\n"),
+        context,
+      ),
+    );
+    expect(message).toMatch(
+      /row 1, column "out_trade_no": the order number \(商户订单号 out_trade_no\) must be 6 to 32 letters, digits or _ - \| \* \(got "=cmd\|' \/C calc'!A0"\)/,
+    );
     expect(message).toMatch(/row 2, column "out_trade_no": the order number .* \(got "T2026"\)/);
     expect(message).toMatch(/row 3, column "openid": must not be empty/);
   });
 
   it("a cell holding the config's API key is refused without echoing it", () => {
-    const message = refusal(() => readIterationData(file('o.csv', `out_trade_no,openid\nT20260101000001,x${API_KEY}\n`), context));
-    expect(message).toMatch(/row 1, column "openid": holds a secret of this config \(an API key or a private key\); a key never goes into a notification: remove it/);
+    const message = refusal(() =>
+      readIterationData(file('o.csv', `out_trade_no,openid\nT20260101000001,x${API_KEY}\n`), context),
+    );
+    expect(message).toMatch(
+      /row 1, column "openid": holds a secret of this config \(an API key or a private key\); a key never goes into a notification: remove it/,
+    );
   });
 
   it('${NAME} in a cell is text, never an environment variable', () => {
     process.env.WXPAY_ADVERSARIAL_SECRET = 'from-the-environment';
-    expect(readIterationData(file('o.csv', 'out_trade_no,openid\nT20260101000001,${WXPAY_ADVERSARIAL_SECRET}\n'), context)).toEqual([
-      { out_trade_no: 'T20260101000001', openid: '${WXPAY_ADVERSARIAL_SECRET}' },
-    ]);
+    expect(
+      readIterationData(file('o.csv', 'out_trade_no,openid\nT20260101000001,${WXPAY_ADVERSARIAL_SECRET}\n'), context),
+    ).toEqual([{ out_trade_no: 'T20260101000001', openid: '${WXPAY_ADVERSARIAL_SECRET}' }]);
     delete process.env.WXPAY_ADVERSARIAL_SECRET;
   });
 
   it('one contract: for every value, a data row and a config order agree on accepting it', () => {
     const values: Record<string, unknown[]> = {
-      outTradeNo: ['T20260101000001', 'T2026', 'x'.repeat(33), 'A_B-C|D*E', '=1+1', '@SUM(A1)', 'T2026 0101', '订单20260101'],
+      outTradeNo: [
+        'T20260101000001',
+        'T2026',
+        'x'.repeat(33),
+        'A_B-C|D*E',
+        '=1+1',
+        '@SUM(A1)',
+        'T2026 0101',
+        '订单20260101',
+      ],
       openid: ['o1', '=HYPERLINK("x")', ' o1', 'a\tb', '\u202Eo1', '+1'],
       total: [1, 100, 0, -1, 1.5, 2 ** 53],
       refund: [1, 100, 101],
@@ -153,7 +203,16 @@ describe("every row obeys the config's order rules, naming row and column", () =
       for (const value of list) {
         // Cells are trimmed ("T1, 100" in hand-written CSV); the config is compared on what is sent.
         const order = { ...ORDER, [field]: typeof value === 'string' ? value.trim() : value };
-        const config = validateConfig({ name: 'acme', appid: 'wx1', mchid: '1', v2: { notifyUrl: 'http://a/b', refundNotifyUrl: 'http://a/c', apiKey: API_KEY }, order }, {});
+        const config = validateConfig(
+          {
+            name: 'acme',
+            appid: 'wx1',
+            mchid: '1',
+            v2: { notifyUrl: 'http://a/b', refundNotifyUrl: 'http://a/c', apiKey: API_KEY },
+            order,
+          },
+          {},
+        );
         const column = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
         let rowAccepted = true;
         try {
@@ -176,7 +235,12 @@ describe('a bad row stops the run before anything is sent', () => {
     try {
       const data = file('orders.csv', 'out_trade_no,total,refund\nT20260101000001,100,200\n');
       const io = memoryIO();
-      const error = await runSuite(suite.config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v2.refund.*'], data }, io, 'data').catch((e: unknown) => e);
+      const error = await runSuite(
+        suite.config,
+        { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v2.refund.*'], data },
+        io,
+        'data',
+      ).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UserError);
       expect((error as UserError).exitCode).toBe(2);
       expect((error as Error).message).toMatch(/row 1, column "refund": .* 200 > 100 fen/);

@@ -1,5 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,7 +43,11 @@ function writeConfig(root: string): string {
       name: 'acme',
       appid: 'wx2421b1c4370ec43b',
       mchid: '1900000109',
-      v2: { notifyUrl: 'http://127.0.0.1:9/wxpay/v2/notify', refundNotifyUrl: 'http://127.0.0.1:9/wxpay/v2/refund', apiKey: API_KEY },
+      v2: {
+        notifyUrl: 'http://127.0.0.1:9/wxpay/v2/notify',
+        refundNotifyUrl: 'http://127.0.0.1:9/wxpay/v2/refund',
+        apiKey: API_KEY,
+      },
     }),
   );
   return file;
@@ -54,39 +67,61 @@ const PLANTED: { name: string; plant: (p: ReturnType<typeof playground>) => void
   {
     // The issue's attack, in the format the old writer used: move the user's key into the reports.
     name: 'the old format: absolute paths moving a secret into the folder',
-    plant: ({ target, sentinel }) => writeFileSync(join(target, '.wxpay-notify.commit'), JSON.stringify([{ temp: join(sentinel, 'id_rsa'), path: join(target, 'acme.report.html') }])),
+    plant: ({ target, sentinel }) =>
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        JSON.stringify([{ temp: join(sentinel, 'id_rsa'), path: join(target, 'acme.report.html') }]),
+      ),
   },
   {
     name: 'an absolute target path (overwrite any file the user can write)',
-    plant: ({ target, sentinel }) => writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: TEMP, path: join(sentinel, 'notes.txt') }])),
+    plant: ({ target, sentinel }) =>
+      writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: TEMP, path: join(sentinel, 'notes.txt') }])),
   },
   {
     name: 'a target that climbs out with ..',
-    plant: ({ target }) => writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: '../sentinel/.notes.txt.new.0123abcd.tmp', path: '../sentinel/notes.txt' }])),
+    plant: ({ target }) =>
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        journal([{ temp: '../sentinel/.notes.txt.new.0123abcd.tmp', path: '../sentinel/notes.txt' }]),
+      ),
   },
   {
     name: 'a temp that is a file of the user elsewhere',
-    plant: ({ target }) => writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: '../sentinel/id_rsa', path: 'acme.report.html' }])),
+    plant: ({ target }) =>
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        journal([{ temp: '../sentinel/id_rsa', path: 'acme.report.html' }]),
+      ),
   },
   {
     name: 'a name wxpay-notify never writes',
     plant: ({ target }) => {
       writeFileSync(join(target, '.notes.txt.new.0123abcd.tmp'), 'planted');
-      writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: '.notes.txt.new.0123abcd.tmp', path: 'notes.txt' }]));
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        journal([{ temp: '.notes.txt.new.0123abcd.tmp', path: 'notes.txt' }]),
+      );
     },
   },
   {
     name: 'a link on the way (a Bruno folder that is a link out)',
     plant: ({ target, sentinel }) => {
       symlinkSync(join(sentinel, 'deep'), join(target, 'acme.bruno'));
-      writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: 'acme.bruno/.request.bru.new.0123abcd.tmp', path: 'acme.bruno/request.bru' }]));
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        journal([{ temp: 'acme.bruno/.request.bru.new.0123abcd.tmp', path: 'acme.bruno/request.bru' }]),
+      );
     },
   },
   {
     name: 'a temp that is a link to a secret',
     plant: ({ target, sentinel }) => {
       symlinkSync(join(sentinel, 'id_rsa'), join(target, TEMP));
-      writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: TEMP, path: 'acme.postman_collection.json' }]));
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        journal([{ temp: TEMP, path: 'acme.postman_collection.json' }]),
+      );
     },
   },
   {
@@ -94,17 +129,33 @@ const PLANTED: { name: string; plant: (p: ReturnType<typeof playground>) => void
     plant: ({ target, sentinel }) => {
       writeFileSync(join(target, '.acme.report.html.new.0123abcd.tmp'), 'planted');
       symlinkSync(join(sentinel, 'notes.txt'), join(target, 'acme.report.html'));
-      writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: '.acme.report.html.new.0123abcd.tmp', path: 'acme.report.html' }]));
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        journal([{ temp: '.acme.report.html.new.0123abcd.tmp', path: 'acme.report.html' }]),
+      );
     },
   },
   {
     name: 'an escape sequence in the name (the error line stays inert)',
-    plant: ({ target }) => writeFileSync(join(target, '.wxpay-notify.commit'), journal([{ temp: TEMP, path: `x${HOSTILE_TEXT.clipboard}${HOSTILE_TEXT.bidiOverride}` }])),
+    plant: ({ target }) =>
+      writeFileSync(
+        join(target, '.wxpay-notify.commit'),
+        journal([{ temp: TEMP, path: `x${HOSTILE_TEXT.clipboard}${HOSTILE_TEXT.bidiOverride}` }]),
+      ),
   },
-  { name: 'a journal that is a link', plant: ({ target, sentinel }) => symlinkSync(join(sentinel, 'notes.txt'), join(target, '.wxpay-notify.commit')) },
-  { name: 'a journal that is a link to /dev/zero', plant: ({ target }) => symlinkSync('/dev/zero', join(target, '.wxpay-notify.commit')) },
+  {
+    name: 'a journal that is a link',
+    plant: ({ target, sentinel }) => symlinkSync(join(sentinel, 'notes.txt'), join(target, '.wxpay-notify.commit')),
+  },
+  {
+    name: 'a journal that is a link to /dev/zero',
+    plant: ({ target }) => symlinkSync('/dev/zero', join(target, '.wxpay-notify.commit')),
+  },
   { name: 'a journal that is a folder', plant: ({ target }) => mkdirSync(join(target, '.wxpay-notify.commit')) },
-  { name: 'a journal that is a named pipe', plant: ({ target }) => execFileSync('mkfifo', [join(target, '.wxpay-notify.commit')]) },
+  {
+    name: 'a journal that is a named pipe',
+    plant: ({ target }) => execFileSync('mkfifo', [join(target, '.wxpay-notify.commit')]),
+  },
   {
     name: 'a journal of 300 MB (sparse)',
     plant: ({ target }) => {
@@ -112,7 +163,10 @@ const PLANTED: { name: string; plant: (p: ReturnType<typeof playground>) => void
       truncateSync(join(target, '.wxpay-notify.commit'), 300 * 1024 * 1024);
     },
   },
-  { name: 'a journal that is not JSON', plant: ({ target }) => writeFileSync(join(target, '.wxpay-notify.commit'), '\u001b]0;owned\u0007') },
+  {
+    name: 'a journal that is not JSON',
+    plant: ({ target }) => writeFileSync(join(target, '.wxpay-notify.commit'), '\u001b]0;owned\u0007'),
+  },
 ];
 
 describe('a planted commit journal is refused with one line, and nothing moves', () => {
@@ -124,7 +178,10 @@ describe('a planted commit journal is refused with one line, and nothing moves',
       const before = { sentinel: snapshot(p.sentinel), target: snapshot(p.target) };
       const written = await run(['generate', '-c', config, '-o', p.target]);
       expect(written.code).toBe(2);
-      expectOneLine(written.stderr, /^wxpay-notify: .*\.wxpay-notify\.commit is not a commit journal wxpay-notify wrote \(.+\); nothing was written or moved: look at it, delete it, and run again$/m);
+      expectOneLine(
+        written.stderr,
+        /^wxpay-notify: .*\.wxpay-notify\.commit is not a commit journal wxpay-notify wrote \(.+\); nothing was written or moved: look at it, delete it, and run again$/m,
+      );
       expectInert(written.stderr, 'error line');
       expect(written.stdout).toBe('');
       const checked = await run(['generate', '-c', config, '-o', p.target, '--check']);
@@ -155,8 +212,22 @@ describe('a planted commit journal is refused with one line, and nothing moves',
     const config = await loadConfig(writeConfig(p.root));
     const closed = await closedPort();
     const io = memoryIO();
-    const aimed = { ...config, v2: { ...config.v2!, notifyUrl: `http://127.0.0.1:${closed}/n`, refundNotifyUrl: `http://127.0.0.1:${closed}/r` } };
-    const error = await runSuite(aimed, { format: 'table', reporters: ['junit', 'html'], reporterDir: p.target, insecure: false, only: ['v2.pay.success'] }, io, 'x').catch((e: unknown) => e);
+    const aimed = {
+      ...config,
+      v2: { ...config.v2!, notifyUrl: `http://127.0.0.1:${closed}/n`, refundNotifyUrl: `http://127.0.0.1:${closed}/r` },
+    };
+    const error = await runSuite(
+      aimed,
+      {
+        format: 'table',
+        reporters: ['junit', 'html'],
+        reporterDir: p.target,
+        insecure: false,
+        only: ['v2.pay.success'],
+      },
+      io,
+      'x',
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/\.wxpay-notify\.commit is not a commit journal wxpay-notify wrote/);
     expect(snapshot(p.sentinel)).toEqual(before.sentinel);
@@ -167,7 +238,10 @@ describe('a planted commit journal is refused with one line, and nothing moves',
   it('a journal of our own (a writer killed between renames) is still completed', () => {
     const p = playground();
     writeFileSync(join(p.target, TEMP), 'the staged collection\n');
-    writeFileSync(join(p.target, '.wxpay-notify.commit'), journal([{ temp: TEMP, path: 'acme.postman_collection.json' }]));
+    writeFileSync(
+      join(p.target, '.wxpay-notify.commit'),
+      journal([{ temp: TEMP, path: 'acme.postman_collection.json' }]),
+    );
     writeFilesAtomic([{ path: join(p.target, 'acme.junit.xml'), content: '<testsuites/>\n' }]);
     expect(readFileSync(join(p.target, 'acme.postman_collection.json'), 'utf8')).toBe('the staged collection\n');
     expect(readdirSync(p.target).sort()).toEqual(['acme.junit.xml', 'acme.postman_collection.json']);
@@ -178,7 +252,11 @@ describe('a planted commit journal is refused with one line, and nothing moves',
     const config = writeConfig(p.root);
     PLANTED[0]!.plant(p);
     const before = snapshot(p.sentinel);
-    const child = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), 'generate', '-c', config, '-o', p.target], { encoding: 'utf8', timeout: 30_000 });
+    const child = spawnSync(
+      process.execPath,
+      [join(PACKAGE_ROOT, 'dist/cli.js'), 'generate', '-c', config, '-o', p.target],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(child.status).toBe(2);
     expectOneLine(child.stderr, /^wxpay-notify: .*\.wxpay-notify\.commit is not a commit journal wxpay-notify wrote/);
     expect(snapshot(p.sentinel)).toEqual(before);
@@ -217,7 +295,9 @@ describe('links and odd files at the paths we write are refused, never followed'
     const p = playground();
     symlinkSync(join(p.sentinel, 'notes.txt'), join(p.target, 'acme.junit.xml'));
     const before = { sentinel: snapshot(p.sentinel), target: snapshot(p.target) };
-    expect(() => writeFilesAtomic([{ path: join(p.target, 'acme.junit.xml'), content: '<testsuites/>' }])).toThrow(/acme\.junit\.xml is a symbolic link/);
+    expect(() => writeFilesAtomic([{ path: join(p.target, 'acme.junit.xml'), content: '<testsuites/>' }])).toThrow(
+      /acme\.junit\.xml is a symbolic link/,
+    );
     expect(snapshot(p.sentinel)).toEqual(before.sentinel);
     expect(snapshot(p.target)).toEqual(before.target);
   });
@@ -227,7 +307,9 @@ describe('links and odd files at the paths we write are refused, never followed'
     symlinkSync(p.sentinel, join(p.target, 'keys'));
     const before = { sentinel: snapshot(p.sentinel), target: snapshot(p.target) };
     const error = await initProject({ dir: p.target, keys: testKeys(), force: true }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/cannot write into .*: keys is in the way \(not a regular file\); move it and run init again/);
+    expect((error as Error).message).toMatch(
+      /cannot write into .*: keys is in the way \(not a regular file\); move it and run init again/,
+    );
     expect(snapshot(p.sentinel)).toEqual(before.sentinel);
     expect(snapshot(p.target)).toEqual(before.target);
   });
@@ -265,7 +347,11 @@ describe('links and odd files at the paths we write are refused, never followed'
 describe('a lock it cannot read ends the wait at once with exit 2 naming it (it used to spin forever)', () => {
   const LOCKS: { name: string; plant: (lock: string) => void; why: RegExp }[] = [
     { name: 'a folder', plant: (lock) => mkdirSync(lock), why: /it is a folder/ },
-    { name: 'a dangling link', plant: (lock) => symlinkSync('/nonexistent/wxpay-lock', lock), why: /it is a symbolic link/ },
+    {
+      name: 'a dangling link',
+      plant: (lock) => symlinkSync('/nonexistent/wxpay-lock', lock),
+      why: /it is a symbolic link/,
+    },
     { name: 'a link to /dev/zero', plant: (lock) => symlinkSync('/dev/zero', lock), why: /it is a symbolic link/ },
     { name: 'a named pipe', plant: (lock) => execFileSync('mkfifo', [lock]), why: /it is a named pipe/ },
   ];
@@ -279,7 +365,13 @@ describe('a lock it cannot read ends the wait at once with exit 2 naming it (it 
       const before = { sentinel: snapshot(p.sentinel), target: snapshot(p.target) };
       const result = await run(['generate', '-c', config, '-o', p.target]);
       expect(result.code).toBe(2);
-      expectOneLine(result.stderr, new RegExp(`^wxpay-notify: ${lock.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a lock file wxpay-notify wrote \\(`, 'm'));
+      expectOneLine(
+        result.stderr,
+        new RegExp(
+          `^wxpay-notify: ${lock.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a lock file wxpay-notify wrote \\(`,
+          'm',
+        ),
+      );
       expect(result.stderr).toMatch(why);
       expect(snapshot(p.sentinel)).toEqual(before.sentinel);
       expect(snapshot(p.target)).toEqual(before.target);
@@ -294,15 +386,30 @@ describe('the journal accepts exactly what the writers write', () => {
       name: 'acme',
       appid: 'wx2421b1c4370ec43b',
       mchid: '1900000109',
-      v2: { notifyUrl: 'http://127.0.0.1:9/a', refundNotifyUrl: 'http://127.0.0.1:9/b', apiKey: API_KEY, signType: 'MD5' as const },
-      order: { outTradeNo: 'T20260101000001', total: 100, openid: 'o1', transactionId: '42', outRefundNo: 'R20260101000001', refundId: '50', refund: 100 },
+      v2: {
+        notifyUrl: 'http://127.0.0.1:9/a',
+        refundNotifyUrl: 'http://127.0.0.1:9/b',
+        apiKey: API_KEY,
+        signType: 'MD5' as const,
+      },
+      order: {
+        outTradeNo: 'T20260101000001',
+        total: 100,
+        openid: 'o1',
+        transactionId: '42',
+        outRefundNo: 'R20260101000001',
+        refundId: '50',
+        refund: 100,
+      },
       configDir: '/x',
     };
     const out = '/out';
     const names = [
       ...generateFiles(config, { outDir: out, withSecrets: false }).map((f) => relative(out, f.path)),
       ...generateFiles(config, { outDir: out, withSecrets: false, format: 'bruno' }).map((f) => relative(out, f.path)),
-      ...generateFiles(config, { outDir: out, withSecrets: false, format: 'artillery' }).map((f) => relative(out, f.path)),
+      ...generateFiles(config, { outDir: out, withSecrets: false, format: 'artillery' }).map((f) =>
+        relative(out, f.path),
+      ),
       ...Object.values(FILE_REPORTERS).map((r) => `acme.${r.file}`),
       // load's reports (src/commands/load.ts): <name>.load.<reporter>
       'acme.load.json',

@@ -17,7 +17,11 @@ export function playground(): { root: string; target: string; sentinel: string }
   const sentinel = join(root, 'sentinel');
   mkdirSync(target);
   mkdirSync(join(sentinel, 'deep'), { recursive: true });
-  writeFileSync(join(sentinel, 'id_rsa'), '-----BEGIN SENTINEL PRIVATE KEY-----\nnot a real key\n-----END SENTINEL PRIVATE KEY-----\n', { mode: 0o600 });
+  writeFileSync(
+    join(sentinel, 'id_rsa'),
+    '-----BEGIN SENTINEL PRIVATE KEY-----\nnot a real key\n-----END SENTINEL PRIVATE KEY-----\n',
+    { mode: 0o600 },
+  );
   writeFileSync(join(sentinel, 'notes.txt'), 'the user\u2019s own file\n');
   writeFileSync(join(sentinel, 'deep', 'request.bru'), 'meta {\n  name: mine\n}\n');
   writeFileSync(join(sentinel, 'acme.postman_collection.json'), '{"mine":true}\n');
@@ -36,7 +40,9 @@ export function snapshot(dir: string): Record<string, string> {
       else if (info.isDirectory()) {
         out[key] = `dir ${(info.mode & 0o777).toString(8)}`;
         walk(path, key);
-      } else if (info.isFile()) out[key] = `file ${(info.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+      } else if (info.isFile())
+        out[key] =
+          `file ${(info.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
       else out[key] = 'special';
     }
   };
@@ -45,7 +51,8 @@ export function snapshot(dir: string): Record<string, string> {
 }
 
 /** Characters no terminal may receive from wxpay-notify except as visible escapes. */
-export const LIVE_ON_A_TERMINAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/u;
+export const LIVE_ON_A_TERMINAL =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/u;
 
 /** Hostile text: each is something a terminal acts on or a reader is fooled by. */
 export const HOSTILE_TEXT = {
@@ -96,7 +103,9 @@ export function secretForms(secret: string): string[] {
 }
 
 export function expectNoSecret(text: string, secrets: readonly string[], label: string): void {
-  for (const secret of secrets) for (const form of secretForms(secret)) expect(text.includes(form), `${label} holds a secret (${form.slice(0, 6)}…)`).toBe(false);
+  for (const secret of secrets)
+    for (const form of secretForms(secret))
+      expect(text.includes(form), `${label} holds a secret (${form.slice(0, 6)}…)`).toBe(false);
 }
 
 /** One line of error output: "wxpay-notify: …\n". */

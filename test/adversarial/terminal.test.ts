@@ -38,7 +38,8 @@ describe('inert text', () => {
   });
 
   it('leaves ordinary text alone: CJK, emoji, accents, Windows paths, JSON escapes', () => {
-    const ordinary = '支付成功 微信支付公钥 ✅ 🎉 café C:\\Users\\me\\wxpay.json {"a":"\\u001b"} <xml><![CDATA[x]]></xml>';
+    const ordinary =
+      '支付成功 微信支付公钥 ✅ 🎉 café C:\\Users\\me\\wxpay.json {"a":"\\u001b"} <xml><![CDATA[x]]></xml>';
     expect(inert(ordinary)).toBe(ordinary);
     expect(hasUnsafeText(ordinary)).toBe(false);
   });
@@ -55,11 +56,16 @@ describe('inert text', () => {
     expect(mixed.startsWith(ours)).toBe(true);
     expectInert(mixed.slice(ours.length), 'after our colours');
     // A sequence that merely starts like ours is text: \e[31;1m, \e[8m (conceal), \e[2J.
-    for (const near of ['\u001b[31;1m', '\u001b[8m', '\u001b[2J', '\u001b[38;5;1m']) expectInert(inertForTerminal(near, { color: true }), JSON.stringify(near));
+    for (const near of ['\u001b[31;1m', '\u001b[8m', '\u001b[2J', '\u001b[38;5;1m'])
+      expectInert(inertForTerminal(near, { color: true }), JSON.stringify(near));
   });
 
   it('JSON passed through the last pass still parses to the same value', () => {
-    const value = { body: ALL_HOSTILE, header: HOSTILE_TEXT.bidiIsolate, list: [HOSTILE_TEXT.tags, HOSTILE_TEXT.c1Osc] };
+    const value = {
+      body: ALL_HOSTILE,
+      header: HOSTILE_TEXT.bidiIsolate,
+      list: [HOSTILE_TEXT.tags, HOSTILE_TEXT.c1Osc],
+    };
     const text = JSON.stringify(value, null, 2);
     const shown = inertForTerminal(text, { color: false });
     expectInert(shown, 'json');
@@ -106,7 +112,13 @@ describe("the run: a receiver's answer reaches the table, JSON and report files 
     try {
       const dir = mkdtempSync(join(tmpdir(), 'wxpay-terminal-'));
       const config = demoConfig(keys, url, dir);
-      const args = { format: 'table' as const, reporters: ['junit' as const, 'html' as const, 'json' as const], reporterDir: dir, insecure: false, only: ['v2.pay.success', 'v3.pay.success'] };
+      const args = {
+        format: 'table' as const,
+        reporters: ['junit' as const, 'html' as const, 'json' as const],
+        reporterDir: dir,
+        insecure: false,
+        only: ['v2.pay.success', 'v3.pay.success'],
+      };
       const coloured = colourIO();
       expect(await runSuite(config, args, coloured, 'hostile')).toBe(1);
       const plain = memoryIO();
@@ -127,7 +139,11 @@ describe("the run: a receiver's answer reaches the table, JSON and report files 
       expect(junit).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
       expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
       const files = junit + html + readFileSync(join(dir, 'demo.results.json'), 'utf8');
-      expectNoSecret(coloured.stdout + coloured.stderr + plain.stdout + plain.stderr + files, secrets, 'run output and reports');
+      expectNoSecret(
+        coloured.stdout + coloured.stderr + plain.stdout + plain.stderr + files,
+        secrets,
+        'run output and reports',
+      );
     } finally {
       server.close();
     }
@@ -144,7 +160,11 @@ describe('doctor and error lines', () => {
         name: 'acme',
         appid: `wx${HOSTILE_TEXT.bidiOverride}`,
         mchid: `19${HOSTILE_TEXT.zeroWidth}`,
-        v2: { notifyUrl: `http://127.0.0.1:9/n/${HOSTILE_TEXT.bidiIsolate.replace(/ /g, '')}`, refundNotifyUrl: 'http://127.0.0.1:9/r', apiKey: 'k7Hq2Lm9Xw4Rt8Yp3Zs6Vb1Nc5Df0Gj!' },
+        v2: {
+          notifyUrl: `http://127.0.0.1:9/n/${HOSTILE_TEXT.bidiIsolate.replace(/ /g, '')}`,
+          refundNotifyUrl: 'http://127.0.0.1:9/r',
+          apiKey: 'k7Hq2Lm9Xw4Rt8Yp3Zs6Vb1Nc5Df0Gj!',
+        },
       }),
     );
     const io = memoryIO();
@@ -160,18 +180,32 @@ describe('doctor and error lines', () => {
   }, 30_000);
 
   it('an error line naming a hostile file name is one inert line', async () => {
-    const name = join(tmpdir(), `missing${HOSTILE_TEXT.windowTitle}${HOSTILE_TEXT.clearScreen}\n${HOSTILE_TEXT.bidiOverride}.json`);
+    const name = join(
+      tmpdir(),
+      `missing${HOSTILE_TEXT.windowTitle}${HOSTILE_TEXT.clearScreen}\n${HOSTILE_TEXT.bidiOverride}.json`,
+    );
     const io = memoryIO();
     expect(await cli(['generate', '-c', name], io)).toBe(2);
     expectInert(io.stderr, 'error line');
-    expectOneLine(io.stderr, /^wxpay-notify: config file not found: .*missing\\u001b\]0;owned\\u0007\\u001b\[2J\\u001b\[H\\u000a.*\.json; run `wxpay-notify init` to create one$/m);
+    expectOneLine(
+      io.stderr,
+      /^wxpay-notify: config file not found: .*missing\\u001b\]0;owned\\u0007\\u001b\[2J\\u001b\[H\\u000a.*\.json; run `wxpay-notify init` to create one$/m,
+    );
   });
 
   it('the spawned CLI writes no live character (lint-url with an escape in the URL)', () => {
-    const child = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), 'lint-url', `https://shop.example.com/${HOSTILE_TEXT.clipboard}${HOSTILE_TEXT.bidiOverride}`], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      [
+        join(PACKAGE_ROOT, 'dist/cli.js'),
+        'lint-url',
+        `https://shop.example.com/${HOSTILE_TEXT.clipboard}${HOSTILE_TEXT.bidiOverride}`,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect(child.stdout + child.stderr).toMatch(/\\u001b\]52;c;/);
     expectInert(child.stdout, 'lint-url stdout');
     expectInert(child.stderr, 'lint-url stderr');

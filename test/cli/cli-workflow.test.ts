@@ -43,7 +43,8 @@ describe('CLI workflow: init → serve → generate → run', () => {
       outputs.push(serveIO.stdout, serveIO.stderr);
       return code;
     });
-    for (let i = 0; i < 100 && !/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(serveIO.stdout); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(serveIO.stdout); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serveIO.stdout)![1]!;
     writeFileSync(config, readFileSync(config, 'utf8').replaceAll('http://127.0.0.1:8080', url));
     // serve stops on Ctrl-C, as a user would stop it.
@@ -60,7 +61,11 @@ describe('CLI workflow: init → serve → generate → run', () => {
     expect(existsSync(config)).toBe(true);
     expect(statSync(join(dir, 'keys')).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, 'keys/wechatpay-test-cert-private.pem')).mode & 0o777).toBe(0o600);
-    expect(readdirSync(join(dir, 'trust-kit')).sort()).toEqual(['README.md', 'wechatpay-test-platform-cert.pem', 'wechatpay-test-public-key.pem']);
+    expect(readdirSync(join(dir, 'trust-kit')).sort()).toEqual([
+      'README.md',
+      'wechatpay-test-platform-cert.pem',
+      'wechatpay-test-public-key.pem',
+    ]);
   });
 
   it('generate writes deterministic files; --check passes, then names the stale file after a config change', async () => {
@@ -117,12 +122,21 @@ describe('CLI workflow: init → serve → generate → run', () => {
   it('run --only filters by glob; --format json is machine-readable; a failing case exits 1', async () => {
     const io = memoryIO();
     expect(await cli(['run', '-c', config, '--only', 'v2.refund.*', '--format', 'json'], io)).toBe(0);
-    expect(JSON.parse(io.stdout).cases.map((c: any) => c.caseId)).toEqual(['v2.refund.success', 'v2.refund.change', 'v2.refund.closed', 'v2.refund.block-aligned']);
+    expect(JSON.parse(io.stdout).cases.map((c: any) => c.caseId)).toEqual([
+      'v2.refund.success',
+      'v2.refund.change',
+      'v2.refund.closed',
+      'v2.refund.block-aligned',
+    ]);
     const severity = memoryIO();
     expect(await cli(['run', '-c', config, '--min-severity', 'security', '--format', 'json'], severity)).toBe(0);
     // The genuine controls come back in, so each forged case can be judged against its twin.
     const bySeverity = JSON.parse(severity.stdout);
-    expect(bySeverity.addedControls.map((c: any) => c.id).sort()).toEqual(['v2.pay.success', 'v2.refund.success', 'v3.pay.success']);
+    expect(bySeverity.addedControls.map((c: any) => c.id).sort()).toEqual([
+      'v2.pay.success',
+      'v2.refund.success',
+      'v3.pay.success',
+    ]);
     expect(
       bySeverity.cases
         .filter((c: any) => c.severity !== 'security')
@@ -169,7 +183,10 @@ describe('the example collection in collections/', () => {
     process.env.WXPAY_V2_API_KEY ??= '0'.repeat(32);
     process.env.WXPAY_V3_API_KEY ??= '0'.repeat(32);
     const io = memoryIO();
-    const code = await cli(['generate', '-c', 'collections/example.wxpay-notify.jsonc', '-o', 'collections', '--no-secrets', '--check'], io);
+    const code = await cli(
+      ['generate', '-c', 'collections/example.wxpay-notify.jsonc', '-o', 'collections', '--no-secrets', '--check'],
+      io,
+    );
     expect(io.stderr).toBe('');
     expect(code).toBe(0);
   });

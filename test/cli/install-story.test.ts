@@ -19,7 +19,10 @@ describe('--version', () => {
 
   it("prints wxpay-notify's own version, run from a project with another version", () => {
     writeFileSync(join(host, 'package.json'), JSON.stringify({ name: 'host-project', version: '9.9.9' }));
-    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), '--version'], { cwd: host, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), '--version'], {
+      cwd: host,
+      encoding: 'utf8',
+    });
     expect(out.trim()).toBe(ours);
   });
 });
@@ -29,7 +32,10 @@ describe("serve listens where the config's notify URLs point", () => {
 
   it("takes the URLs' port; without one, 8080 with a note; different ports need --port", () => {
     expect(servePort(config)).toEqual({ port: 9123 });
-    expect(servePort(demoConfig(testKeys(), 'https://shop.example.com', '/x'))).toMatchObject({ port: 8080, note: expect.stringMatching(/name no port; listening on 8080/) });
+    expect(servePort(demoConfig(testKeys(), 'https://shop.example.com', '/x'))).toMatchObject({
+      port: 8080,
+      note: expect.stringMatching(/name no port; listening on 8080/),
+    });
     const mixed = { ...config, v2: { ...config.v2!, refundNotifyUrl: 'http://127.0.0.1:9124/wxpay/v2/refund-notify' } };
     expect(() => servePort(mixed)).toThrow(/notify URLs use different ports \(9123, 9124\).*pass --port/);
   });

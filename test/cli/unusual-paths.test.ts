@@ -41,9 +41,15 @@ describe('the CLI from a path with a space and non-ASCII characters', () => {
     expect(result.stdout).toContain(`wrote TEST keys and an example config in ${project}`);
     expect(readdirSync(join(project, 'keys')).sort()).toContain('secrets.env');
     // The printed `set -a; . '…/keys/secrets.env'; set +a`, quoted for the shell, run as a user would.
-    const load = result.stdout.split('\n').find((line) => line.includes('secrets.env') && line.trim().startsWith('set -a'))!;
+    const load = result.stdout
+      .split('\n')
+      .find((line) => line.includes('secrets.env') && line.trim().startsWith('set -a'))!;
     expect(load).toContain("'");
-    const printed = execFileSync('sh', ['-c', `${load.trim()}; env`], { cwd: base, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const printed = execFileSync('sh', ['-c', `${load.trim()}; env`], {
+      cwd: base,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     secrets = Object.fromEntries(
       printed
         .split('\n')
@@ -55,7 +61,11 @@ describe('the CLI from a path with a space and non-ASCII characters', () => {
 
   it('generate writes the collection and environment there', async () => {
     const out = join(project, '输出 files');
-    const result = await runCli(['generate', '-c', join(project, 'wxpay-notify.jsonc'), '-o', out, '--no-secrets'], { cliPath: cli, cwd: project, env: secrets });
+    const result = await runCli(['generate', '-c', join(project, 'wxpay-notify.jsonc'), '-o', out, '--no-secrets'], {
+      cliPath: cli,
+      cwd: project,
+      env: secrets,
+    });
     expect(result.code, result.stderr).toBe(0);
     const files = readdirSync(out).sort();
     expect(files.some((f) => f.endsWith('.postman_collection.json'))).toBe(true);
@@ -77,11 +87,24 @@ describe('the CLI from a path with a space and non-ASCII characters', () => {
     receiver = await startReceiver(receiverOptionsFromConfig(config), { host: '127.0.0.1', port: 0 });
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replaceAll('http://127.0.0.1:8080', receiver.url));
     const reports = join(project, '报告 out');
-    const result = await runCli(['run', '-c', configFile, '--only', 'v2.pay.success,v3.pay.success', '--reporters', 'json', '--reporter-dir', reports], {
-      cliPath: cli,
-      cwd: project,
-      env: secrets,
-    });
+    const result = await runCli(
+      [
+        'run',
+        '-c',
+        configFile,
+        '--only',
+        'v2.pay.success,v3.pay.success',
+        '--reporters',
+        'json',
+        '--reporter-dir',
+        reports,
+      ],
+      {
+        cliPath: cli,
+        cwd: project,
+        env: secrets,
+      },
+    );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^v2\.pay\.success\s.*PASS/m);
     expect(result.stdout).toMatch(/^v3\.pay\.success\s.*PASS/m);

@@ -1,4 +1,15 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +38,10 @@ function readSecrets(file: string): Record<string, string> {
 }
 
 /** Exit 2, exactly one line on stderr naming `subject`, nothing that looks like a crash. */
-function expectOneLineUsageError(result: { code: number | null; stderr: string; stdout?: string }, subject: string | RegExp): void {
+function expectOneLineUsageError(
+  result: { code: number | null; stderr: string; stdout?: string },
+  subject: string | RegExp,
+): void {
   const lines = result.stderr.trim().split('\n');
   expect(result.code, result.stderr).toBe(2);
   expect(lines, result.stderr).toHaveLength(1);
@@ -43,15 +57,24 @@ async function runInProcess(args: string[]): Promise<{ code: number; stdout: str
 }
 
 /** The built CLI in a child process, as `nobody` when `unprivileged` and we are root. */
-function runChild(args: string[], options: { cwd: string; env: Record<string, string>; unprivileged?: boolean; timeoutMs?: number }) {
-  return runCli(args, { cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs ?? 60_000, ...(options.unprivileged && PERMISSION_USER ? { user: PERMISSION_USER } : {}) });
+function runChild(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; unprivileged?: boolean; timeoutMs?: number },
+) {
+  return runCli(args, {
+    cwd: options.cwd,
+    env: options.env,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    ...(options.unprivileged && PERMISSION_USER ? { user: PERMISSION_USER } : {}),
+  });
 }
 
 /** Gives the whole tree to `nobody` (when we are root), so only the permission bits set later refuse. */
 function handToNobody(dir: string): void {
   if (!PERMISSION_USER) return;
   chownSync(dir, PERMISSION_USER.uid, PERMISSION_USER.gid);
-  for (const entry of readdirSync(dir, { recursive: true }) as string[]) chownSync(join(dir, entry), PERMISSION_USER.uid, PERMISSION_USER.gid);
+  for (const entry of readdirSync(dir, { recursive: true }) as string[])
+    chownSync(join(dir, entry), PERMISSION_USER.uid, PERMISSION_USER.gid);
 }
 
 describe('output paths: exit 2 with one line', () => {
@@ -80,13 +103,20 @@ describe('output paths: exit 2 with one line', () => {
   });
 
   it('generate -o <a path under a file>', async () => {
-    expectOneLineUsageError(await runInProcess(['generate', '-c', config, '-o', join(aFile, 'out'), '--no-secrets']), aFile);
+    expectOneLineUsageError(
+      await runInProcess(['generate', '-c', config, '-o', join(aFile, 'out'), '--no-secrets']),
+      aFile,
+    );
   });
 
   it.skipIf(NO_PERMISSION_TESTS)(
     'generate -o <a folder without write permission>',
     async () => {
-      const result = await runChild(['generate', '-c', config, '-o', join(readOnly, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
+      const result = await runChild(['generate', '-c', config, '-o', join(readOnly, 'out'), '--no-secrets'], {
+        cwd: dir,
+        env,
+        unprivileged: true,
+      });
       expectOneLineUsageError(result, readOnly);
       expect(result.stderr).toMatch(/permission/i);
     },
@@ -94,7 +124,11 @@ describe('output paths: exit 2 with one line', () => {
   );
 
   it('generate -o /proc/x (where a recursive mkdir never returns) is refused at once', async () => {
-    const result = await runChild(['generate', '-c', config, '-o', '/proc/wxpay-notify-x/out', '--no-secrets'], { cwd: dir, env, timeoutMs: 60_000 });
+    const result = await runChild(['generate', '-c', config, '-o', '/proc/wxpay-notify-x/out', '--no-secrets'], {
+      cwd: dir,
+      env,
+      timeoutMs: 60_000,
+    });
     expect(result.timedOut, 'generate hung').toBe(false);
     expectOneLineUsageError(result, '/proc/wxpay-notify-x');
   }, 90_000);
@@ -108,7 +142,11 @@ describe('output paths: exit 2 with one line', () => {
   it.skipIf(NO_PERMISSION_TESTS)(
     'run --reporter-dir <a folder without write permission> fails before anything is sent',
     async () => {
-      const result = await runChild(['run', '-c', config, '--reporters', 'junit', '--reporter-dir', readOnly], { cwd: dir, env, unprivileged: true });
+      const result = await runChild(['run', '-c', config, '--reporters', 'junit', '--reporter-dir', readOnly], {
+        cwd: dir,
+        env,
+        unprivileged: true,
+      });
       expectOneLineUsageError(result, readOnly);
       expect(result.stdout).toBe('');
     },
@@ -122,7 +160,11 @@ describe('output paths: exit 2 with one line', () => {
   it.skipIf(NO_PERMISSION_TESTS)(
     'init --dir <a folder without write permission>',
     async () => {
-      const result = await runChild(['init', '--dir', join(readOnly, 'project')], { cwd: dir, env, unprivileged: true });
+      const result = await runChild(['init', '--dir', join(readOnly, 'project')], {
+        cwd: dir,
+        env,
+        unprivileged: true,
+      });
       expectOneLineUsageError(result, readOnly);
       expect(existsSync(join(readOnly, 'project'))).toBe(false);
     },
@@ -159,22 +201,34 @@ describe('serve: bad ports and hosts, exit 2 with the reason', () => {
   });
 
   it('a port already in use', async () => {
-    expectOneLineUsageError(await runInProcess(['serve', '-c', config, '--port', String(busyPort)]), new RegExp(`${busyPort}.*in use`));
+    expectOneLineUsageError(
+      await runInProcess(['serve', '-c', config, '--port', String(busyPort)]),
+      new RegExp(`${busyPort}.*in use`),
+    );
   });
 
   it('a --host that is not an address of this machine', async () => {
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never assigned to a machine.
-    expectOneLineUsageError(await runInProcess(['serve', '-c', config, '--port', '0', '--host', '192.0.2.1']), '192.0.2.1');
+    expectOneLineUsageError(
+      await runInProcess(['serve', '-c', config, '--port', '0', '--host', '192.0.2.1']),
+      '192.0.2.1',
+    );
   });
 
   it('a --host that is no address at all', async () => {
-    expectOneLineUsageError(await runInProcess(['serve', '-c', config, '--port', '0', '--host', 'no such host!']), 'no such host!');
+    expectOneLineUsageError(
+      await runInProcess(['serve', '-c', config, '--port', '0', '--host', 'no such host!']),
+      'no such host!',
+    );
   });
 
   it('v2 and v3 configured on the same path', async () => {
     const text = readFileSync(config, 'utf8');
     const clash = join(dir, 'clash.json');
-    writeFileSync(clash, text.replace('http://127.0.0.1:8080/wxpay/v3/notify', 'http://127.0.0.1:8080/wxpay/v2/notify'));
+    writeFileSync(
+      clash,
+      text.replace('http://127.0.0.1:8080/wxpay/v3/notify', 'http://127.0.0.1:8080/wxpay/v2/notify'),
+    );
     const result = await runInProcess(['serve', '-c', clash, '--port', '0']);
     expectOneLineUsageError(result, '/wxpay/v2/notify');
     expect(result.stderr).toMatch(/v2.*v3|v3.*v2/);
@@ -191,7 +245,10 @@ describe('the unprivileged user can run the CLI at all (the permission tests abo
         const env = readSecrets(join(dir, 'keys/secrets.env'));
         chmodSync(dir, 0o755);
         handToNobody(dir);
-        const result = await runChild(['generate', '-c', join(dir, 'wxpay-notify.jsonc'), '-o', join(dir, 'out'), '--no-secrets'], { cwd: dir, env, unprivileged: true });
+        const result = await runChild(
+          ['generate', '-c', join(dir, 'wxpay-notify.jsonc'), '-o', join(dir, 'out'), '--no-secrets'],
+          { cwd: dir, env, unprivileged: true },
+        );
         expect(result.code, result.stderr).toBe(0);
         expect(statSync(join(dir, 'out')).isDirectory()).toBe(true);
       } finally {

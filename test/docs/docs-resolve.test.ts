@@ -30,10 +30,13 @@ describe('the README', () => {
 });
 
 describe('docs resolve', () => {
-  it.each(['README.md', 'CHANGELOG.md', 'templates/EVIDENCE.md', ...pages])('every relative link in %s names a file (and heading) that exists', (file) => {
-    const links = relativeLinks(PACKAGE_ROOT, file);
-    expect(links.map((l) => brokenLink(PACKAGE_ROOT, l)).filter(Boolean)).toEqual([]);
-  });
+  it.each(['README.md', 'CHANGELOG.md', 'templates/EVIDENCE.md', ...pages])(
+    'every relative link in %s names a file (and heading) that exists',
+    (file) => {
+      const links = relativeLinks(PACKAGE_ROOT, file);
+      expect(links.map((l) => brokenLink(PACKAGE_ROOT, l)).filter(Boolean)).toEqual([]);
+    },
+  );
 
   it('docs/ ships in the package, so the links work from node_modules too', () => {
     expect(manifest.files).toContain('docs');
@@ -43,8 +46,14 @@ describe('docs resolve', () => {
     expect(headingAnchors('# Commands and exit codes\n## `init` — config, test keys\n## Notes\n## Notes\n')).toEqual(
       new Set(['commands-and-exit-codes', 'init--config-test-keys', 'notes', 'notes-1']),
     );
-    expect(brokenLink(PACKAGE_ROOT, { from: 'README.md', target: 'docs/nope.md' })).toBe('README.md: docs/nope.md does not exist');
-    expect(brokenLink(PACKAGE_ROOT, { from: 'README.md', target: 'docs/config.md', anchor: 'nope' })).toBe('README.md: docs/config.md has no heading #nope');
-    expect(brokenLink(PACKAGE_ROOT, { from: 'README.md', target: 'docs/config.md', anchor: 'editor-support-json-schema' })).toBeUndefined();
+    expect(brokenLink(PACKAGE_ROOT, { from: 'README.md', target: 'docs/nope.md' })).toBe(
+      'README.md: docs/nope.md does not exist',
+    );
+    expect(brokenLink(PACKAGE_ROOT, { from: 'README.md', target: 'docs/config.md', anchor: 'nope' })).toBe(
+      'README.md: docs/config.md has no heading #nope',
+    );
+    expect(
+      brokenLink(PACKAGE_ROOT, { from: 'README.md', target: 'docs/config.md', anchor: 'editor-support-json-schema' }),
+    ).toBeUndefined();
   });
 });

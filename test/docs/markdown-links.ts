@@ -47,5 +47,7 @@ export function brokenLink(root: string, link: MarkdownLink): string | undefined
   const file = join(root, link.target);
   if (link.target.startsWith('..') || !existsSync(file)) return `${link.from}: ${link.target} does not exist`;
   if (link.anchor === undefined || !link.target.endsWith('.md') || statSync(file).isDirectory()) return undefined;
-  return headingAnchors(readFileSync(file, 'utf8')).has(link.anchor) ? undefined : `${link.from}: ${link.target} has no heading #${link.anchor}`;
+  return headingAnchors(readFileSync(file, 'utf8')).has(link.anchor)
+    ? undefined
+    : `${link.from}: ${link.target} has no heading #${link.anchor}`;
 }

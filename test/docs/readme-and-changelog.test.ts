@@ -8,7 +8,10 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
 const library = readFileSync(join(PACKAGE_ROOT, 'docs', 'library.md'), 'utf8');
 const changelog = readFileSync(join(PACKAGE_ROOT, 'CHANGELOG.md'), 'utf8');
-const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; version: string };
+const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, unknown>;
+  version: string;
+};
 
 describe('the code examples of the README and docs/library.md', () => {
   it('show every file of examples/, exactly as it is (the files npm test runs)', () => {
@@ -44,7 +47,8 @@ describe('CHANGELOG.md states the public contract', () => {
     }
     const entries = [await import('../../src/library/index.js'), await import('../../src/library/runner.js')];
     for (const name of entries.flatMap((m) => Object.keys(m))) expect(changelog, name).toContain(`\`${name}\``);
-    for (const name of ['createNotifyHandler', 'startReceiver', 'receiverOptionsFromConfig']) expect(changelog).toContain(`\`${name}\``);
+    for (const name of ['createNotifyHandler', 'startReceiver', 'receiverOptionsFromConfig'])
+      expect(changelog).toContain(`\`${name}\``);
   });
 
   it('lists every CLI command and flag', () => {
@@ -55,7 +59,12 @@ describe('CHANGELOG.md states the public contract', () => {
       const help = execFileSync(process.execPath, [cli, command, '--help'], { encoding: 'utf8' });
       for (const flag of new Set(help.match(/(?<![\w-])--[a-z][a-z0-9-]*/g) ?? [])) {
         // A boolean --x is written as its --no-x form where that is the one users type.
-        expect(changelog.includes(`\`${flag}\``) || changelog.includes(`\`--no-${flag.slice(2)}\``) || changelog.includes(`/${flag}\``), `${command} ${flag}`).toBe(true);
+        expect(
+          changelog.includes(`\`${flag}\``) ||
+            changelog.includes(`\`--no-${flag.slice(2)}\``) ||
+            changelog.includes(`/${flag}\``),
+          `${command} ${flag}`,
+        ).toBe(true);
       }
     }
   }, 60_000); // eight CLI start-ups

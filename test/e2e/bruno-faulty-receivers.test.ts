@@ -38,7 +38,12 @@ async function runUnderNewman(fixture: string, only: string[]): Promise<string[]
   const suite = await startSuite({ start: (opts) => FAULTY_RECEIVERS[fixture]!.start(opts) });
   try {
     const io = memoryIO();
-    const code = await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only }, io, 'test');
+    const code = await runSuite(
+      suite.config,
+      { format: 'json', reporters: [], reporterDir: '.', insecure: false, only },
+      io,
+      'test',
+    );
     expect(code).toBe(1);
     const deliveries = (JSON.parse(io.stdout) as { deliveries: { caseId: string; verdict: string }[] }).deliveries;
     return [...new Set(deliveries.filter((d) => d.verdict === 'fail').map((d) => d.caseId))].sort();

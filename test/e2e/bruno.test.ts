@@ -16,7 +16,11 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
       try {
         const cases = selectCases(suite.config);
         const run = await runWithBruno(suite.config, { sandbox });
-        const failures = run.requests.flatMap((r) => (r.status !== 'pass' ? [`${r.caseId}: ${r.status} ${r.error}`] : r.tests.filter((t) => !t.pass).map((t) => `${r.caseId}: ${t.name}: ${t.error}`)));
+        const failures = run.requests.flatMap((r) =>
+          r.status !== 'pass'
+            ? [`${r.caseId}: ${r.status} ${r.error}`]
+            : r.tests.filter((t) => !t.pass).map((t) => `${r.caseId}: ${t.name}: ${t.error}`),
+        );
         expect(failures).toEqual([]);
         expect(run.exitCode).toBe(0);
         // Same cases, same ids, same copies as the Postman collection.
@@ -24,11 +28,17 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
         expect(run.requests.map((r) => `${r.caseId} #${r.copy}`)).toEqual(expected);
         for (const r of run.requests) expect(r.tests.length, r.caseId).toBeGreaterThanOrEqual(2);
         const concurrent = cases.find((c) => c.concurrent)!;
-        expect(run.requests.find((r) => r.caseId === concurrent.id)!.tests.filter((t) => t.name.startsWith('concurrent copy'))).toHaveLength(2 * concurrent.concurrent!);
+        expect(
+          run.requests
+            .find((r) => r.caseId === concurrent.id)!
+            .tests.filter((t) => t.name.startsWith('concurrent copy')),
+        ).toHaveLength(2 * concurrent.concurrent!);
         // Every delivery reached the receiver, and each genuine one verified over the bytes sent.
         const deliveries = cases.reduce((n, c) => n + (c.copies ?? 1) + (c.concurrent ?? 0), 0);
         expect(suite.receiver.log).toHaveLength(deliveries);
-        expect(suite.receiver.log.filter((l) => l.outcome === 'ack')).toHaveLength(cases.reduce((n, c) => n + (c.expect === 'ack' ? (c.copies ?? 1) + (c.concurrent ?? 0) : 0), 0));
+        expect(suite.receiver.log.filter((l) => l.outcome === 'ack')).toHaveLength(
+          cases.reduce((n, c) => n + (c.expect === 'ack' ? (c.copies ?? 1) + (c.concurrent ?? 0) : 0), 0),
+        );
       } finally {
         await suite.close();
       }
@@ -38,7 +48,11 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
   it('without secrets: no request is sent, each stops with an error naming the missing variable, bru exits 1', async () => {
     const suite = await startSuite();
     try {
-      const run = await runWithBruno(suite.config, { sandbox: 'safe', withSecrets: false, only: ['v2.pay.success', 'v3.pay.success'] });
+      const run = await runWithBruno(suite.config, {
+        sandbox: 'safe',
+        withSecrets: false,
+        only: ['v2.pay.success', 'v3.pay.success'],
+      });
       expect(run.exitCode).toBe(1);
       expect(run.requests.map((r) => [r.caseId, r.status])).toEqual([
         ['v2.pay.success', 'error'],

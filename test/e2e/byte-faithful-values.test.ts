@@ -98,7 +98,20 @@ const PIECES = [
   ' ',
 ];
 /** --data cells and config strings obey the same rules (config contract): no control characters. */
-const TEXT_FIELDS = ['appid', 'mchid', 'openid', 'transaction_id', 'refund_id', 'sp_appid', 'sp_mchid', 'sub_appid', 'sub_mchid', 'sub_openid', 'combine_sub_mchid_1', 'combine_sub_mchid_2'];
+const TEXT_FIELDS = [
+  'appid',
+  'mchid',
+  'openid',
+  'transaction_id',
+  'refund_id',
+  'sp_appid',
+  'sp_mchid',
+  'sub_appid',
+  'sub_mchid',
+  'sub_openid',
+  'combine_sub_mchid_1',
+  'combine_sub_mchid_2',
+];
 
 function hostileText(random: SeededRandom): string {
   let text = random.int(4) === 0 ? "'''" : '';
@@ -130,14 +143,31 @@ function hostileConfig(random: SeededRandom, url: string, partner: boolean, dir:
     name: 'faithful',
     appid: hostileText(random),
     mchid: hostileText(random),
-    v2: { notifyUrl: `${url}/v2/pay`, refundNotifyUrl: `${url}/v2/refund`, apiKey: hostileKey(random), signType: random.pick(['MD5', 'HMAC-SHA256']) },
+    v2: {
+      notifyUrl: `${url}/v2/pay`,
+      refundNotifyUrl: `${url}/v2/refund`,
+      apiKey: hostileKey(random),
+      signType: random.pick(['MD5', 'HMAC-SHA256']),
+    },
     v3: {
       notifyUrl: `${url}/v3/pay`,
       refundNotifyUrl: `${url}/v3/refund`,
       apiV3Key: hostileKey(random),
-      platform: { privateKeyFile: 'platform.pem', serial: `PUB_KEY_ID_${formText(random, PRINTABLE.replace(/[{}]/g, ''), 4, 20)}` },
+      platform: {
+        privateKeyFile: 'platform.pem',
+        serial: `PUB_KEY_ID_${formText(random, PRINTABLE.replace(/[{}]/g, ''), 4, 20)}`,
+      },
     },
-    ...(partner ? { partner: { spAppid: hostileText(random), spMchid: hostileText(random), subAppid: hostileText(random), subMchid: hostileText(random) } } : {}),
+    ...(partner
+      ? {
+          partner: {
+            spAppid: hostileText(random),
+            spMchid: hostileText(random),
+            subAppid: hostileText(random),
+            subMchid: hostileText(random),
+          },
+        }
+      : {}),
     combine: { subMchids: [hostileText(random), hostileText(random)] },
     order: {
       outTradeNo: formText(random, ORDER_NO, 6, 32),
@@ -150,7 +180,11 @@ function hostileConfig(random: SeededRandom, url: string, partner: boolean, dir:
   };
   const { config, problems } = validateConfig(raw, {});
   expect(problems, 'the generator makes only strings the config contract accepts').toEqual([]);
-  return { ...config!, v3: { ...config!.v3!, platform: { ...config!.v3!.platform!, privateKeyPem: keys.publicKey.privateKeyPem } }, configDir: dir } as ResolvedConfig;
+  return {
+    ...config!,
+    v3: { ...config!.v3!, platform: { ...config!.v3!.platform!, privateKeyPem: keys.publicKey.privateKeyPem } },
+    configDir: dir,
+  } as ResolvedConfig;
 }
 
 function hostileRows(random: SeededRandom, partner: boolean, count: number): Record<string, string>[] {
@@ -177,24 +211,37 @@ function captureServer(): Promise<{ server: Server; url: string; captured: Captu
     req.on('end', () => {
       captured.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
       if (req.url?.startsWith('/v2/')) {
-        res.writeHead(200, { 'Content-Type': 'text/xml' }).end('<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>');
+        res
+          .writeHead(200, { 'Content-Type': 'text/xml' })
+          .end('<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>');
       } else {
         res.writeHead(204).end();
       }
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, captured })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, captured }),
+    ),
+  );
 }
 
 const CASES = ['v2.pay.success', 'v2.refund.success', 'v3.pay.success', 'v3.refund.success', 'v3.pay.combine'];
 
 /** What one template says a field must be: `{{name}}` → that variable's value; a literal → itself. */
-function expectedLeaves(template: unknown, wire: unknown, values: Record<string, string>, path: string, out: string[]): void {
+function expectedLeaves(
+  template: unknown,
+  wire: unknown,
+  values: Record<string, string>,
+  path: string,
+  out: string[],
+): void {
   if (typeof template === 'string') {
     const m = /^\{\{(\w+)\}\}$/.exec(template);
     if (m && m[1]!.startsWith('wxpay_')) return;
     const want = m ? values[m[1]!] : template.includes('{{') ? undefined : template;
-    if (want !== undefined && wire !== want) out.push(`${path}: sent ${JSON.stringify(wire)}, configured ${JSON.stringify(want)}`);
+    if (want !== undefined && wire !== want)
+      out.push(`${path}: sent ${JSON.stringify(wire)}, configured ${JSON.stringify(want)}`);
     return;
   }
   if (template && typeof template === 'object') {
@@ -202,14 +249,17 @@ function expectedLeaves(template: unknown, wire: unknown, values: Record<string,
       out.push(`${path}: missing`);
       return;
     }
-    for (const [k, v] of Object.entries(template)) expectedLeaves(v, (wire as Record<string, unknown>)[k], values, `${path}.${k}`, out);
+    for (const [k, v] of Object.entries(template))
+      expectedLeaves(v, (wire as Record<string, unknown>)[k], values, `${path}.${k}`, out);
   }
 }
 
 /** The template as data: string placeholders kept as "{{name}}", number placeholders as 0 (not compared). */
 function templateShape(text: string, version: 'v2' | 'v3'): unknown {
   if (version === 'v2') return parseFlatXml(text).fields;
-  return JSON.parse(text.replace(/(?<!")\{\{\s*\w+\s*\}\}(?!")/g, '0'), (_k, v: unknown) => (typeof v === 'number' ? undefined : v));
+  return JSON.parse(text.replace(/(?<!")\{\{\s*\w+\s*\}\}(?!")/g, '0'), (_k, v: unknown) =>
+    typeof v === 'number' ? undefined : v,
+  );
 }
 
 /** Decodes one captured notification with the Node protocol code: the fields a merchant reads. */
@@ -219,7 +269,8 @@ function decode(c: Captured, config: ResolvedConfig): { kind: string; fields: un
   if (!Buffer.from(text, 'utf8').equals(c.body)) problems.push('the body is not valid UTF-8');
   if (c.path === '/v2/pay') {
     const fields = parseFlatXml(text).fields;
-    if (!verifyV2Sign(fields, config.v2!.apiKey)) problems.push('v2 sign does not verify with the configured APIv2 key');
+    if (!verifyV2Sign(fields, config.v2!.apiKey))
+      problems.push('v2 sign does not verify with the configured APIv2 key');
     return { kind: 'v2-pay', fields, problems };
   }
   if (c.path === '/v2/refund') {
@@ -229,14 +280,29 @@ function decode(c: Captured, config: ResolvedConfig): { kind: string; fields: un
   }
   const envelope = JSON.parse(text) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
   const message = v3SignMessage(String(c.headers['wechatpay-timestamp']), String(c.headers['wechatpay-nonce']), text);
-  if (c.headers['wechatpay-serial'] !== config.v3!.platform!.serial) problems.push(`Wechatpay-Serial ${JSON.stringify(c.headers['wechatpay-serial'])} is not the configured serial`);
-  if (!verifyV3(message, String(c.headers['wechatpay-signature']), createPublicKey(config.v3!.platform!.privateKeyPem))) problems.push('v3 signature does not verify');
+  if (c.headers['wechatpay-serial'] !== config.v3!.platform!.serial)
+    problems.push(`Wechatpay-Serial ${JSON.stringify(c.headers['wechatpay-serial'])} is not the configured serial`);
+  if (!verifyV3(message, String(c.headers['wechatpay-signature']), createPublicKey(config.v3!.platform!.privateKeyPem)))
+    problems.push('v3 signature does not verify');
   const r = envelope.resource;
-  const resource = JSON.parse(decryptResource(r.ciphertext, config.v3!.apiV3Key, r.nonce, r.associated_data)) as Record<string, unknown>;
-  return { kind: c.path === '/v3/refund' ? 'v3-refund' : 'combine_out_trade_no' in resource ? 'v3-combine' : 'v3-pay', fields: resource, problems };
+  const resource = JSON.parse(decryptResource(r.ciphertext, config.v3!.apiV3Key, r.nonce, r.associated_data)) as Record<
+    string,
+    unknown
+  >;
+  return {
+    kind: c.path === '/v3/refund' ? 'v3-refund' : 'combine_out_trade_no' in resource ? 'v3-combine' : 'v3-pay',
+    fields: resource,
+    problems,
+  };
 }
 
-const KIND: Record<string, string> = { 'v2.pay.success': 'v2-pay', 'v2.refund.success': 'v2-refund', 'v3.pay.success': 'v3-pay', 'v3.refund.success': 'v3-refund', 'v3.pay.combine': 'v3-combine' };
+const KIND: Record<string, string> = {
+  'v2.pay.success': 'v2-pay',
+  'v2.refund.success': 'v2-refund',
+  'v3.pay.success': 'v3-pay',
+  'v3.refund.success': 'v3-refund',
+  'v3.pay.combine': 'v3-combine',
+};
 
 /** Every expected notification (case × data row) found on the wire exactly as configured. */
 function assertFaithful(captured: Captured[], config: ResolvedConfig, rows: Record<string, string>[]): void {
@@ -247,9 +313,16 @@ function assertFaithful(captured: Captured[], config: ResolvedConfig, rows: Reco
   for (const row of rows.length > 0 ? rows : [{}]) {
     for (const id of CASES) {
       const def = CATALOGUE.find((c) => c.id === id)!;
-      const values: Record<string, string> = { ...Object.fromEntries(collectionVariables(config).map((v) => [v.key, v.value])), ...caseSpec(def, config).order, ...row };
+      const values: Record<string, string> = {
+        ...Object.fromEntries(collectionVariables(config).map((v) => [v.key, v.value])),
+        ...caseSpec(def, config).order,
+        ...row,
+      };
       const shape = templateShape(readTemplate(def.template, config), def.version);
-      const expected = def.id === 'v2.refund.success' ? { outer: Object.fromEntries(Object.entries(caseSpec(def, config).outer!)), inner: shape } : shape;
+      const expected =
+        def.id === 'v2.refund.success'
+          ? { outer: Object.fromEntries(Object.entries(caseSpec(def, config).outer!)), inner: shape }
+          : shape;
       const candidates = unmatched.filter((d) => d.kind === KIND[id]);
       const diffs = candidates.map((d) => {
         const out: string[] = [];
@@ -289,7 +362,12 @@ function secretForms(secrets: readonly string[]): string[] {
 function assertNoSecret(captured: Captured[], config: ResolvedConfig): void {
   const forms = secretForms(secretValues(config));
   for (const c of captured) {
-    const wire = [c.path, ...Object.entries(c.headers).map(([k, v]) => `${k}: ${String(v)}`), c.body.toString('latin1'), c.body.toString('utf8')].join('\n');
+    const wire = [
+      c.path,
+      ...Object.entries(c.headers).map(([k, v]) => `${k}: ${String(v)}`),
+      c.body.toString('latin1'),
+      c.body.toString('utf8'),
+    ].join('\n');
     const found = forms.filter((f) => wire.includes(f));
     expect(found.map((f) => `${f.slice(0, 4)}… in a request to ${c.path}`)).toEqual([]);
   }
@@ -300,10 +378,16 @@ type Runtime = 'newman' | 'postman-runtime' | BrunoSandbox;
 async function send(runtime: Runtime, config: ResolvedConfig, rows: Record<string, string>[]): Promise<void> {
   const cases = selectCases(config, { only: CASES });
   if (runtime === 'newman') {
-    await runCollection({ collection: buildCollection(config, cases), environment: buildEnvironment(config, true), iterationData: rows });
+    await runCollection({
+      collection: buildCollection(config, cases),
+      environment: buildEnvironment(config, true),
+      iterationData: rows,
+    });
   } else if (runtime === 'postman-runtime') {
     const environment = buildEnvironment(config, true) as { values: { key: string; value: string }[] };
-    await runWithPostmanRuntime(buildCollection(config, cases), environment, { run: { data: rows, iterationCount: rows.length } });
+    await runWithPostmanRuntime(buildCollection(config, cases), environment, {
+      run: { data: rows, iterationCount: rows.length },
+    });
   } else {
     const run = await runWithBruno(config, { sandbox: runtime, only: CASES });
     expect(run.requests.filter((r) => r.status === 'error').map((r) => `${r.caseId}: ${r.error}`)).toEqual([]);

@@ -14,7 +14,14 @@ describe('delivery counts', () => {
     try {
       const io = memoryIO();
       const only = ['v3.redelivery.concurrent', 'v3.keys.migration', 'v2.redelivery.sequential'];
-      expect(await runSuite(suite.config, { format: 'table', reporters: ['json', 'html'], reporterDir: dir, insecure: false, only }, io, 'counts')).toBe(0);
+      expect(
+        await runSuite(
+          suite.config,
+          { format: 'table', reporters: ['json', 'html'], reporterDir: dir, insecure: false, only },
+          io,
+          'counts',
+        ),
+      ).toBe(0);
       expect(io.stdout).toMatch(/^v3\.redelivery\.concurrent\s+protocol\s+204\s+\d+ ms\s+PASS \(4\/4 acknowledged\)$/m);
       expect(io.stdout).toMatch(/^v3\.keys\.migration\s+protocol\s+204\s+\d+ ms\s+PASS \(4\/4 acknowledged\)$/m);
       expect(io.stdout).toMatch(/^v2\.redelivery\.sequential\s+protocol\s+200\s+\d+ ms\s+PASS \(2\/2 acknowledged\)$/m);

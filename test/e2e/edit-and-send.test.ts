@@ -17,12 +17,15 @@ describe('edit a body and send', () => {
 
   function collectionWith(only: string[], edit: (raw: string) => string) {
     const collection = buildCollection(suite.config, selectCases(suite.config, { only })) as any;
-    for (const folder of collection.item) for (const item of folder.item) item.request.body.raw = edit(item.request.body.raw);
+    for (const folder of collection.item)
+      for (const item of folder.item) item.request.body.raw = edit(item.request.body.raw);
     return collection;
   }
 
   it('an edited v2 total_fee is signed at send time and the receiver accepts it', async () => {
-    const collection = collectionWith(['v2.pay.success'], (raw) => raw.replace('<total_fee>{{total}}</total_fee>', '<total_fee>888</total_fee>'));
+    const collection = collectionWith(['v2.pay.success'], (raw) =>
+      raw.replace('<total_fee>{{total}}</total_fee>', '<total_fee>888</total_fee>'),
+    );
     const run = await runCollection({ collection, environment: buildEnvironment(suite.config, true) });
     expect(run.deliveries.map((d) => d.verdict)).toEqual(['pass']);
     const seen = suite.receiver.log.at(-1)!;
@@ -31,7 +34,9 @@ describe('edit a body and send', () => {
   }, 30_000);
 
   it('an edited v3 resource is encrypted and signed at send time and decrypts to the edit', async () => {
-    const collection = collectionWith(['v3.pay.success'], (raw) => raw.replace('"total": {{total}},', '"total": 4242,').replace('"attach": ""', '"attach": "手工修改"'));
+    const collection = collectionWith(['v3.pay.success'], (raw) =>
+      raw.replace('"total": {{total}},', '"total": 4242,').replace('"attach": ""', '"attach": "手工修改"'),
+    );
     const run = await runCollection({ collection, environment: buildEnvironment(suite.config, true) });
     expect(run.deliveries.map((d) => d.verdict)).toEqual(['pass']);
     const resource = suite.receiver.log.at(-1)!.notification as { amount: { total: number }; attach: string };
@@ -48,7 +53,10 @@ describe('edit a body and send', () => {
   }, 30_000);
 
   it('an environment without secrets (--no-secrets) skips every case and says which secret is missing', async () => {
-    const collection = buildCollection(suite.config, selectCases(suite.config, { only: ['v2.pay.success', 'v3.pay.success'] }));
+    const collection = buildCollection(
+      suite.config,
+      selectCases(suite.config, { only: ['v2.pay.success', 'v3.pay.success'] }),
+    );
     const run = await runCollection({ collection, environment: buildEnvironment(suite.config, false) });
     expect(run.deliveries.map((d) => [d.caseId, d.verdict])).toEqual([
       ['v2.pay.success', 'skipped'],

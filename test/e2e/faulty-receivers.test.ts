@@ -12,8 +12,22 @@ import { seededRandom } from '../support/seeded-random.js';
  */
 const ids = (prefix: string): string[] => CATALOGUE.filter((c) => c.id.startsWith(prefix)).map((c) => c.id);
 const ALL = CATALOGUE.map((c) => c.id);
-const V2_ACK = [...ids('v2.pay.'), ...ids('v2.refund.'), 'v3.refund.manual-xml', ...ids('v2.robust.'), 'v2.redelivery.sequential'];
-const V3_ACK = [...ids('v3.pay.'), 'v3.refund.success', 'v3.refund.abnormal', 'v3.refund.closed', ...ids('v3.keys.'), ...ids('v3.robust.'), ...ids('v3.redelivery.')];
+const V2_ACK = [
+  ...ids('v2.pay.'),
+  ...ids('v2.refund.'),
+  'v3.refund.manual-xml',
+  ...ids('v2.robust.'),
+  'v2.redelivery.sequential',
+];
+const V3_ACK = [
+  ...ids('v3.pay.'),
+  'v3.refund.success',
+  'v3.refund.abnormal',
+  'v3.refund.closed',
+  ...ids('v3.keys.'),
+  ...ids('v3.robust.'),
+  ...ids('v3.redelivery.'),
+];
 const V2_FORGED = ids('v2.forged.');
 const V3_FORGED = ids('v3.forged.');
 const FORGED = [...V2_FORGED, ...V3_FORGED];
@@ -38,9 +52,22 @@ interface Expectation {
 const MATRIX: Record<string, Expectation> = {
   'json-ack': { failing: V2_ACK, cause: 'v2-json-ack', hint: /Answered JSON to a v2 notify/, inconclusive: V2_FORGED },
   'plain-success-ack': { failing: V2_ACK, cause: 'v2-plain-text-ack', hint: /plain text/, inconclusive: V2_FORGED },
-  'parses-xml-as-json': { failing: V2_ACK, cause: 'v2-return-code-fail', hint: /parse the body as XML/, inconclusive: V2_FORGED },
-  'v2-no-sign-check': { failing: ['v2.forged.bad-sign', 'v2.forged.tampered-amount'], cause: 'acked-forged', hint: /wrong sign: verify sign/ },
-  'v2-acks-tampered': { failing: V2_FORGED.filter((id) => id !== 'v2.forged.refund-wrong-key'), cause: 'acked-forged', hint: /verify sign/ },
+  'parses-xml-as-json': {
+    failing: V2_ACK,
+    cause: 'v2-return-code-fail',
+    hint: /parse the body as XML/,
+    inconclusive: V2_FORGED,
+  },
+  'v2-no-sign-check': {
+    failing: ['v2.forged.bad-sign', 'v2.forged.tampered-amount'],
+    cause: 'acked-forged',
+    hint: /wrong sign: verify sign/,
+  },
+  'v2-acks-tampered': {
+    failing: V2_FORGED.filter((id) => id !== 'v2.forged.refund-wrong-key'),
+    cause: 'acked-forged',
+    hint: /verify sign/,
+  },
   // An HMAC config sends sign_type only where a case says so, as the captures show: every other
   // v2 payment (hmac-without-sign-type included) fails, and the forged ones have no control.
   'v2-defaults-to-md5': {
@@ -50,15 +77,41 @@ const MATRIX: Record<string, Expectation> = {
     inconclusive: V2_FORGED.filter((id) => id !== 'v2.forged.refund-wrong-key'),
   },
   // Only these two cases send sign_type.
-  'drops-sign-type': { failing: ['v2.pay.hmac-with-sign-type', 'v2.pay.sign-type-md5'], cause: 'v2-return-code-fail', hint: /sign_type is signed like every other field/ },
+  'drops-sign-type': {
+    failing: ['v2.pay.hmac-with-sign-type', 'v2.pay.sign-type-md5'],
+    cause: 'v2-return-code-fail',
+    hint: /sign_type is signed like every other field/,
+  },
   // An advisory case (no captured notification yet): reported, the run still exits 0.
-  'fails-failed-payments': { failing: ['v2.pay.result-fail'], cause: 'v2-return-code-fail', hint: /result_code FAIL.*acknowledge it with SUCCESS/, code: 0 },
+  'fails-failed-payments': {
+    failing: ['v2.pay.result-fail'],
+    cause: 'v2-return-code-fail',
+    hint: /result_code FAIL.*acknowledge it with SUCCESS/,
+    code: 0,
+  },
   'trims-values': { failing: ['v2.robust.edge-whitespace'], cause: 'v2-return-code-fail', hint: /do not trim values/ },
-  'payer-total-as-amount': { failing: ['v3.pay.promotion'], cause: 'rejected-genuine', hint: /compare your order with amount.total, not payer_total/ },
+  'payer-total-as-amount': {
+    failing: ['v3.pay.promotion'],
+    cause: 'rejected-genuine',
+    hint: /compare your order with amount.total, not payer_total/,
+  },
   'expects-plain-transaction': { failing: ['v3.pay.combine'], cause: 'rejected-genuine', hint: /combine_out_trade_no/ },
-  'refund-key-wrong': { failing: [...ids('v2.refund.'), 'v3.refund.manual-xml'], cause: 'v2-return-code-fail', hint: /md5\(APIv2 key\)/, inconclusive: ['v2.forged.refund-wrong-key'] },
-  'ecb-full-block-padding-bug': { failing: ['v2.refund.block-aligned'], cause: 'v2-return-code-fail', hint: /full block of padding/ },
-  'refund-acks-undecryptable': { failing: ['v2.forged.refund-wrong-key'], cause: 'acked-forged', hint: /req_info does not decrypt/ },
+  'refund-key-wrong': {
+    failing: [...ids('v2.refund.'), 'v3.refund.manual-xml'],
+    cause: 'v2-return-code-fail',
+    hint: /md5\(APIv2 key\)/,
+    inconclusive: ['v2.forged.refund-wrong-key'],
+  },
+  'ecb-full-block-padding-bug': {
+    failing: ['v2.refund.block-aligned'],
+    cause: 'v2-return-code-fail',
+    hint: /full block of padding/,
+  },
+  'refund-acks-undecryptable': {
+    failing: ['v2.forged.refund-wrong-key'],
+    cause: 'acked-forged',
+    hint: /req_info does not decrypt/,
+  },
   'html-error-page': {
     failing: V2_PATHS.filter((id) => !V2_FORGED.includes(id)),
     cause: 'html-page',
@@ -71,32 +124,79 @@ const MATRIX: Record<string, Expectation> = {
   'v3-wrong-aad': { failing: V3_ACK, cause: 'v3-decrypt', hint: /associated_data/, inconclusive: V3_FORGED },
   'v3-ignores-serial': {
     failing: ['v3.keys.certificate', 'v3.keys.migration', 'v3.forged.unknown-serial'],
-    cause: { 'v3.keys.certificate': 'rejected-genuine', 'v3.keys.migration': 'rejected-genuine', 'v3.forged.unknown-serial': 'acked-forged' },
+    cause: {
+      'v3.keys.certificate': 'rejected-genuine',
+      'v3.keys.migration': 'rejected-genuine',
+      'v3.forged.unknown-serial': 'acked-forged',
+    },
     hint: /Wechatpay-Serial/,
   },
-  'v3-no-signature-check': { failing: ['v3.forged.bad-signature', 'v3.forged.signtest-probe', 'v3.forged.tampered-body'], cause: 'acked-forged', hint: /Wechatpay-Signature is not verified/ },
+  'v3-no-signature-check': {
+    failing: ['v3.forged.bad-signature', 'v3.forged.signtest-probe', 'v3.forged.tampered-body'],
+    cause: 'acked-forged',
+    hint: /Wechatpay-Signature is not verified/,
+  },
   'acks-signtest-probe': { failing: ['v3.forged.signtest-probe'], cause: 'acked-forged', hint: /SIGNTEST/ },
   // Both timestamp cases are advisory: reported, but the run exits 0 (see --strict).
-  'ignores-timestamp': { failing: ['v3.forged.stale-timestamp', 'v3.forged.future-timestamp'], cause: 'acked-forged', hint: /5 minutes/, code: 0 },
-  'accepts-any-serial': { failing: ['v3.forged.unknown-serial'], cause: 'acked-forged', hint: /unknown Wechatpay-Serial/ },
-  'acks-without-decrypting': { failing: ['v3.forged.wrong-apiv3-key'], cause: 'acked-forged', hint: /cannot have decrypted/ },
-  'reserialises-body': { failing: ['v3.robust.key-order', 'v3.robust.spaced-separators'], cause: 'rejected-genuine', hint: /never over JSON.stringify/ },
+  'ignores-timestamp': {
+    failing: ['v3.forged.stale-timestamp', 'v3.forged.future-timestamp'],
+    cause: 'acked-forged',
+    hint: /5 minutes/,
+    code: 0,
+  },
+  'accepts-any-serial': {
+    failing: ['v3.forged.unknown-serial'],
+    cause: 'acked-forged',
+    hint: /unknown Wechatpay-Serial/,
+  },
+  'acks-without-decrypting': {
+    failing: ['v3.forged.wrong-apiv3-key'],
+    cause: 'acked-forged',
+    hint: /cannot have decrypted/,
+  },
+  'reserialises-body': {
+    failing: ['v3.robust.key-order', 'v3.robust.spaced-separators'],
+    cause: 'rejected-genuine',
+    hint: /never over JSON.stringify/,
+  },
   // 支付成功 (the summary of every v3 payment) is non-ASCII, so a Latin-1 reader fails all of them
   // but the body that carries it \u-escaped.
-  'reads-body-as-latin1': { failing: V3_ACK.filter((id) => id !== 'v3.robust.spaced-separators'), cause: 'rejected-genuine', hint: /raw body/, inconclusive: V3_FORGED },
+  'reads-body-as-latin1': {
+    failing: V3_ACK.filter((id) => id !== 'v3.robust.spaced-separators'),
+    cause: 'rejected-genuine',
+    hint: /raw body/,
+    inconclusive: V3_FORGED,
+  },
   // Every case has its own order: only the redelivery cases repeat a notification, and only their
   // repeated copies crash a handler that is not idempotent.
   'not-idempotent': {
     failing: ['v3.redelivery.sequential', 'v2.redelivery.sequential', 'v3.redelivery.concurrent'],
     // The answer's words ("Duplicate entry") name the cause; a repeated copy's 5xx names idempotency.
-    cause: { 'v3.redelivery.sequential': 'not-idempotent', 'v2.redelivery.sequential': 'not-idempotent', 'v3.redelivery.concurrent': 'duplicate-order' },
+    cause: {
+      'v3.redelivery.sequential': 'not-idempotent',
+      'v2.redelivery.sequential': 'not-idempotent',
+      'v3.redelivery.concurrent': 'duplicate-order',
+    },
     hint: /idempotent|幂等/,
   },
-  redirects: { failing: ALL.filter((id) => !FORGED.includes(id)), cause: 'redirect', hint: /does not follow redirects/, inconclusive: FORGED },
-  'drops-connection': { failing: ALL.filter((id) => !FORGED.includes(id)), cause: 'conn-reset', hint: /connection was dropped/, inconclusive: FORGED },
+  redirects: {
+    failing: ALL.filter((id) => !FORGED.includes(id)),
+    cause: 'redirect',
+    hint: /does not follow redirects/,
+    inconclusive: FORGED,
+  },
+  'drops-connection': {
+    failing: ALL.filter((id) => !FORGED.includes(id)),
+    cause: 'conn-reset',
+    hint: /connection was dropped/,
+    inconclusive: FORGED,
+  },
   'answers-200-to-everything': {
     failing: [...V3_FORGED, ...V2_FORGED, 'v3.refund.manual-xml'],
-    cause: { ...Object.fromEntries([...V3_FORGED, ...V2_FORGED].map((id) => [id, 'acked-forged'])), 'v3.refund.manual-xml': 'v2-json-ack' },
+    cause: {
+      ...Object.fromEntries([...V3_FORGED, ...V2_FORGED].map((id) => [id, 'acked-forged'])),
+      'v3.refund.manual-xml': 'v2-json-ack',
+    },
     hint: /./,
   },
 };
@@ -105,8 +205,16 @@ async function runAgainst(fixture: string, only?: string[], delayMs?: number, si
   const suite = await startSuite({ start: (opts) => FAULTY_RECEIVERS[fixture]!.start(opts, { delayMs }), signType });
   try {
     const io = memoryIO();
-    const code = await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only }, io, 'test');
-    return { code, report: JSON.parse(io.stdout) as { cases: { caseId: string; verdict: string; cause: string; hint: string }[] } };
+    const code = await runSuite(
+      suite.config,
+      { format: 'json', reporters: [], reporterDir: '.', insecure: false, only },
+      io,
+      'test',
+    );
+    return {
+      code,
+      report: JSON.parse(io.stdout) as { cases: { caseId: string; verdict: string; cause: string; hint: string }[] },
+    };
   } finally {
     await suite.close();
   }
@@ -152,7 +260,8 @@ describe('faulty receivers: each fault is caught on the right cases with the rig
       expect(failing.map((c) => c.caseId).sort()).toEqual([...expected.failing].sort());
       const inconclusive = report.cases.filter((c) => c.verdict === 'inconclusive');
       expect(inconclusive.map((c) => c.caseId).sort()).toEqual([...(expected.inconclusive ?? [])].sort());
-      for (const c of inconclusive) expect(c.hint).toMatch(/^could not judge: the genuine notification .* fix that first/);
+      for (const c of inconclusive)
+        expect(c.hint).toMatch(/^could not judge: the genuine notification .* fix that first/);
       for (const c of failing) {
         const cause = typeof expected.cause === 'string' ? expected.cause : expected.cause[c.caseId];
         expect(`${c.caseId}: ${c.cause}`).toBe(`${c.caseId}: ${cause}`);

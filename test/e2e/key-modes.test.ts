@@ -35,7 +35,12 @@ async function initAndRun(keyMode: KeyMode) {
     writeFileSync(file, readFileSync(file, 'utf8').replaceAll('http://127.0.0.1:8080', receiver.url));
     const config = await loadConfig(file, env);
     const io = memoryIO();
-    const code = await runSuite(config, { format: 'json', reporters: [], reporterDir: dir, insecure: false }, io, 'keymode');
+    const code = await runSuite(
+      config,
+      { format: 'json', reporters: [], reporterDir: dir, insecure: false },
+      io,
+      'keymode',
+    );
     return { code, config, report: JSON.parse(io.stdout), text: readFileSync(file, 'utf8'), dir, keys };
   } finally {
     await receiver.close();
@@ -51,7 +56,9 @@ describe('key modes: public key only, certificate only, both', () => {
     expect(code).toBe(0);
     expect(report.cases.filter((c: any) => c.verdict !== 'pass')).toEqual([]);
     expect(report.cases.map((c: any) => c.caseId)).not.toContain('v3.keys.migration');
-    const serials = new Set(report.deliveries.filter((d: any) => d.version === 'v3').map((d: any) => d.request.headers['Wechatpay-Serial']));
+    const serials = new Set(
+      report.deliveries.filter((d: any) => d.version === 'v3').map((d: any) => d.request.headers['Wechatpay-Serial']),
+    );
     // The unknown-serial case announces a serial no one holds, missing-headers none at all; every
     // other delivery carries the certificate's.
     serials.delete([...serials].find((s) => String(s).includes('UNKNOWN')));
@@ -66,7 +73,11 @@ describe('key modes: public key only, certificate only, both', () => {
     expect(() => readFileSync(join(dir, 'trust-kit/wechatpay-test-platform-cert.pem'))).toThrow();
     expect(readFileSync(join(dir, 'trust-kit/README.md'), 'utf8')).not.toContain(keys.certificate.serial);
     expect(code).toBe(0);
-    const serials = new Set(report.deliveries.filter((d: any) => d.version === 'v3' && !/unknown-serial|missing-headers/.test(d.caseId)).map((d: any) => d.request.headers['Wechatpay-Serial']));
+    const serials = new Set(
+      report.deliveries
+        .filter((d: any) => d.version === 'v3' && !/unknown-serial|missing-headers/.test(d.caseId))
+        .map((d: any) => d.request.headers['Wechatpay-Serial']),
+    );
     expect([...serials]).toEqual([keys.publicKey.keyId]);
   }, 60_000);
 
@@ -89,8 +100,12 @@ describe('key modes: public key only, certificate only, both', () => {
     };
     const withoutSigners = original.replace(/("apiV3Key": "[^"]*"),[\s\S]*?\n {2}\},/, '$1\n  },');
     expect(withoutSigners).not.toMatch(/"platform(Certificate)?":/);
-    expect(await problems(withoutSigners)).toMatch(/^v3\.platform: or v3\.platformCertificate is required: .*Public key only \(微信支付公钥\).*certificate only \(平台证书\).*--key-mode/m);
+    expect(await problems(withoutSigners)).toMatch(
+      /^v3\.platform: or v3\.platformCertificate is required: .*Public key only \(微信支付公钥\).*certificate only \(平台证书\).*--key-mode/m,
+    );
     const certUnderPlatform = original.replace(keys.publicKey.keyId, keys.certificate.serial);
-    expect(await problems(certUnderPlatform)).toMatch(/^v3\.platform\.serial: looks like a platform certificate serial .*move this signer to `v3\.platformCertificate`/m);
+    expect(await problems(certUnderPlatform)).toMatch(
+      /^v3\.platform\.serial: looks like a platform certificate serial .*move this signer to `v3\.platformCertificate`/m,
+    );
   }, 60_000);
 });

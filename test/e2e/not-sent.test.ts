@@ -15,12 +15,18 @@ const NEWMAN_BIN = join(import.meta.dirname, '../../node_modules/newman/bin/newm
 /** The collection's pre-request script run with a `pm` that has no `execution`, as in postman-runtime 7.29 and Apifox. */
 function withoutExecution(collection: any): any {
   const event = collection.event.find((e: any) => e.listen === 'prerequest');
-  event.script.exec = ['(function (pm) {', ...event.script.exec, '})(Object.create(pm, { execution: { value: undefined } }));'];
+  event.script.exec = [
+    '(function (pm) {',
+    ...event.script.exec,
+    '})(Object.create(pm, { execution: { value: undefined } }));',
+  ];
   return collection;
 }
 
 /** The decoy host resolves to loopback here, so the test makes no DNS query. */
-const NO_DNS = { network: { hostLookup: { type: 'hostIpMap', hostIpMap: { [new URL(NOT_SENT_URL).hostname]: '127.0.0.1' } } } };
+const NO_DNS = {
+  network: { hostLookup: { type: 'hostIpMap', hostIpMap: { [new URL(NOT_SENT_URL).hostname]: '127.0.0.1' } } },
+};
 
 describe('a notification that cannot be signed is never sent, and the run fails saying why', () => {
   let suite: SuiteFixture;
@@ -41,7 +47,19 @@ describe('a notification that cannot be signed is never sent, and the run fails 
     const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(
         process.execPath,
-        [NEWMAN_BIN, 'run', 'c.json', '-e', 'e.json', '--reporters', 'cli,json', '--reporter-json-export', 'r.json', '--color', 'off'],
+        [
+          NEWMAN_BIN,
+          'run',
+          'c.json',
+          '-e',
+          'e.json',
+          '--reporters',
+          'cli,json',
+          '--reporter-json-export',
+          'r.json',
+          '--color',
+          'off',
+        ],
         { cwd: dir, timeout: 60_000 },
         (err, stdout) => resolve({ code: err ? Number((err as any).code) : 0, stdout }),
       );
@@ -58,8 +76,13 @@ describe('a notification that cannot be signed is never sent, and the run fails 
 
   it('the Postman app engine (latest postman-runtime, with pm.execution) skips the request and shows one failed test naming the variable', async () => {
     const cases = selectCases(suite.config, { only: ['v2.pay.success', 'v3.pay.success'] });
-    const result = await runWithPostmanRuntime(buildCollection(suite.config, cases), buildEnvironment(suite.config, false) as any);
-    expect([...result.items.values()].map((list) => list.map((a) => [a.passed, a.name.match(/"(\w+)"/)?.[1]]))).toEqual([[[false, 'v2_api_key']], [[false, 'v3_api_key']]]);
+    const result = await runWithPostmanRuntime(
+      buildCollection(suite.config, cases),
+      buildEnvironment(suite.config, false) as any,
+    );
+    expect([...result.items.values()].map((list) => list.map((a) => [a.passed, a.name.match(/"(\w+)"/)?.[1]]))).toEqual(
+      [[[false, 'v2_api_key']], [[false, 'v3_api_key']]],
+    );
     expect(result.requests).toEqual([]);
     expect(suite.receiver.log).toEqual([]);
   }, 60_000);
@@ -67,8 +90,13 @@ describe('a notification that cannot be signed is never sent, and the run fails 
   it('postman-runtime without pm.execution (as in Apifox): one failed test per request naming the variable; only empty decoys go out', async () => {
     const cases = selectCases(suite.config, { only: ['v2.pay.success', 'v3.pay.success', 'v3.redelivery.sequential'] });
     const collection = withoutExecution(buildCollection(suite.config, cases));
-    const result = await runWithPostmanRuntime(collection, buildEnvironment(suite.config, false) as any, { run: NO_DNS });
-    const assertions = [...result.items].map(([item, list]) => [item.split(' ')[0], list.map((a) => [a.passed, a.name.match(/"(\w+)"/)?.[1]])]);
+    const result = await runWithPostmanRuntime(collection, buildEnvironment(suite.config, false) as any, {
+      run: NO_DNS,
+    });
+    const assertions = [...result.items].map(([item, list]) => [
+      item.split(' ')[0],
+      list.map((a) => [a.passed, a.name.match(/"(\w+)"/)?.[1]]),
+    ]);
     expect(assertions).toEqual([
       ['v2.pay.success', [[false, 'v2_api_key']]],
       ['v3.pay.success', [[false, 'v3_api_key']]],
@@ -83,8 +111,13 @@ describe('a notification that cannot be signed is never sent, and the run fails 
 
   it('postman-runtime without pm.execution, with every secret: every case passes (nothing else needs pm.execution)', async () => {
     const cases = selectCases(suite.config);
-    const result = await runWithPostmanRuntime(withoutExecution(buildCollection(suite.config, cases)), buildEnvironment(suite.config, true) as any);
-    const failures = [...result.items].flatMap(([item, list]) => list.filter((a) => !a.passed).map((a) => `${item}: ${a.name}: ${a.error}`));
+    const result = await runWithPostmanRuntime(
+      withoutExecution(buildCollection(suite.config, cases)),
+      buildEnvironment(suite.config, true) as any,
+    );
+    const failures = [...result.items].flatMap(([item, list]) =>
+      list.filter((a) => !a.passed).map((a) => `${item}: ${a.name}: ${a.error}`),
+    );
     expect(failures).toEqual([]);
     expect(result.items.size).toBe(cases.reduce((n, c) => n + (c.copies ?? 1), 0));
     expect(result.requests.every((r) => !r.url.startsWith(NOT_SENT_URL))).toBe(true);

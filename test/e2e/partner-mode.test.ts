@@ -29,20 +29,42 @@ describe('partner (服务商) mode: sp_/sub_ fields in v2 and v3, payment and re
 
   async function run(subAppid: string | undefined) {
     suite.receiver.log.length = 0;
-    suite.config.partner = { spAppid: 'wx8888888888888888', spMchid: '1900000100', subMchid: '1900000109', ...(subAppid ? { subAppid } : {}) };
+    suite.config.partner = {
+      spAppid: 'wx8888888888888888',
+      spMchid: '1900000100',
+      subMchid: '1900000109',
+      ...(subAppid ? { subAppid } : {}),
+    };
     const io = memoryIO();
-    const code = await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ONLY }, io, 'partner');
+    const code = await runSuite(
+      suite.config,
+      { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ONLY },
+      io,
+      'partner',
+    );
     return { code, report: JSON.parse(io.stdout), log: suite.receiver.log };
   }
 
   it('with a sub-merchant appid: every case passes and the receiver decodes the partner fields', async () => {
     const { code, report, log } = await run('wx9999999999999999');
-    expect(report.cases.map((c: any) => `${c.caseId}:${c.verdict}`).sort()).toEqual(ONLY.map((id) => `${id}:pass`).sort());
+    expect(report.cases.map((c: any) => `${c.caseId}:${c.verdict}`).sort()).toEqual(
+      ONLY.map((id) => `${id}:pass`).sort(),
+    );
     expect(code).toBe(0);
     const v2pay = log.find((e) => e.version === 'v2' && e.kind === 'pay')!.notification as Record<string, string>;
-    expect(v2pay).toMatchObject({ appid: 'wx8888888888888888', mch_id: '1900000100', sub_appid: 'wx9999999999999999', sub_mch_id: '1900000109' });
+    expect(v2pay).toMatchObject({
+      appid: 'wx8888888888888888',
+      mch_id: '1900000100',
+      sub_appid: 'wx9999999999999999',
+      sub_mch_id: '1900000109',
+    });
     const v3pay = log.find((e) => e.version === 'v3' && e.kind === 'pay')!.notification as Record<string, any>;
-    expect(v3pay).toMatchObject({ sp_appid: 'wx8888888888888888', sp_mchid: '1900000100', sub_appid: 'wx9999999999999999', sub_mchid: '1900000109' });
+    expect(v3pay).toMatchObject({
+      sp_appid: 'wx8888888888888888',
+      sp_mchid: '1900000100',
+      sub_appid: 'wx9999999999999999',
+      sub_mchid: '1900000109',
+    });
     expect(v3pay).not.toHaveProperty('appid');
     expect(v3pay).not.toHaveProperty('mchid');
     expect(Object.keys(v3pay.payer).sort()).toEqual(['sp_openid', 'sub_openid']);
@@ -50,7 +72,8 @@ describe('partner (服务商) mode: sp_/sub_ fields in v2 and v3, payment and re
     expect(v3pay.payer.sub_openid).not.toBe(v3pay.payer.sp_openid);
     expect(v3pay.payer.sub_openid).toMatch(/^o[\w-]{27}$/);
     expect(v2pay.sub_openid).not.toBe(v2pay.openid);
-    const combine = log.find((e) => e.version === 'v3' && (e.notification as any)?.combine_out_trade_no)!.notification as Record<string, any>;
+    const combine = log.find((e) => e.version === 'v3' && (e.notification as any)?.combine_out_trade_no)!
+      .notification as Record<string, any>;
     expect(combine).toMatchObject({ combine_appid: 'wx8888888888888888', combine_mchid: '1900000100' });
     expect(combine.sub_orders).toHaveLength(2);
     for (const sub of combine.sub_orders) expect(sub).toMatchObject({ mchid: '1900000100', sub_mchid: '1900000109' });
@@ -76,7 +99,8 @@ describe('partner (服务商) mode: sp_/sub_ fields in v2 and v3, payment and re
     const v3pay = log.find((e) => e.version === 'v3' && e.kind === 'pay')!.notification as Record<string, any>;
     expect(v3pay).not.toHaveProperty('sub_appid');
     expect(Object.keys(v3pay.payer)).toEqual(['sp_openid']);
-    const combine = log.find((e) => e.version === 'v3' && (e.notification as any)?.combine_out_trade_no)!.notification as Record<string, any>;
+    const combine = log.find((e) => e.version === 'v3' && (e.notification as any)?.combine_out_trade_no)!
+      .notification as Record<string, any>;
     for (const sub of combine.sub_orders) {
       expect(sub).not.toHaveProperty('sub_appid');
       expect(sub).not.toHaveProperty('sub_openid');

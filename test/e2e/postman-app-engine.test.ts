@@ -21,7 +21,9 @@ describe('the generated collection in the Postman app engine (latest postman-run
     expect(result.sandboxVersion.startsWith('6.')).toBe(true);
     expect(result.consoleErrors).toEqual([]);
     expect(result.noResponse).toEqual([]);
-    const failures = [...result.items].flatMap(([item, list]) => list.filter((a) => !a.passed).map((a) => `${item}: ${a.name}: ${a.error}`));
+    const failures = [...result.items].flatMap(([item, list]) =>
+      list.filter((a) => !a.passed).map((a) => `${item}: ${a.name}: ${a.error}`),
+    );
     expect(failures).toEqual([]);
     // Every request was judged (two checks at least), so a silent script failure cannot pass.
     const itemCount = cases.reduce((n, c) => n + (c.copies ?? 1), 0);

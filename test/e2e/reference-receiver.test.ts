@@ -19,7 +19,12 @@ describe('end to end: generated collection → newman → reference receiver', (
   beforeAll(async () => {
     suite = await startSuite();
     const io = memoryIO();
-    code = await runSuite(suite.config, { format: 'json', reporters: [], reporterDir: '.', insecure: false }, io, 'e2e');
+    code = await runSuite(
+      suite.config,
+      { format: 'json', reporters: [], reporterDir: '.', insecure: false },
+      io,
+      'e2e',
+    );
     report = JSON.parse(io.stdout);
   }, 60_000);
   afterAll(async () => {
@@ -29,7 +34,14 @@ describe('end to end: generated collection → newman → reference receiver', (
   it('passes every case of the catalogue, v2 and v3, and exits 0', () => {
     expect(report.cases.filter((c) => c.verdict !== 'pass')).toEqual([]);
     expect(report.cases.map((c) => c.caseId)).toEqual(selectCases(suite.config).map((c) => c.id));
-    expect(report.totals).toEqual({ passed: report.cases.length, failed: 0, skipped: 0, inconclusive: 0, advisory: 0, advisoryNotJudged: 0 });
+    expect(report.totals).toEqual({
+      passed: report.cases.length,
+      failed: 0,
+      skipped: 0,
+      inconclusive: 0,
+      advisory: 0,
+      advisoryNotJudged: 0,
+    });
     expect(code).toBe(0);
   });
 
@@ -43,26 +55,41 @@ describe('end to end: generated collection → newman → reference receiver', (
     const base = Object.fromEntries(collectionVariables(suite.config).map((v) => [v.key, v.value]));
     let vars: Record<string, string> = { ...base, ...orderOf('v3.pay.success') };
     const expected = (template: string) =>
-      JSON.parse(readFileSync(join(TEMPLATES_DIR, template), 'utf8').replace(/\{\{(\w+)\}\}/g, (all, name: string) => vars[name] ?? (name.startsWith('wxpay_') ? 'SEND-TIME' : all)));
+      JSON.parse(
+        readFileSync(join(TEMPLATES_DIR, template), 'utf8').replace(
+          /\{\{(\w+)\}\}/g,
+          (all, name: string) => vars[name] ?? (name.startsWith('wxpay_') ? 'SEND-TIME' : all),
+        ),
+      );
     const sendTime = (value: unknown) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/.test(String(value));
 
-    const pay = suite.receiver.log.find((e) => e.version === 'v3' && e.kind === 'pay' && e.outcome === 'ack')!.notification as Record<string, unknown>;
+    const pay = suite.receiver.log.find((e) => e.version === 'v3' && e.kind === 'pay' && e.outcome === 'ack')!
+      .notification as Record<string, unknown>;
     const payExpected = expected('v3/transaction-success.json');
     expect(sendTime(pay.success_time)).toBe(true);
     expect({ ...pay, success_time: 'SEND-TIME' }).toEqual(payExpected);
 
-    const refund = suite.receiver.log.find((e) => e.version === 'v3' && e.kind === 'refund' && e.outcome === 'ack')!.notification as Record<string, unknown>;
+    const refund = suite.receiver.log.find((e) => e.version === 'v3' && e.kind === 'refund' && e.outcome === 'ack')!
+      .notification as Record<string, unknown>;
     vars = { ...base, ...orderOf('v3.refund.success') };
     expect({ ...refund, success_time: 'SEND-TIME' }).toEqual(expected('v3/refund-success.json'));
 
     vars = { ...base, ...orderOf('v2.refund.success') };
-    const v2refund = suite.receiver.log.find((e) => e.version === 'v2' && e.kind === 'refund' && e.outcome === 'ack')!.notification as Record<string, string>;
-    expect(v2refund).toMatchObject({ refund_status: 'SUCCESS', out_refund_no: vars.out_refund_no, refund_recv_accout: '支付用户零钱', total_fee: vars.total });
+    const v2refund = suite.receiver.log.find((e) => e.version === 'v2' && e.kind === 'refund' && e.outcome === 'ack')!
+      .notification as Record<string, string>;
+    expect(v2refund).toMatchObject({
+      refund_status: 'SUCCESS',
+      out_refund_no: vars.out_refund_no,
+      refund_recv_accout: '支付用户零钱',
+      total_fee: vars.total,
+    });
     expect(v2refund.success_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   });
 
   it('every case has its own order: only the copies of one case repeat an out_trade_no', () => {
-    const notified = suite.receiver.log.filter((e) => e.outcome === 'ack').map((e) => e.notification as Record<string, any>);
+    const notified = suite.receiver.log
+      .filter((e) => e.outcome === 'ack')
+      .map((e) => e.notification as Record<string, any>);
     const tradeNos = new Set(notified.map((n) => n.combine_out_trade_no ?? n.out_trade_no));
     const expected = new Set(
       selectCases(suite.config)
@@ -74,12 +101,15 @@ describe('end to end: generated collection → newman → reference receiver', (
   });
 
   it('amounts add up: cash_fee = total_fee − coupon_fee (no NO_CASH fields), payer_total = total − promotion', () => {
-    const v2 = suite.receiver.log.find((e) => e.version === 'v2' && (e.notification as Record<string, string>)?.coupon_fee)!.notification as Record<string, string>;
+    const v2 = suite.receiver.log.find(
+      (e) => e.version === 'v2' && (e.notification as Record<string, string>)?.coupon_fee,
+    )!.notification as Record<string, string>;
     expect(Number(v2.cash_fee) + Number(v2.coupon_fee)).toBe(Number(v2.total_fee));
     expect(Number(v2.coupon_fee_0)).toBe(Number(v2.coupon_fee));
     expect(Number(v2.cash_fee)).toBeGreaterThan(0);
     expect(Object.keys(v2).filter((k) => k.startsWith('coupon_type') || k === 'settlement_total_fee')).toEqual([]);
-    const v3 = suite.receiver.log.find((e) => (e.notification as Record<string, any>)?.promotion_detail)!.notification as {
+    const v3 = suite.receiver.log.find((e) => (e.notification as Record<string, any>)?.promotion_detail)!
+      .notification as {
       amount: { total: number; payer_total: number };
       promotion_detail: { amount: number }[];
     };

@@ -22,7 +22,14 @@ interface Seen {
 
 const CASES = ['v2.pay.success', 'v2.refund.success', 'v3.pay.success', 'v3.refund.success', 'v3.refund.manual-xml'];
 const COMMON = ['accept', 'content-length', 'content-type', 'host', 'pragma', 'user-agent'];
-const V3_ONLY = ['request-id', 'wechatpay-nonce', 'wechatpay-serial', 'wechatpay-signature', 'wechatpay-signature-type', 'wechatpay-timestamp'];
+const V3_ONLY = [
+  'request-id',
+  'wechatpay-nonce',
+  'wechatpay-serial',
+  'wechatpay-signature',
+  'wechatpay-signature-type',
+  'wechatpay-timestamp',
+];
 const POSTMAN_SYSTEM = ['accept-encoding', 'cache-control', 'connection', 'postman-token'];
 const APP_DEFAULTS = { implicitCacheControl: true, implicitTraceHeader: true };
 
@@ -37,7 +44,8 @@ describe('the headers a merchant receives', () => {
       req.resume();
       req.on('end', () => {
         seen.push({ path: req.url ?? '', rawHeaders: req.rawHeaders });
-        if (req.url?.includes('/v2/') || req.headers['content-type'] === 'text/xml') res.writeHead(200, { 'Content-Type': 'text/xml' }).end(V2_ACK_XML);
+        if (req.url?.includes('/v2/') || req.headers['content-type'] === 'text/xml')
+          res.writeHead(200, { 'Content-Type': 'text/xml' }).end(V2_ACK_XML);
         else res.writeHead(204).end();
       });
     });
@@ -86,14 +94,17 @@ describe('the headers a merchant receives', () => {
 
   it("under the Postman app engine with the app's defaults: exactly the same set", async () => {
     seen = [];
-    const result = await runWithPostmanRuntime(collection(), buildEnvironment(suite.config, true) as any, { requester: APP_DEFAULTS });
+    const result = await runWithPostmanRuntime(collection(), buildEnvironment(suite.config, true) as any, {
+      requester: APP_DEFAULTS,
+    });
     expect(result.noResponse).toEqual([]);
     expectWechatHeaders(seen);
   }, 30_000);
 
   it("without the collection's disabledSystemHeaders, both engines would add Postman's own headers", async () => {
     const bare = collection() as { item: { item: { protocolProfileBehavior: Record<string, unknown> }[] }[] };
-    for (const folder of bare.item) for (const item of folder.item) delete item.protocolProfileBehavior.disabledSystemHeaders;
+    for (const folder of bare.item)
+      for (const item of folder.item) delete item.protocolProfileBehavior.disabledSystemHeaders;
     seen = [];
     await runCollection({ collection: bare, environment: buildEnvironment(suite.config, true) });
     for (const s of seen) expect(names(s)).toEqual(expect.arrayContaining(POSTMAN_SYSTEM));
@@ -114,7 +125,9 @@ describe('the headers a merchant receives', () => {
       expect(seen.length).toBe(CASES.length);
       for (const s of seen) {
         const v3 = isV3(s);
-        expect(names(s), s.path).toEqual([...COMMON, ...(v3 ? V3_ONLY : []), 'connection', 'request-start-time'].sort());
+        expect(names(s), s.path).toEqual(
+          [...COMMON, ...(v3 ? V3_ONLY : []), 'connection', 'request-start-time'].sort(),
+        );
         expect(value(s, 'connection')).toBe('keep-alive');
         expect(value(s, 'request-start-time')).toMatch(/^\d{13}$/);
         expect(value(s, 'user-agent')).toBe('Mozilla/4.0');
@@ -126,7 +139,10 @@ describe('the headers a merchant receives', () => {
 
   it("concurrent copies sent with pm.sendRequest carry Postman's own headers too (postman-runtime offers no way to drop them there)", async () => {
     seen = [];
-    await runCollection({ collection: buildCollection(suite.config, selectCases(suite.config, { only: ['v3.redelivery.concurrent'] })), environment: buildEnvironment(suite.config, true) });
+    await runCollection({
+      collection: buildCollection(suite.config, selectCases(suite.config, { only: ['v3.redelivery.concurrent'] })),
+      environment: buildEnvironment(suite.config, true),
+    });
     expect(seen).toHaveLength(4);
     const exact = seen.filter((s) => !names(s).includes('postman-token'));
     const copies = seen.filter((s) => names(s).includes('postman-token'));

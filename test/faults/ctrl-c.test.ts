@@ -53,7 +53,9 @@ describe('Ctrl-C during run', () => {
       // The reference answer for the first deliveries; after that, hang until the client goes away.
       hook: async (request, next) => {
         if (++arrived <= ANSWERED) return next();
-        await new Promise<void>((resolve) => (request.socket.destroyed ? resolve() : request.socket.once('close', () => resolve())));
+        await new Promise<void>((resolve) =>
+          request.socket.destroyed ? resolve() : request.socket.once('close', () => resolve()),
+        );
         return null;
       },
     });
@@ -72,7 +74,12 @@ describe('Ctrl-C during run', () => {
   });
 
   it('exits 130 within a few seconds, says "interrupted", and prints the partial table', async () => {
-    const run = runCli(['run', '-c', configFile], { cwd: dir, env: secrets, timeoutMs: 120_000, onSpawn: (spawned) => (child = spawned) });
+    const run = runCli(['run', '-c', configFile], {
+      cwd: dir,
+      env: secrets,
+      timeoutMs: 120_000,
+      onSpawn: (spawned) => (child = spawned),
+    });
     const exited = run.then((r) => ({ code: r.code, signal: r.signal, at: r.exitedAt }));
     let early: CliResult | undefined;
     void run.then((r) => (early = r));
@@ -97,7 +104,8 @@ describe('Ctrl-C during run', () => {
     expect(stderr).toMatch(/interrupted/);
     // The partial table: header, the answered cases (the reference answers pass), the totals line.
     expect(stdout).toMatch(/^case\s+severity\s+HTTP\s+time\s+verdict\s+hint$/m);
-    for (const id of expectedDone) expect(stdout).toMatch(new RegExp(`^${id.replaceAll('.', '\\.')}\\s+\\w+\\s+\\d{3}\\s+\\d+ ms\\s+PASS`, 'm'));
+    for (const id of expectedDone)
+      expect(stdout).toMatch(new RegExp(`^${id.replaceAll('.', '\\.')}\\s+\\w+\\s+\\d{3}\\s+\\d+ ms\\s+PASS`, 'm'));
     expect(stdout).not.toContain(inFlight);
     expect(stdout).toMatch(new RegExp(`^${ANSWERED} passed, 0 failed$`, 'm'));
     // No crash: no stack trace, no internal error, no secret.

@@ -12,7 +12,13 @@ import { receiverOptionsFromConfig } from '../../src/receiver/from-config.js';
 import { startReceiver } from '../../src/receiver/start-receiver.js';
 import { ANSWER_LIMIT_BYTES, REQUEST_DEADLINE_MS } from '../../src/shared/limits.js';
 import { runCollection } from '../../src/runner/run-collection.js';
-import { endlessChunked, startHostileServer, trickleBody, trickleHeaders, type HostileServer } from '../fixtures/hostile-receivers.js';
+import {
+  endlessChunked,
+  startHostileServer,
+  trickleBody,
+  trickleHeaders,
+  type HostileServer,
+} from '../fixtures/hostile-receivers.js';
 import { LOADED_MACHINE_SLACK_MS } from '../support/deadlines.js';
 import { runCli, runCliSync } from '../support/run-cli.js';
 import { testKeys } from '../support/suite-fixture.js';
@@ -90,7 +96,11 @@ describe('run against hostile receivers (built CLI)', () => {
       '/wxpay/v3/notify': trickleBody(200, TRICKLE_MS),
     });
     writeFileSync(configFile, original.text.replaceAll('http://127.0.0.1:8080', hostile.url));
-    hostileRun = await runWatched(['run', '-c', configFile, '--only', ONLY, '--reporters', 'json', '--reporter-dir', join(dir, 'reports')], dir, secrets);
+    hostileRun = await runWatched(
+      ['run', '-c', configFile, '--only', ONLY, '--reporters', 'json', '--reporter-dir', join(dir, 'reports')],
+      dir,
+      secrets,
+    );
   }, 150_000);
 
   afterAll(async () => {
@@ -126,7 +136,13 @@ describe('run against hostile receivers (built CLI)', () => {
     // never held in memory (peak memory itself is measured by `npm run bench`, not asserted here).
     expect(sent).toBeLessThan(32 * 1024 * 1024);
     const report = JSON.parse(readFileSync(join(dir, 'reports/my-shop.results.json'), 'utf8')) as {
-      deliveries: { caseId: string; status?: number; verdict: string; hint: string; response?: { body: string; truncatedAtBytes?: number } }[];
+      deliveries: {
+        caseId: string;
+        status?: number;
+        verdict: string;
+        hint: string;
+        response?: { body: string; truncatedAtBytes?: number };
+      }[];
     };
     const refund = report.deliveries.find((d) => d.caseId === 'v2.refund.success')!;
     expect(refund.status).toBe(200);
@@ -139,7 +155,9 @@ describe('run against hostile receivers (built CLI)', () => {
 
   it('`run --help` states the bounds', () => {
     const help = runCliSync(['run', '--help'], { env: { COLUMNS: '200' } }).stdout.replace(/\s+/g, ' ');
-    expect(help).toContain(`wall-clock deadline of ${REQUEST_DEADLINE_MS / 1000} s for its whole answer (headers and body)`);
+    expect(help).toContain(
+      `wall-clock deadline of ${REQUEST_DEADLINE_MS / 1000} s for its whole answer (headers and body)`,
+    );
     expect(help).toContain(`first ${ANSWER_LIMIT_BYTES / 1024} KiB of an answer's body`);
     expect(help).toMatch(/whole run is bounded at \d+ s per delivery plus \d+ s/);
   });
@@ -147,7 +165,9 @@ describe('run against hostile receivers (built CLI)', () => {
   it('the process exits right after the table: no socket or timer keeps it alive', () => {
     expect(hostileRun.tableAt).toBeGreaterThan(0);
     // A socket or timer left behind would hold the process until the hostile answers end.
-    const trickleEnds = Math.min(...['/wxpay/v2/notify', '/wxpay/v3/notify'].map((path) => hostile.arrivedAt.get(path)! + TRICKLE_MS));
+    const trickleEnds = Math.min(
+      ...['/wxpay/v2/notify', '/wxpay/v3/notify'].map((path) => hostile.arrivedAt.get(path)! + TRICKLE_MS),
+    );
     expect(hostileRun.exitedAt).toBeLessThan(trickleEnds);
   });
 });
@@ -178,8 +198,12 @@ describe('the whole-run bound against a trickling receiver (in process)', () => 
     expect(returnedAt - started).toBeLessThan(8_000 + LOADED_MACHINE_SLACK_MS); // the trickle goes on for 25 s
     // The run's end must have closed its connection, not the trickle's (25 s after it began).
     const trickleEnds = hostile.arrivedAt.get('/wxpay/v3/notify')! + TRICKLE_MS;
-    while (!hostile.closedAt.has('/wxpay/v3/notify') && Date.now() < trickleEnds) await new Promise((r) => setTimeout(r, 50));
-    expect(hostile.closedAt.get('/wxpay/v3/notify'), 'the connection is still open after the run returned').toBeDefined();
+    while (!hostile.closedAt.has('/wxpay/v3/notify') && Date.now() < trickleEnds)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(
+      hostile.closedAt.get('/wxpay/v3/notify'),
+      'the connection is still open after the run returned',
+    ).toBeDefined();
     expect(hostile.closedAt.get('/wxpay/v3/notify')!).toBeLessThan(trickleEnds - 1_000);
   }, 60_000);
 });

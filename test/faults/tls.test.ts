@@ -15,7 +15,11 @@ describe('notify_url on https with a self-signed certificate', () => {
   let url: string;
   beforeAll(async () => {
     const keys = testKeys();
-    const cert = createSelfSignedCertificate({ privateKeyPem: keys.certificate.privateKeyPem, serial: keys.certificate.serial, validity: testCertificateValidity(new Date()) });
+    const cert = createSelfSignedCertificate({
+      privateKeyPem: keys.certificate.privateKeyPem,
+      serial: keys.certificate.serial,
+      validity: testCertificateValidity(new Date()),
+    });
     // Answers every v3 delivery with 204: this test is about the transport, not verification.
     server = createServer({ key: keys.certificate.privateKeyPem, cert }, (req, res) => {
       req.resume();
@@ -32,13 +36,27 @@ describe('notify_url on https with a self-signed certificate', () => {
   it('fails with the TLS cause and hint, and passes with --insecure', async () => {
     const config = demoConfig(testKeys(), url, '/tmp');
     const strict = memoryIO();
-    expect(await runSuite(config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success'] }, strict, 'tls')).toBe(1);
+    expect(
+      await runSuite(
+        config,
+        { format: 'json', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success'] },
+        strict,
+        'tls',
+      ),
+    ).toBe(1);
     const failed = JSON.parse(strict.stdout).cases[0];
     expect(failed).toMatchObject({ caseId: 'v3.pay.success', verdict: 'fail', cause: 'tls', hint: HINTS.tls });
     expect(failed.error).toMatch(/self.signed|SELF_SIGNED|certificate/i);
 
     const insecure = memoryIO();
-    expect(await runSuite(config, { format: 'json', reporters: [], reporterDir: '.', insecure: true, only: ['v3.pay.success'] }, insecure, 'tls')).toBe(0);
+    expect(
+      await runSuite(
+        config,
+        { format: 'json', reporters: [], reporterDir: '.', insecure: true, only: ['v3.pay.success'] },
+        insecure,
+        'tls',
+      ),
+    ).toBe(0);
   }, 30_000);
 });
 
@@ -53,7 +71,14 @@ describe('notify_url on https:// pointing at a plain-HTTP port', () => {
     try {
       const config = demoConfig(testKeys(), `https://127.0.0.1:${(plain.address() as AddressInfo).port}`, '/tmp');
       const io = memoryIO();
-      expect(await runSuite(config, { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success'] }, io, 'tls')).toBe(1);
+      expect(
+        await runSuite(
+          config,
+          { format: 'table', reporters: [], reporterDir: '.', insecure: false, only: ['v3.pay.success'] },
+          io,
+          'tls',
+        ),
+      ).toBe(1);
       const row = io.stdout.split('\n').find((l) => l.startsWith('v3.pay.success'))!;
       expect(row).toMatch(/FAIL\s+.*wrong version number.*This port answers plain HTTP, not TLS/i);
       expect(io.stdout).not.toMatch(/certificate must be valid/);

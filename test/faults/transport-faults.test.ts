@@ -60,7 +60,8 @@ async function listenTracked(server: Server): Promise<FaultServer> {
 }
 
 /** A raw TCP server: `onSocket` decides what (if anything) goes back. */
-const tcpServer = (onSocket: (socket: Socket) => void) => async (): Promise<FaultServer> => listenTracked(createTcpServer(onSocket));
+const tcpServer = (onSocket: (socket: Socket) => void) => async (): Promise<FaultServer> =>
+  listenTracked(createTcpServer(onSocket));
 
 /** An HTTP server that reads the whole request first, then hands the exchange to `onRequest`. */
 const httpServer = (onRequest: (req: IncomingMessage, res: ServerResponse) => void) => async (): Promise<FaultServer> =>
@@ -95,14 +96,21 @@ const SERVERS = {
   }),
   /** A status line, then bytes that are no HTTP header. */
   garbage: httpServer((req) => {
-    req.socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\n'), Buffer.from([0x00, 0xff, 0xfe, 0x01, 0x7f, 0x0d, 0x0a, 0x0d, 0x0a])]));
+    req.socket.end(
+      Buffer.concat([
+        Buffer.from('HTTP/1.1 200 OK\r\n'),
+        Buffer.from([0x00, 0xff, 0xfe, 0x01, 0x7f, 0x0d, 0x0a, 0x0d, 0x0a]),
+      ]),
+    );
   }),
   /** Not HTTP at all (notify_url pointing at an SSH port). */
   'not-http': httpServer((req) => void req.socket.end('SSH-2.0-OpenSSH_9.6\r\n')),
   /** Promises 100 bytes of body, sends 10, and closes. */
   'closes-mid-body': httpServer((req) => {
     const socket = req.socket;
-    socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100\r\n\r\n<xml><ret', () => socket.destroy());
+    socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100\r\n\r\n<xml><ret', () =>
+      socket.destroy(),
+    );
   }),
 } satisfies Record<string, () => Promise<FaultServer>>;
 
@@ -147,7 +155,12 @@ async function runAgainst(name: keyof typeof SERVERS, only?: string[]) {
   const { config } = await start(name);
   const io = memoryIO();
   const started = Date.now();
-  const code = await runSuite(config, { format: 'json', reporters: [], reporterDir: '.', insecure: false, only }, io, 'test');
+  const code = await runSuite(
+    config,
+    { format: 'json', reporters: [], reporterDir: '.', insecure: false, only },
+    io,
+    'test',
+  );
   const elapsedMs = Date.now() - started;
   const report = JSON.parse(io.stdout) as { aborted: boolean; cases: CaseReport[]; deliveries: { caseId: string }[] };
   const expected = selectCases(config, { only }).map((c) => c.id);
@@ -214,7 +227,11 @@ describe('transport faults: every case ends with a verdict, a transport cause an
     const { config } = await start('hangs');
     const cases = selectCases(config, { only: PAY });
     const started = Date.now();
-    const run = await runCollection({ collection: buildCollection(config, cases), environment: buildEnvironment(config, true), timeoutRequestMs: 600 });
+    const run = await runCollection({
+      collection: buildCollection(config, cases),
+      environment: buildEnvironment(config, true),
+      timeoutRequestMs: 600,
+    });
     const elapsedMs = Date.now() - started;
     expect(run.aborted).toBe(false);
     expectEveryCaseFailed({ cases: summarizeCases(run.deliveries) }, PAY, 'timeout');

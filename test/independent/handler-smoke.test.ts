@@ -4,7 +4,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HANDLER_SCRIPT, PYTHON, independentHandlerUnavailableReason, startIndependentHandler, type IndependentHandlerBug, type StartedIndependentHandler } from '../support/independent-handler.js';
+import {
+  HANDLER_SCRIPT,
+  PYTHON,
+  independentHandlerUnavailableReason,
+  startIndependentHandler,
+  type IndependentHandlerBug,
+  type StartedIndependentHandler,
+} from '../support/independent-handler.js';
 import { testKeys } from '../support/suite-fixture.js';
 
 /**
@@ -13,7 +20,12 @@ import { testKeys } from '../support/suite-fixture.js';
  * Node's crypto (not with src/protocol), and every bug must change exactly the answers it says.
  */
 const keys = testKeys();
-const PATHS = { v2pay: '/wxpay/v2/notify', v2refund: '/wxpay/v2/refund-notify', v3pay: '/wxpay/v3/notify', v3refund: '/wxpay/v3/refund-notify' };
+const PATHS = {
+  v2pay: '/wxpay/v2/notify',
+  v2refund: '/wxpay/v2/refund-notify',
+  v3pay: '/wxpay/v3/notify',
+  v3refund: '/wxpay/v3/refund-notify',
+};
 const HANDLER_CONFIG = {
   v2: { apiKey: keys.apiKey, payPath: PATHS.v2pay, refundPath: PATHS.v2refund },
   v3: {
@@ -93,12 +105,25 @@ function v3Notification(kind: 'pay' | 'refund', options: V3Options = {}) {
     resource_type: 'encrypt-resource',
     event_type: kind === 'pay' ? 'TRANSACTION.SUCCESS' : 'REFUND.SUCCESS',
     summary: kind === 'pay' ? '支付成功' : '退款成功',
-    resource: { original_type: aad, algorithm: 'AEAD_AES_256_GCM', ciphertext: gcm(JSON.stringify(resource), options.apiV3Key ?? keys.apiV3Key, nonce, aad), associated_data: aad, nonce },
+    resource: {
+      original_type: aad,
+      algorithm: 'AEAD_AES_256_GCM',
+      ciphertext: gcm(JSON.stringify(resource), options.apiV3Key ?? keys.apiV3Key, nonce, aad),
+      associated_data: aad,
+      nonce,
+    },
   };
   const body =
     options.layout === 'spaced'
       ? JSON.stringify(
-          { resource: envelope.resource, summary: envelope.summary, event_type: envelope.event_type, resource_type: envelope.resource_type, create_time: envelope.create_time, id: envelope.id },
+          {
+            resource: envelope.resource,
+            summary: envelope.summary,
+            event_type: envelope.event_type,
+            resource_type: envelope.resource_type,
+            create_time: envelope.create_time,
+            id: envelope.id,
+          },
           null,
           2,
         )
@@ -112,7 +137,9 @@ function v3Notification(kind: 'pay' | 'refund', options: V3Options = {}) {
       const headerNonce = alnum(32);
       // Signed message: timestamp\nnonce\nbody\n, SHA256withRSA PKCS#1 v1.5 (protocol reference 3.6).
       const signedBody = options.signature === 'bad' ? body + ' ' : body;
-      let signature = sign('sha256', Buffer.from(`${timestamp}\n${headerNonce}\n${signedBody}\n`), privateKey).toString('base64');
+      let signature = sign('sha256', Buffer.from(`${timestamp}\n${headerNonce}\n${signedBody}\n`), privateKey).toString(
+        'base64',
+      );
       if (options.signature === 'signtest') signature = `WECHATPAY/SIGNTEST/${signature.slice(19)}`;
       if (options.dropHeaders) return { 'Content-Type': 'application/json' };
       return {
@@ -120,7 +147,8 @@ function v3Notification(kind: 'pay' | 'refund', options: V3Options = {}) {
         'Wechatpay-Timestamp': timestamp,
         'Wechatpay-Nonce': headerNonce,
         'Wechatpay-Signature': signature,
-        'Wechatpay-Serial': options.serial ?? (signer === 'public-key' ? keys.publicKey.keyId : keys.certificate.serial),
+        'Wechatpay-Serial':
+          options.serial ?? (signer === 'public-key' ? keys.publicKey.keyId : keys.certificate.serial),
         'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
       };
     },
@@ -140,11 +168,16 @@ function v2Sign(fields: Record<string, string>, algorithm: 'MD5' | 'HMAC-SHA256'
       .sort()
       .map((k) => `${k}=${fields[k]}`)
       .join('&') + `&key=${keys.apiKey}`;
-  const digest = algorithm === 'MD5' ? createHash('md5').update(text, 'utf8') : createHmac('sha256', keys.apiKey).update(text, 'utf8');
+  const digest =
+    algorithm === 'MD5'
+      ? createHash('md5').update(text, 'utf8')
+      : createHmac('sha256', keys.apiKey).update(text, 'utf8');
   return digest.digest('hex').toUpperCase();
 }
 
-function v2Pay(options: { algorithm?: 'MD5' | 'HMAC-SHA256'; resultCode?: string; badSign?: boolean; doctype?: boolean } = {}): string {
+function v2Pay(
+  options: { algorithm?: 'MD5' | 'HMAC-SHA256'; resultCode?: string; badSign?: boolean; doctype?: boolean } = {},
+): string {
   const n = unique();
   const fields: Record<string, string> = {
     return_code: 'SUCCESS',
@@ -195,7 +228,16 @@ function v2Refund(options: { key?: string } = {}): string {
     .digest('hex');
   const cipher = createCipheriv('aes-256-ecb', Buffer.from(aesKey), null);
   const reqInfo = Buffer.concat([cipher.update(inner, 'utf8'), cipher.final()]).toString('base64');
-  return cdata({ return_code: 'SUCCESS', appid: 'wx2421b1c4370ec43b', mch_id: '1900000109', nonce_str: alnum(32), req_info: reqInfo }, 'xml');
+  return cdata(
+    {
+      return_code: 'SUCCESS',
+      appid: 'wx2421b1c4370ec43b',
+      mch_id: '1900000109',
+      nonce_str: alnum(32),
+      req_info: reqInfo,
+    },
+    'xml',
+  );
 }
 
 // ── sending, and reading answers as one short line ───────────────────────────────────────────────────
@@ -207,10 +249,13 @@ async function post(url: string, body: string, headers: Record<string, string>):
   if (response.status === 204 && text === '') return '204';
   if (type.includes('json')) {
     const parsed = JSON.parse(text) as Record<string, unknown>;
-    return 'code' in parsed ? `${response.status} ${String(parsed.code)} ${String(parsed.message)}` : `${response.status} ${text}`;
+    return 'code' in parsed
+      ? `${response.status} ${String(parsed.code)} ${String(parsed.message)}`
+      : `${response.status} ${text}`;
   }
   if (type.includes('xml')) {
-    const field = (name: string): string => new RegExp(`<${name}>(?:<!\\[CDATA\\[)?(.*?)(?:\\]\\]>)?</${name}>`).exec(text)?.[1] ?? '?';
+    const field = (name: string): string =>
+      new RegExp(`<${name}>(?:<!\\[CDATA\\[)?(.*?)(?:\\]\\]>)?</${name}>`).exec(text)?.[1] ?? '?';
     return `${response.status} xml ${field('return_code')} ${field('return_msg')}`;
   }
   return `${response.status} ${type.split(';')[0]} ${text}`;
@@ -228,12 +273,14 @@ const PROBES: Record<string, Probe> = {
   'v3 pay, public key': (url) => v3Once(PATHS.v3pay, v3Notification('pay'))(url),
   'v3 pay, certificate': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { signer: 'certificate' }))(url),
   'v3 refund': (url) => v3Once(PATHS.v3refund, v3Notification('refund'))(url),
-  'v3 pay, other key order and whitespace': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { layout: 'spaced' }))(url),
+  'v3 pay, other key order and whitespace': (url) =>
+    v3Once(PATHS.v3pay, v3Notification('pay', { layout: 'spaced' }))(url),
   'v3 bad signature': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { signature: 'bad' }))(url),
   'v3 SIGNTEST probe': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { signature: 'signtest' }))(url),
   'v3 without signature headers': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { dropHeaders: true }))(url),
   'v3 timestamp 6 minutes old': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { timestampOffset: -360 }))(url),
-  'v3 unknown serial': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { serial: 'PUB_KEY_ID_0000000000000000000000000000000001' }))(url),
+  'v3 unknown serial': (url) =>
+    v3Once(PATHS.v3pay, v3Notification('pay', { serial: 'PUB_KEY_ID_0000000000000000000000000000000001' }))(url),
   'v3 other APIv3 key': (url) => v3Once(PATHS.v3pay, v3Notification('pay', { apiV3Key: 'x'.repeat(32) }))(url),
   'v3 same notification twice': async (url) => {
     const n = v3Notification('pay');
@@ -246,7 +293,8 @@ const PROBES: Record<string, Probe> = {
     return answers.sort().join(' | ');
   },
   'v2 pay, MD5': (url) => post(url + PATHS.v2pay, v2Pay(), xmlHeaders),
-  'v2 pay, HMAC-SHA256 without sign_type': (url) => post(url + PATHS.v2pay, v2Pay({ algorithm: 'HMAC-SHA256' }), xmlHeaders),
+  'v2 pay, HMAC-SHA256 without sign_type': (url) =>
+    post(url + PATHS.v2pay, v2Pay({ algorithm: 'HMAC-SHA256' }), xmlHeaders),
   'v2 pay, result_code FAIL': (url) => post(url + PATHS.v2pay, v2Pay({ resultCode: 'FAIL' }), xmlHeaders),
   'v2 bad sign': (url) => post(url + PATHS.v2pay, v2Pay({ badSign: true }), xmlHeaders),
   'v2 with a DOCTYPE': (url) => post(url + PATHS.v2pay, v2Pay({ doctype: true }), xmlHeaders),
@@ -267,7 +315,8 @@ const V3_UNKNOWN_SERIAL = '401 FAIL unknown Wechatpay-Serial';
 const V2_ACK = '200 xml SUCCESS OK';
 const V2_PLAIN = '200 text/plain success';
 const NOT_JSON = '400 {"error":"invalid JSON body"}';
-const DUPLICATE_ORDER = '500 text/plain IntegrityError: duplicate key value violates unique constraint "orders_out_trade_no_key"';
+const DUPLICATE_ORDER =
+  '500 text/plain IntegrityError: duplicate key value violates unique constraint "orders_out_trade_no_key"';
 
 const CORRECT: Record<string, string> = {
   'v3 pay, public key': V3_ACK,
@@ -293,9 +342,15 @@ const CORRECT: Record<string, string> = {
   'v2 refund under another key': '200 xml FAIL 解密失败',
 };
 
-const V2_PATH_PROBES = Object.keys(CORRECT).filter((name) => name.startsWith('v2') && name !== 'v2 refund on the v3 refund URL');
+const V2_PATH_PROBES = Object.keys(CORRECT).filter(
+  (name) => name.startsWith('v2') && name !== 'v2 refund on the v3 refund URL',
+);
 /** v3 probes signed with the WeChat Pay public key (PUB_KEY_ID_…) and carrying their headers. */
-const PUBLIC_KEY_SIGNED = Object.keys(CORRECT).filter((name) => name.startsWith('v3') && !['v3 pay, certificate', 'v3 without signature headers', 'v3 unknown serial'].includes(name));
+const PUBLIC_KEY_SIGNED = Object.keys(CORRECT).filter(
+  (name) =>
+    name.startsWith('v3') &&
+    !['v3 pay, certificate', 'v3 without signature headers', 'v3 unknown serial'].includes(name),
+);
 
 /** The correct answers of `names` with each single answer (of "a then b", "a | b | c") mapped; unchanged rows dropped. */
 function changes(names: readonly string[], map: (answer: string) => string): Record<string, string> {
@@ -313,7 +368,9 @@ const CHANGES: Record<string, Record<string, string>> = {
   'reserialize-compact': { 'v3 pay, other key order and whitespace': V3_SIGN_FAIL },
   // Every genuine v3 body differs from its json.dumps (', ' separators, \u escapes of 支付成功), and
   // the signature is checked before decryption, so the other-APIv3-key case now fails there too.
-  'reserialize-default': changes(PUBLIC_KEY_SIGNED.concat('v3 pay, certificate'), (answer) => (answer === V3_ACK || answer.startsWith('400') ? V3_SIGN_FAIL : answer)),
+  'reserialize-default': changes(PUBLIC_KEY_SIGNED.concat('v3 pay, certificate'), (answer) =>
+    answer === V3_ACK || answer.startsWith('400') ? V3_SIGN_FAIL : answer,
+  ),
   'unique-order': {
     'v3 same notification twice': `${V3_ACK} then ${DUPLICATE_ORDER}`,
     'v3 three copies at once': [V3_ACK, DUPLICATE_ORDER, DUPLICATE_ORDER].join(' | '),
@@ -325,7 +382,16 @@ const CHANGES: Record<string, Record<string, string>> = {
   ),
   'refund-key-raw': changes(['v2 refund', 'v2 refund on the v3 refund URL'], () => '200 xml FAIL 解密失败'),
   'v3-200-fail': {
-    ...changes(['v3 bad signature', 'v3 SIGNTEST probe', 'v3 without signature headers', 'v3 timestamp 6 minutes old', 'v3 unknown serial'], () => '200 FAIL 签名错误'),
+    ...changes(
+      [
+        'v3 bad signature',
+        'v3 SIGNTEST probe',
+        'v3 without signature headers',
+        'v3 timestamp 6 minutes old',
+        'v3 unknown serial',
+      ],
+      () => '200 FAIL 签名错误',
+    ),
     'v3 other APIv3 key': '200 FAIL 解密失败',
   },
   'headers-optional': { 'v3 without signature headers': V3_ACK },
@@ -389,7 +455,9 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title} — skipped: ${una
   });
 
   it('refuses an unknown bug name, and says why it did not start', async () => {
-    await expect(startIndependentHandler({ ...HANDLER_CONFIG, bugs: ['no-such-bug' as IndependentHandlerBug] })).rejects.toThrow(/did not start[\s\S]*unknown bug 'no-such-bug'/);
+    await expect(
+      startIndependentHandler({ ...HANDLER_CONFIG, bugs: ['no-such-bug' as IndependentHandlerBug] }),
+    ).rejects.toThrow(/did not start[\s\S]*unknown bug 'no-such-bug'/);
   });
 
   it('stops answering once closed', async () => {
@@ -402,7 +470,11 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title} — skipped: ${una
     const dir = mkdtempSync(join(tmpdir(), 'wxpay-independent-handler-'));
     try {
       writeFileSync(join(dir, 'handler.json'), JSON.stringify(HANDLER_CONFIG), { mode: 0o600 });
-      const run = spawnSync(PYTHON, [HANDLER_SCRIPT, '--config', join(dir, 'handler.json'), '--exit-on-stdin-eof'], { input: '', encoding: 'utf8', timeout: 20_000 });
+      const run = spawnSync(PYTHON, [HANDLER_SCRIPT, '--config', join(dir, 'handler.json'), '--exit-on-stdin-eof'], {
+        input: '',
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
       expect(run.status).toBe(0);
       expect(run.stdout).toMatch(/^LISTENING \d+\n$/);
     } finally {

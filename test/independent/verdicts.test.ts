@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/cases/catalogue.js';
 import type { CaseDefinition } from '../../src/cases/types.js';
-import { independentHandlerUnavailableReason, runSuiteOnIndependentHandler, type IndependentHandlerBug, type IndependentRun } from '../support/independent-handler.js';
+import {
+  independentHandlerUnavailableReason,
+  runSuiteOnIndependentHandler,
+  type IndependentHandlerBug,
+  type IndependentRun,
+} from '../support/independent-handler.js';
 
 /**
  * The suite against a handler we did not write (test/fixtures/independent-handler, Python, from
@@ -94,50 +99,63 @@ const BUGS: Record<string, BugExpectation> = {
   },
 };
 
-const rowOf = (output: string, id: string): string => output.split('\n').find((l) => l.startsWith(`${id} `)) ?? `(no row for ${id})`;
+const rowOf = (output: string, id: string): string =>
+  output.split('\n').find((l) => l.startsWith(`${id} `)) ?? `(no row for ${id})`;
 
-describe.skipIf(unavailable !== null)(`an independent handler, one bug at a time${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
-  it('the correct handler passes every case', async () => {
-    const run = await runSuiteOnIndependentHandler();
-    expect(run.report.cases.filter((c) => c.verdict !== 'pass').map((c) => `${c.caseId}: ${c.hint}`)).toEqual([]);
-    expect(run.code).toBe(0);
-  }, 90_000);
+describe.skipIf(unavailable !== null)(
+  `an independent handler, one bug at a time${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+  () => {
+    it('the correct handler passes every case', async () => {
+      const run = await runSuiteOnIndependentHandler();
+      expect(run.report.cases.filter((c) => c.verdict !== 'pass').map((c) => `${c.caseId}: ${c.hint}`)).toEqual([]);
+      expect(run.code).toBe(0);
+    }, 90_000);
 
-  for (const [name, expected] of Object.entries(BUGS)) {
-    it(
-      name,
-      async () => {
-        const run: IndependentRun = await runSuiteOnIndependentHandler({ bugs: expected.bugs });
-        const verdicts = (v: string) =>
-          run.report.cases
-            .filter((c) => c.verdict === v)
-            .map((c) => c.caseId)
-            .sort();
-        expect(verdicts('fail')).toEqual([...expected.failing].sort());
-        expect(verdicts('inconclusive')).toEqual([...(expected.inconclusive ?? [])].sort());
-        expect(run.code).toBe(expected.code ?? 1);
-        for (const id of expected.failing) expect(rowOf(run.output, id)).toMatch(expected.row);
-        for (const id of expected.inconclusive ?? []) {
-          expect(rowOf(run.output, id)).toMatch(/INCONCLUSIVE\s+could not judge: the genuine notification .* was rejected too; fix that first/);
-        }
-        if (expected.note) expect(run.output).toMatch(new RegExp(`^Note \\d: .*${expected.note.source}`, 'm'));
-      },
-      90_000,
-    );
-  }
+    for (const [name, expected] of Object.entries(BUGS)) {
+      it(
+        name,
+        async () => {
+          const run: IndependentRun = await runSuiteOnIndependentHandler({ bugs: expected.bugs });
+          const verdicts = (v: string) =>
+            run.report.cases
+              .filter((c) => c.verdict === v)
+              .map((c) => c.caseId)
+              .sort();
+          expect(verdicts('fail')).toEqual([...expected.failing].sort());
+          expect(verdicts('inconclusive')).toEqual([...(expected.inconclusive ?? [])].sort());
+          expect(run.code).toBe(expected.code ?? 1);
+          for (const id of expected.failing) expect(rowOf(run.output, id)).toMatch(expected.row);
+          for (const id of expected.inconclusive ?? []) {
+            expect(rowOf(run.output, id)).toMatch(
+              /INCONCLUSIVE\s+could not judge: the genuine notification .* was rejected too; fix that first/,
+            );
+          }
+          if (expected.note) expect(run.output).toMatch(new RegExp(`^Note \\d: .*${expected.note.source}`, 'm'));
+        },
+        90_000,
+      );
+    }
 
-  it('--strict makes the advisory timestamp findings fail the run', async () => {
-    const run = await runSuiteOnIndependentHandler({ bugs: ['no-timestamp-window'], only: ['v3.forged.*'], failOn: 'advisory' });
-    expect(run.code).toBe(1);
-    expect(run.output).toMatch(/^\d+ passed, 2 failed$/m);
-  }, 90_000);
+    it('--strict makes the advisory timestamp findings fail the run', async () => {
+      const run = await runSuiteOnIndependentHandler({
+        bugs: ['no-timestamp-window'],
+        only: ['v3.forged.*'],
+        failOn: 'advisory',
+      });
+      expect(run.code).toBe(1);
+      expect(run.output).toMatch(/^\d+ passed, 2 failed$/m);
+    }, 90_000);
 
-  it("an answer 4.9 s after the request arrived is within WeChat's 5 s", async () => {
-    const run = await runSuiteOnIndependentHandler({ bugs: ['slow=4900'], only: ['v2.pay.success', 'v3.pay.success'] });
-    expect(run.report.cases.map((c) => [c.caseId, c.verdict])).toEqual([
-      ['v2.pay.success', 'pass'],
-      ['v3.pay.success', 'pass'],
-    ]);
-    expect(run.code).toBe(0);
-  }, 90_000);
-});
+    it("an answer 4.9 s after the request arrived is within WeChat's 5 s", async () => {
+      const run = await runSuiteOnIndependentHandler({
+        bugs: ['slow=4900'],
+        only: ['v2.pay.success', 'v3.pay.success'],
+      });
+      expect(run.report.cases.map((c) => [c.caseId, c.verdict])).toEqual([
+        ['v2.pay.success', 'pass'],
+        ['v3.pay.success', 'pass'],
+      ]);
+      expect(run.code).toBe(0);
+    }, 90_000);
+  },
+);

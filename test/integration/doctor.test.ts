@@ -56,16 +56,34 @@ function answer(status: number, headers: http.OutgoingHttpHeaders, body = ''): h
   };
 }
 
-const correct = answer(400, { 'Content-Type': 'application/json' }, '{"code":"FAIL","message":"signature verification failed"}');
+const correct = answer(
+  400,
+  { 'Content-Type': 'application/json' },
+  '{"code":"FAIL","message":"signature verification failed"}',
+);
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'wxpay-notify-doctor-'));
-  privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
-  const cert = createSelfSignedCertificate({ privateKeyPem, serial: '01', validity: testCertificateValidity(new Date()) });
+  privateKeyPem = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+  const cert = createSelfSignedCertificate({
+    privateKeyPem,
+    serial: '01',
+    validity: testCertificateValidity(new Date()),
+  });
 
   const servers: Record<string, net.Server> = {
     good: http.createServer(correct),
-    login: http.createServer(answer(200, { 'Content-Type': 'text/html; charset=utf-8' }, '<!DOCTYPE html><html><head><title>Sign in - 统一登录</title></head><body>login</body></html>')),
+    login: http.createServer(
+      answer(
+        200,
+        { 'Content-Type': 'text/html; charset=utf-8' },
+        '<!DOCTYPE html><html><head><title>Sign in - 统一登录</title></head><body>login</body></html>',
+      ),
+    ),
     redirect: http.createServer(answer(302, { Location: '/login?next=%2Fwxpay%2Fnotify' })),
     missing: http.createServer(answer(404, { 'Content-Type': 'text/plain' }, 'no route')),
     acks: http.createServer(answer(200, { 'Content-Type': 'application/json' }, '{"code":"SUCCESS"}')),
@@ -80,7 +98,9 @@ beforeAll(async () => {
     base[name] = `${name === 'tls' ? 'https' : 'http'}://${HOST}:${port}`;
   }
   const gone = net.createServer();
-  refusedPort = await new Promise<number>((resolve) => gone.listen(0, HOST, () => resolve((gone.address() as net.AddressInfo).port)));
+  refusedPort = await new Promise<number>((resolve) =>
+    gone.listen(0, HOST, () => resolve((gone.address() as net.AddressInfo).port)),
+  );
   await new Promise<void>((resolve) => gone.close(() => resolve()));
 });
 
@@ -90,7 +110,11 @@ afterAll(async () => {
 });
 
 const reach = (url: string, extra: { insecure?: boolean; version?: 'v2' | 'v3' } = {}): Promise<DoctorCheck[]> =>
-  checkReachability(url, { allowPrivate: true, insecure: extra.insecure ?? false, version: extra.version ?? 'v3' }, { timeoutMs: TIMEOUT_MS });
+  checkReachability(
+    url,
+    { allowPrivate: true, insecure: extra.insecure ?? false, version: extra.version ?? 'v3' },
+    { timeoutMs: TIMEOUT_MS },
+  );
 const step = (checks: DoctorCheck[], rule: string): DoctorCheck | undefined => checks.find((c) => c.rule === rule);
 const levels = (checks: DoctorCheck[]): string[] => checks.map((c) => `${c.rule}:${c.level}`);
 
@@ -122,7 +146,10 @@ describe('checkReachability', () => {
   });
 
   it('names an https redirect and where it goes (the fix is the final address)', () => {
-    const probe = classifyProbe({ status: 301, location: 'https://pay.example.com/wxpay/notify', body: '', timeMs: 3 }, { url: 'http://pay.example.com/wxpay/notify' });
+    const probe = classifyProbe(
+      { status: 301, location: 'https://pay.example.com/wxpay/notify', body: '', timeMs: 3 },
+      { url: 'http://pay.example.com/wxpay/notify' },
+    );
     expect(probe).toMatchObject({ level: 'error', cause: 'redirect' });
     expect(probe.message).toContain('301 (redirect to https://pay.example.com/wxpay/notify)');
     expect(probe.message).toContain('If https://pay.example.com/wxpay/notify is the handler, use it as notify_url.');
@@ -178,7 +205,11 @@ describe('checkReachability', () => {
   });
 
   it('fails DNS for a .invalid host (RFC 6761: never resolves)', async () => {
-    const checks = await checkReachability('https://wxpay-notify-doctor.invalid/wxpay/notify', { allowPrivate: true, insecure: false }, { timeoutMs: 1500 });
+    const checks = await checkReachability(
+      'https://wxpay-notify-doctor.invalid/wxpay/notify',
+      { allowPrivate: true, insecure: false },
+      { timeoutMs: 1500 },
+    );
     expect(levels(checks)).toEqual(['dns:error', 'tcp:skipped', 'tls:skipped', 'probe:skipped']);
     expect(step(checks, 'dns')!.message).toContain('resolving wxpay-notify-doctor.invalid');
   });
@@ -223,11 +254,23 @@ describe('pure verdicts', () => {
     expect(at(403, { contentType: 'text/html', body: '<html>blocked</html>' })).toBe('error:html-page');
     expect(at(204)).toBe('warning:acked-probe');
     expect(at(200, { body: '<xml><return_code><![CDATA[FAIL]]></return_code></xml>' }, 'v2')).toBe('ok:');
-    expect(at(200, { body: '<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>' }, 'v2')).toBe('warning:acked-probe');
+    expect(at(200, { body: '<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>' }, 'v2')).toBe(
+      'warning:acked-probe',
+    );
     // Stacks in front of the handler fail the check whatever their status (docs/stacks.md).
-    expect(at(419, { contentType: 'text/html', body: '<!DOCTYPE html><html><head><title>Page Expired</title></head></html>' })).toBe('error:csrf');
+    expect(
+      at(419, {
+        contentType: 'text/html',
+        body: '<!DOCTYPE html><html><head><title>Page Expired</title></head></html>',
+      }),
+    ).toBe('error:csrf');
     expect(at(401, { headers: { 'www-authenticate': 'Basic realm="Realm"' } })).toBe('error:auth-wall');
-    expect(at(500, { contentType: 'text/html', body: '<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>' })).toBe('warning:crash');
+    expect(
+      at(500, {
+        contentType: 'text/html',
+        body: '<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>',
+      }),
+    ).toBe('warning:crash');
     // Plain-text FAIL is a refusal, not an acknowledgement; to v3 a 200 is an acknowledgement whatever it says.
     expect(at(200, { body: 'FAIL' }, 'v2')).toBe('warning:v2-plain-text-ack');
     expect(at(200, { body: 'FAIL' }, 'v3')).toBe('warning:acked-probe');
@@ -235,12 +278,26 @@ describe('pure verdicts', () => {
   });
 
   it('judges certificates against the injected clock', () => {
-    const facts = { protocol: 'TLSv1.3', subject: 'shop.example.com', validFrom: 'Jan  1 00:00:00 2026 GMT', validTo: 'Mar  1 00:00:00 2026 GMT' };
+    const facts = {
+      protocol: 'TLSv1.3',
+      subject: 'shop.example.com',
+      validFrom: 'Jan  1 00:00:00 2026 GMT',
+      validTo: 'Mar  1 00:00:00 2026 GMT',
+    };
     const opts = { host: 'shop.example.com', insecure: false, timeMs: 5 };
     expect(classifyTls(facts, { ...opts, nowMs: Date.parse('2026-01-10T00:00:00Z') }).level).toBe('ok');
-    expect(classifyTls(facts, { ...opts, nowMs: Date.parse('2026-02-20T00:00:00Z') })).toMatchObject({ level: 'warning', message: expect.stringContaining('expires in 9 day') });
-    expect(classifyTls(facts, { ...opts, nowMs: Date.parse('2026-03-02T00:00:00Z') })).toMatchObject({ level: 'error', message: expect.stringContaining('expired') });
-    const chain = classifyTls({ ...facts, chainError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, { ...opts, nowMs: Date.parse('2026-01-10T00:00:00Z') });
+    expect(classifyTls(facts, { ...opts, nowMs: Date.parse('2026-02-20T00:00:00Z') })).toMatchObject({
+      level: 'warning',
+      message: expect.stringContaining('expires in 9 day'),
+    });
+    expect(classifyTls(facts, { ...opts, nowMs: Date.parse('2026-03-02T00:00:00Z') })).toMatchObject({
+      level: 'error',
+      message: expect.stringContaining('expired'),
+    });
+    const chain = classifyTls(
+      { ...facts, chainError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+      { ...opts, nowMs: Date.parse('2026-01-10T00:00:00Z') },
+    );
     expect(chain.message).toContain('incomplete chain: send the intermediate certificates');
   });
 });
@@ -252,7 +309,11 @@ function writeConfig(name: string, v3: Record<string, unknown>, v2?: Record<stri
     appid: 'wx2421b1c4370ec43b',
     mchid: '1900000109',
     ...(v2 ? { v2: { apiKey: 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6', signType: 'MD5', ...v2 } } : {}),
-    v3: { apiV3Key: V3_KEY, platform: { privateKeyFile: 'platform-private.pem', serial: 'PUB_KEY_ID_0199999999000000000000000000000001' }, ...v3 },
+    v3: {
+      apiV3Key: V3_KEY,
+      platform: { privateKeyFile: 'platform-private.pem', serial: 'PUB_KEY_ID_0199999999000000000000000000000001' },
+      ...v3,
+    },
     order: { outTradeNo: 'T20261127000001', total: 1, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
   };
   const file = join(tmp, name);
@@ -261,11 +322,20 @@ function writeConfig(name: string, v3: Record<string, unknown>, v2?: Record<stri
 }
 
 const deps = { reachability: { timeoutMs: TIMEOUT_MS }, hostname: () => 'doctor-test-host', env: {} };
-const args = (config: string, extra = {}) => ({ config, allowPrivate: true, insecure: false, format: 'table' as const, ...extra });
+const args = (config: string, extra = {}) => ({
+  config,
+  allowPrivate: true,
+  insecure: false,
+  format: 'table' as const,
+  ...extra,
+});
 
 describe('doctorCommand', () => {
   it('reports by URL, says where it ran from, ends with the totals line; exit 0 with warnings only', async () => {
-    const file = writeConfig('ok.json', { notifyUrl: `${base.good}/wxpay/v3/notify`, refundNotifyUrl: `${base.good}/wxpay/v3/refund` });
+    const file = writeConfig('ok.json', {
+      notifyUrl: `${base.good}/wxpay/v3/notify`,
+      refundNotifyUrl: `${base.good}/wxpay/v3/refund`,
+    });
     const io = memoryIO();
     expect(await doctorCommand(args(file), io, deps)).toBe(EXIT.ok);
     const out = io.stdout;
@@ -278,10 +348,18 @@ describe('doctorCommand', () => {
   });
 
   it('reports a bad APIv3 key as cause 1 and still checks the URLs; exit 1', async () => {
-    const file = writeConfig('bad-key.json', { apiV3Key: V3_KEY.slice(1), notifyUrl: `${base.login}/wxpay/v3/notify `, refundNotifyUrl: `${base.good}/wxpay/v3/refund` });
+    const file = writeConfig('bad-key.json', {
+      apiV3Key: V3_KEY.slice(1),
+      notifyUrl: `${base.login}/wxpay/v3/notify `,
+      refundNotifyUrl: `${base.good}/wxpay/v3/refund`,
+    });
     const io = memoryIO();
     expect(await doctorCommand(args(file, { format: 'json' }), io, deps)).toBe(EXIT.failed);
-    const report = JSON.parse(io.stdout) as { groups: Array<{ title: string; url?: string; checks: DoctorCheck[] }>; totals: { failed: number }; ranFrom: { hostname: string } };
+    const report = JSON.parse(io.stdout) as {
+      groups: Array<{ title: string; url?: string; checks: DoctorCheck[] }>;
+      totals: { failed: number };
+      ranFrom: { hostname: string };
+    };
     const key = report.groups[0]!.checks.find((c) => c.rule === 'apiv3-key')!;
     expect(key).toMatchObject({ level: 'error', cause: 'apiv3-key' });
     expect(key.message).toContain('APIv3 key (APIv3密钥)');
@@ -310,7 +388,10 @@ describe('doctorCommand', () => {
 
   it('--skip-network checks the rules only', async () => {
     seen.length = 0;
-    const file = writeConfig('skip.json', { notifyUrl: `${base.good}/wxpay/v3/notify`, refundNotifyUrl: `${base.good}/wxpay/v3/refund` });
+    const file = writeConfig('skip.json', {
+      notifyUrl: `${base.good}/wxpay/v3/notify`,
+      refundNotifyUrl: `${base.good}/wxpay/v3/refund`,
+    });
     const io = memoryIO();
     expect(await doctorCommand(args(file, { skipNetwork: true }), io, deps)).toBe(EXIT.ok);
     expect(seen).toEqual([]);
@@ -327,11 +408,21 @@ describe('doctorCommand', () => {
 describe('lintUrlCommand', () => {
   it('lints without network: exit 1 on errors, 0 on warnings only, JSON on request', async () => {
     const io = memoryIO();
-    expect(await lintUrlCommand({ url: 'https://shop.example.com/wxpay/notify?a=1', allowPrivate: false, format: 'table' }, io)).toBe(EXIT.failed);
+    expect(
+      await lintUrlCommand(
+        { url: 'https://shop.example.com/wxpay/notify?a=1', allowPrivate: false, format: 'table' },
+        io,
+      ),
+    ).toBe(EXIT.failed);
     expect(io.stdout).toMatch(/FAIL\s+query/);
     expect(io.stdout.trimEnd().split('\n').at(-1)).toBe('0 passed, 0 warnings, 1 failed');
     const json = memoryIO();
-    expect(await lintUrlCommand({ url: 'http://shop.example.com/wxpay/notify', allowPrivate: false, format: 'json' }, json)).toBe(EXIT.ok);
-    expect(JSON.parse(json.stdout)).toMatchObject({ command: 'lint-url', totals: { passed: 0, warnings: 1, failed: 0 } });
+    expect(
+      await lintUrlCommand({ url: 'http://shop.example.com/wxpay/notify', allowPrivate: false, format: 'json' }, json),
+    ).toBe(EXIT.ok);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      command: 'lint-url',
+      totals: { passed: 0, warnings: 1, failed: 0 },
+    });
   });
 });

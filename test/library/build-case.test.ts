@@ -36,7 +36,8 @@ async function answers(handler: Handler, built: BuiltCase): Promise<request.Resp
 const acknowledgeAll: Handler = (req, res) => {
   req.resume();
   req.on('end', () => {
-    if (req.url?.includes('/v2/') || req.headers['content-type']?.includes('xml')) res.writeHead(200, { 'Content-Type': 'text/xml' }).end(V2_ACK_XML);
+    if (req.url?.includes('/v2/') || req.headers['content-type']?.includes('xml'))
+      res.writeHead(200, { 'Content-Type': 'text/xml' }).end(V2_ACK_XML);
     else res.writeHead(204).end();
   });
 };
@@ -45,7 +46,11 @@ describe('listCases', () => {
   it('lists the whole catalogue, or the cases a config can send', () => {
     expect(listCases().map((c) => c.id)).toEqual(CATALOGUE.map((c) => c.id));
     expect(listCases(config).map((c) => c.id)).toEqual(selectCases(config).map((c) => c.id));
-    const v3Only: NotifyConfig = { appid: 'wx1', mchid: '1', v3: { ...config.v3!, platform: config.v3!.platform!, platformCertificate: undefined } };
+    const v3Only: NotifyConfig = {
+      appid: 'wx1',
+      mchid: '1',
+      v3: { ...config.v3!, platform: config.v3!.platform!, platformCertificate: undefined },
+    };
     const ids = listCases(v3Only).map((c) => c.id);
     expect(ids.length).toBeGreaterThan(0);
     expect(listCases(v3Only).every((c) => c.needs === 'v3')).toBe(true);
@@ -72,21 +77,33 @@ describe('buildCase over the whole catalogue', () => {
     }
   });
 
-  it.each(cases.filter((c) => c.expect === 'reject').map((c) => c.id))("%s: a receiver that verifies nothing fails it, with the case's hint", async (id) => {
-    const built = buildCase(id, config);
-    const [res] = await answers(acknowledgeAll, built);
-    const verdict = judge(id, res!);
-    expect(verdict.pass).toBe(false);
-    expect(verdict.cause).toBe('acked-forged');
-    expect(verdict.message).toContain(built.hint);
-  });
+  it.each(cases.filter((c) => c.expect === 'reject').map((c) => c.id))(
+    "%s: a receiver that verifies nothing fails it, with the case's hint",
+    async (id) => {
+      const built = buildCase(id, config);
+      const [res] = await answers(acknowledgeAll, built);
+      const verdict = judge(id, res!);
+      expect(verdict.pass).toBe(false);
+      expect(verdict.cause).toBe('acked-forged');
+      expect(verdict.message).toContain(built.hint);
+    },
+  );
 
   it('a partner (服务商) config sends sp_/sub_ fields the reference receiver accepts', async () => {
-    const partner = { ...config, partner: { spAppid: 'wx8888888888888888', spMchid: '1900000100', subMchid: '1900000109', subAppid: 'wx9999999999999999' } };
+    const partner = {
+      ...config,
+      partner: {
+        spAppid: 'wx8888888888888888',
+        spMchid: '1900000100',
+        subMchid: '1900000109',
+        subAppid: 'wx9999999999999999',
+      },
+    };
     const handler = createNotifyHandler(receiverOptionsFromConfig(partner));
     for (const c of listCases(partner).filter((k) => k.expect === 'ack')) {
       const built = buildCase(c.id, partner);
-      for (const res of await answers(handler, built)) expect(judge(c.id, res).pass, `${c.id}: ${judge(c.id, res).message}`).toBe(true);
+      for (const res of await answers(handler, built))
+        expect(judge(c.id, res).pass, `${c.id}: ${judge(c.id, res).message}`).toBe(true);
     }
     const refund = buildCase('v2.refund.success', partner).deliveries[0]!.body;
     expect(refund).toContain('<sub_mch_id><![CDATA[1900000109]]></sub_mch_id>');
@@ -110,17 +127,29 @@ describe('buildCase details', () => {
     expect(() => buildCase('v3.nope', config)).toThrow(/unknown case id "v3.nope"; the case ids are: v2.pay.success/);
     const md5 = { ...config, v2: { ...config.v2!, signType: 'MD5' as const } };
     const needsHmac = CATALOGUE.find((c) => c.requires.includes('v2-hmac'))!;
-    expect(() => buildCase(needsHmac.id, md5)).toThrow(new RegExp(`case ${needsHmac.id.replace(/\./g, '\\.')} needs v2 HMAC-SHA256 in the config`));
-    const bad: NotifyConfig = { appid: 'wx1', mchid: '1', v3: { ...config.v3!, apiV3Key: 'short', platform: { serial: 'PUB_KEY_ID_1' } } };
-    expect(() => buildCase('v3.pay.success', bad)).toThrow(/v3\.apiV3Key: .*32 characters[\s\S]*v3\.platform\.privateKeyPem: is required/);
+    expect(() => buildCase(needsHmac.id, md5)).toThrow(
+      new RegExp(`case ${needsHmac.id.replace(/\./g, '\\.')} needs v2 HMAC-SHA256 in the config`),
+    );
+    const bad: NotifyConfig = {
+      appid: 'wx1',
+      mchid: '1',
+      v3: { ...config.v3!, apiV3Key: 'short', platform: { serial: 'PUB_KEY_ID_1' } },
+    };
+    expect(() => buildCase('v3.pay.success', bad)).toThrow(
+      /v3\.apiV3Key: .*32 characters[\s\S]*v3\.platform\.privateKeyPem: is required/,
+    );
   });
 });
 
 describe('judge', () => {
   // The collection's own test script, loaded as Postman would run it: judge() must agree with it.
   const { judgeResponse } = loadSandboxFunctions(sandboxScripts().test);
-  const collection = buildCollection(config, selectCases(config)) as { item: { item: { request: { header: { key: string; value: string }[] } }[] }[] };
-  const specs = collection.item.flatMap((f) => f.item).map((i) => JSON.parse(i.request.header.find((h) => h.key === CASE_HEADER)!.value));
+  const collection = buildCollection(config, selectCases(config)) as {
+    item: { item: { request: { header: { key: string; value: string }[] } }[] }[];
+  };
+  const specs = collection.item
+    .flatMap((f) => f.item)
+    .map((i) => JSON.parse(i.request.header.find((h) => h.key === CASE_HEADER)!.value));
   const responses = [
     { code: 204, body: '', headers: {}, timeMs: 12 },
     { code: 200, body: '{"code":"FAIL","message":"x"}', headers: { 'content-type': 'application/json' }, timeMs: 12 },
@@ -145,7 +174,9 @@ describe('judge', () => {
     const id = listCases(config).find((c) => c.version === 'v2' && c.expect === 'ack')!.id;
     expect(judge(id, { status: 200, text: V2_ACK_XML, headers: { 'Content-Type': 'text/xml' } }).pass).toBe(true);
     expect(judge(id, { statusCode: 200, body: Buffer.from(V2_ACK_XML) }).pass).toBe(true);
-    expect(judge(id, { code: 200, body: '<xml><return_code>FAIL</return_code></xml>' }).cause).toBe('v2-return-code-fail');
+    expect(judge(id, { code: 200, body: '<xml><return_code>FAIL</return_code></xml>' }).cause).toBe(
+      'v2-return-code-fail',
+    );
     expect(() => judge(id, { text: '' })).toThrow(/no HTTP status/);
   });
 });

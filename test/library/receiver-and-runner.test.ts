@@ -18,7 +18,9 @@ describe('wxpay-notify/receiver: the reference receiver as middleware', () => {
   const logged: string[] = [];
   const app = express();
   app.get('/health', (_req, res) => void res.send('ok'));
-  app.use(createNotifyHandler({ ...receiverOptionsFromConfig(config), log: (e) => logged.push(`${e.outcome} ${e.path}`) }));
+  app.use(
+    createNotifyHandler({ ...receiverOptionsFromConfig(config), log: (e) => logged.push(`${e.outcome} ${e.path}`) }),
+  );
   app.use((_req, res) => void res.status(404).send('app 404'));
 
   it("answers notifications on the config's paths and passes every other request on", async () => {
@@ -30,7 +32,10 @@ describe('wxpay-notify/receiver: the reference receiver as middleware', () => {
   });
 
   it('behind express.raw() it still verifies the bytes; behind express.json() it says the body was parsed', async () => {
-    const raw = express().use(express.raw({ type: () => true }), createNotifyHandler(receiverOptionsFromConfig(config)));
+    const raw = express().use(
+      express.raw({ type: () => true }),
+      createNotifyHandler(receiverOptionsFromConfig(config)),
+    );
     const genuine = buildCase('v3.robust.non-ascii', config).deliveries[0]!;
     expect((await request(raw).post('/wxpay/v3/notify').set(genuine.headers).send(genuine.body)).status).toBe(204);
     const parsed = express().use(express.json(), createNotifyHandler(receiverOptionsFromConfig(config)));

@@ -66,17 +66,29 @@ describe('generate --format artillery', () => {
 
   it('writes a scenario, a processor that needs only Node built-ins, and the keys in an owner-only dotenv file', () => {
     expect(files.map((f) => f.path)).toEqual([paths.scenario, paths.processor, paths.env]);
-    const scenario = parse(readFileSync(paths.scenario, 'utf8')) as { config: Record<string, unknown>; scenarios: { flow: Record<string, Record<string, unknown>>[] }[] };
+    const scenario = parse(readFileSync(paths.scenario, 'utf8')) as {
+      config: Record<string, unknown>;
+      scenarios: { flow: Record<string, Record<string, unknown>>[] }[];
+    };
     expect(scenario.config.target).toBe(receiver.url);
     expect(scenario.config.processor).toBe('./demo.artillery-processor.cjs');
     expect(scenario.scenarios[0]!.flow.map((s) => s.post)).toEqual([
       { url: '/', followRedirect: false, gzip: false, beforeRequest: 'wxpaySign', afterResponse: 'wxpayJudge' },
-      { url: '/', followRedirect: false, gzip: false, ifTrue: 'wxpayRepeat', beforeRequest: 'wxpaySignRepeat', afterResponse: 'wxpayJudge' },
+      {
+        url: '/',
+        followRedirect: false,
+        gzip: false,
+        ifTrue: 'wxpayRepeat',
+        beforeRequest: 'wxpaySignRepeat',
+        afterResponse: 'wxpayJudge',
+      },
     ]);
     // Artillery applies --environment with lodash merge (arrays index by index): each environment
     // must come out as written, nothing of the default phases left in it.
     const phases = scenario.config.phases as Record<string, unknown>[];
-    for (const [name, env] of Object.entries(scenario.config.environments as Record<string, { phases: Record<string, unknown>[] }>)) {
+    for (const [name, env] of Object.entries(
+      scenario.config.environments as Record<string, { phases: Record<string, unknown>[] }>,
+    )) {
       const merged = phases.map((p, i) => ({ ...p, ...env.phases[i] }));
       expect(merged, name).toEqual(env.phases);
     }
@@ -101,11 +113,15 @@ describe('generate --format artillery', () => {
 
   it('--no-secrets leaves the values empty, and --only makes no sense for a load scenario', () => {
     const config = demoConfig(keys, receiver.url, dir);
-    const env = generateFiles(config, { outDir: dir, withSecrets: false, format: 'artillery' }).find((f) => f.path.endsWith('.env'))!;
+    const env = generateFiles(config, { outDir: dir, withSecrets: false, format: 'artillery' }).find((f) =>
+      f.path.endsWith('.env'),
+    )!;
     expect(env.content).toBe(
       '# Secrets of the wxpay-notify Artillery processor (TEST keys): keep out of version control.\nWXPAY_V3_API_KEY=""\nWXPAY_PLATFORM_PRIVATE_KEY=""\nWXPAY_CERTIFICATE_PRIVATE_KEY=""\n',
     );
-    expect(() => generateFiles(config, { outDir: dir, withSecrets: true, format: 'artillery', only: ['v3.pay.success'] })).toThrow(UserError);
+    expect(() =>
+      generateFiles(config, { outDir: dir, withSecrets: true, format: 'artillery', only: ['v3.pay.success'] }),
+    ).toThrow(UserError);
   });
 
   it("the processor's hooks, called as Artillery calls them, send distinct genuine notifications and judge the answers", async () => {
@@ -116,9 +132,16 @@ describe('generate --format artillery', () => {
     const events = new EventEmitter();
     events.on('counter', (name: string, n: number) => (counters[name] = (counters[name] ?? 0) + n));
     events.on('histogram', (name: string, v: number) => (histograms[name] ??= []).push(v));
-    const call = (hook: Hook, ...args: unknown[]): Promise<void> => new Promise((resolve, reject) => hook(...args, (error?: Error) => (error ? reject(error) : resolve())));
+    const call = (hook: Hook, ...args: unknown[]): Promise<void> =>
+      new Promise((resolve, reject) => hook(...args, (error?: Error) => (error ? reject(error) : resolve())));
     // What engine_http.js hands beforeRequest: the step's params with the URL already prefixed.
-    const requestParams = (step: Record<string, unknown>): Record<string, unknown> => ({ ...step, url: `${receiver.url}/`, method: 'POST', timeout: 10_000, uuid: 'u' });
+    const requestParams = (step: Record<string, unknown>): Record<string, unknown> => ({
+      ...step,
+      url: `${receiver.url}/`,
+      method: 'POST',
+      timeout: 10_000,
+      uuid: 'u',
+    });
     const step = { url: '/', followRedirect: false, gzip: false };
 
     try {
@@ -130,7 +153,10 @@ describe('generate --format artillery', () => {
       Object.assign(process.env, readEnvFile(readFileSync(paths.env, 'utf8')));
 
       const seen = new Set<string>();
-      const trusted = { [keys.publicKey.keyId]: createPublicKey(keys.publicKey.privateKeyPem), [keys.certificate.serial]: createPublicKey(keys.certificate.privateKeyPem) };
+      const trusted = {
+        [keys.publicKey.keyId]: createPublicKey(keys.publicKey.privateKeyPem),
+        [keys.certificate.serial]: createPublicKey(keys.certificate.privateKeyPem),
+      };
       for (let vu = 0; vu < 12; vu++) {
         const ctx = { vars: {} as Record<string, unknown> };
         const params = requestParams(step);
@@ -141,9 +167,25 @@ describe('generate --format artillery', () => {
         const body = (params.body as Buffer).toString('utf8');
         expect(headers['User-Agent']).toBe('Mozilla/4.0');
         const serial = headers['Wechatpay-Serial']!;
-        expect(verifyV3(v3SignMessage(headers['Wechatpay-Timestamp']!, headers['Wechatpay-Nonce']!, body), headers['Wechatpay-Signature']!, trusted[serial]!)).toBe(true);
-        const envelope = JSON.parse(body) as { id: string; resource: { ciphertext: string; nonce: string; associated_data: string } };
-        const resource = JSON.parse(decryptResource(envelope.resource.ciphertext, keys.apiV3Key, envelope.resource.nonce, envelope.resource.associated_data)) as {
+        expect(
+          verifyV3(
+            v3SignMessage(headers['Wechatpay-Timestamp']!, headers['Wechatpay-Nonce']!, body),
+            headers['Wechatpay-Signature']!,
+            trusted[serial]!,
+          ),
+        ).toBe(true);
+        const envelope = JSON.parse(body) as {
+          id: string;
+          resource: { ciphertext: string; nonce: string; associated_data: string };
+        };
+        const resource = JSON.parse(
+          decryptResource(
+            envelope.resource.ciphertext,
+            keys.apiV3Key,
+            envelope.resource.nonce,
+            envelope.resource.associated_data,
+          ),
+        ) as {
           out_trade_no: string;
           out_refund_no?: string;
           amount: { total: number };
@@ -162,7 +204,13 @@ describe('generate --format artillery', () => {
           const copyBody = (copy.body as Buffer).toString('utf8');
           expect((JSON.parse(copyBody) as { id: string }).id).toBe(envelope.id); // the same notification…
           expect((copy.headers as Record<string, string>)['Wechatpay-Nonce']).not.toBe(headers['Wechatpay-Nonce']); // …signed again
-          await call(processor.wxpayJudge, copy, await post(`${receiver.url}${copy.url as string}`, copy.headers as Record<string, string>, copyBody), ctx, events);
+          await call(
+            processor.wxpayJudge,
+            copy,
+            await post(`${receiver.url}${copy.url as string}`, copy.headers as Record<string, string>, copyBody),
+            ctx,
+            events,
+          );
         }
       }
       const sent = (counters['wxpay.sent.v3.pay'] ?? 0) + (counters['wxpay.sent.v3.refund'] ?? 0);
@@ -179,11 +227,22 @@ describe('generate --format artillery', () => {
       await call(
         processor.wxpayJudge,
         params,
-        { statusCode: 500, headers: { 'content-type': 'application/json' }, body: `{"code":"FAIL","message":"Duplicate entry 'x' for key 'PRIMARY'"}`, timings: { phases: { total: 40 } } },
+        {
+          statusCode: 500,
+          headers: { 'content-type': 'application/json' },
+          body: `{"code":"FAIL","message":"Duplicate entry 'x' for key 'PRIMARY'"}`,
+          timings: { phases: { total: 40 } },
+        },
         ctx,
         events,
       );
-      await call(processor.wxpayJudge, params, { statusCode: 204, headers: {}, body: '', timings: { phases: { total: 6_000 } } }, ctx, events);
+      await call(
+        processor.wxpayJudge,
+        params,
+        { statusCode: 204, headers: {}, body: '', timings: { phases: { total: 6_000 } } },
+        ctx,
+        events,
+      );
       expect(counters['wxpay.failed.duplicate-order']).toBe(1);
       expect(counters['wxpay.failed.slow']).toBe(1);
       expect(counters['wxpay.over_5s']).toBe(1);
@@ -211,7 +270,11 @@ describe('generate --format artillery', () => {
       }),
     );
     const cli = (...args: string[]): { status: number | null; out: string } => {
-      const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), ...args], { cwd: project, encoding: 'utf8', env: { ...process.env, WXPAY_V3_API_KEY: keys.apiV3Key } });
+      const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.js'), ...args], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, WXPAY_V3_API_KEY: keys.apiV3Key },
+      });
       return { status: r.status, out: r.stdout + r.stderr };
     };
     const generated = cli('generate', '-c', 'wxpay-notify.json', '-o', 'load', '--format', 'artillery');
@@ -229,7 +292,9 @@ describe('generate --format artillery', () => {
     writeFileSync(join(project, 'load/shop.artillery.yml'), 'edited\n');
     const stale = cli('generate', '-c', 'wxpay-notify.json', '-o', 'load', '--format', 'artillery', '--check');
     expect(stale.status).toBe(1);
-    expect(stale.out).toContain('stale: load/shop.artillery.yml differs from what wxpay-notify.json generates; run `wxpay-notify generate -c wxpay-notify.json --format artillery -o load`');
+    expect(stale.out).toContain(
+      'stale: load/shop.artillery.yml differs from what wxpay-notify.json generates; run `wxpay-notify generate -c wxpay-notify.json --format artillery -o load`',
+    );
   }, 90_000);
 
   it.skipIf(!ARTILLERY_BIN)(
@@ -240,13 +305,24 @@ describe('generate --format artillery', () => {
       const output = await new Promise<string>((resolve, reject) =>
         execFile(
           ARTILLERY_BIN!,
-          ['run', '--dotenv', paths.env, '--overrides', JSON.stringify({ config: { phases: [{ duration: 3, arrivalRate: 5 }] } }), '--output', report, paths.scenario],
+          [
+            'run',
+            '--dotenv',
+            paths.env,
+            '--overrides',
+            JSON.stringify({ config: { phases: [{ duration: 3, arrivalRate: 5 }] } }),
+            '--output',
+            report,
+            paths.scenario,
+          ],
           { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 150_000 },
-          (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
         ),
       );
       expect(output).toContain('wxpay.acknowledged');
-      const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } }).aggregate.counters;
+      const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } })
+        .aggregate.counters;
       const failed = Object.keys(counters).filter((k) => k.startsWith('wxpay.failed.') || k.startsWith('errors.'));
       expect(failed).toEqual([]);
       expect(counters['wxpay.acknowledged']).toBe(counters['http.requests']);
@@ -257,13 +333,29 @@ describe('generate --format artillery', () => {
   );
 });
 
-function post(url: string, headers: Record<string, string>, body: string): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string; timings: { phases: { total: number } } }> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{
+  statusCode: number;
+  headers: Record<string, unknown>;
+  body: string;
+  timings: { phases: { total: number } };
+}> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: text, timings: { phases: { total: performance.now() - started } } }));
+      res.on('end', () =>
+        resolve({
+          statusCode: res.statusCode ?? 0,
+          headers: res.headers,
+          body: text,
+          timings: { phases: { total: performance.now() - started } },
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body);

@@ -1,7 +1,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHookModule, writeHookModule, type NotifierConfig, type WrittenHooks } from '../../src/load/hook-module.js';
+import {
+  renderHookModule,
+  writeHookModule,
+  type NotifierConfig,
+  type WrittenHooks,
+} from '../../src/load/hook-module.js';
 import { notifierConfig } from '../../src/load/mix.js';
 import { judgeAnswer } from '../../src/judge/answer.js';
 import { caseSpec } from '../../src/collection/case-spec.js';
@@ -12,7 +17,16 @@ import { decryptReqInfo } from '../../src/protocol/v2/req-info.js';
 import { startSuite, testKeys, type SuiteFixture } from '../support/suite-fixture.js';
 
 interface Sent {
-  record: { version: string; kind: string; outTradeNo: string; transactionId: string; outRefundNo?: string; refundId?: string; total: number; refund?: number };
+  record: {
+    version: string;
+    kind: string;
+    outTradeNo: string;
+    transactionId: string;
+    outRefundNo?: string;
+    refundId?: string;
+    total: number;
+    refund?: number;
+  };
   path: string;
   headers: Record<string, string>;
   body: string;
@@ -47,9 +61,19 @@ describe('the load hook module', () => {
 
   it('holds no secret and is written privately; its folder is removed afterwards', () => {
     const text = renderHookModule();
-    for (const secret of [suite.config.v2!.apiKey, suite.config.v3!.apiV3Key, testKeys().publicKey.privateKeyPem.split('\n')[1]!]) expect(text).not.toContain(secret);
+    for (const secret of [
+      suite.config.v2!.apiKey,
+      suite.config.v3!.apiV3Key,
+      testKeys().publicKey.privateKeyPem.split('\n')[1]!,
+    ])
+      expect(text).not.toContain(secret);
     expect(statSync(written.dir).mode & 0o777).toBe(0o700);
-    expect(readdirSync(written.dir).sort()).toEqual(['onResponse.cjs', 'setupClient.cjs', 'setupRequest.cjs', 'wxpay-notify-hooks.cjs']);
+    expect(readdirSync(written.dir).sort()).toEqual([
+      'onResponse.cjs',
+      'setupClient.cjs',
+      'setupRequest.cjs',
+      'wxpay-notify-hooks.cjs',
+    ]);
     const other = writeHookModule();
     other.remove();
     expect(existsSync(other.dir)).toBe(false);
@@ -65,16 +89,30 @@ describe('the load hook module', () => {
     for (const s of sent) {
       if (s.record.version === 'v3') {
         const h = s.headers;
-        expect(verifyV3(`${h['Wechatpay-Timestamp']}\n${h['Wechatpay-Nonce']}\n${s.body}\n`, h['Wechatpay-Signature']!, publicKey)).toBe(true);
+        expect(
+          verifyV3(
+            `${h['Wechatpay-Timestamp']}\n${h['Wechatpay-Nonce']}\n${s.body}\n`,
+            h['Wechatpay-Signature']!,
+            publicKey,
+          ),
+        ).toBe(true);
         const env = JSON.parse(s.body) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
-        const resource = JSON.parse(decryptResource(env.resource.ciphertext, suite.config.v3!.apiV3Key, env.resource.nonce, env.resource.associated_data)) as {
+        const resource = JSON.parse(
+          decryptResource(
+            env.resource.ciphertext,
+            suite.config.v3!.apiV3Key,
+            env.resource.nonce,
+            env.resource.associated_data,
+          ),
+        ) as {
           out_trade_no: string;
           out_refund_no?: string;
           amount: { total: number; refund?: number };
         };
         expect(resource.out_trade_no).toBe(s.record.outTradeNo);
         expect(resource.amount.total).toBe(s.record.total);
-        if (s.record.kind === 'refund') expect([resource.out_refund_no, resource.amount.refund]).toEqual([s.record.outRefundNo, s.record.refund]);
+        if (s.record.kind === 'refund')
+          expect([resource.out_refund_no, resource.amount.refund]).toEqual([s.record.outRefundNo, s.record.refund]);
       } else if (s.record.kind === 'refund') {
         const reqInfo = /<req_info><!\[CDATA\[([^\]]+)\]\]><\/req_info>/.exec(s.body)![1]!;
         const inner = decryptReqInfo(reqInfo, suite.config.v2!.apiKey);
@@ -121,6 +159,10 @@ describe('the load hook module', () => {
       expect(ours.cause).toBe(checks[1]!.pass ? (failing[0]?.cause ?? 'ok') : checks[1]!.cause);
       if (failing.length) expect(ours.message).toBe(failing.at(-1)!.message);
     }
-    expect(mod.judgeAnswer(spec, 200, '{"code":"FAIL"}', {}, 20, [])).toMatchObject({ acknowledged: false, received: true, cause: 'v3-200-code-fail' });
+    expect(mod.judgeAnswer(spec, 200, '{"code":"FAIL"}', {}, 20, [])).toMatchObject({
+      acknowledged: false,
+      received: true,
+      cause: 'v3-200-code-fail',
+    });
   });
 });

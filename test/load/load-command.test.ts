@@ -39,7 +39,10 @@ function reportDir(): string {
   return d;
 }
 
-async function withSuite<T>(start: Parameters<typeof startSuite>[0], work: (suite: SuiteFixture) => Promise<T>): Promise<T> {
+async function withSuite<T>(
+  start: Parameters<typeof startSuite>[0],
+  work: (suite: SuiteFixture) => Promise<T>,
+): Promise<T> {
   const suite = await startSuite(start);
   try {
     return await work(suite);
@@ -49,7 +52,9 @@ async function withSuite<T>(start: Parameters<typeof startSuite>[0], work: (suit
 }
 
 /** A TCP server standing in for a broken receiver; `onSocket` decides what each connection gets. */
-async function rawServer(onSocket: (socket: import('node:net').Socket) => void): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+async function rawServer(
+  onSocket: (socket: import('node:net').Socket) => void,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const sockets = new Set<import('node:net').Socket>();
   const server = createServer((s) => {
     sockets.add(s);
@@ -91,20 +96,32 @@ describe('wxpay-notify load', () => {
       );
       expect(io.stderr).not.toMatch(/internal error/);
       expect(code).toBe(0);
-      expect(io.stdout).toMatch(/^wxpay-notify load: 2 s at 30\/s to http:\/\/127\.0\.0\.1:\d+ \(v3\.pay 2 : v3\.refund 1 : v2\.pay 1 : v2\.refund 1\)$/m);
-      expect(io.stdout).toMatch(/acknowledged {2}100% of deliveries \(60; 0 failed\); 0 notifications never acknowledged/);
+      expect(io.stdout).toMatch(
+        /^wxpay-notify load: 2 s at 30\/s to http:\/\/127\.0\.0\.1:\d+ \(v3\.pay 2 : v3\.refund 1 : v2\.pay 1 : v2\.refund 1\)$/m,
+      );
+      expect(io.stdout).toMatch(
+        /acknowledged {2}100% of deliveries \(60; 0 failed\); 0 notifications never acknowledged/,
+      );
       expect(io.stdout).toMatch(/lost {11}0/);
       expect(io.stdout).toMatch(/^PASS$/m);
       const report = JSON.parse(readFileSync(join(dir, `${suite.config.name}.load.json`), 'utf8')) as LoadReport;
       expect(report.deliveries.sent).toBe(60);
       expect(report.orders.sent + report.deliveries.duplicates).toBe(60);
       expect(report.deliveries.duplicates).toBeGreaterThan(0);
-      expect(report.reconciliation).toMatchObject({ checked: report.orders.sent, recorded: report.orders.sent, lost: [], duplicated: [], wrongAmount: [] });
+      expect(report.reconciliation).toMatchObject({
+        checked: report.orders.sent,
+        recorded: report.orders.sent,
+        lost: [],
+        duplicated: [],
+        wrongAmount: [],
+      });
       expect(report.verdict).toBe('pass');
       // What the receiver verified: every kind, each notification its own order, copies processed once.
       const acked = suite.receiver.log.filter((e) => e.outcome === 'ack');
       expect(acked).toHaveLength(60);
-      expect(new Set(acked.map((e) => `${e.version}.${e.kind}`))).toEqual(new Set(['v3.pay', 'v3.refund', 'v2.pay', 'v2.refund']));
+      expect(new Set(acked.map((e) => `${e.version}.${e.kind}`))).toEqual(
+        new Set(['v3.pay', 'v3.refund', 'v2.pay', 'v2.refund']),
+      );
       expect(acked.filter((e) => e.duplicate)).toHaveLength(report.deliveries.duplicates);
       const html = readFileSync(join(dir, `${suite.config.name}.load.html`), 'utf8');
       expect(html).toContain('<svg id="chart-latency"');
@@ -113,39 +130,87 @@ describe('wxpay-notify load', () => {
   }, 30_000);
 
   it('a handler that drops records after acknowledging: the lost orders are named, and the run fails', async () => {
-    await withSuite({ start: (opts) => startReceiver({ ...opts, faults: { dropEvery: 10 } }, { host: '127.0.0.1', port: 0 }) }, async (suite) => {
-      const io = memoryIO();
-      const code = await loadSuite(suite.config, args({ rate: 20, duration: 2, duplicates: 0, format: 'json', lookup: { url: `${suite.receiver.url}/orders/{out_trade_no}` } }), io);
-      expect(code).toBe(1);
-      const report = JSON.parse(io.stdout) as LoadReport;
-      expect(report.deliveries.ackRate).toBe(100);
-      const dropped = suite.receiver.records!.dropped.map((f) => f.out_trade_no).sort();
-      expect(dropped).toHaveLength(4);
-      expect(report.reconciliation!.lost.map((f) => f.record.outTradeNo).sort()).toEqual(dropped);
-      expect(report.thresholds.find((t) => t.name === 'reconciliation')).toMatchObject({ pass: false, actual: '4 findings' });
-      // The same in words.
-      const words = memoryIO();
-      await withSuite({ start: (opts) => startReceiver({ ...opts, faults: { dropEvery: 5 } }, { host: '127.0.0.1', port: 0 }) }, async (s2) => {
-        await loadSuite(s2.config, args({ rate: 10, duration: 1, duplicates: 0, mix: 'v3.pay', lookup: { url: `${s2.receiver.url}/orders/{out_trade_no}` } }), words);
-        const lost = s2.receiver.records!.dropped.map((f) => f.out_trade_no);
-        expect(words.stdout).toContain(`lost           ${lost.length} acknowledged but not recorded (应答成功, 但回调数据丢失):`);
-        for (const order of lost) expect(words.stdout).toContain(`v3 order ${order}: acknowledged, but the lookup says`);
-      });
-    });
+    await withSuite(
+      { start: (opts) => startReceiver({ ...opts, faults: { dropEvery: 10 } }, { host: '127.0.0.1', port: 0 }) },
+      async (suite) => {
+        const io = memoryIO();
+        const code = await loadSuite(
+          suite.config,
+          args({
+            rate: 20,
+            duration: 2,
+            duplicates: 0,
+            format: 'json',
+            lookup: { url: `${suite.receiver.url}/orders/{out_trade_no}` },
+          }),
+          io,
+        );
+        expect(code).toBe(1);
+        const report = JSON.parse(io.stdout) as LoadReport;
+        expect(report.deliveries.ackRate).toBe(100);
+        const dropped = suite.receiver.records!.dropped.map((f) => f.out_trade_no).sort();
+        expect(dropped).toHaveLength(4);
+        expect(report.reconciliation!.lost.map((f) => f.record.outTradeNo).sort()).toEqual(dropped);
+        expect(report.thresholds.find((t) => t.name === 'reconciliation')).toMatchObject({
+          pass: false,
+          actual: '4 findings',
+        });
+        // The same in words.
+        const words = memoryIO();
+        await withSuite(
+          { start: (opts) => startReceiver({ ...opts, faults: { dropEvery: 5 } }, { host: '127.0.0.1', port: 0 }) },
+          async (s2) => {
+            await loadSuite(
+              s2.config,
+              args({
+                rate: 10,
+                duration: 1,
+                duplicates: 0,
+                mix: 'v3.pay',
+                lookup: { url: `${s2.receiver.url}/orders/{out_trade_no}` },
+              }),
+              words,
+            );
+            const lost = s2.receiver.records!.dropped.map((f) => f.out_trade_no);
+            expect(words.stdout).toContain(
+              `lost           ${lost.length} acknowledged but not recorded (应答成功, 但回调数据丢失):`,
+            );
+            for (const order of lost)
+              expect(words.stdout).toContain(`v3 order ${order}: acknowledged, but the lookup says`);
+          },
+        );
+      },
+    );
   }, 30_000);
 
   it('copies that race get a 500: the cause is named not-idempotent with the orders, and --min-ack gates the exit code', async () => {
-    await withSuite({ start: (opts) => startReceiver({ ...opts, faults: { race: { windowMs: 300 } } }, { host: '127.0.0.1', port: 0 }) }, async (suite) => {
-      const io = memoryIO();
-      const code = await loadSuite(suite.config, args({ rate: 10, duration: 1, mix: 'v3.pay', duplicates: 1, concurrent: 1, minAck: 40 }), io);
-      expect(io.stdout).toMatch(/^ {2}not-idempotent +\d+ {2}/m);
-      expect(io.stdout).toMatch(/e\.g\. T\d+ \(copy 2\): HTTP 500/);
-      expect(io.stdout).toMatch(/acknowledged ≥ 40%: PASS/);
-      expect(code).toBe(0);
-      const strict = memoryIO();
-      expect(await loadSuite(suite.config, args({ rate: 10, duration: 1, mix: 'v3.pay', duplicates: 1, concurrent: 1 }), strict)).toBe(1);
-      expect(strict.stdout).toMatch(/acknowledged ≥ 100%: FAIL \(\d+(\.\d+)?%\)/);
-    });
+    await withSuite(
+      {
+        start: (opts) =>
+          startReceiver({ ...opts, faults: { race: { windowMs: 300 } } }, { host: '127.0.0.1', port: 0 }),
+      },
+      async (suite) => {
+        const io = memoryIO();
+        const code = await loadSuite(
+          suite.config,
+          args({ rate: 10, duration: 1, mix: 'v3.pay', duplicates: 1, concurrent: 1, minAck: 40 }),
+          io,
+        );
+        expect(io.stdout).toMatch(/^ {2}not-idempotent +\d+ {2}/m);
+        expect(io.stdout).toMatch(/e\.g\. T\d+ \(copy 2\): HTTP 500/);
+        expect(io.stdout).toMatch(/acknowledged ≥ 40%: PASS/);
+        expect(code).toBe(0);
+        const strict = memoryIO();
+        expect(
+          await loadSuite(
+            suite.config,
+            args({ rate: 10, duration: 1, mix: 'v3.pay', duplicates: 1, concurrent: 1 }),
+            strict,
+          ),
+        ).toBe(1);
+        expect(strict.stdout).toMatch(/acknowledged ≥ 100%: FAIL \(\d+(\.\d+)?%\)/);
+      },
+    );
   }, 30_000);
 
   it("what is not acknowledged comes again on WeChat's schedule (compressed), re-signed, until it is; the ramp rises to the rate", async () => {
@@ -159,13 +224,31 @@ describe('wxpay-notify load', () => {
             // Down for the first six notifications (a restart), then correct.
             hook: async (_request, next) =>
               refused++ < 6
-                ? { status: 503, body: 'restarting', contentType: 'text/plain', log: { path: '', version: 'v3', kind: 'pay', outcome: 'reject', reason: 'restarting', status: 503 } }
+                ? {
+                    status: 503,
+                    body: 'restarting',
+                    contentType: 'text/plain',
+                    log: { path: '', version: 'v3', kind: 'pay', outcome: 'reject', reason: 'restarting', status: 503 },
+                  }
                 : next(),
           }),
       },
       async (suite) => {
         const io = memoryIO();
-        const code = await loadSuite(suite.config, args({ rate: 20, duration: 3, ramp: 2, mix: 'v3.pay', duplicates: 0, retrySpeedup: 150, minAck: 50, format: 'json' }), io);
+        const code = await loadSuite(
+          suite.config,
+          args({
+            rate: 20,
+            duration: 3,
+            ramp: 2,
+            mix: 'v3.pay',
+            duplicates: 0,
+            retrySpeedup: 150,
+            minAck: 50,
+            format: 'json',
+          }),
+          io,
+        );
         const report = JSON.parse(io.stdout) as LoadReport;
         expect(report.deliveries.retries).toBe(6);
         expect(report.orders.notAcknowledged).toBe(0);
@@ -196,14 +279,21 @@ describe('wxpay-notify load', () => {
       },
       async (suite) => {
         const io = memoryIO();
-        const code = await loadSuite(suite.config, args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }), io);
+        const code = await loadSuite(
+          suite.config,
+          args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }),
+          io,
+        );
         expect(code).toBe(1);
         const report = JSON.parse(io.stdout) as LoadReport;
         expect(report.failures.map((f) => f.cause)).toEqual(['slow']);
         expect(report.failures[0]!.hint).toContain('超时重试');
         expect(report.latencyMs.overLimit).toBe(4);
         expect(report.latencyMs.p99).toBeGreaterThan(5000);
-        expect(report.thresholds.find((t) => t.name === 'p99 latency')).toMatchObject({ limit: '≤ 5000 ms', pass: false });
+        expect(report.thresholds.find((t) => t.name === 'p99 latency')).toMatchObject({
+          limit: '≤ 5000 ms',
+          pass: false,
+        });
       },
     );
   }, 30_000);
@@ -212,10 +302,17 @@ describe('wxpay-notify load', () => {
     const hang = await rawServer(() => undefined);
     try {
       await withSuite({}, async (suite) => {
-        const config = { ...suite.config, v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${hang.port}/wxpay/v3/notify` } };
+        const config = {
+          ...suite.config,
+          v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${hang.port}/wxpay/v3/notify` },
+        };
         const io = memoryIO();
         const started = Date.now();
-        const code = await loadSuite(config, args({ rate: 3, duration: 1, mix: 'v3.pay', duplicates: 0, timeoutMs: 1000 }), io);
+        const code = await loadSuite(
+          config,
+          args({ rate: 3, duration: 1, mix: 'v3.pay', duplicates: 0, timeoutMs: 1000 }),
+          io,
+        );
         expect(Date.now() - started).toBeLessThan(15_000);
         expect(code).toBe(1);
         expect(io.stdout).toMatch(/timeouts {6}3 \(no answer within 1,000 ms\)/);
@@ -230,9 +327,16 @@ describe('wxpay-notify load', () => {
     const reset = await rawServer((s) => s.once('data', () => s.resetAndDestroy()));
     try {
       await withSuite({}, async (suite) => {
-        const config = { ...suite.config, v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${reset.port}/wxpay/v3/notify` } };
+        const config = {
+          ...suite.config,
+          v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${reset.port}/wxpay/v3/notify` },
+        };
         const io = memoryIO();
-        const code = await loadSuite(config, args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }), io);
+        const code = await loadSuite(
+          config,
+          args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }),
+          io,
+        );
         expect(code).toBe(1);
         const report = JSON.parse(io.stdout) as LoadReport;
         expect(report.deliveries.sent).toBe(4);
@@ -250,11 +354,22 @@ describe('wxpay-notify load', () => {
     const port = closed.port;
     await closed.close();
     await withSuite({}, async (suite) => {
-      const config = { ...suite.config, v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${port}/wxpay/v3/notify` } };
+      const config = {
+        ...suite.config,
+        v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${port}/wxpay/v3/notify` },
+      };
       const cases: [Parameters<typeof loadSuite>[0], LoadArgs, RegExp][] = [
-        [config, args({ mix: 'v3.pay' }), new RegExp(`^cannot reach http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): start the receiver first`)],
+        [
+          config,
+          args({ mix: 'v3.pay' }),
+          new RegExp(`^cannot reach http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): start the receiver first`),
+        ],
         [suite.config, args({ rate: 0 }), /^--rate must be notifications per second from 1 to 100000, got 0$/],
-        [suite.config, args({ mix: 'v4.pay=1' }), /^--mix: unknown kind "v4\.pay"; choose from v2\.pay, v2\.refund, v3\.pay, v3\.refund/],
+        [
+          suite.config,
+          args({ mix: 'v4.pay=1' }),
+          /^--mix: unknown kind "v4\.pay"; choose from v2\.pay, v2\.refund, v3\.pay, v3\.refund/,
+        ],
         [suite.config, args({ presign: true, duration: 120 }), /^--presign .* keep --duration at most 60 s/],
       ];
       for (const [cfg, a, message] of cases) {
@@ -276,7 +391,12 @@ describe('wxpay-notify load', () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 1500);
       const started = Date.now();
-      const code = await loadSuite(suite.config, args({ rate: 10, duration: 60, mix: 'v3.pay', duplicates: 0 }), io, controller.signal);
+      const code = await loadSuite(
+        suite.config,
+        args({ rate: 10, duration: 60, mix: 'v3.pay', duplicates: 0 }),
+        io,
+        controller.signal,
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(code).toBe(1);
       expect(io.stderr).toContain('interrupted: stopped sending; results so far');

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../src/commands/demo.js';
 import { UserError } from '../../src/shared/errors.js';
 import { checkLookupSpec, splitCommand } from '../../src/load/lookup-spec.js';
-import { CONSECUTIVE_FAILURES_TO_STOP, MAX_LOOKUP_ANSWER_BYTES, reconcile, type SentRecord } from '../../src/load/reconcile.js';
+import {
+  CONSECUTIVE_FAILURES_TO_STOP,
+  MAX_LOOKUP_ANSWER_BYTES,
+  reconcile,
+  type SentRecord,
+} from '../../src/load/reconcile.js';
 import { receiverOptionsFromConfig, startReceiver, type RunningReceiver } from '../../src/receiver/index.js';
 import { orderNotification, post } from '../support/order-notifications.js';
 import { testKeys } from '../support/suite-fixture.js';
@@ -24,10 +29,19 @@ const pay = (n: number, extra: Partial<SentRecord> = {}): SentRecord => ({
   deliveries: 1,
   ...extra,
 });
-const refund = (n: number, extra: Partial<SentRecord> = {}): SentRecord => ({ ...pay(n), kind: 'refund', outRefundNo: `R${n}`, refundId: `5000${n}`, refund: 40, ...extra });
+const refund = (n: number, extra: Partial<SentRecord> = {}): SentRecord => ({
+  ...pay(n),
+  kind: 'refund',
+  outRefundNo: `R${n}`,
+  refundId: `5000${n}`,
+  refund: 40,
+  ...extra,
+});
 
 /** A lookup server whose answer per path the test decides; it counts requests in flight. */
-async function lookupServer(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void>; maxInFlight: () => number; requests: string[] }> {
+async function lookupServer(
+  answer: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; close: () => Promise<void>; maxInFlight: () => number; requests: string[] }> {
   let inFlight = 0;
   let max = 0;
   const requests: string[] = [];
@@ -49,7 +63,8 @@ async function lookupServer(answer: (req: IncomingMessage, res: ServerResponse) 
   };
 }
 
-const json = (res: ServerResponse, status: number, value: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+const json = (res: ServerResponse, status: number, value: unknown): void =>
+  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
 
 describe('reconcile against the reference receiver (serve) lookup', () => {
   let receiver: RunningReceiver;
@@ -77,13 +92,25 @@ describe('reconcile against the reference receiver (serve) lookup', () => {
 
     const report = await reconcile(records, { url: `${receiver.url}/orders/{out_trade_no}` }, { concurrency: 3 });
     expect(report.checked).toBe(8);
-    expect(receiver.records.dropped.map((d) => d.out_trade_no)).toEqual([sent[3]!.record.outTradeNo, sent[7]!.record.outTradeNo]);
-    expect(report.lost.map((f) => f.record.outTradeNo)).toEqual([sent[3]!.record.outTradeNo, sent[7]!.record.outTradeNo]);
-    expect(report.lost[0]!.detail).toBe(`acknowledged, but the lookup says payment ${sent[3]!.record.outTradeNo} was not recorded (HTTP 404)`);
+    expect(receiver.records.dropped.map((d) => d.out_trade_no)).toEqual([
+      sent[3]!.record.outTradeNo,
+      sent[7]!.record.outTradeNo,
+    ]);
+    expect(report.lost.map((f) => f.record.outTradeNo)).toEqual([
+      sent[3]!.record.outTradeNo,
+      sent[7]!.record.outTradeNo,
+    ]);
+    expect(report.lost[0]!.detail).toBe(
+      `acknowledged, but the lookup says payment ${sent[3]!.record.outTradeNo} was not recorded (HTTP 404)`,
+    );
     // The refund's order has no payment recorded here: the order exists unpaid, the refund is missing.
-    expect(report.lost[1]!.detail).toMatch(/^acknowledged, but the lookup says refund Rv2R000008 of Tv2R000008 was not recorded \(HTTP 404\)$/);
+    expect(report.lost[1]!.detail).toMatch(
+      /^acknowledged, but the lookup says refund Rv2R000008 of Tv2R000008 was not recorded \(HTTP 404\)$/,
+    );
     expect(report.recorded).toBe(6);
-    expect(report.wrongAmount.map((f) => f.detail)).toEqual([`payment ${sent[1]!.record.outTradeNo} recorded with total 102 fen (分), notified 999`]);
+    expect(report.wrongAmount.map((f) => f.detail)).toEqual([
+      `payment ${sent[1]!.record.outTradeNo} recorded with total 102 fen (分), notified 999`,
+    ]);
     expect(report.duplicated).toEqual([]);
     expect(report.lookupErrors).toEqual([]);
   });
@@ -92,7 +119,9 @@ describe('reconcile against the reference receiver (serve) lookup', () => {
     const n = orderNotification(config, 'v3', 'refund', 20, { total: 300, refund: 120 });
     expect((await post(receiver.url, n)).status).toBe(204);
     const report = await reconcile([{ ...n.record, refund: 121 }], { url: `${receiver.url}/refunds/{out_refund_no}` });
-    expect(report.wrongAmount.map((f) => f.detail)).toEqual([`refund ${n.record.outRefundNo} of ${n.record.outTradeNo} recorded with refund 120 fen (分), notified 121`]);
+    expect(report.wrongAmount.map((f) => f.detail)).toEqual([
+      `refund ${n.record.outRefundNo} of ${n.record.outTradeNo} recorded with refund 120 fen (分), notified 121`,
+    ]);
   });
 });
 
@@ -103,8 +132,12 @@ describe('reconcile: processed more than once', () => {
       const n = orderNotification(config, 'v3', 'pay', 30);
       await post(receiver.url, n);
       await post(receiver.url, n);
-      const report = await reconcile([{ ...n.record, deliveries: 2 }], { url: `${receiver.url}/orders/{out_trade_no}` });
-      expect(report.duplicated.map((f) => f.detail)).toEqual([`payment ${n.record.outTradeNo} was processed 2 times (times_processed: 2); delivered 2 times`]);
+      const report = await reconcile([{ ...n.record, deliveries: 2 }], {
+        url: `${receiver.url}/orders/{out_trade_no}`,
+      });
+      expect(report.duplicated.map((f) => f.detail)).toEqual([
+        `payment ${n.record.outTradeNo} was processed 2 times (times_processed: 2); delivered 2 times`,
+      ]);
       expect(report.recorded).toBe(1);
     } finally {
       await receiver.close();
@@ -142,14 +175,20 @@ for (const row of JSON.parse(readFileSync(table, 'utf8'))) if (row.out_trade_no 
 
   it('reads rows as JSON lines: none is lost, a pending status is lost, two rows are a duplicate, yuan is an error', async () => {
     const command = `node "${join(dir, 'lookup.mjs')}" '${join(dir, 'orders.json')}' {out_trade_no}`;
-    const report = await reconcile([pay(1), pay(2), pay(3), pay(4), pay(5), pay(0, { outTradeNo: 'TBROKEN' })], { command }, { concurrency: 2 });
+    const report = await reconcile(
+      [pay(1), pay(2), pay(3), pay(4), pay(5), pay(0, { outTradeNo: 'TBROKEN' })],
+      { command },
+      { concurrency: 2 },
+    );
     expect(report.checked).toBe(6);
     expect(report.recorded).toBe(2);
     expect(report.lost.map((f) => f.detail)).toEqual([
       'acknowledged, but the lookup says payment T2 was not recorded (status "NOTPAY")',
       'acknowledged, but the lookup says payment T4 was not recorded (the command printed nothing)',
     ]);
-    expect(report.duplicated.map((f) => f.detail)).toEqual(['payment T3 was processed 2 times (2 rows); delivered 1 time']);
+    expect(report.duplicated.map((f) => f.detail)).toEqual([
+      'payment T3 was processed 2 times (2 rows); delivered 1 time',
+    ]);
     expect(report.lookupErrors.map((f) => f.detail)).toEqual([
       `"node": total_fee is "1.00", not a whole number of fen (分); WeChat's amounts are in fen (1.00 元 = 100)`,
       '"node": exited with 2: "ERROR:  relation \\"orders\\" does not exist\\u001b[31m"',
@@ -158,13 +197,19 @@ for (const row of JSON.parse(readFileSync(table, 'utf8'))) if (row.out_trade_no 
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { argv: string[]; env: string; kind: string });
-    expect(calls.find((c) => c.argv[1] === 'T1')).toEqual({ argv: [join(dir, 'orders.json'), 'T1'], env: 'T1', kind: 'pay' });
+    expect(calls.find((c) => c.argv[1] === 'T1')).toEqual({
+      argv: [join(dir, 'orders.json'), 'T1'],
+      env: 'T1',
+      kind: 'pay',
+    });
   });
 
   it("never lets a value reach the command outside its argument, nor one outside WeChat's id alphabet", async () => {
     const marker = join(dir, 'pwned');
     const hostile = pay(9, { outTradeNo: `x'; touch ${marker}; echo '` });
-    const report = await reconcile([hostile, pay(10, { outTradeNo: '-rf' })], { command: `node "${join(dir, 'lookup.mjs')}" '${join(dir, 'orders.json')}' {out_trade_no}` });
+    const report = await reconcile([hostile, pay(10, { outTradeNo: '-rf' })], {
+      command: `node "${join(dir, 'lookup.mjs')}" '${join(dir, 'orders.json')}' {out_trade_no}`,
+    });
     expect(report.lookupErrors.map((f) => f.detail)).toEqual([
       `out_trade_no has characters outside WeChat's id alphabet (0-9 A-Z a-z _ - | * @ .) or starts with "-"; not passed to the lookup command`,
       `out_trade_no has characters outside WeChat's id alphabet (0-9 A-Z a-z _ - | * @ .) or starts with "-"; not passed to the lookup command`,
@@ -174,7 +219,9 @@ for (const row of JSON.parse(readFileSync(table, 'utf8'))) if (row.out_trade_no 
 
   it('a program that does not exist, or one that hangs, is a clear lookup error within the timeout', async () => {
     const missing = await reconcile([pay(1)], { command: 'wxpay-no-such-program {out_trade_no}' });
-    expect(missing.lookupErrors[0]!.detail).toBe('"wxpay-no-such-program": no such program (the command runs without a shell: name the program, or its full path)');
+    expect(missing.lookupErrors[0]!.detail).toBe(
+      '"wxpay-no-such-program": no such program (the command runs without a shell: name the program, or its full path)',
+    );
     const hang = join(dir, 'hang.mjs');
     writeFileSync(hang, 'setInterval(() => {}, 1000);');
     chmodSync(hang, 0o644);
@@ -190,7 +237,9 @@ describe('reconcile: hostile and broken lookup answers are findings, quoted iner
       const id = decodeURIComponent((req.url ?? '').split('/').pop() ?? '');
       switch (id) {
         case 'HUGE':
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end(`{"out_trade_no":"HUGE","pad":"${'x'.repeat(2 * MAX_LOOKUP_ANSWER_BYTES)}"}`);
+          return void res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(`{"out_trade_no":"HUGE","pad":"${'x'.repeat(2 * MAX_LOOKUP_ANSWER_BYTES)}"}`);
         case 'SLOW':
           return void res.writeHead(200).write('{"out_trade_no":'); // and never ends
         case 'GARBAGE':
@@ -198,7 +247,9 @@ describe('reconcile: hostile and broken lookup answers are findings, quoted iner
         case 'DEEP':
           return void res.writeHead(200).end('['.repeat(5000) + ']'.repeat(5000));
         case 'E500':
-          return void res.writeHead(500, { 'content-type': 'text/html' }).end('<html><body>Internal Server Error</body></html>');
+          return void res
+            .writeHead(500, { 'content-type': 'text/html' })
+            .end('<html><body>Internal Server Error</body></html>');
         case 'MOVED':
           return void res.writeHead(302, { location: 'http://elsewhere.invalid/orders/MOVED' }).end();
         case 'EMPTY':
@@ -212,7 +263,11 @@ describe('reconcile: hostile and broken lookup answers are findings, quoted iner
         case 'REFUNDLESS':
           return json(res, 200, { out_trade_no: 'REFUNDLESS', amount: { total: 100 } });
         case 'REFUNDS':
-          return json(res, 200, { out_trade_no: 'REFUNDS', amount: { total: 100 }, refunds: [{ out_refund_no: 'OTHER', amount: { refund: 40 } }] });
+          return json(res, 200, {
+            out_trade_no: 'REFUNDS',
+            amount: { total: 100 },
+            refunds: [{ out_refund_no: 'OTHER', amount: { refund: 40 } }],
+          });
         default:
           return json(res, 404, { code: 'NOT_FOUND' });
       }
@@ -247,11 +302,15 @@ describe('reconcile: hostile and broken lookup answers are findings, quoted iner
   });
 
   it('a refund must be shown by the answer: in its refunds list, or as the refund itself', async () => {
-    const report = await reconcile([refund(1, { outTradeNo: 'REFUNDLESS' }), refund(2, { outTradeNo: 'REFUNDS' })], { url: `${server.url}/orders/{out_trade_no}` });
+    const report = await reconcile([refund(1, { outTradeNo: 'REFUNDLESS' }), refund(2, { outTradeNo: 'REFUNDS' })], {
+      url: `${server.url}/orders/{out_trade_no}`,
+    });
     expect(report.lookupErrors.map((f) => f.detail)).toEqual([
       `GET "${server.url}/orders/REFUNDLESS": the answer shows no refund (no refunds list, out_refund_no or refund amount); for refund notifications the lookup must show the refund`,
     ]);
-    expect(report.lost.map((f) => f.detail)).toEqual([`acknowledged, but the lookup says refund R2 of REFUNDS was not recorded (not among the order's 1 refunds)`]);
+    expect(report.lost.map((f) => f.detail)).toEqual([
+      `acknowledged, but the lookup says refund R2 of REFUNDS was not recorded (not among the order's 1 refunds)`,
+    ]);
   });
 
   it('keeps to its concurrency, encodes values into the URL, and stops after a run of failures', async () => {
@@ -279,9 +338,17 @@ describe('reconcile: hostile and broken lookup answers are findings, quoted iner
     );
     expect(dead.checked).toBe(60);
     // Lookups already in flight when the run of failures was noticed still finish; the rest are not made.
-    expect(dead.lookupErrors.filter((f) => f.detail.startsWith('not looked up')).length).toBeGreaterThanOrEqual(60 - CONSECUTIVE_FAILURES_TO_STOP - 4);
-    expect(dead.lookupErrors[0]!.detail).toBe(`GET "${deadUrl}/orders/T0": ECONNREFUSED (nothing listens there: is the lookup running?)`);
-    expect(dead.lookupErrors.at(-1)!.detail).toMatch(new RegExp(`^not looked up: the lookup failed ${CONSECUTIVE_FAILURES_TO_STOP} times in a row \\(last: GET .*ECONNREFUSED`));
+    expect(dead.lookupErrors.filter((f) => f.detail.startsWith('not looked up')).length).toBeGreaterThanOrEqual(
+      60 - CONSECUTIVE_FAILURES_TO_STOP - 4,
+    );
+    expect(dead.lookupErrors[0]!.detail).toBe(
+      `GET "${deadUrl}/orders/T0": ECONNREFUSED (nothing listens there: is the lookup running?)`,
+    );
+    expect(dead.lookupErrors.at(-1)!.detail).toMatch(
+      new RegExp(
+        `^not looked up: the lookup failed ${CONSECUTIVE_FAILURES_TO_STOP} times in a row \\(last: GET .*ECONNREFUSED`,
+      ),
+    );
   });
 
   it("stops at the caller's signal and reports what was checked", async () => {
@@ -292,7 +359,11 @@ describe('reconcile: hostile and broken lookup answers are findings, quoted iner
         yield pay(i, { outTradeNo: `N${i}` });
       }
     }
-    const report = await reconcile(endless(), { url: `${server.url}/orders/{out_trade_no}` }, { concurrency: 1, signal: controller.signal });
+    const report = await reconcile(
+      endless(),
+      { url: `${server.url}/orders/{out_trade_no}` },
+      { concurrency: 1, signal: controller.signal },
+    );
     expect(report.checked).toBeLessThanOrEqual(5);
     expect(report.lost.length).toBe(report.checked);
   });
@@ -310,10 +381,22 @@ describe('checkLookupSpec: a wrong lookup is a usage error before anything is se
   };
   it.each([
     [{}, 'a lookup is either a URL template (--lookup) or a command template (--lookup-command): give exactly one'],
-    [{ url: 'http://x/{out_trade_no}', command: 'psql' }, 'a lookup is either a URL template (--lookup) or a command template (--lookup-command): give exactly one'],
-    [{ url: 'ftp://x/{out_trade_no}' }, '--lookup: must start with http:// or https://, e.g. http://127.0.0.1:8080/orders/{out_trade_no}'],
-    [{ url: 'http://x/orders/{order_id}' }, '--lookup: unknown placeholder {order_id}; use {out_trade_no}, {transaction_id}, {out_refund_no}, {refund_id}, {kind}, {version}'],
-    [{ url: 'http://x/orders/latest' }, '--lookup: name the order with a placeholder such as {out_trade_no}, or every lookup asks the same thing'],
+    [
+      { url: 'http://x/{out_trade_no}', command: 'psql' },
+      'a lookup is either a URL template (--lookup) or a command template (--lookup-command): give exactly one',
+    ],
+    [
+      { url: 'ftp://x/{out_trade_no}' },
+      '--lookup: must start with http:// or https://, e.g. http://127.0.0.1:8080/orders/{out_trade_no}',
+    ],
+    [
+      { url: 'http://x/orders/{order_id}' },
+      '--lookup: unknown placeholder {order_id}; use {out_trade_no}, {transaction_id}, {out_refund_no}, {refund_id}, {kind}, {version}',
+    ],
+    [
+      { url: 'http://x/orders/latest' },
+      '--lookup: name the order with a placeholder such as {out_trade_no}, or every lookup asks the same thing',
+    ],
     [
       { command: 'psql -c "select 1" | jq .' },
       '--lookup-command: "|" outside quotes is shell syntax, and the lookup command runs without a shell; quote it, or put the pipeline in a script and read the values from $WXPAY_OUT_TRADE_NO…',
@@ -329,7 +412,11 @@ describe('checkLookupSpec: a wrong lookup is a usage error before anything is se
   });
 
   it('splits a command as a shell splits words, and nothing more', () => {
-    expect(splitCommand(`psql -At -v id={out_trade_no} -c "select row_to_json(o) from orders o where out_trade_no = :'id'" 'a b'\\ c`)).toEqual([
+    expect(
+      splitCommand(
+        `psql -At -v id={out_trade_no} -c "select row_to_json(o) from orders o where out_trade_no = :'id'" 'a b'\\ c`,
+      ),
+    ).toEqual([
       'psql',
       '-At',
       '-v',
@@ -338,7 +425,11 @@ describe('checkLookupSpec: a wrong lookup is a usage error before anything is se
       "select row_to_json(o) from orders o where out_trade_no = :'id'",
       'a b c',
     ]);
-    expect(splitCommand(`mysql -N -e "SELECT JSON_OBJECT('total_fee', total_fee) FROM orders WHERE out_trade_no = '{out_trade_no}'" shop`)).toEqual([
+    expect(
+      splitCommand(
+        `mysql -N -e "SELECT JSON_OBJECT('total_fee', total_fee) FROM orders WHERE out_trade_no = '{out_trade_no}'" shop`,
+      ),
+    ).toEqual([
       'mysql',
       '-N',
       '-e',

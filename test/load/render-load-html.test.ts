@@ -36,7 +36,9 @@ function deliveries(): DeliveryRecord[] {
       cause: failed ? 'server-error' : slow ? 'slow' : 'ok',
       acknowledged: !failed && !slow,
       answer: failed ? `expected HTTP 200 or 204, got HTTP 500 with "${INJECTION}"` : undefined,
-      evidence: failed ? { headers: { server: 'gunicorn' }, body: `<html><title>Server Error (500)</title>${INJECTION}</html>` } : undefined,
+      evidence: failed
+        ? { headers: { server: 'gunicorn' }, body: `<html><title>Server Error (500)</title>${INJECTION}</html>` }
+        : undefined,
     });
   }
   return out;
@@ -68,7 +70,10 @@ function report() {
     notSent: 0,
     thresholds: { minAck: 99, maxP99Ms: 5000 },
     // Stands in for src/judge/fingerprints.ts: sees the answer the hooks kept, returns words.
-    identify: (answer) => (answer.status === 500 && answer.body.includes('Server Error (500)') ? `Django error page (${answer.headers.server})` : undefined),
+    identify: (answer) =>
+      answer.status === 500 && answer.body.includes('Server Error (500)')
+        ? `Django error page (${answer.headers.server})`
+        : undefined,
   });
 }
 
@@ -99,7 +104,8 @@ describe('the load report', () => {
 
   it('the HTML page: four charts, every answer escaped, no script', () => {
     const html = renderLoadHtml(r);
-    for (const id of ['chart-rate', 'chart-ack', 'chart-latency', 'latency-histogram']) expect(html).toContain(`<svg id="${id}"`);
+    for (const id of ['chart-rate', 'chart-ack', 'chart-latency', 'latency-histogram'])
+      expect(html).toContain(`<svg id="${id}"`);
     expect(html).toContain('WeChat&#39;s 5 s limit');
     expect(html).not.toContain(INJECTION);
     expect(html).toContain('&lt;/svg&gt;&lt;/script&gt;&lt;script&gt;alert(1)');
@@ -133,7 +139,12 @@ describe('the load report', () => {
       );
       const dom = await chromium(['--dump-dom', pathToFileURL(file).href], mkdtempSync(join(dir, 'profile-')));
       const charts = /data-charts="([^"]*)"/.exec(dom)?.[1]?.split(' ') ?? [];
-      expect(charts.map((c) => c.split(':')[0])).toEqual(['chart-rate', 'chart-ack', 'chart-latency', 'latency-histogram']);
+      expect(charts.map((c) => c.split(':')[0])).toEqual([
+        'chart-rate',
+        'chart-ack',
+        'chart-latency',
+        'latency-histogram',
+      ]);
       for (const c of charts) expect(c).toMatch(/:\d{3}x\d{3}$/);
       expect(Number(/data-paths="(\d+)"/.exec(dom)?.[1])).toBeGreaterThanOrEqual(5);
       expect(Number(/data-bars="(\d+)"/.exec(dom)?.[1])).toBeGreaterThan(5);

@@ -17,7 +17,17 @@ const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'ut
   exports: Record<string, string | Record<string, string>>;
 };
 const npm = (args: string[], cwd: string): string =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      npm_config_offline: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+      npm_config_update_notifier: 'false',
+    },
+  });
 
 /** node_modules/<name> of every package in our runtime dependency tree (npm ls --omit=dev). */
 function runtimePackages(): string[] {
@@ -33,13 +43,19 @@ describe('the npm package', () => {
 
   beforeAll(() => {
     // --ignore-scripts: prepack would rebuild dist/ under the tests that are running from it.
-    const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], PACKAGE_ROOT)) as { filename: string; files: { path: string }[] }[];
+    const [packed] = JSON.parse(
+      npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], PACKAGE_ROOT),
+    ) as { filename: string; files: { path: string }[] }[];
     files = packed!.files.map((f) => f.path);
     tarball = join(dir, packed!.filename);
 
     mkdirSync(join(project, 'node_modules'), { recursive: true });
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'host-project', version: '1.0.0', private: true, type: 'module' }));
-    for (const pkg of runtimePackages()) cpSync(join(PACKAGE_ROOT, pkg), join(project, pkg), { recursive: true, verbatimSymlinks: true });
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'host-project', version: '1.0.0', private: true, type: 'module' }),
+    );
+    for (const pkg of runtimePackages())
+      cpSync(join(PACKAGE_ROOT, pkg), join(project, pkg), { recursive: true, verbatimSymlinks: true });
     npm(['install', '--save-dev', tarball], project);
   }, 180_000);
 
@@ -81,13 +97,20 @@ describe('the npm package', () => {
   });
 
   it('does not ship the benchmarks, dev tooling, source maps, tests or examples', () => {
-    const unwanted = files.filter((f) => /^dist\/(bench|docs)\/|^dist-tools\/|^tools\/|\.map$|^test\/|^examples\/|^src\/(?!sandbox\/|receiver\/|load\/runtime\/|config\/schema\.json$)/.test(f));
+    const unwanted = files.filter((f) =>
+      /^dist\/(bench|docs)\/|^dist-tools\/|^tools\/|\.map$|^test\/|^examples\/|^src\/(?!sandbox\/|receiver\/|load\/runtime\/|config\/schema\.json$)/.test(
+        f,
+      ),
+    );
     expect(unwanted).toEqual([]);
   });
 
   it('installs without a build: no install-time scripts, and the runtime dependencies suffice', () => {
-    const installed = JSON.parse(readFileSync(join(project, 'node_modules/wxpay-notify/package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(installed.scripts?.[hook], hook).toBeUndefined();
+    const installed = JSON.parse(readFileSync(join(project, 'node_modules/wxpay-notify/package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+    };
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare'])
+      expect(installed.scripts?.[hook], hook).toBeUndefined();
     expect(readdirSync(join(project, 'node_modules/wxpay-notify/dist/library'))).toContain('index.js');
   });
 
@@ -117,7 +140,13 @@ describe('the npm package', () => {
     );
     expect(probe.stderr).toBe('');
     const seen = JSON.parse(probe.stdout);
-    expect(seen).toMatchObject({ main: [], receiver: [], runner: 'function', schema: 'object', v3: 'WECHATPAY2-SHA256-RSA2048' });
+    expect(seen).toMatchObject({
+      main: [],
+      receiver: [],
+      runner: 'function',
+      schema: 'object',
+      v3: 'WECHATPAY2-SHA256-RSA2048',
+    });
     expect(seen.cases).toBeGreaterThan(0);
   });
 
@@ -127,7 +156,8 @@ describe('the npm package', () => {
       mkdirSync(dirname(join(project, 'node_modules', dev)), { recursive: true });
       symlinkSync(join(PACKAGE_ROOT, 'node_modules', dev), join(project, 'node_modules', dev));
     }
-    for (const f of readdirSync(join(PACKAGE_ROOT, 'examples')).filter((name) => name.endsWith('.ts'))) cpSync(join(PACKAGE_ROOT, 'examples', f), join(project, f));
+    for (const f of readdirSync(join(PACKAGE_ROOT, 'examples')).filter((name) => name.endsWith('.ts')))
+      cpSync(join(PACKAGE_ROOT, 'examples', f), join(project, f));
     writeFileSync(
       join(project, 'entry-points.ts'),
       [
@@ -144,11 +174,22 @@ describe('the npm package', () => {
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], skipLibCheck: false, resolveJsonModule: true },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+          skipLibCheck: false,
+          resolveJsonModule: true,
+        },
         include: ['*.ts'],
       }),
     );
-    const tsc = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
+    const tsc = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], {
+      encoding: 'utf8',
+    });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   }, 180_000);
@@ -157,11 +198,16 @@ describe('the npm package', () => {
     expect(npm(['exec', '--', 'wxpay-notify', '--version'], project).trim()).toBe(manifest.version);
     const init = npm(['exec', '--', 'wxpay-notify', 'init', '--dir', 'wxpay-test'], project);
     // The config points editors at the installed schema, relative to itself.
-    expect(readFileSync(join(project, 'wxpay-test', 'wxpay-notify.jsonc'), 'utf8')).toContain('"$schema": "../node_modules/wxpay-notify/src/config/schema.json",');
+    expect(readFileSync(join(project, 'wxpay-test', 'wxpay-notify.jsonc'), 'utf8')).toContain(
+      '"$schema": "../node_modules/wxpay-notify/src/config/schema.json",',
+    );
     const next = init.split('\n').filter((l) => /^\s+npx wxpay-notify /.test(l));
     expect(next.map((l) => l.trim().split(' ')[2])).toEqual(['doctor', 'run', 'generate']);
     // The README runs them from inside the init folder: npx still finds the project's bin.
-    const lint = npm(['exec', '--', 'wxpay-notify', 'lint-url', 'https://shop.example.com/wxpay/notify', '--format', 'json'], join(project, 'wxpay-test'));
+    const lint = npm(
+      ['exec', '--', 'wxpay-notify', 'lint-url', 'https://shop.example.com/wxpay/notify', '--format', 'json'],
+      join(project, 'wxpay-test'),
+    );
     expect(JSON.parse(lint).command).toBe('lint-url');
   }, 120_000);
 });

@@ -11,7 +11,12 @@ import { UserError } from '../../src/shared/errors.js';
 import { judge } from '../../src/library/judge.js';
 import { reconcile } from '../../src/load/reconcile.js';
 import { createSlowdown } from '../../src/receiver/faults.js';
-import { receiverOptionsFromConfig, startReceiver, type ReceiverFaults, type RunningReceiver } from '../../src/receiver/index.js';
+import {
+  receiverOptionsFromConfig,
+  startReceiver,
+  type ReceiverFaults,
+  type RunningReceiver,
+} from '../../src/receiver/index.js';
 import { ACK_TIME_LIMIT_MS } from '../../src/protocol/constants.js';
 import { orderNotification, post, type OrderNotification } from '../support/order-notifications.js';
 import { testKeys } from '../support/suite-fixture.js';
@@ -56,15 +61,35 @@ describe('the lookup: what the reference receiver recorded', () => {
 
       expect(await getJson(`${receiver.url}/orders/${payment.record.outTradeNo}`)).toEqual({
         status: 200,
-        body: { out_trade_no: 'Tv3P000001', transaction_id: '42000v3P000001', trade_state: 'SUCCESS', amount: { total: 250 }, times_processed: 1, refunds: [] },
+        body: {
+          out_trade_no: 'Tv3P000001',
+          transaction_id: '42000v3P000001',
+          trade_state: 'SUCCESS',
+          amount: { total: 250 },
+          times_processed: 1,
+          refunds: [],
+        },
       });
       expect(await getJson(`${receiver.url}/refunds/${refund.record.outRefundNo}`)).toEqual({
         status: 200,
-        body: { out_trade_no: 'Tv2R000001', out_refund_no: 'Rv2R000001', refund_id: '50000v2R000001', refund_status: 'SUCCESS', amount: { refund: 100, total: 250 }, times_processed: 1 },
+        body: {
+          out_trade_no: 'Tv2R000001',
+          out_refund_no: 'Rv2R000001',
+          refund_id: '50000v2R000001',
+          refund_status: 'SUCCESS',
+          amount: { refund: 100, total: 250 },
+          times_processed: 1,
+        },
       });
       // A refund whose payment was never recorded: the order exists, unpaid, with its refund.
-      expect(await getJson(`${receiver.url}/orders/Tv3R000002`)).toMatchObject({ status: 200, body: { trade_state: 'NOTPAY', refunds: [{ out_refund_no: 'Rv3R000002' }] } });
-      expect(await getJson(`${receiver.url}/orders/NOPE`)).toEqual({ status: 404, body: { code: 'NOT_FOUND', message: 'no notification recorded for out_trade_no NOPE' } });
+      expect(await getJson(`${receiver.url}/orders/Tv3R000002`)).toMatchObject({
+        status: 200,
+        body: { trade_state: 'NOTPAY', refunds: [{ out_refund_no: 'Rv3R000002' }] },
+      });
+      expect(await getJson(`${receiver.url}/orders/NOPE`)).toEqual({
+        status: 404,
+        body: { code: 'NOT_FOUND', message: 'no notification recorded for out_trade_no NOPE' },
+      });
       expect(await getJson(`${receiver.url}/orders/%E0%A4%A`)).toMatchObject({ status: 400 });
     });
   });
@@ -86,7 +111,9 @@ describe('fault switch: drop records after acknowledging', () => {
     await withReceiver({ dropEvery: 3 }, async (receiver) => {
       const sent = await send(receiver, 10);
       const missing = [];
-      for (const n of sent) if ((await getJson(`${receiver.url}/orders/${n.record.outTradeNo}`)).status === 404) missing.push(n.record.outTradeNo);
+      for (const n of sent)
+        if ((await getJson(`${receiver.url}/orders/${n.record.outTradeNo}`)).status === 404)
+          missing.push(n.record.outTradeNo);
       expect(missing).toEqual(['Tv3P000003', 'Tv2P000006', 'Tv3P000009']);
       expect(receiver.log.filter((e) => e.fault).map((e) => e.fault)).toEqual([
         'acknowledged, then lost the record of out_trade_no Tv3P000003 (1 record in 3 dropped)',
@@ -131,15 +158,27 @@ describe('fault switch: two copies race', () => {
       const statuses = [a.status, b.status].sort();
       expect(statuses).toEqual([204, 500]);
       const refused = a.status === 500 ? a : b;
-      expect(JSON.parse(refused.body)).toEqual({ code: 'FAIL', message: `Duplicate entry 'EV-v3P000040' for key 'uniq_notify_id'` });
+      expect(JSON.parse(refused.body)).toEqual({
+        code: 'FAIL',
+        message: `Duplicate entry 'EV-v3P000040' for key 'uniq_notify_id'`,
+      });
       // The same judge as run and load: a genuine notification refused, for a duplicate.
-      const verdict = judge('v3.pay.success', { status: refused.status, body: refused.body, headers: { 'content-type': 'application/json' }, timeMs: refused.ms });
+      const verdict = judge('v3.pay.success', {
+        status: refused.status,
+        body: refused.body,
+        headers: { 'content-type': 'application/json' },
+        timeMs: refused.ms,
+      });
       expect(verdict.pass).toBe(false);
       expect(verdict.cause).toBe('duplicate-order');
       // A copy after the window is a plain duplicate: acknowledged, processed once.
       expect((await post(receiver.url, n)).status).toBe(204);
-      expect((await getJson(`${receiver.url}/orders/${n.record.outTradeNo}`)).body).toMatchObject({ times_processed: 1 });
-      expect(receiver.log.find((e) => e.status === 500)?.fault).toBe('two copies raced: refused the one that arrived while the first was processed');
+      expect((await getJson(`${receiver.url}/orders/${n.record.outTradeNo}`)).body).toMatchObject({
+        times_processed: 1,
+      });
+      expect(receiver.log.find((e) => e.status === 500)?.fault).toBe(
+        'two copies raced: refused the one that arrived while the first was processed',
+      );
     });
   });
 
@@ -176,9 +215,16 @@ describe('fault switch: slows down as the rate grows', () => {
       const slow = answers.filter((a) => a.ms > ACK_TIME_LIMIT_MS);
       expect(answers.filter((a) => a.ms < 1000).length).toBeGreaterThanOrEqual(4); // the first half: no delay
       expect(slow.length).toBeGreaterThanOrEqual(1); // the 8th arrival: 5.5 s
-      const verdict = judge('v3.pay.success', { status: slow[0]!.status, body: slow[0]!.body, headers: {}, timeMs: slow[0]!.ms });
+      const verdict = judge('v3.pay.success', {
+        status: slow[0]!.status,
+        body: slow[0]!.body,
+        headers: {},
+        timeMs: slow[0]!.ms,
+      });
       expect(verdict.cause).toBe('slow');
-      expect(receiver.log.some((e) => /^slowed down by 5500 ms at the current arrival rate$/.test(e.fault ?? ''))).toBe(true);
+      expect(receiver.log.some((e) => /^slowed down by 5500 ms at the current arrival rate$/.test(e.fault ?? ''))).toBe(
+        true,
+      );
     });
   }, 20_000);
 });
@@ -194,7 +240,9 @@ describe('fault switch: connection limit', () => {
       const held = [await open(), await open()];
       await new Promise((r) => setTimeout(r, 50)); // let the server count them
       const n = orderNotification(config, 'v3', 'pay', 60);
-      await expect(post(receiver.url, n)).rejects.toMatchObject({ code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/) });
+      await expect(post(receiver.url, n)).rejects.toMatchObject({
+        code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/),
+      });
       held[0]!.destroy();
       await new Promise((r) => setTimeout(r, 50));
       expect((await post(receiver.url, n)).status).toBe(204);
@@ -229,20 +277,31 @@ describe('serve: the fault switches as flags', () => {
   it('says which faults are on, logs each one where it happens, serves the lookup and sums up at the end', async () => {
     const io = memoryIO();
     let stop!: () => void;
-    const served = serveCommand({ config: join(dir, 'wxpay-notify.json'), port: 0, host: '127.0.0.1', dropEvery: '2', quiet: true }, io, new Promise<void>((r) => (stop = r)));
+    const served = serveCommand(
+      { config: join(dir, 'wxpay-notify.json'), port: 0, host: '127.0.0.1', dropEvery: '2', quiet: true },
+      io,
+      new Promise<void>((r) => (stop = r)),
+    );
     for (let i = 0; i < 200 && !/listening on (\S+)/.test(io.stdout); i++) await new Promise((r) => setTimeout(r, 25));
     const url = /listening on (\S+)/.exec(io.stdout)![1]!;
-    expect(io.stdout).toContain(`lookup (what was recorded, for load --lookup): GET ${url}/orders/{out_trade_no} · GET ${url}/refunds/{out_refund_no}`);
-    expect(io.stdout).toContain('FAULTS SWITCHED ON (this receiver misbehaves on purpose):\n  - acknowledges, then loses the record: 1 record in 2 dropped\n');
+    expect(io.stdout).toContain(
+      `lookup (what was recorded, for load --lookup): GET ${url}/orders/{out_trade_no} · GET ${url}/refunds/{out_refund_no}`,
+    );
+    expect(io.stdout).toContain(
+      'FAULTS SWITCHED ON (this receiver misbehaves on purpose):\n  - acknowledges, then loses the record: 1 record in 2 dropped\n',
+    );
     const mark = io.stdout.length;
-    for (let i = 1; i <= 2; i++) expect((await post(url, orderNotification(config, 'v3', 'pay', 70 + i))).status).toBe(204);
+    for (let i = 1; i <= 2; i++)
+      expect((await post(url, orderNotification(config, 'v3', 'pay', 70 + i))).status).toBe(204);
     expect((await getJson(`${url}/orders/Tv3P000072`)).status).toBe(404);
     stop();
     await served;
     const log = io.stdout.slice(mark);
     // --quiet: the first (recorded) acknowledgement leaves no line; the faulty one does.
     expect(log).not.toContain('EV-v3P000071');
-    expect(log).toMatch(/ ACK {4}204 \/wxpay\/v3\/notify v3 pay EV-v3P000072\n {2}FAULT \(switched on\): acknowledged, then lost the record of out_trade_no Tv3P000072 \(1 record in 2 dropped\)\n/);
+    expect(log).toMatch(
+      / ACK {4}204 \/wxpay\/v3\/notify v3 pay EV-v3P000072\n {2}FAULT \(switched on\): acknowledged, then lost the record of out_trade_no Tv3P000072 \(1 record in 2 dropped\)\n/,
+    );
     expect(log).toContain('stopped: recorded 1 payment and 0 refunds; lost 1 record on purpose (--drop-every)\n');
   });
 
@@ -253,13 +312,26 @@ describe('serve: the fault switches as flags', () => {
     [{ faultSeed: '3' }, '--fault-seed picks the records --drop-share loses: give --drop-share too'],
     [{ slowAt: 'fast' }, '--slow-at must be a whole number from 1 to 1000000, got "fast"'],
     [{ slowDelay: '100' }, '--slow-delay is the answer time at --slow-at: give --slow-at too'],
-    [{ raceWindow: '5', notIdempotent: true }, '--not-idempotent processes every copy, --race-window refuses racing copies: give one'],
+    [
+      { raceWindow: '5', notIdempotent: true },
+      '--not-idempotent processes every copy, --race-window refuses racing copies: give one',
+    ],
   ])('%j is a usage error naming the flag', (flags, message) => {
     expect(() => faultsFromArgs({ config: 'x', host: '127.0.0.1', ...flags })).toThrow(new UserError(message));
   });
 
   it('flags become the library options', () => {
-    expect(faultsFromArgs({ config: 'x', host: 'h', dropShare: '1%', faultSeed: '42', slowAt: '300', raceWindow: '50', maxConnections: '64' })).toEqual({
+    expect(
+      faultsFromArgs({
+        config: 'x',
+        host: 'h',
+        dropShare: '1%',
+        faultSeed: '42',
+        slowAt: '300',
+        raceWindow: '50',
+        maxConnections: '64',
+      }),
+    ).toEqual({
       dropShare: 0.01,
       seed: 42,
       slowdown: { rate: 300 },

@@ -46,17 +46,34 @@ function v2Pay(config: ResolvedConfig, transactionId = uniqueId('42000')): Deliv
     time_end: '20261127120000',
     sign_type: v2.signType,
   };
-  return { path: pathOf(v2.notifyUrl), headers: { 'Content-Type': 'text/xml' }, body: signedV2Xml(fields, v2.apiKey, v2.signType) };
+  return {
+    path: pathOf(v2.notifyUrl),
+    headers: { 'Content-Type': 'text/xml' },
+    body: signedV2Xml(fields, v2.apiKey, v2.signType),
+  };
 }
 
 function v3Signed(config: ResolvedConfig, path: string, body: string, contentType = 'application/json'): Delivery {
   const v3 = config.v3!;
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = 'fdasflkja484fdasflkja484';
-  return { path, headers: v3SignedHeaders(body, { timestamp, nonce, privateKey: v3.platform!.privateKeyPem, serial: v3.platform!.serial, contentType }), body };
+  return {
+    path,
+    headers: v3SignedHeaders(body, {
+      timestamp,
+      nonce,
+      privateKey: v3.platform!.privateKeyPem,
+      serial: v3.platform!.serial,
+      contentType,
+    }),
+    body,
+  };
 }
 
-function v3Notify(config: ResolvedConfig, { id = uniqueId('EV-'), event = 'TRANSACTION.SUCCESS' as V3EventType, contentType = 'application/json' } = {}): Delivery {
+function v3Notify(
+  config: ResolvedConfig,
+  { id = uniqueId('EV-'), event = 'TRANSACTION.SUCCESS' as V3EventType, contentType = 'application/json' } = {},
+): Delivery {
   const v3 = config.v3!;
   const refund = V3_EVENTS[event].originalType === 'refund';
   const plain = refund
@@ -79,7 +96,14 @@ function v3Notify(config: ResolvedConfig, { id = uniqueId('EV-'), event = 'TRANS
         trade_state_desc: '支付成功',
         amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' },
       };
-  const envelope = v3Envelope({ id, createTime: '2026-11-27T12:00:01+08:00', event, plaintext: JSON.stringify(plain), apiV3Key: v3.apiV3Key, resourceNonce: 'Ba9hc2Zmb2Fq' });
+  const envelope = v3Envelope({
+    id,
+    createTime: '2026-11-27T12:00:01+08:00',
+    event,
+    plaintext: JSON.stringify(plain),
+    apiV3Key: v3.apiV3Key,
+    resourceNonce: 'Ba9hc2Zmb2Fq',
+  });
   return v3Signed(config, pathOf(refund ? v3.refundNotifyUrl : v3.notifyUrl), JSON.stringify(envelope), contentType);
 }
 
@@ -101,7 +125,9 @@ function send(baseUrl: string, d: Delivery, agent?: Agent, timeoutMs = 10_000): 
     const req = httpRequest(url, { method, headers, agent: agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -183,33 +209,106 @@ describe('reference receiver: malformed requests get the FAIL answer of their ve
 
   const XML = { 'Content-Type': 'text/xml' };
   const JSON_TYPE = { 'Content-Type': 'application/json' };
-  const invalidUtf8 = Buffer.from([0x3c, 0x78, 0x6d, 0x6c, 0x3e, 0xff, 0xfe, 0xc3, 0x28, 0x3c, 0x2f, 0x78, 0x6d, 0x6c, 0x3e]);
+  const invalidUtf8 = Buffer.from([
+    0x3c, 0x78, 0x6d, 0x6c, 0x3e, 0xff, 0xfe, 0xc3, 0x28, 0x3c, 0x2f, 0x78, 0x6d, 0x6c, 0x3e,
+  ]);
   const lol = `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">]><xml><return_code>&f;&f;&f;&f;&f;&f;</return_code></xml>`;
 
   type Case = [name: string, build: () => Delivery, version: 'v2' | 'v3', status: number];
   const CASES: Case[] = [
     // v2 paths: WeChat's documented refusal is 200 + <xml><return_code>FAIL</return_code>…; HTTP-level errors keep their status.
-    ['v2: malformed XML', () => ({ path: v2Path, headers: XML, body: '<xml><return_code>SUCCESS</return_code><sign>AB' }), 'v2', 200],
-    ['v2: JSON instead of XML', () => ({ path: v2Path, headers: JSON_TYPE, body: '{"return_code":"SUCCESS","transaction_id":"1"}' }), 'v2', 200],
-    ['v2: XML with the wrong root', () => ({ path: v2Path, headers: XML, body: '<root><return_code>SUCCESS</return_code></root>' }), 'v2', 200],
-    ['v2: two root elements', () => ({ path: v2Path, headers: XML, body: '<xml><a>1</a></xml><xml><a>2</a></xml>' }), 'v2', 200],
-    ['v2: an external entity (XXE)', () => ({ path: v2Path, headers: XML, body: '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><a>&x;</a></xml>' }), 'v2', 200],
+    [
+      'v2: malformed XML',
+      () => ({ path: v2Path, headers: XML, body: '<xml><return_code>SUCCESS</return_code><sign>AB' }),
+      'v2',
+      200,
+    ],
+    [
+      'v2: JSON instead of XML',
+      () => ({ path: v2Path, headers: JSON_TYPE, body: '{"return_code":"SUCCESS","transaction_id":"1"}' }),
+      'v2',
+      200,
+    ],
+    [
+      'v2: XML with the wrong root',
+      () => ({ path: v2Path, headers: XML, body: '<root><return_code>SUCCESS</return_code></root>' }),
+      'v2',
+      200,
+    ],
+    [
+      'v2: two root elements',
+      () => ({ path: v2Path, headers: XML, body: '<xml><a>1</a></xml><xml><a>2</a></xml>' }),
+      'v2',
+      200,
+    ],
+    [
+      'v2: an external entity (XXE)',
+      () => ({
+        path: v2Path,
+        headers: XML,
+        body: '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><a>&x;</a></xml>',
+      }),
+      'v2',
+      200,
+    ],
     ['v2: nested entities (billion laughs)', () => ({ path: v2Path, headers: XML, body: lol }), 'v2', 200],
-    ['v2: a 2 MiB body', () => ({ path: v2Path, headers: XML, body: `<xml><a>${'x'.repeat(2 * 1024 * 1024)}</a></xml>` }), 'v2', 413],
-    ['v2: wrong content type (form-encoded)', () => ({ path: v2Path, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'return_code=SUCCESS&sign=ABC' }), 'v2', 200],
+    [
+      'v2: a 2 MiB body',
+      () => ({ path: v2Path, headers: XML, body: `<xml><a>${'x'.repeat(2 * 1024 * 1024)}</a></xml>` }),
+      'v2',
+      413,
+    ],
+    [
+      'v2: wrong content type (form-encoded)',
+      () => ({
+        path: v2Path,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'return_code=SUCCESS&sign=ABC',
+      }),
+      'v2',
+      200,
+    ],
     ['v2: invalid UTF-8 bytes', () => ({ path: v2Path, headers: XML, body: invalidUtf8 }), 'v2', 400],
     ['v2: an empty body', () => ({ path: v2Path, headers: XML, body: '' }), 'v2', 200],
     ['v2: no headers at all but the request line', () => ({ path: v2Path, headers: {}, body: '' }), 'v2', 200],
-    ['v2 refund: req_info that is not base64', () => ({ path: v2RefundPath, headers: XML, body: '<xml><return_code>SUCCESS</return_code><req_info>%%% not base64 %%%</req_info></xml>' }), 'v2', 200],
+    [
+      'v2 refund: req_info that is not base64',
+      () => ({
+        path: v2RefundPath,
+        headers: XML,
+        body: '<xml><return_code>SUCCESS</return_code><req_info>%%% not base64 %%%</req_info></xml>',
+      }),
+      'v2',
+      200,
+    ],
     ['v2: a GET', () => ({ path: v2Path, method: 'GET', headers: {}, body: '' }), 'v2', 405],
     // v3 paths: 4xx + {"code":"FAIL","message":…}.
     ['v3: missing Wechatpay-* headers', () => ({ ...v3Notify(config), headers: JSON_TYPE }), 'v3', 401],
     ['v3: a signed body that is not JSON', () => v3Signed(config, v3Path, 'this is not JSON'), 'v3', 400],
-    ['v3: an unsigned body that is not JSON', () => ({ path: v3Path, headers: JSON_TYPE, body: '{"id": "unterminated' }), 'v3', 401],
+    [
+      'v3: an unsigned body that is not JSON',
+      () => ({ path: v3Path, headers: JSON_TYPE, body: '{"id": "unterminated' }),
+      'v3',
+      401,
+    ],
     ['v3: signed JSON that is not an envelope', () => v3Signed(config, v3Path, '[1,2,3]'), 'v3', 400],
     ['v3: a 2 MiB body', () => ({ ...v3Notify(config), body: `{"id":"${'x'.repeat(2 * 1024 * 1024)}"}` }), 'v3', 413],
-    ['v3: wrong content type (form-encoded)', () => ({ path: v3Path, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'id=1&resource=x' }), 'v3', 401],
-    ['v3 refund: a JSON body labelled text/xml', () => ({ path: v3RefundPath, headers: XML, body: '{"id":"EV-1","resource":{}}' }), 'v3', 401],
+    [
+      'v3: wrong content type (form-encoded)',
+      () => ({
+        path: v3Path,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'id=1&resource=x',
+      }),
+      'v3',
+      401,
+    ],
+    [
+      'v3 refund: a JSON body labelled text/xml',
+      () => ({ path: v3RefundPath, headers: XML, body: '{"id":"EV-1","resource":{}}' }),
+      'v3',
+      401,
+    ],
     ['v3: invalid UTF-8 bytes', () => ({ ...v3Notify(config), body: invalidUtf8 }), 'v3', 400],
     ['v3: an empty body', () => ({ path: v3Path, headers: JSON_TYPE, body: '' }), 'v3', 401],
     ['v3: a GET', () => ({ path: v3Path, method: 'GET', headers: {}, body: '' }), 'v3', 405],
@@ -229,7 +328,10 @@ describe('reference receiver: malformed requests get the FAIL answer of their ve
   );
 
   it('v3 refund: a genuine notification labelled text/xml is still verified as v3 and acknowledged', async () => {
-    const answer = await send(suite.receiver.url, v3Notify(config, { event: 'REFUND.SUCCESS', contentType: 'text/xml' }));
+    const answer = await send(
+      suite.receiver.url,
+      v3Notify(config, { event: 'REFUND.SUCCESS', contentType: 'text/xml' }),
+    );
     expect(answer.status).toBe(204);
   });
 
@@ -242,7 +344,9 @@ describe('reference receiver: malformed requests get the FAIL answer of their ve
       const socket = await rawSocket(suite.receiver.port);
       let received = '';
       socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+      );
       socket.write(size > MAX_BODY_BYTES ? Buffer.alloc(MAX_BODY_BYTES + 4096, 0x61) : '{"id":"EV-');
       await new Promise((resolve) => setTimeout(resolve, 50));
       socket.destroy();
@@ -257,7 +361,11 @@ describe('reference receiver: malformed requests get the FAIL answer of their ve
       const socket = await rawSocket(suite.receiver.port);
       socket.on('data', () => undefined);
       // Half of them never finish the headers; the others promise a body they never send.
-      socket.write(i % 2 === 0 ? `POST ${v3Path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ` : `POST ${v2Path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n<xml>`);
+      socket.write(
+        i % 2 === 0
+          ? `POST ${v3Path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `
+          : `POST ${v2Path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n<xml>`,
+      );
       slow.push(socket);
     }
     const drip = setInterval(() => slow.forEach((s, i) => i % 2 === 0 && s.write('a')), 100);
@@ -324,7 +432,8 @@ describe('reference receiver under load (bounded, loopback only)', () => {
   const processed: VerifiedNotification[] = [];
   beforeAll(async () => {
     suite = await startSuite({
-      start: (opts) => startReceiver({ ...opts, onNotification: (n) => void processed.push(n) }, { host: '127.0.0.1', port: 0 }),
+      start: (opts) =>
+        startReceiver({ ...opts, onNotification: (n) => void processed.push(n) }, { host: '127.0.0.1', port: 0 }),
     });
   }, 60_000);
   afterAll(async () => {
@@ -335,7 +444,9 @@ describe('reference receiver under load (bounded, loopback only)', () => {
     const config = suite.config;
     // Built (and signed) before the clock starts: the receiver's work is what is measured.
     const plans = Array.from({ length: CLIENTS }, (_, c) => {
-      const own = Array.from({ length: PER_CLIENT }, (_, i) => v3Notify(config, { id: `EV-LOAD-${c}-${i}`, event: i % 5 === 4 ? 'REFUND.SUCCESS' : 'TRANSACTION.SUCCESS' }));
+      const own = Array.from({ length: PER_CLIENT }, (_, i) =>
+        v3Notify(config, { id: `EV-LOAD-${c}-${i}`, event: i % 5 === 4 ? 'REFUND.SUCCESS' : 'TRANSACTION.SUCCESS' }),
+      );
       const plan = [...own];
       for (let k = 0; k < DUPLICATES_PER_CLIENT; k++) plan.splice(8 * (k + 1), 0, own[k * 3]!); // an earlier one, again
       return plan;
@@ -369,7 +480,10 @@ describe('reference receiver under load (bounded, loopback only)', () => {
         await Promise.all(Array.from({ length: CONCURRENT_COPIES }, () => deliver(copy)));
       })();
       const outOfTime = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`load test still running after ${TOTAL_TIMEOUT_MS} ms`)), TOTAL_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`load test still running after ${TOTAL_TIMEOUT_MS} ms`)),
+          TOTAL_TIMEOUT_MS,
+        );
       });
       await Promise.race([work, outOfTime]);
     } finally {
@@ -378,7 +492,9 @@ describe('reference receiver under load (bounded, loopback only)', () => {
     }
     const seconds = (performance.now() - started) / 1000;
     const throughput = Math.round(totalDeliveries / seconds);
-    console.log(`load: ${totalDeliveries} deliveries (${CLIENTS} clients, keep-alive) in ${seconds.toFixed(2)} s: ${throughput} deliveries/s`);
+    console.log(
+      `load: ${totalDeliveries} deliveries (${CLIENTS} clients, keep-alive) in ${seconds.toFixed(2)} s: ${throughput} deliveries/s`,
+    );
 
     expect(errors).toEqual([]);
     expect(sent).toBe(totalDeliveries);

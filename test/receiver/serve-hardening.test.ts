@@ -69,7 +69,12 @@ describe('serve against an attacker', () => {
         name: 'h',
         appid: config.appid,
         mchid: config.mchid,
-        v2: { notifyUrl: config.v2!.notifyUrl, refundNotifyUrl: config.v2!.refundNotifyUrl, apiKey: keys.apiKey, signType: 'MD5' },
+        v2: {
+          notifyUrl: config.v2!.notifyUrl,
+          refundNotifyUrl: config.v2!.refundNotifyUrl,
+          apiKey: keys.apiKey,
+          signType: 'MD5',
+        },
         v3: {
           notifyUrl: config.v3!.notifyUrl,
           refundNotifyUrl: config.v3!.refundNotifyUrl,
@@ -79,7 +84,11 @@ describe('serve against an attacker', () => {
       }),
     );
     let release!: () => void;
-    served = serveCommand({ config: file, port: 0, host: '127.0.0.1' }, io, new Promise<void>((resolve) => (release = resolve)));
+    served = serveCommand(
+      { config: file, port: 0, host: '127.0.0.1' },
+      io,
+      new Promise<void>((resolve) => (release = resolve)),
+    );
     stop = release;
     for (let i = 0; i < 200 && !/listening on (\S+)/.test(io.stdout); i++) await new Promise((r) => setTimeout(r, 25));
     url = /listening on (\S+)/.exec(io.stdout)![1]!;
@@ -91,7 +100,11 @@ describe('serve against an attacker', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function post(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  function post(
+    path: string,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request(url + path, { method: 'POST', headers }, (res) => {
         let text = '';
@@ -111,7 +124,8 @@ describe('serve against an attacker', () => {
   };
 
   it('an attacker sign_type cannot break out of the reply CDATA nor forge log lines', async () => {
-    const forged = '\n2026-01-01T00:00:00.000Z ACK    200 /wxpay/v2/notify v2 pay 4200 \u001b[2K]]]]>>><return_code>SUCCESS</return_code>';
+    const forged =
+      '\n2026-01-01T00:00:00.000Z ACK    200 /wxpay/v2/notify v2 pay 4200 \u001b[2K]]]]>>><return_code>SUCCESS</return_code>';
     const body = `<xml><appid>wx1</appid><mch_id>1</mch_id><sign_type>${cdataSection(forged)}</sign_type><sign>00000000000000000000000000000000</sign></xml>`;
     const mark = io.stdout.length;
     const reply = await post('/wxpay/v2/notify', body, { 'Content-Type': 'text/xml' });
@@ -141,7 +155,12 @@ describe('serve against an attacker', () => {
         resourceNonce: 'abcdefghijkl',
       }),
     );
-    const headers = v3SignedHeaders(envelope, { timestamp: String(Math.floor(Date.now() / 1000)), nonce: 'n0nce', privateKey: keys.publicKey.privateKeyPem, serial: keys.publicKey.keyId });
+    const headers = v3SignedHeaders(envelope, {
+      timestamp: String(Math.floor(Date.now() / 1000)),
+      nonce: 'n0nce',
+      privateKey: keys.publicKey.privateKeyPem,
+      serial: keys.publicKey.keyId,
+    });
     const mark = io.stdout.length;
     const reply = await post('/wxpay/v3/notify', envelope, headers);
     expect(reply.status).toBeGreaterThanOrEqual(400);
@@ -164,9 +183,13 @@ describe('serve against an attacker', () => {
       return_code: 'SUCCESS',
     };
     const before = timingSafeEqual.calls;
-    const good = await post('/wxpay/v2/notify', signedV2Xml(fields, keys.apiKey, 'MD5'), { 'Content-Type': 'text/xml' });
+    const good = await post('/wxpay/v2/notify', signedV2Xml(fields, keys.apiKey, 'MD5'), {
+      'Content-Type': 'text/xml',
+    });
     expect(parseFlatXml(good.body).fields.return_code).toBe('SUCCESS');
-    const bad = await post('/wxpay/v2/notify', signedV2Xml(fields, 'x'.repeat(32), 'MD5'), { 'Content-Type': 'text/xml' });
+    const bad = await post('/wxpay/v2/notify', signedV2Xml(fields, 'x'.repeat(32), 'MD5'), {
+      'Content-Type': 'text/xml',
+    });
     expect(parseFlatXml(bad.body).fields.return_code).toBe('FAIL');
     expect(timingSafeEqual.calls - before).toBe(2);
   });
@@ -191,7 +214,14 @@ describe('JSON depth bound and logging that never fails the answer', () => {
       },
     });
     try {
-      const fields = { appid: 'wx1', mch_id: '1', nonce_str: 'N', transaction_id: '4200000000000000000000000098', out_trade_no: 'T1', total_fee: '1' };
+      const fields = {
+        appid: 'wx1',
+        mch_id: '1',
+        nonce_str: 'N',
+        transaction_id: '4200000000000000000000000098',
+        out_trade_no: 'T1',
+        total_fee: '1',
+      };
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(`${receiver.url}/p`, { method: 'POST' }, (res) => {
           res.resume();

@@ -10,7 +10,15 @@ import type { DeliveryResult } from '../../src/judge/types.js';
  */
 type Answer = { status: number; body: string; serial?: string };
 
-function delivery(caseId: string, version: 'v2' | 'v3', kind: 'pay' | 'refund', expect: 'ack' | 'reject', verdict: 'pass' | 'fail', cause: string, answer: Answer): DeliveryResult {
+function delivery(
+  caseId: string,
+  version: 'v2' | 'v3',
+  kind: 'pay' | 'refund',
+  expect: 'ack' | 'reject',
+  verdict: 'pass' | 'fail',
+  cause: string,
+  answer: Answer,
+): DeliveryResult {
   // What the runner carries over from the case's catalogue entry.
   const def = CATALOGUE.find((c) => c.id === caseId);
   return {
@@ -67,8 +75,12 @@ describe('diagnoseRun on recorded answers', () => {
 
   it('signature words in the answers point at the test keys, and say what else it could be', () => {
     const refused = { status: 401, body: '{"code":"FAIL","message":"签名验证失败"}', serial: 'PUB_KEY_ID_1' };
-    const [note] = notesFor(V3_GENUINE.map(([id, kind]) => delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', refused)));
-    expect(note!.message).toMatch(/The answers name the signature or keys, so most likely the test server does not trust wxpay-notify's TEST keys/);
+    const [note] = notesFor(
+      V3_GENUINE.map(([id, kind]) => delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', refused)),
+    );
+    expect(note!.message).toMatch(
+      /The answers name the signature or keys, so most likely the test server does not trust wxpay-notify's TEST keys/,
+    );
     expect(note!.message).toMatch(/If those values are already in place, it verifies over a re-serialised body/);
   });
 
@@ -76,7 +88,11 @@ describe('diagnoseRun on recorded answers', () => {
     const refused = { status: 401, body: '{"code":"FAIL","message":"签名验证失败"}', serial: 'PUB_KEY_ID_1' };
     const [note] = notesFor([
       ...V3_GENUINE.map(([id, kind]) => delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', refused)),
-      delivery('v3.robust.spaced-separators', 'v3', 'pay', 'ack', 'pass', 'ok', { status: 204, body: '', serial: 'PUB_KEY_ID_1' }),
+      delivery('v3.robust.spaced-separators', 'v3', 'pay', 'ack', 'pass', 'ok', {
+        status: 204,
+        body: '',
+        serial: 'PUB_KEY_ID_1',
+      }),
     ]);
     expect(note!.message).toMatch(/Only the body written with a space after every ',' and ':' was acknowledged/);
     expect(note!.message).toMatch(/json\.dumps\(json\.loads\(body\)\)/);
@@ -84,11 +100,23 @@ describe('diagnoseRun on recorded answers', () => {
 
   it('one serial always refused, another always acknowledged: names the untrusted serial', () => {
     const deliveries = [
-      ...V3_GENUINE.map(([id, kind]) => delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', { status: 401, body: 'unknown serial', serial: 'PUB_KEY_ID_9999' })),
-      delivery('v3.keys.certificate', 'v3', 'pay', 'ack', 'pass', 'ok', { status: 204, body: '', serial: 'ABCDEF0123' }),
+      ...V3_GENUINE.map(([id, kind]) =>
+        delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', {
+          status: 401,
+          body: 'unknown serial',
+          serial: 'PUB_KEY_ID_9999',
+        }),
+      ),
+      delivery('v3.keys.certificate', 'v3', 'pay', 'ack', 'pass', 'ok', {
+        status: 204,
+        body: '',
+        serial: 'ABCDEF0123',
+      }),
     ];
     const [note] = notesFor(deliveries);
-    expect(note!.message).toMatch(/Every delivery signed with PUB_KEY_ID_9999 was refused, while those signed with ABCDEF0123 were acknowledged: the test server does not trust PUB_KEY_ID_9999/);
+    expect(note!.message).toMatch(
+      /Every delivery signed with PUB_KEY_ID_9999 was refused, while those signed with ABCDEF0123 were acknowledged: the test server does not trust PUB_KEY_ID_9999/,
+    );
   });
 
   it('the same answer to every case, genuine or forged, with no word about keys: it fails before looking', () => {
@@ -97,7 +125,9 @@ describe('diagnoseRun on recorded answers', () => {
       ...V3_GENUINE.map(([id, kind]) => delivery(id, 'v3', kind, 'ack', 'fail', 'server-error', same)),
       delivery('v3.forged.bad-signature', 'v3', 'pay', 'reject', 'pass', 'ok', same),
     ]);
-    expect(note!.message).toMatch(/got the same answer \(HTTP 500 Internal Server Error\): the handler fails before it looks at the notification/);
+    expect(note!.message).toMatch(
+      /got the same answer \(HTTP 500 Internal Server Error\): the handler fails before it looks at the notification/,
+    );
   });
 
   it('refunds refused while payments are acknowledged: the APIv2 key is right, req_info decryption is not', () => {
@@ -108,7 +138,9 @@ describe('diagnoseRun on recorded answers', () => {
       delivery('v2.refund.success', 'v2', 'refund', 'ack', 'fail', 'v2-return-code-fail', fail),
       delivery('v2.refund.closed', 'v2', 'refund', 'ack', 'fail', 'v2-return-code-fail', fail),
     ]);
-    expect(note!.message).toMatch(/Only refund notifications were refused, while payment notifications were acknowledged, so the shared keys are right: .*md5\(APIv2 key\)/);
+    expect(note!.message).toMatch(
+      /Only refund notifications were refused, while payment notifications were acknowledged, so the shared keys are right: .*md5\(APIv2 key\)/,
+    );
   });
 
   it('nothing to say about a single refusal, or when the answers differ without evidence', () => {
@@ -120,7 +152,13 @@ describe('diagnoseRun on recorded answers', () => {
         delivery('v3.robust.key-order', 'v3', 'pay', 'ack', 'fail', 'rejected-genuine', { status: 401, body: 'bad' }),
       ]),
     ).toEqual([]);
-    const [note] = notesFor(V3_GENUINE.map(([id, kind], i) => delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', { status: 400 + i, body: `error ${i}` })));
-    expect(note!.message).toMatch(/Likely causes, most likely first: \(1\) .*\(2\) .*\(3\) the handler fails before it reads the notification/);
+    const [note] = notesFor(
+      V3_GENUINE.map(([id, kind], i) =>
+        delivery(id, 'v3', kind, 'ack', 'fail', 'rejected-genuine', { status: 400 + i, body: `error ${i}` }),
+      ),
+    );
+    expect(note!.message).toMatch(
+      /Likely causes, most likely first: \(1\) .*\(2\) .*\(3\) the handler fails before it reads the notification/,
+    );
   });
 });

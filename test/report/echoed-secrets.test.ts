@@ -25,7 +25,13 @@ const ENCODINGS: Record<string, (s: string) => string> = {
   json: (s) => JSON.stringify(s).slice(1, -1),
   // PHP's json_encode also escapes "/".
   'json-slashes': (s) => JSON.stringify(s).slice(1, -1).replaceAll('/', '\\/'),
-  xml: (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;'),
+  xml: (s) =>
+    s
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;'),
   'xml-numeric': (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
   url: (s) => encodeURIComponent(s),
 };
@@ -34,7 +40,8 @@ const CARRIERS: Record<string, (s: string) => string> = {
   none: (s) => s,
   json: ENCODINGS.json!,
   xml: ENCODINGS.xml!,
-  html: (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'),
+  html: (s) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'),
 };
 
 let config: ResolvedConfig;
@@ -48,7 +55,9 @@ beforeAll(async () => {
   const keys = testKeys();
   const pemLines = (pem: string) => pem.split('\n').filter((l) => l.length >= 40);
   secrets = [V2_KEY, V3_KEY, ...pemLines(keys.publicKey.privateKeyPem), ...pemLines(keys.certificate.privateKeyPem)];
-  echoes = [V2_KEY, V3_KEY, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem].flatMap((s) => Object.values(ENCODINGS).map((e) => e(s)));
+  echoes = [V2_KEY, V3_KEY, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem].flatMap((s) =>
+    Object.values(ENCODINGS).map((e) => e(s)),
+  );
   let n = 0;
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
@@ -58,9 +67,13 @@ beforeAll(async () => {
       const text = `key=${first} ${echoes.join(' | ')}`;
       const headers = { 'X-Echo': encodeURIComponent(V2_KEY) };
       if (req.url?.includes('/v2/')) {
-        res.writeHead(200, { ...headers, 'Content-Type': 'text/xml' }).end(`<xml><return_code>FAIL</return_code><return_msg>${text}</return_msg></xml>`);
+        res
+          .writeHead(200, { ...headers, 'Content-Type': 'text/xml' })
+          .end(`<xml><return_code>FAIL</return_code><return_msg>${text}</return_msg></xml>`);
       } else {
-        res.writeHead(500, { ...headers, 'Content-Type': 'application/json' }).end(`{"code":"FAIL","message":"${text}"}`);
+        res
+          .writeHead(500, { ...headers, 'Content-Type': 'application/json' })
+          .end(`{"code":"FAIL","message":"${text}"}`);
       }
     });
   });
@@ -71,9 +84,15 @@ beforeAll(async () => {
 
   const table = memoryIO();
   const reports = join(dir, 'reports');
-  await runSuite(config, { format: 'table', reporters: ['junit', 'json', 'html'], reporterDir: reports, insecure: false }, table, 'test');
+  await runSuite(
+    config,
+    { format: 'table', reporters: ['junit', 'json', 'html'], reporterDir: reports, insecure: false },
+    table,
+    'test',
+  );
   outputs.table = table.stdout + table.stderr;
-  for (const file of ['demo.junit.xml', 'demo.results.json', 'demo.report.html']) outputs[file] = readFileSync(join(reports, file), 'utf8');
+  for (const file of ['demo.junit.xml', 'demo.results.json', 'demo.report.html'])
+    outputs[file] = readFileSync(join(reports, file), 'utf8');
   const json = memoryIO();
   await runSuite(config, { format: 'json', reporters: [], reporterDir: reports, insecure: false }, json, 'test');
   outputs['--format json'] = json.stdout + json.stderr;
@@ -94,7 +113,8 @@ function fragments(): Map<string, string> {
     for (const [e, encode] of Object.entries(ENCODINGS)) {
       for (const [c, carry] of Object.entries(CARRIERS)) {
         const view = carry(encode(secret));
-        for (let i = 0; i + WINDOW <= view.length; i++) fragmentIndex.set(view.slice(i, i + WINDOW), `secret ${s}, ${e}, in ${c}`);
+        for (let i = 0; i + WINDOW <= view.length; i++)
+          fragmentIndex.set(view.slice(i, i + WINDOW), `secret ${s}, ${e}, in ${c}`);
       }
     }
   }

@@ -18,7 +18,9 @@ import { fakePem } from '../support/fake-pem.js';
 
 const API_KEY = 'k3yK3yk3yK3yk3yK3yk3yK3yk3yK3y01';
 // Not a key: random-looking base64 lines in PEM shape, enough to test that key lines are masked.
-const PEM = fakePem(`${'FAKEKEYLINE0123456789abcdefghijklmnopqrstuvwxyzABCD'.repeat(2)}\n${'NotAKeyEither+/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEf'}`);
+const PEM = fakePem(
+  `${'FAKEKEYLINE0123456789abcdefghijklmnopqrstuvwxyzABCD'.repeat(2)}\n${'NotAKeyEither+/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEf'}`,
+);
 const SECRETS = [API_KEY, PEM];
 const INJECTION = '</script><script>alert(1)</script><img src=x onerror=alert(2)>';
 
@@ -40,7 +42,11 @@ function delivery(over: Partial<DeliveryResult>): DeliveryResult {
     cause: 'ok',
     hint: '',
     checks: [{ name: 'acknowledged (应答成功)', pass: true, message: '' }],
-    request: { url: 'http://127.0.0.1:1/wxpay/v3/notify', headers: { 'Content-Type': 'application/json' }, body: '{"b":1,"a":12345678901234567890,"s":"中文\\u4e2d","e":{},"l":[1,2]}' },
+    request: {
+      url: 'http://127.0.0.1:1/wxpay/v3/notify',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"b":1,"a":12345678901234567890,"s":"中文\\u4e2d","e":{},"l":[1,2]}',
+    },
     response: { headers: {}, body: '' },
     ...over,
   };
@@ -62,10 +68,21 @@ const RUN: RunResult = {
       status: 200,
       cause: 'v2-json-ack',
       hint: `Answered JSON to a v2 notify: WeChat requires XML <xml><return_code>SUCCESS</return_code></xml>; key ${API_KEY}`,
-      checks: [{ name: 'acknowledged: 2xx with XML <return_code>SUCCESS</return_code>', pass: false, message: `got ${INJECTION}` }],
+      checks: [
+        {
+          name: 'acknowledged: 2xx with XML <return_code>SUCCESS</return_code>',
+          pass: false,
+          message: `got ${INJECTION}`,
+        },
+      ],
       request: {
         url: 'http://127.0.0.1:1/wxpay/v2/notify',
-        headers: { 'Content-Type': 'text/xml', 'X-Debug-Key': API_KEY, Authorization: 'Bearer abcdefghijkl', Cookie: 'session=abcdefghijkl' },
+        headers: {
+          'Content-Type': 'text/xml',
+          'X-Debug-Key': API_KEY,
+          Authorization: 'Bearer abcdefghijkl',
+          Cookie: 'session=abcdefghijkl',
+        },
         body: `<xml><attach><![CDATA[${INJECTION} 中文 🎉]]></attach><sign>${API_KEY}</sign></xml>`,
       },
       response: {
@@ -101,7 +118,9 @@ describe('renderHtml', () => {
     expect(html).not.toMatch(/<(script|img|link|iframe|object|embed)\b/i);
     expect(html).not.toMatch(/\s(src|href|action)="(?!#)/i);
     expect(html).toContain("default-src 'none'");
-    expect(renderHtml(judgeRun(RUN), { name: 'demo 演示', config: 'wxpay-notify.config.yaml', secrets: SECRETS })).toBe(html);
+    expect(renderHtml(judgeRun(RUN), { name: 'demo 演示', config: 'wxpay-notify.config.yaml', secrets: SECRETS })).toBe(
+      html,
+    );
   });
 
   it('escapes markup from bodies, checks and hints', () => {
@@ -112,7 +131,8 @@ describe('renderHtml', () => {
   });
 
   it('masks secrets everywhere, and credential headers, but keeps signatures readable', () => {
-    for (const secret of [API_KEY, ...PEM.split('\n').filter((l) => l.length >= 40)]) expect(html).not.toContain(secret);
+    for (const secret of [API_KEY, ...PEM.split('\n').filter((l) => l.length >= 40)])
+      expect(html).not.toContain(secret);
     expect(html).toContain('‹redacted›');
     expect(html).not.toMatch(/abcdefghijkl|zyxwvutsrq/);
     expect(html).toContain('Bearer ‹masked›');
@@ -125,7 +145,12 @@ describe('renderHtml', () => {
     expect(html).toContain('4.3 s');
     expect(html).toContain('2026-01-02T03:04:05.000Z');
     for (const id of ['v3.pay.success', 'v2.pay.success', 'v3.forged.bad-signature'])
-      expect(html).toContain(`<section class="case `.concat(id === 'v3.pay.success' ? 'pass' : id === 'v2.pay.success' ? 'fail' : 'skipped', `" id="case-${id}"`));
+      expect(html).toContain(
+        `<section class="case `.concat(
+          id === 'v3.pay.success' ? 'pass' : id === 'v2.pay.success' ? 'fail' : 'skipped',
+          `" id="case-${id}"`,
+        ),
+      );
     expect(html.match(/<th scope="row"><a href="#case-/g)).toHaveLength(3);
   });
 
@@ -185,63 +210,76 @@ function chromium(args: string[], profile: string): Promise<string> {
   }).finally(killTree);
 }
 
-describe.skipIf(!haveChromium)(`renderHtml in headless Chromium${haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`}`, () => {
-  let suite: SuiteFixture;
-  let dir: string;
-  let run: RunResult;
-  let html: string;
-  let secrets: string[];
-  // Against a receiver that answers JSON to v2: the v2 case fails with its hint, the v3 ones pass.
-  const ONLY = ['v2.pay.success', 'v3.pay.success', 'v3.robust.non-ascii', 'v3.forged.bad-signature', 'v3.redelivery.sequential'];
+describe.skipIf(!haveChromium)(
+  `renderHtml in headless Chromium${haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`}`,
+  () => {
+    let suite: SuiteFixture;
+    let dir: string;
+    let run: RunResult;
+    let html: string;
+    let secrets: string[];
+    // Against a receiver that answers JSON to v2: the v2 case fails with its hint, the v3 ones pass.
+    const ONLY = [
+      'v2.pay.success',
+      'v3.pay.success',
+      'v3.robust.non-ascii',
+      'v3.forged.bad-signature',
+      'v3.redelivery.sequential',
+    ];
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-html-'));
-    suite = await startSuite({ start: (opts) => FAULTY_RECEIVERS['json-ack']!.start(opts, { host: '127.0.0.1' }) });
-    const cases = selectCases(suite.config, { only: ONLY });
-    run = await runCollection({ collection: buildCollection(suite.config, cases), environment: buildEnvironment(suite.config, true), timeoutMs: 60_000 });
-    secrets = secretValues(suite.config);
-    html = renderHtml(judgeRun(run), { name: suite.config.name, config: 'test config', secrets });
-  }, 60_000);
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-html-'));
+      suite = await startSuite({ start: (opts) => FAULTY_RECEIVERS['json-ack']!.start(opts, { host: '127.0.0.1' }) });
+      const cases = selectCases(suite.config, { only: ONLY });
+      run = await runCollection({
+        collection: buildCollection(suite.config, cases),
+        environment: buildEnvironment(suite.config, true),
+        timeoutMs: 60_000,
+      });
+      secrets = secretValues(suite.config);
+      html = renderHtml(judgeRun(run), { name: suite.config.name, config: 'test config', secrets });
+    }, 60_000);
 
-  afterAll(async () => {
-    await suite?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await suite?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
 
-  const open = async (name: string, page: string): Promise<string> => {
-    const file = join(dir, name);
-    writeFileSync(file, page);
-    return chromium(['--dump-dom', pathToFileURL(file).href], mkdtempSync(join(dir, 'profile-')));
-  };
+    const open = async (name: string, page: string): Promise<string> => {
+      const file = join(dir, name);
+      writeFileSync(file, page);
+      return chromium(['--dump-dom', pathToFileURL(file).href], mkdtempSync(join(dir, 'profile-')));
+    };
 
-  it('parses the report: summary, one section per case, the failure with its hint, nothing injected', async () => {
-    expect(run.deliveries.map((d) => d.caseId)).toEqual(expect.arrayContaining(ONLY));
-    const dom = await open('report.html', html);
-    expect(dom).toContain('<title>wxpay-notify report: demo (4 passed, 1 failed)</title>');
-    expect(dom).toContain('id="count-passed">4<');
-    expect(dom).toContain('id="count-failed">1<');
-    expect(dom).toContain('id="count-skipped">0<');
-    expect(dom.match(/<section class="case (pass|fail|skipped)"/g)).toHaveLength(ONLY.length);
-    for (const id of ONLY) expect(dom).toContain(`id="case-${id}"`);
-    const failed = /<section class="case fail" id="case-v2\.pay\.success"[\s\S]*?<\/section>/.exec(dom)?.[0] ?? '';
-    expect(failed).toContain('FAIL');
-    expect(failed).toContain('Answered JSON to a v2 notify');
-    expect(failed).toContain('&lt;xml&gt;');
-    expect(dom).toContain('支付成功 🎉');
-    expect(dom).not.toMatch(/<script/i);
-    for (const secret of secrets) expect(dom).not.toContain(secret);
-  }, 60_000);
+    it('parses the report: summary, one section per case, the failure with its hint, nothing injected', async () => {
+      expect(run.deliveries.map((d) => d.caseId)).toEqual(expect.arrayContaining(ONLY));
+      const dom = await open('report.html', html);
+      expect(dom).toContain('<title>wxpay-notify report: demo (4 passed, 1 failed)</title>');
+      expect(dom).toContain('id="count-passed">4<');
+      expect(dom).toContain('id="count-failed">1<');
+      expect(dom).toContain('id="count-skipped">0<');
+      expect(dom.match(/<section class="case (pass|fail|skipped)"/g)).toHaveLength(ONLY.length);
+      for (const id of ONLY) expect(dom).toContain(`id="case-${id}"`);
+      const failed = /<section class="case fail" id="case-v2\.pay\.success"[\s\S]*?<\/section>/.exec(dom)?.[0] ?? '';
+      expect(failed).toContain('FAIL');
+      expect(failed).toContain('Answered JSON to a v2 notify');
+      expect(failed).toContain('&lt;xml&gt;');
+      expect(dom).toContain('支付成功 🎉');
+      expect(dom).not.toMatch(/<script/i);
+      for (const secret of secrets) expect(dom).not.toContain(secret);
+    }, 60_000);
 
-  it('the "failed only" filter hides passing cases (checked by a probe script in a test copy)', async () => {
-    const probe = `<script>
+    it('the "failed only" filter hides passing cases (checked by a probe script in a test copy)', async () => {
+      const probe = `<script>
       const visible = () => [...document.querySelectorAll('.case')].filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.id).join(' ');
       document.body.dataset.all = visible();
       document.getElementById('show-failed').click();
       document.body.dataset.failed = visible();
     </script></body>`;
-    const page = html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</body>', probe);
-    const dom = await open('probe.html', page);
-    expect(/data-all="([^"]*)"/.exec(dom)?.[1]?.split(' ')).toHaveLength(ONLY.length);
-    expect(/data-failed="([^"]*)"/.exec(dom)?.[1]).toBe('case-v2.pay.success');
-  }, 60_000);
-});
+      const page = html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</body>', probe);
+      const dom = await open('probe.html', page);
+      expect(/data-all="([^"]*)"/.exec(dom)?.[1]?.split(' ')).toHaveLength(ONLY.length);
+      expect(/data-failed="([^"]*)"/.exec(dom)?.[1]).toBe('case-v2.pay.success');
+    }, 60_000);
+  },
+);

@@ -21,18 +21,25 @@ function randomText(random: SeededRandom, max: number): string {
   const chars = [...ALPHABET];
   return Array.from({ length: random.int(max + 1) }, () => random.pick(chars)).join('');
 }
-const randomKey = (random: SeededRandom): string => Array.from({ length: 32 }, () => random.pick(KEY_ALPHABET)).join('');
+const randomKey = (random: SeededRandom): string =>
+  Array.from({ length: 32 }, () => random.pick(KEY_ALPHABET)).join('');
 
 describe('v2 builders vs Node', () => {
   it('payment: random fields, both sign types, with and without sign_type, verify in Node', () => {
     const random = seededRandom();
     for (let i = 0; i < 150; i++) {
-      const fields: Record<string, string> = { appid: 'wx' + random.int(1e9), mch_id: String(random.int(1e9)), nonce_str: randomText(random, 32), total_fee: String(1 + random.int(1e6)) };
+      const fields: Record<string, string> = {
+        appid: 'wx' + random.int(1e9),
+        mch_id: String(random.int(1e9)),
+        nonce_str: randomText(random, 32),
+        total_fee: String(1 + random.int(1e6)),
+      };
       for (let f = 0; f < random.int(6); f++) fields[`extra_${f}`] = randomText(random, 20);
       const cdata = Object.fromEntries(Object.keys(fields).map((k) => [k, k !== 'total_fee']));
       // One element per line, as in a body edited in Postman; laid out per field, not by a regex over
       // the XML, because a CDATA value may itself contain `</x>`.
-      const element = (k: string): string => buildFlatXml('xml', { [k]: fields[k]! }, cdata).slice('<xml>'.length, -'</xml>'.length);
+      const element = (k: string): string =>
+        buildFlatXml('xml', { [k]: fields[k]! }, cdata).slice('<xml>'.length, -'</xml>'.length);
       const xml = `<xml>${Object.keys(fields)
         .map((k) => `${element(k)}\n  `)
         .join('')}</xml>\n  `;
@@ -61,7 +68,9 @@ describe('v2 builders vs Node', () => {
     const laidOut = '<root>\n<a>' + '中'.repeat(3) + 'x</a>\n</root>';
     expect(Buffer.byteLength(laidOut) % 16).toBe(0);
     const key = randomKey(random);
-    expect(decryptReqInfo(parseFlatXml(sandbox.buildV2Refund!({}, exact, key, {}, 'N')).fields.req_info!, key)).toBe(laidOut);
+    expect(decryptReqInfo(parseFlatXml(sandbox.buildV2Refund!({}, exact, key, {}, 'N')).fields.req_info!, key)).toBe(
+      laidOut,
+    );
   });
 
   it('flat XML: the sandbox parser reads what the Node parser reads', () => {
@@ -82,32 +91,74 @@ describe('v3 builder vs Node', () => {
     platform: { key: sandbox.parseRsaPrivateKeyPem!(pems[0]!), serial: 'PUB_KEY_ID_0001' },
     certificate: { key: sandbox.parseRsaPrivateKeyPem!(pems[1]!), serial: 'ABC123' },
   };
-  const spec = { event: 'TRANSACTION.SUCCESS', summary: '支付成功', originalType: 'transaction', associatedData: 'transaction', signer: 'platform' };
+  const spec = {
+    event: 'TRANSACTION.SUCCESS',
+    summary: '支付成功',
+    originalType: 'transaction',
+    associatedData: 'transaction',
+    signer: 'platform',
+  };
 
   it('random resources: Node verifies the signature over the raw body and decrypts the exact compact plaintext', () => {
     const random = seededRandom();
     for (let i = 0; i < 40; i++) {
-      const resource = { out_trade_no: randomText(random, 32), attach: randomText(random, 200), amount: { total: random.int(1e6) } };
+      const resource = {
+        out_trade_no: randomText(random, 32),
+        attach: randomText(random, 200),
+        amount: { total: random.int(1e6) },
+      };
       const apiV3Key = randomKey(random);
       const d = sandbox.buildV3Delivery!(
         { ...spec, signer: i % 2 ? 'certificate' : 'platform', mutate: i % 3 === 0 ? { layout: 'spaced' } : undefined },
         JSON.stringify(resource, null, 2),
-        { apiV3Key, signers, nowMs: Date.now(), nonce: 'n'.repeat(32), resourceNonce: randomKey(random).slice(0, 12), random },
+        {
+          apiV3Key,
+          signers,
+          nowMs: Date.now(),
+          nonce: 'n'.repeat(32),
+          resourceNonce: randomKey(random).slice(0, 12),
+          random,
+        },
         null,
       );
       const h = d.headers;
       const publicKey = keys[i % 2 ? 1 : 0]!.publicKey;
       expect(h['Wechatpay-Serial']).toBe(i % 2 ? 'ABC123' : 'PUB_KEY_ID_0001');
-      expect(verifyV3(v3SignMessage(h['Wechatpay-Timestamp'], h['Wechatpay-Nonce'], d.body), h['Wechatpay-Signature'], publicKey)).toBe(true);
+      expect(
+        verifyV3(
+          v3SignMessage(h['Wechatpay-Timestamp'], h['Wechatpay-Nonce'], d.body),
+          h['Wechatpay-Signature'],
+          publicKey,
+        ),
+      ).toBe(true);
       const envelope = JSON.parse(d.body);
-      expect(decryptResource(envelope.resource.ciphertext, apiV3Key, envelope.resource.nonce, envelope.resource.associated_data)).toBe(JSON.stringify(resource));
+      expect(
+        decryptResource(
+          envelope.resource.ciphertext,
+          apiV3Key,
+          envelope.resource.nonce,
+          envelope.resource.associated_data,
+        ),
+      ).toBe(JSON.stringify(resource));
     }
   });
 
   it('mutations break exactly what they claim', () => {
     const random = seededRandom();
-    const inputs = { apiV3Key: randomKey(random), signers, nowMs: Date.now(), nonce: 'N'.repeat(32), resourceNonce: 'abcdefghijkl', random };
-    const verify = (d: any) => verifyV3(v3SignMessage(d.headers['Wechatpay-Timestamp'], d.headers['Wechatpay-Nonce'], d.body), d.headers['Wechatpay-Signature'], keys[0]!.publicKey);
+    const inputs = {
+      apiV3Key: randomKey(random),
+      signers,
+      nowMs: Date.now(),
+      nonce: 'N'.repeat(32),
+      resourceNonce: 'abcdefghijkl',
+      random,
+    };
+    const verify = (d: any) =>
+      verifyV3(
+        v3SignMessage(d.headers['Wechatpay-Timestamp'], d.headers['Wechatpay-Nonce'], d.body),
+        d.headers['Wechatpay-Signature'],
+        keys[0]!.publicKey,
+      );
     const build = (mutate: object) => sandbox.buildV3Delivery!({ ...spec, mutate }, '{"a":1}', inputs, null);
     expect(verify(build({}))).toBe(true);
     expect(verify(build({ signature: 'bad' }))).toBe(false);
@@ -117,8 +168,12 @@ describe('v3 builder vs Node', () => {
     expect(verify(stale)).toBe(true);
     expect(Number(stale.headers['Wechatpay-Timestamp'])).toBe(Math.floor(inputs.nowMs / 1000) - 360);
     expect(build({ serial: 'unknown' }).headers['Wechatpay-Serial']).not.toBe('PUB_KEY_ID_0001');
-    expect(Object.keys(build({ dropHeaders: ['Wechatpay-Signature', 'Wechatpay-Serial'] }).headers)).not.toContain('Wechatpay-Signature');
+    expect(Object.keys(build({ dropHeaders: ['Wechatpay-Signature', 'Wechatpay-Serial'] }).headers)).not.toContain(
+      'Wechatpay-Signature',
+    );
     const other = JSON.parse(build({ apiV3Key: 'other' }).body);
-    expect(() => decryptResource(other.resource.ciphertext, inputs.apiV3Key, other.resource.nonce, 'transaction')).toThrow();
+    expect(() =>
+      decryptResource(other.resource.ciphertext, inputs.apiV3Key, other.resource.nonce, 'transaction'),
+    ).toThrow();
   });
 });

@@ -88,11 +88,18 @@ describe('sandbox crypto inside newman', () => {
   });
 
   it('computes the same bytes as Node in the real Postman sandbox', async () => {
-    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string;
     const message = v3SignMessage('1700000000', 'n0nceN0nce', '{"summary":"支付成功 🧧"}');
     const v3Key = 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb';
     const v2Key = '192006250b4c09247ec02edce69f6a2d';
-    const [nonce, aad, plaintext] = ['uluk4a9R25RW', 'transaction', '<root><refund_fee>1</refund_fee><x>微信</x></root>'];
+    const [nonce, aad, plaintext] = [
+      'uluk4a9R25RW',
+      'transaction',
+      '<root><refund_fee>1</refund_fee><x>微信</x></root>',
+    ];
     const env: Record<string, string> = {
       pem,
       message,
@@ -107,7 +114,10 @@ describe('sandbox crypto inside newman', () => {
     };
 
     const collection = {
-      info: { name: 'crypto-in-newman', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+      info: {
+        name: 'crypto-in-newman',
+        schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json',
+      },
       item: [
         {
           name: 'probe',
@@ -121,7 +131,10 @@ describe('sandbox crypto inside newman', () => {
         },
       ],
     };
-    const environment = { name: 'probe', values: Object.entries(env).map(([key, value]) => ({ key, value, type: 'default' })) };
+    const environment = {
+      name: 'probe',
+      values: Object.entries(env).map(([key, value]) => ({ key, value, type: 'default' })),
+    };
 
     const summary = await new Promise<newman.NewmanRunSummary>((resolve, reject) => {
       newman.run({ collection, environment, reporters: [] }, (err, result) => (err ? reject(err) : resolve(result)));

@@ -53,7 +53,15 @@ const shipped = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants
 const library = loadSandboxFunctions(libraryScript(['crypto.js']));
 const exported = { ...library, ...shipped };
 const sandbox = exported as unknown as SandboxCrypto;
-const SHIPPED: readonly (keyof SandboxCrypto)[] = ['md5Hex', 'hmacSha256Hex', 'aesEcbEncryptBase64', 'aesGcmEncryptBase64', 'parseRsaPrivateKeyPem', 'rsaSha256SignBase64', 'randomAlphanumeric'];
+const SHIPPED: readonly (keyof SandboxCrypto)[] = [
+  'md5Hex',
+  'hmacSha256Hex',
+  'aesEcbEncryptBase64',
+  'aesGcmEncryptBase64',
+  'parseRsaPrivateKeyPem',
+  'rsaSha256SignBase64',
+  'randomAlphanumeric',
+];
 
 it('the bundle exports the whole crypto API', () => {
   for (const name of API) expect(typeof exported[name], name).toBe('function');
@@ -78,7 +86,8 @@ function nodeEcb(key: string, plaintext: string): string {
 }
 
 describe('sandbox crypto: published vectors', () => {
-  const v2String = 'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d';
+  const v2String =
+    'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d';
 
   it('AES-256-ECB (SDK vector)', () => {
     expect(sandbox.aesEcbEncryptBase64('0123456789abcdef0123456789abcdef', 'hello')).toBe('pZwJZBLuy3mDACEQT4YTBw==');
@@ -100,7 +109,9 @@ describe('sandbox crypto: published vectors', () => {
 
   it('v2 MD5 and HMAC-SHA256 signs (APIv2 doc vector)', () => {
     expect(sandbox.md5Hex(v2String).toUpperCase()).toBe('9A0A8659F005D6984697E2CA0A9CF3B7');
-    expect(sandbox.hmacSha256Hex('192006250b4c09247ec02edce69f6a2d', v2String).toUpperCase()).toBe('6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6');
+    expect(sandbox.hmacSha256Hex('192006250b4c09247ec02edce69f6a2d', v2String).toUpperCase()).toBe(
+      '6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6',
+    );
   });
 
   it('refund req_info: MD5-derived key, same bytes as the Node reference', () => {
@@ -161,10 +172,16 @@ describe('sandbox crypto: AES-ECB matches Node', () => {
 
   it('rejects wrong keys, truncated input and bad key lengths', () => {
     const good = sandbox.aesEcbEncryptBase64('0123456789abcdef0123456789abcdef', '<xml>hello</xml>');
-    expect(() => sandbox.aesEcbDecryptText('fedcba9876543210fedcba9876543210', good)).toThrow(/req_info does not decrypt/);
+    expect(() => sandbox.aesEcbDecryptText('fedcba9876543210fedcba9876543210', good)).toThrow(
+      /req_info does not decrypt/,
+    );
     const truncated = Buffer.from(good, 'base64').subarray(0, 20).toString('base64');
-    expect(() => sandbox.aesEcbDecryptText('0123456789abcdef0123456789abcdef', truncated)).toThrow(/req_info does not decrypt/);
-    expect(() => sandbox.aesEcbDecryptText('0123456789abcdef0123456789abcdef', '')).toThrow(/req_info does not decrypt/);
+    expect(() => sandbox.aesEcbDecryptText('0123456789abcdef0123456789abcdef', truncated)).toThrow(
+      /req_info does not decrypt/,
+    );
+    expect(() => sandbox.aesEcbDecryptText('0123456789abcdef0123456789abcdef', '')).toThrow(
+      /req_info does not decrypt/,
+    );
     expect(() => sandbox.aesEcbEncryptBase64('short', 'x')).toThrow(/16, 24 or 32 bytes, got 5/);
     // 11 characters but 33 UTF-8 bytes: length is counted in bytes, as Node does
     expect(() => sandbox.aesEcbEncryptBase64('微信支付微信支付微信支', 'x')).toThrow(/got 33/);
@@ -195,7 +212,10 @@ describe('sandbox crypto: AES-GCM matches Node', () => {
       const key = randomText(rand, 32, ASCII_CHARS);
       const nonce = randomText(rand, 12, ASCII_CHARS);
       const aad = randomText(rand, Math.floor(rand() * 21), ASCII_CHARS);
-      const plaintext = JSON.stringify({ description: randomText(rand, Math.floor(rand() * 90)), amount: { total: i } });
+      const plaintext = JSON.stringify({
+        description: randomText(rand, Math.floor(rand() * 90)),
+        amount: { total: i },
+      });
       const ours = sandbox.aesGcmEncryptBase64(key, nonce, aad, plaintext);
       expect(ours).toBe(encryptResource(plaintext, key, nonce, aad));
       expect(sandbox.aesGcmDecryptText(key, nonce, aad, ours)).toBe(plaintext);
@@ -225,7 +245,9 @@ describe('sandbox crypto: AES-GCM matches Node', () => {
 
   it('rejects nonces that are not 12 bytes and keys of the wrong length', () => {
     expect(() => sandbox.aesGcmEncryptBase64('a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb', 'short', '', 'x')).toThrow(/12 bytes/);
-    expect(() => sandbox.aesGcmEncryptBase64('a7cde1ZJB1kG2e7VfTs3jQzaWizur8G', 'uluk4a9R25RW', '', 'x')).toThrow(/16, 24 or 32 bytes, got 31/);
+    expect(() => sandbox.aesGcmEncryptBase64('a7cde1ZJB1kG2e7VfTs3jQzaWizur8G', 'uluk4a9R25RW', '', 'x')).toThrow(
+      /16, 24 or 32 bytes, got 31/,
+    );
   });
 });
 
@@ -238,8 +260,14 @@ describe('sandbox crypto: RSA-SHA256 matches Node', () => {
   beforeAll(() => {
     pkcs8Key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     pkcs8 = pkcs8Key.export({ type: 'pkcs8', format: 'pem' }) as string;
-    pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-    pkcs8Large = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs1',
+      format: 'pem',
+    }) as string;
+    pkcs8Large = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string;
   }, 60_000);
 
   it('parses every component of a PKCS#8 key', () => {
@@ -318,7 +346,9 @@ describe('sandbox crypto: private key parse errors', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     for (const type of ['pkcs8', 'pkcs1'] as const) {
       const pem = privateKey.export({ type, format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }) as string;
-      expect(() => sandbox.parseRsaPrivateKeyPem(pem), type).toThrow('the private key is encrypted; export it without a passphrase');
+      expect(() => sandbox.parseRsaPrivateKeyPem(pem), type).toThrow(
+        'the private key is encrypted; export it without a passphrase',
+      );
     }
   });
 
@@ -330,7 +360,9 @@ describe('sandbox crypto: private key parse errors', () => {
 
   it('public keys, garbage and damaged PEM', () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    expect(() => sandbox.parseRsaPrivateKeyPem(publicKey.export({ type: 'spki', format: 'pem' }))).toThrow(/got PUBLIC KEY/);
+    expect(() => sandbox.parseRsaPrivateKeyPem(publicKey.export({ type: 'spki', format: 'pem' }))).toThrow(
+      /got PUBLIC KEY/,
+    );
     expect(() => sandbox.parseRsaPrivateKeyPem('not a key at all')).toThrow(/not PEM/);
     expect(() => sandbox.parseRsaPrivateKeyPem('')).toThrow(/not PEM/);
     expect(() => sandbox.parseRsaPrivateKeyPem(fakePem('!!!'))).toThrow(/not base64/);

@@ -20,7 +20,14 @@ describe('redact: every encoding of a secret', () => {
     ['JSON-escaped', json(KEY)],
     ['JSON-escaped with \\/', json(KEY).replaceAll('/', '\\/')],
     ['JSON \\u-escaped', [...KEY].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')],
-    ['XML-escaped', KEY.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')],
+    [
+      'XML-escaped',
+      KEY.replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;'),
+    ],
     ['XML-escaped, only & and <', KEY.replace(/&/g, '&amp;').replace(/</g, '&lt;')],
     ['XML numeric references', [...KEY].map((c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`).join('')],
     ['URL-encoded', encodeURIComponent(KEY)],
@@ -55,7 +62,13 @@ describe('redact: every encoding of a secret', () => {
 });
 
 describe('the judge quotes answers with secrets masked before the quote is cut', () => {
-  const spec = { id: 'v2.pay.success', version: 'v2', kind: 'pay', expect: 'ack', severity: 'security' } as unknown as CaseSpec;
+  const spec = {
+    id: 'v2.pay.success',
+    version: 'v2',
+    kind: 'pay',
+    expect: 'ack',
+    severity: 'security',
+  } as unknown as CaseSpec;
   it.each([0, 40, 60, 70])('a key starting at column %i of the answer', (column) => {
     const body = `<xml><return_code>FAIL</return_code><return_msg>${'x'.repeat(column)}key=${KEY} and more</return_msg></xml>`;
     const { message } = judgeAnswerWith(spec, body, [KEY]);

@@ -18,7 +18,15 @@ import { testKeys } from '../support/suite-fixture.js';
  * so a newer API used without a guard fails here.
  */
 // pm.iterationData and pm.environment date from Postman 6 (2018), well before runtime 7.29.
-const ERA_APIS = new Set(['variables', 'collectionVariables', 'environment', 'iterationData', 'request', 'test', 'sendRequest']);
+const ERA_APIS = new Set([
+  'variables',
+  'collectionVariables',
+  'environment',
+  'iterationData',
+  'request',
+  'test',
+  'sendRequest',
+]);
 const requireHere = createRequire(import.meta.url);
 
 interface Item {
@@ -40,7 +48,10 @@ function runPrerequest(item: Item, values: Record<string, string>, options: { ex
       set: (name: string, value: string) => void local.set(name, value),
       replaceIn: (text: string) => text.replace(/\{\{([^{}]+)\}\}/g, (m, name: string) => get(name) ?? m),
     },
-    collectionVariables: { get: (name: string) => stored.get(name), set: (name: string, value: string) => void stored.set(name, value) },
+    collectionVariables: {
+      get: (name: string) => stored.get(name),
+      set: (name: string, value: string) => void stored.set(name, value),
+    },
     environment: { has: (name: string) => Object.prototype.hasOwnProperty.call(values, name) },
     iterationData: { has: () => false },
     request: {
@@ -120,7 +131,8 @@ function setUp(only: string[], withSecrets: boolean) {
   const script = (collection.event as any[]).find((e) => e.listen === 'prerequest').script.exec.join('\n');
   const values: Record<string, string> = {};
   for (const v of collection.variable as { key: string; value: string }[]) values[v.key] = v.value;
-  for (const v of (buildEnvironment(config, withSecrets) as any).values as { key: string; value: string }[]) values[v.key] = v.value;
+  for (const v of (buildEnvironment(config, withSecrets) as any).values as { key: string; value: string }[])
+    values[v.key] = v.value;
   const request = collection.item[0].item[0].request;
   const template: string = typeof request.url === 'string' ? request.url : request.url.host.join('.');
   // The runtime resolves the URL's variables; the script sees the resolved URL.

@@ -35,6 +35,11 @@ export function staleSource(root = ROOT): string | undefined {
 export default function buildDist(): void {
   const stale = staleSource();
   if (stale === undefined) return;
-  process.stderr.write(`dist/ is older than ${relative(ROOT, stale)}: building (tsc -p tsconfig.json) before the tests\n`);
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  process.stderr.write(
+    `dist/ is older than ${relative(ROOT, stale)}: building (tsc -p tsconfig.json) before the tests\n`,
+  );
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
 }

@@ -17,7 +17,10 @@ import { testKeys } from './suite-fixture.js';
  * python earlier on PATH usually lacks it).
  */
 export const PYTHON = '/usr/bin/python3';
-export const HANDLER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/independent-handler/handler.py');
+export const HANDLER_SCRIPT = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/independent-handler/handler.py',
+);
 
 /** The bugs handler.py can switch on (`slow=<ms>` takes a value). handler.py refuses any other name. */
 export const INDEPENDENT_HANDLER_BUGS = [
@@ -77,7 +80,10 @@ export function independentHandlerAvailable(): boolean {
 export async function startIndependentHandler(options: IndependentHandlerOptions): Promise<StartedIndependentHandler> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-independent-handler-'));
   const configFile = join(dir, 'handler.json');
-  const config: IndependentHandlerConfig = { ...(options.v2 && { v2: options.v2 }), ...(options.v3 && { v3: options.v3 }) };
+  const config: IndependentHandlerConfig = {
+    ...(options.v2 && { v2: options.v2 }),
+    ...(options.v3 && { v3: options.v3 }),
+  };
   // The file holds TEST keys only, but still: readable by this user alone.
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const args = [HANDLER_SCRIPT, '--config', configFile, '--exit-on-stdin-eof'];
@@ -98,9 +104,16 @@ export async function startIndependentHandler(options: IndependentHandlerOptions
       child.kill('SIGKILL');
       cleanup();
       const reason = independentHandlerUnavailableReason();
-      reject(new Error(`independent handler did not start: ${why}${reason ? `; ${reason}` : ''}${stderr ? `\nstderr:\n${stderr.trim()}` : ''}`));
+      reject(
+        new Error(
+          `independent handler did not start: ${why}${reason ? `; ${reason}` : ''}${stderr ? `\nstderr:\n${stderr.trim()}` : ''}`,
+        ),
+      );
     };
-    const timer = setTimeout(() => fail(`no "LISTENING <port>" within ${options.startTimeoutMs ?? 20_000} ms`), options.startTimeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => fail(`no "LISTENING <port>" within ${options.startTimeoutMs ?? 20_000} ms`),
+      options.startTimeoutMs ?? 20_000,
+    );
     child.once('error', (error) => fail(`${PYTHON}: ${error.message}`));
     child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`})`));
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -138,12 +151,24 @@ export async function startIndependentHandler(options: IndependentHandlerOptions
 export function independentHandlerConfig(config: ResolvedConfig, keys: TestKeys): IndependentHandlerConfig {
   const path = (url: string): string => new URL(url).pathname;
   const out: IndependentHandlerConfig = {};
-  if (config.v2) out.v2 = { apiKey: config.v2.apiKey, payPath: path(config.v2.notifyUrl), refundPath: path(config.v2.refundNotifyUrl) };
+  if (config.v2)
+    out.v2 = {
+      apiKey: config.v2.apiKey,
+      payPath: path(config.v2.notifyUrl),
+      refundPath: path(config.v2.refundNotifyUrl),
+    };
   if (config.v3) {
     const trusted: TrustedKey[] = [];
-    if (config.v3.platform?.serial === keys.publicKey.keyId) trusted.push({ serial: keys.publicKey.keyId, publicKeyPem: keys.publicKey.publicKeyPem });
-    if (config.v3.platformCertificate?.serial === keys.certificate.serial) trusted.push({ serial: keys.certificate.serial, certificatePem: keys.certificate.certificatePem });
-    out.v3 = { apiV3Key: config.v3.apiV3Key, payPath: path(config.v3.notifyUrl), refundPath: path(config.v3.refundNotifyUrl), trusted };
+    if (config.v3.platform?.serial === keys.publicKey.keyId)
+      trusted.push({ serial: keys.publicKey.keyId, publicKeyPem: keys.publicKey.publicKeyPem });
+    if (config.v3.platformCertificate?.serial === keys.certificate.serial)
+      trusted.push({ serial: keys.certificate.serial, certificatePem: keys.certificate.certificatePem });
+    out.v3 = {
+      apiV3Key: config.v3.apiV3Key,
+      payPath: path(config.v3.notifyUrl),
+      refundPath: path(config.v3.refundNotifyUrl),
+      trusted,
+    };
   }
   return out;
 }
@@ -156,11 +181,16 @@ export interface IndependentSuite {
 }
 
 /** The whole-suite set-up of test/support/suite-fixture.ts, with handler.py as the merchant. */
-export async function startIndependentSuite(options: { bugs?: readonly IndependentHandlerBug[]; signType?: 'MD5' | 'HMAC-SHA256' } = {}): Promise<IndependentSuite> {
+export async function startIndependentSuite(
+  options: { bugs?: readonly IndependentHandlerBug[]; signType?: 'MD5' | 'HMAC-SHA256' } = {},
+): Promise<IndependentSuite> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-test-'));
   const keys = testKeys();
   // The paths do not depend on the port, so a placeholder config gives the handler its routes.
-  const handler = await startIndependentHandler({ ...independentHandlerConfig(demoConfig(keys, 'http://127.0.0.1:0', dir), keys), bugs: options.bugs });
+  const handler = await startIndependentHandler({
+    ...independentHandlerConfig(demoConfig(keys, 'http://127.0.0.1:0', dir), keys),
+    bugs: options.bugs,
+  });
   const config = demoConfig(keys, handler.url, dir);
   if (options.signType) config.v2!.signType = options.signType;
   return {
@@ -183,7 +213,15 @@ export interface IndependentRun {
   output: string;
   /** The JSON results of the same run. */
   report: {
-    cases: Array<{ caseId: string; verdict: string; cause: string; hint: string; severity: string; deliveries: number; passed: number }>;
+    cases: Array<{
+      caseId: string;
+      verdict: string;
+      cause: string;
+      hint: string;
+      severity: string;
+      deliveries: number;
+      passed: number;
+    }>;
     diagnoses: Array<{ message: string; caseIds: string[] }>;
   };
   handlerLog: string;
@@ -201,7 +239,19 @@ export async function runSuiteOnIndependentHandler(
   const reports = mkdtempSync(join(tmpdir(), 'wxpay-independent-report-'));
   try {
     const io = memoryIO();
-    const code = await runSuite(suite.config, { format: 'table', reporters: ['json'], reporterDir: reports, insecure: false, only: options.only, failOn: options.failOn }, io, 'independent-handler');
+    const code = await runSuite(
+      suite.config,
+      {
+        format: 'table',
+        reporters: ['json'],
+        reporterDir: reports,
+        insecure: false,
+        only: options.only,
+        failOn: options.failOn,
+      },
+      io,
+      'independent-handler',
+    );
     const report = JSON.parse(readFileSync(join(reports, `${suite.config.name}.results.json`), 'utf8'));
     return { code, output: io.stdout, report, handlerLog: suite.handler.log() };
   } finally {

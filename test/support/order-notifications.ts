@@ -1,6 +1,11 @@
 import { request } from 'node:http';
 import type { ResolvedConfig } from '../../src/config/types.js';
-import { buildV2PayNotification, buildV2RefundNotification, buildV3Notification, type Notification } from '../../src/library/notifications.js';
+import {
+  buildV2PayNotification,
+  buildV2RefundNotification,
+  buildV3Notification,
+  type Notification,
+} from '../../src/library/notifications.js';
 import type { SentRecord } from '../../src/load/reconcile.js';
 
 /**
@@ -14,7 +19,13 @@ export interface OrderNotification {
   record: SentRecord;
 }
 
-export function orderNotification(config: ResolvedConfig, version: 'v2' | 'v3', kind: 'pay' | 'refund', n: number, amounts: { total?: number; refund?: number } = {}): OrderNotification {
+export function orderNotification(
+  config: ResolvedConfig,
+  version: 'v2' | 'v3',
+  kind: 'pay' | 'refund',
+  n: number,
+  amounts: { total?: number; refund?: number } = {},
+): OrderNotification {
   const tag = `${version}${kind === 'pay' ? 'P' : 'R'}${String(n).padStart(6, '0')}`;
   const total = amounts.total ?? 100 + n;
   const refund = kind === 'refund' ? (amounts.refund ?? Math.max(1, Math.floor(total / 2))) : undefined;
@@ -103,12 +114,22 @@ export interface Answer {
 export function post(baseUrl: string, n: OrderNotification): Promise<Answer> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}${n.path}`, { method: 'POST', headers: n.notification.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
-      res.on('error', reject);
-    });
+    const req = request(
+      `${baseUrl}${n.path}`,
+      { method: 'POST', headers: n.notification.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - started,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(n.notification.body);
   });

@@ -78,14 +78,24 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 }
 
 /** The same, synchronously, for quick commands (`--help`, `--version`). */
-export function runCliSync(args: readonly string[], options: Pick<CliOptions, 'cwd' | 'env' | 'timeoutMs' | 'cliPath'> = {}): CliResult {
+export function runCliSync(
+  args: readonly string[],
+  options: Pick<CliOptions, 'cwd' | 'env' | 'timeoutMs' | 'cliPath'> = {},
+): CliResult {
   const result = spawnSync(process.execPath, [options.cliPath ?? CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env, NO_COLOR: '1' },
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
   });
-  return { code: result.status, exitedAt: Date.now(), signal: result.signal, stdout: result.stdout, stderr: result.stderr, timedOut: result.error !== undefined && result.signal === 'SIGTERM' };
+  return {
+    code: result.status,
+    exitedAt: Date.now(),
+    signal: result.signal,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    timedOut: result.error !== undefined && result.signal === 'SIGTERM',
+  };
 }
 
 /**
@@ -99,15 +109,25 @@ export const PERMISSION_USER = process.getuid?.() === 0 ? UNPRIVILEGED : undefin
 export function whyNoPermissionTests(): string | undefined {
   if (process.platform === 'win32' || !process.getuid) return 'POSIX permission bits are needed (not on Windows)';
   if (!PERMISSION_USER) return undefined;
-  const probe = spawnSync(process.execPath, ['-e', '0'], { uid: PERMISSION_USER.uid, gid: PERMISSION_USER.gid, cwd: '/' });
-  if (probe.status !== 0) return `uid ${PERMISSION_USER.uid} (nobody) cannot execute node at ${process.execPath}: ${probe.error?.message ?? probe.stderr.toString().trim()}`;
-  if (!canTraverse(PERMISSION_USER, tmpdir())) return `uid ${PERMISSION_USER.uid} (nobody) cannot enter the temporary folder ${tmpdir()}, where the test folders are made`;
+  const probe = spawnSync(process.execPath, ['-e', '0'], {
+    uid: PERMISSION_USER.uid,
+    gid: PERMISSION_USER.gid,
+    cwd: '/',
+  });
+  if (probe.status !== 0)
+    return `uid ${PERMISSION_USER.uid} (nobody) cannot execute node at ${process.execPath}: ${probe.error?.message ?? probe.stderr.toString().trim()}`;
+  if (!canTraverse(PERMISSION_USER, tmpdir()))
+    return `uid ${PERMISSION_USER.uid} (nobody) cannot enter the temporary folder ${tmpdir()}, where the test folders are made`;
   return undefined;
 }
 
 /** Whether `user` can reach `path`: every folder on the way must let it through. */
 export function canTraverse(user: { uid: number; gid: number }, path: string): boolean {
-  const probe = spawnSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1], require("fs").constants.R_OK)', path], { uid: user.uid, gid: user.gid, cwd: '/' });
+  const probe = spawnSync(
+    process.execPath,
+    ['-e', 'require("fs").accessSync(process.argv[1], require("fs").constants.R_OK)', path],
+    { uid: user.uid, gid: user.gid, cwd: '/' },
+  );
   return probe.status === 0;
 }
 
@@ -148,7 +168,8 @@ export function copyPackage(dest: string, dependencies: 'link' | 'copy'): string
   }
   if (dependencies === 'link') symlinkSync(join(ROOT, 'node_modules'), join(dest, 'node_modules'), 'junction');
   // mkdirSync honours the umask; the folders on the way must let other users through.
-  for (const folder of [join(dest, 'src'), join(dest, 'node_modules')]) if (dependencies === 'copy' && existsSync(folder)) chmodSync(folder, 0o755);
+  for (const folder of [join(dest, 'src'), join(dest, 'node_modules')])
+    if (dependencies === 'copy' && existsSync(folder)) chmodSync(folder, 0o755);
   return join(dest, 'dist', 'cli.js');
 }
 

@@ -35,23 +35,48 @@ export interface BrunoRun {
  * collection folder, with the JSON reporter. Each request is traced back to its case through the
  * case header in its .bru file.
  */
-export async function runWithBruno(config: ResolvedConfig, options: { sandbox: BrunoSandbox; only?: string[]; withSecrets?: boolean; paths?: string[] }): Promise<BrunoRun> {
+export async function runWithBruno(
+  config: ResolvedConfig,
+  options: { sandbox: BrunoSandbox; only?: string[]; withSecrets?: boolean; paths?: string[] },
+): Promise<BrunoRun> {
   const out = mkdtempSync(join(tmpdir(), 'wxpay-notify-bruno-'));
   try {
-    const files = generateFiles(config, { outDir: out, withSecrets: options.withSecrets ?? true, only: options.only, format: 'bruno' });
+    const files = generateFiles(config, {
+      outDir: out,
+      withSecrets: options.withSecrets ?? true,
+      only: options.only,
+      format: 'bruno',
+    });
     writeFilesAtomic(files);
     const paths = brunoPaths(config.name, out);
     const specs = new Map<string, CaseSpec>();
     for (const f of files) {
       const line = f.content.split('\n').find((l) => l.startsWith('  ~X-Wxpay-Notify-Case: '));
-      if (line) specs.set(relative(paths.collectionDir, f.path), JSON.parse(line.slice(line.indexOf(': ') + 2)) as CaseSpec);
+      if (line)
+        specs.set(relative(paths.collectionDir, f.path), JSON.parse(line.slice(line.indexOf(': ') + 2)) as CaseSpec);
     }
     const report = join(out, 'report.json');
-    const args = [BRU, 'run', ...(options.paths ?? []), '-r', '--env-file', `../${basename(paths.environment)}`, '--sandbox', options.sandbox, '--reporter-json', report];
+    const args = [
+      BRU,
+      'run',
+      ...(options.paths ?? []),
+      '-r',
+      '--env-file',
+      `../${basename(paths.environment)}`,
+      '--sandbox',
+      options.sandbox,
+      '--reporter-json',
+      report,
+    ];
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(process.execPath, args, { cwd: paths.collectionDir, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: unknown }).code ?? -1) : 0, output: stdout + stderr });
-      });
+      execFile(
+        process.execPath,
+        args,
+        { cwd: paths.collectionDir, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? Number((err as { code?: unknown }).code ?? -1) : 0, output: stdout + stderr });
+        },
+      );
     });
     let iterations: any[];
     try {
@@ -64,14 +89,20 @@ export async function runWithBruno(config: ResolvedConfig, options: { sandbox: B
       .map((r: any) => {
         const spec = specs.get(r.test.filename);
         if (!spec) throw new Error(`no case for ${r.test.filename}`);
-        const tests = [...(r.preRequestTestResults ?? []), ...(r.postResponseTestResults ?? []), ...(r.testResults ?? [])].map((t: any) => ({
+        const tests = [
+          ...(r.preRequestTestResults ?? []),
+          ...(r.postResponseTestResults ?? []),
+          ...(r.testResults ?? []),
+        ].map((t: any) => ({
           name: String(t.description),
           pass: t.status === 'pass',
           ...(t.error ? { error: String(t.error) } : {}),
         }));
         return { caseId: spec.id, copy: spec.copy ?? 1, status: String(r.status), error: r.error ?? null, tests };
       });
-    const failing = [...new Set(requests.filter((r) => r.status !== 'pass' || r.tests.some((t) => !t.pass)).map((r) => r.caseId))].sort();
+    const failing = [
+      ...new Set(requests.filter((r) => r.status !== 'pass' || r.tests.some((t) => !t.pass)).map((r) => r.caseId)),
+    ].sort();
     return { exitCode: code, output, requests, failing };
   } finally {
     rmSync(out, { recursive: true, force: true });

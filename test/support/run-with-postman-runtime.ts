@@ -39,30 +39,54 @@ export function runWithPostmanRuntime(
   const consoleErrors: string[] = [];
   const requests: AppEngineResult['requests'] = [];
   return new Promise((resolve, reject) => {
-    new runtime.Runner().run(collection, { environment, timeout: { request: 6500 }, requester: { followRedirects: false, ...options.requester }, ...options.run }, (err: Error | null, run: any) => {
-      if (err) return reject(err);
-      run.start({
-        beforeItem: (_e: unknown, cursor: any, item: any) => {
-          seen.push(item.name);
-          nameOf.set(cursor.ref, item.name);
-        },
-        response: (e: unknown, _c: unknown, response: any, _r: unknown, item: any) => {
-          if (!e && response) responded.add(item.name);
-        },
-        request: (e: any, _c: unknown, _response: unknown, request: any, item: any) => {
-          requests.push({ name: item.name, url: request.url.toString(), body: request.body?.raw ?? '', ...(e ? { error: String(e.code ?? e.message) } : {}) });
-        },
-        assertion: (cursor: any, assertions: any[]) => {
-          const name = nameOf.get(cursor.ref) ?? '?';
-          const list = items.get(name) ?? [];
-          for (const a of assertions) list.push({ name: a.name, passed: a.passed && !a.skipped, error: a.error?.message });
-          items.set(name, list);
-        },
-        console: (_c: unknown, level: string, ...messages: unknown[]) => {
-          if (level === 'error') consoleErrors.push(messages.join(' '));
-        },
-        done: (e: Error | null) => (e ? reject(e) : resolve({ items, noResponse: seen.filter((n) => !responded.has(n)), consoleErrors, requests, sandboxVersion })),
-      });
-    });
+    new runtime.Runner().run(
+      collection,
+      {
+        environment,
+        timeout: { request: 6500 },
+        requester: { followRedirects: false, ...options.requester },
+        ...options.run,
+      },
+      (err: Error | null, run: any) => {
+        if (err) return reject(err);
+        run.start({
+          beforeItem: (_e: unknown, cursor: any, item: any) => {
+            seen.push(item.name);
+            nameOf.set(cursor.ref, item.name);
+          },
+          response: (e: unknown, _c: unknown, response: any, _r: unknown, item: any) => {
+            if (!e && response) responded.add(item.name);
+          },
+          request: (e: any, _c: unknown, _response: unknown, request: any, item: any) => {
+            requests.push({
+              name: item.name,
+              url: request.url.toString(),
+              body: request.body?.raw ?? '',
+              ...(e ? { error: String(e.code ?? e.message) } : {}),
+            });
+          },
+          assertion: (cursor: any, assertions: any[]) => {
+            const name = nameOf.get(cursor.ref) ?? '?';
+            const list = items.get(name) ?? [];
+            for (const a of assertions)
+              list.push({ name: a.name, passed: a.passed && !a.skipped, error: a.error?.message });
+            items.set(name, list);
+          },
+          console: (_c: unknown, level: string, ...messages: unknown[]) => {
+            if (level === 'error') consoleErrors.push(messages.join(' '));
+          },
+          done: (e: Error | null) =>
+            e
+              ? reject(e)
+              : resolve({
+                  items,
+                  noResponse: seen.filter((n) => !responded.has(n)),
+                  consoleErrors,
+                  requests,
+                  sandboxVersion,
+                }),
+        });
+      },
+    );
   });
 }

@@ -10,7 +10,8 @@ export const TEST_SEED = seedFromEnvironment(process.env.WXPAY_TEST_SEED);
 
 function seedFromEnvironment(value: string | undefined): number {
   if (value === undefined || value === '') return randomInt(2 ** 32);
-  if (!/^\d+$/.test(value) || Number(value) >= 2 ** 32) throw new Error(`WXPAY_TEST_SEED must be an integer from 0 to ${2 ** 32 - 1}, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) >= 2 ** 32)
+    throw new Error(`WXPAY_TEST_SEED must be an integer from 0 to ${2 ** 32 - 1}, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -47,10 +48,13 @@ export interface SeededRandom {
  */
 export function seededRandom(): SeededRandom {
   const { currentTestName, testPath } = expect.getState();
-  if (currentTestName === undefined) throw new Error('seededRandom() is called inside a test: the seed is printed when that test fails');
+  if (currentTestName === undefined)
+    throw new Error('seededRandom() is called inside a test: the seed is printed when that test fails');
   onTestFailed(() => {
     const file = testPath ? ` ${testPath.replace(`${process.cwd()}/`, '')}` : '';
-    console.error(`"${currentTestName}" drew its random input from WXPAY_TEST_SEED=${TEST_SEED}; replay: WXPAY_TEST_SEED=${TEST_SEED} npx vitest run${file}`);
+    console.error(
+      `"${currentTestName}" drew its random input from WXPAY_TEST_SEED=${TEST_SEED}; replay: WXPAY_TEST_SEED=${TEST_SEED} npx vitest run${file}`,
+    );
   });
   const next = mulberry32(fnv1a(`${TEST_SEED}:${currentTestName}`));
   const random = (() => next()) as SeededRandom;

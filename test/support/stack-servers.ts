@@ -37,7 +37,9 @@ export function startPythonApp(app: 'django_app' | 'flask_app'): Promise<Started
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${app}.py exited (${code}) before listening`)));
-    child.stdout!.once('data', (chunk: Buffer) => resolve({ url: `http://127.0.0.1:${Number(String(chunk).trim())}`, close }));
+    child.stdout!.once('data', (chunk: Buffer) =>
+      resolve({ url: `http://127.0.0.1:${Number(String(chunk).trim())}`, close }),
+    );
   });
 }
 
@@ -49,7 +51,9 @@ export async function startAnswerServer(answers: Readonly<Record<string, StackAn
       const name = decodeURIComponent((req.url ?? '').split('/')[1] ?? '');
       const answer = answers[name];
       if (!answer) return void res.writeHead(599).end();
-      const headers = Object.fromEntries(Object.entries(answer.headers).filter((e): e is [string, string] => e[1] !== undefined));
+      const headers = Object.fromEntries(
+        Object.entries(answer.headers).filter((e): e is [string, string] => e[1] !== undefined),
+      );
       res.writeHead(answer.status, headers).end(answer.body);
     });
   });

@@ -35,7 +35,9 @@ export async function startSuite(
   const keys = testKeys();
   const placeholder = demoConfig(keys, 'http://127.0.0.1:0', dir);
   const opts = receiverOptionsFromConfig(placeholder);
-  const receiver = options.start ? await options.start(opts) : await startReceiver(opts, { host: '127.0.0.1', port: 0 });
+  const receiver = options.start
+    ? await options.start(opts)
+    : await startReceiver(opts, { host: '127.0.0.1', port: 0 });
   const config = demoConfig(keys, receiver.url, dir);
   if (options.signType) config.v2!.signType = options.signType;
   return {

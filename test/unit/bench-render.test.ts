@@ -63,13 +63,24 @@ describe('bench helpers', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(Number.isNaN(median([]))).toBe(true);
-    expect([formatMs(0.05), formatMs(1.234), formatMs(25.25), formatMs(1500)]).toEqual(['50.0 µs', '1.23 ms', '25.3 ms', '1.50 s']);
+    expect([formatMs(0.05), formatMs(1.234), formatMs(25.25), formatMs(1500)]).toEqual([
+      '50.0 µs',
+      '1.23 ms',
+      '25.3 ms',
+      '1.50 s',
+    ]);
     expect([formatRatio(1.234), formatRatio(14.2), formatRatio(Number.NaN)]).toEqual(['1.23×', '14×', 'n/a']);
-    expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '20.0 KB', '3.0 MB']);
+    expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual([
+      '512 B',
+      '20.0 KB',
+      '3.0 MB',
+    ]);
   });
 
   it('reads the peak RSS from /usr/bin/time -v', () => {
-    expect(parseMaxRssKb('\tMaximum resident set size (kbytes): 321524\n\tAverage resident set size (kbytes): 0\n')).toBe(321524);
+    expect(
+      parseMaxRssKb('\tMaximum resident set size (kbytes): 321524\n\tAverage resident set size (kbytes): 0\n'),
+    ).toBe(321524);
     expect(parseMaxRssKb('nothing here')).toBeUndefined();
   });
 
@@ -91,6 +102,9 @@ describe('bench helpers', () => {
     expect(quick).toMatchObject({ value: '3.00× (240.0 ms vs 80.0 ms); 60 MB', met: 'yes' });
     expect(startupRow('x', [{ wallMs: 400, rssKb: 60 * 1024 }], bare).met).toBe('no');
     expect(startupRow('x', [{ wallMs: 200, rssKb: 127 * 1024 }], bare).met).toBe('no');
-    expect(startupRow('x', [{ wallMs: 200 }], bare)).toMatchObject({ met: '—', value: expect.stringContaining('RSS n/a') });
+    expect(startupRow('x', [{ wallMs: 200 }], bare)).toMatchObject({
+      met: '—',
+      value: expect.stringContaining('RSS n/a'),
+    });
   });
 });

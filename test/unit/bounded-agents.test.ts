@@ -123,12 +123,15 @@ describe('bounded agents: answer size', () => {
     expect(closed.has('/endless')).toBe(true);
   });
 
-  it.each(['/gzip', '/deflate', '/deflate-raw', '/br'])('decodes a small %s answer in full (newman then sees plain bytes)', async (path) => {
-    const answer = await fetchBounded(path);
-    expect(answer.body.toString()).toBe(XML);
-    expect(answer.cutAtBytes).toBeUndefined();
-    expect(answer.contentEncoding).toBeUndefined();
-  });
+  it.each(['/gzip', '/deflate', '/deflate-raw', '/br'])(
+    'decodes a small %s answer in full (newman then sees plain bytes)',
+    async (path) => {
+      const answer = await fetchBounded(path);
+      expect(answer.body.toString()).toBe(XML);
+      expect(answer.cutAtBytes).toBeUndefined();
+      expect(answer.contentEncoding).toBeUndefined();
+    },
+  );
 
   it.each(['/gzip-bomb', '/br-bomb'])('cuts a compression bomb (%s) at the limit of decoded bytes', async (path) => {
     const answer = await fetchBounded(path);

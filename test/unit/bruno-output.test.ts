@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,7 +33,9 @@ const tempDir = (): string => {
 };
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 describe('generate --format bruno', () => {
@@ -36,17 +47,23 @@ describe('generate --format bruno', () => {
     expect(byPath.has('/out/demo.bruno/bruno.json')).toBe(true);
     expect(byPath.has('/out/demo.bruno/collection.bru')).toBe(true);
     expect(byPath.get('/out/demo.bruno_environment.json')?.mode).toBe(0o600);
-    const postman = buildCollection(config, selectCases(config)) as { item: { name: string; item: { name: string }[] }[] };
+    const postman = buildCollection(config, selectCases(config)) as {
+      item: { name: string; item: { name: string }[] }[];
+    };
     const folders = files.filter((f) => f.path.endsWith('/folder.bru'));
     expect(folders.map((f) => /name: (.*)/.exec(f.content)![1])).toEqual(postman.item.map((f) => f.name));
     expect(folders.map((f) => Number(/seq: (\d+)/.exec(f.content)![1]))).toEqual(postman.item.map((_, i) => i + 1));
     // One .bru per Postman request, with its name, in its folder, in its order.
-    expect(requests.map((f) => /name: (.*)/.exec(f.content)![1])).toEqual(postman.item.flatMap((f) => f.item.map((i) => i.name)));
+    expect(requests.map((f) => /name: (.*)/.exec(f.content)![1])).toEqual(
+      postman.item.flatMap((f) => f.item.map((i) => i.name)),
+    );
   });
 
   it('names each request file after its case id (and copy), and keeps the case in a disabled header', () => {
     const cases = selectCases(config);
-    const expected = cases.flatMap((c) => ((c.copies ?? 1) > 1 ? Array.from({ length: c.copies! }, (_, i) => `${c.id}-${i + 1}.bru`) : [`${c.id}.bru`]));
+    const expected = cases.flatMap((c) =>
+      (c.copies ?? 1) > 1 ? Array.from({ length: c.copies! }, (_, i) => `${c.id}-${i + 1}.bru`) : [`${c.id}.bru`],
+    );
     expect(requests.map((f) => f.path.split('/').pop()).sort()).toEqual(expected.sort());
     for (const f of requests) {
       const spec = JSON.parse(/^ {2}~X-Wxpay-Notify-Case: (.*)$/m.exec(f.content)![1]!) as { id: string };
@@ -59,14 +76,21 @@ describe('generate --format bruno', () => {
     const secrets = secretValues(config);
     expect(secrets.length).toBeGreaterThan(0);
     for (const f of files.filter((x) => x.path.startsWith('/out/demo.bruno/'))) {
-      for (const secret of secrets) for (const line of secret.split('\n').filter((l) => l.length > 20)) expect(f.content.includes(line), f.path).toBe(false);
+      for (const secret of secrets)
+        for (const line of secret.split('\n').filter((l) => l.length > 20))
+          expect(f.content.includes(line), f.path).toBe(false);
     }
-    const env = JSON.parse(byPath.get('/out/demo.bruno_environment.json')!.content) as { variables: { name: string; value: string; secret: boolean }[] };
+    const env = JSON.parse(byPath.get('/out/demo.bruno_environment.json')!.content) as {
+      variables: { name: string; value: string; secret: boolean }[];
+    };
     const pem = env.variables.find((v) => v.name === 'v3_platform_private_key')!;
     expect(pem.secret).toBe(true);
     expect(pem.value).not.toContain('\n');
     expect(pem.value.replace(/\\n/g, '\n')).toBe(config.v3!.platform!.privateKeyPem);
-    expect(env.variables.find((v) => v.name === 'v3_notify_url')).toMatchObject({ value: config.v3!.notifyUrl, secret: false });
+    expect(env.variables.find((v) => v.name === 'v3_notify_url')).toMatchObject({
+      value: config.v3!.notifyUrl,
+      secret: false,
+    });
   });
 
   it('is deterministic: the same config gives the same bytes', () => {
@@ -81,7 +105,8 @@ describe('generate --format bruno', () => {
       // Every function of the Postman script, library and entry alike, is in the Bruno script verbatim.
       const functions = postman[kind].split(/\n(?=function |var )/).filter((block) => block.startsWith('function '));
       expect(functions.length).toBeGreaterThan(5);
-      for (const block of functions) expect(bruno[kind]).toContain(block.replace(/\n(if \(typeof pm|else if|\}\)\(\);)[\s\S]*$/, ''));
+      for (const block of functions)
+        expect(bruno[kind]).toContain(block.replace(/\n(if \(typeof pm|else if|\}\)\(\);)[\s\S]*$/, ''));
     }
     const collectionBru = files.find((f) => f.path.endsWith('collection.bru'))!.content;
     expect(collectionBru).toContain('script:pre-request {\n  // wxpay-notify: generated');

@@ -58,8 +58,12 @@ describe('one order per case', () => {
 
 describe('amounts that add up', () => {
   it('the coupon is a tenth of the total (at least 1 fen) and the payer pays the rest', () => {
-    expect(sandbox.notifyAmountVariables!('100')).toEqual({ variables: { wxpay_coupon_fee: '10', wxpay_cash_fee: '90' } });
-    expect(sandbox.notifyAmountVariables!('32900')).toEqual({ variables: { wxpay_coupon_fee: '3290', wxpay_cash_fee: '29610' } });
+    expect(sandbox.notifyAmountVariables!('100')).toEqual({
+      variables: { wxpay_coupon_fee: '10', wxpay_cash_fee: '90' },
+    });
+    expect(sandbox.notifyAmountVariables!('32900')).toEqual({
+      variables: { wxpay_coupon_fee: '3290', wxpay_cash_fee: '29610' },
+    });
     expect(sandbox.notifyAmountVariables!('2')).toEqual({ variables: { wxpay_coupon_fee: '1', wxpay_cash_fee: '1' } });
     expect(sandbox.notifyAmountVariables!('1').error).toContain('at least 2 fen');
     expect(sandbox.notifyAmountVariables!('{{total}}').error).toContain('"{{total}}"');
@@ -76,7 +80,12 @@ describe('amounts that add up', () => {
   });
 
   it('refuses a config whose total cannot hold a coupon, naming the field and the cases; without those cases it runs', () => {
-    const keys = { apiKey: 'k'.repeat(32), apiV3Key: 'v'.repeat(32), publicKey: { privateKeyPem: '', keyId: 'PUB_KEY_ID_1' }, certificate: { privateKeyPem: '', serial: 'AB' } } as unknown as TestKeys;
+    const keys = {
+      apiKey: 'k'.repeat(32),
+      apiV3Key: 'v'.repeat(32),
+      publicKey: { privateKeyPem: '', keyId: 'PUB_KEY_ID_1' },
+      certificate: { privateKeyPem: '', serial: 'AB' },
+    } as unknown as TestKeys;
     const config = demoConfig(keys, 'http://127.0.0.1:1', '/tmp');
     config.order.total = 1;
     config.order.refund = 1;
@@ -90,18 +99,27 @@ describe('amounts that add up', () => {
     expect((error as UserError).message).toBe(
       'order.total is 1 fen, too little for v2.pay.extra-fields and v3.pay.promotion: they pay part of the order with a coupon (cash_fee = total_fee − coupon_fee, at least 1 fen each); set order.total to 2 or more (e.g. 100), or leave them out with --only',
     );
-    expect(selectCases(config, { only: ['v2.pay.success', 'v3.pay.success'] }).map((c) => c.id)).toEqual(['v2.pay.success', 'v3.pay.success']);
+    expect(selectCases(config, { only: ['v2.pay.success', 'v3.pay.success'] }).map((c) => c.id)).toEqual([
+      'v2.pay.success',
+      'v3.pay.success',
+    ]);
   });
 });
 
 describe('the v2 XML as WeChat lays it out', () => {
   it('payment: a newline after every field, values in CDATA as the template writes them, sign and sign_type in CDATA where their names sort', () => {
     // As in the captures (WxJava issues 1585 and 1671, templates/EVIDENCE.md): sign between result_code and time_end.
-    const template = '<xml>\n  <appid><![CDATA[wx1]]></appid>\n  <cash_fee><![CDATA[90]]></cash_fee>\n  <result_code><![CDATA[SUCCESS]]></result_code>\n  <total_fee>100</total_fee>\n</xml>';
+    const template =
+      '<xml>\n  <appid><![CDATA[wx1]]></appid>\n  <cash_fee><![CDATA[90]]></cash_fee>\n  <result_code><![CDATA[SUCCESS]]></result_code>\n  <total_fee>100</total_fee>\n</xml>';
     const body = sandbox.buildV2Payment!({ signType: 'MD5', signTypeField: true }, template, 'k'.repeat(32));
     expect(body).toMatch(
       /^<xml><appid><!\[CDATA\[wx1\]\]><\/appid>\n<cash_fee><!\[CDATA\[90\]\]><\/cash_fee>\n<result_code><!\[CDATA\[SUCCESS\]\]><\/result_code>\n<sign><!\[CDATA\[[0-9A-F]{32}\]\]><\/sign>\n<sign_type><!\[CDATA\[MD5\]\]><\/sign_type>\n<total_fee>100<\/total_fee>\n<\/xml>$/,
     );
-    expect(parseFlatXml(body).fields).toMatchObject({ appid: 'wx1', cash_fee: '90', total_fee: '100', sign_type: 'MD5' });
+    expect(parseFlatXml(body).fields).toMatchObject({
+      appid: 'wx1',
+      cash_fee: '90',
+      total_fee: '100',
+      sign_type: 'MD5',
+    });
   });
 });

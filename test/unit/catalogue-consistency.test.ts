@@ -33,7 +33,9 @@ describe('case catalogue consistency', () => {
   it("every {{variable}} in a template is defined by the collection, the environment, a case's order numbers or the send-time script", () => {
     const caseOrders = example.item
       .flatMap((folder: { item: { request: { header: { key: string; value: string }[] } }[] }) => folder.item)
-      .flatMap((item: { request: { header: { key: string; value: string }[] } }) => Object.keys(JSON.parse(item.request.header.find((h) => h.key === CASE_HEADER)!.value).order ?? {}));
+      .flatMap((item: { request: { header: { key: string; value: string }[] } }) =>
+        Object.keys(JSON.parse(item.request.header.find((h) => h.key === CASE_HEADER)!.value).order ?? {}),
+      );
     const defined = new Set([
       ...example.variable.map((v: { key: string }) => v.key),
       ...exampleEnv.values.map((v: { key: string }) => v.key),
@@ -44,7 +46,9 @@ describe('case catalogue consistency', () => {
       'sub_mchid',
       'sub_openid',
     ]);
-    const prerequest = ['prerequest.js', 'lib/notify-time.js', 'lib/notify-amounts.js'].map((f) => readFileSync(join(SANDBOX_DIR, f), 'utf8')).join('\n');
+    const prerequest = ['prerequest.js', 'lib/notify-time.js', 'lib/notify-amounts.js']
+      .map((f) => readFileSync(join(SANDBOX_DIR, f), 'utf8'))
+      .join('\n');
     for (const t of templates) {
       for (const [, name] of readFileSync(join(TEMPLATES_DIR, t), 'utf8').matchAll(/\{\{(\w+)\}\}/g)) {
         const ok = defined.has(name!) || (name!.startsWith('wxpay_') && prerequest.includes(name!));
@@ -54,8 +58,13 @@ describe('case catalogue consistency', () => {
   });
 
   it('the example collection holds exactly the catalogue cases its config selects, each with its case header', () => {
-    const items = example.item.flatMap((folder: { item: unknown[] }) => folder.item) as { name: string; request: { header: { key: string; value: string; disabled?: boolean }[] } }[];
-    const specs = items.map((i) => JSON.parse(i.request.header.find((h) => h.key === CASE_HEADER && h.disabled)!.value));
+    const items = example.item.flatMap((folder: { item: unknown[] }) => folder.item) as {
+      name: string;
+      request: { header: { key: string; value: string; disabled?: boolean }[] };
+    }[];
+    const specs = items.map((i) =>
+      JSON.parse(i.request.header.find((h) => h.key === CASE_HEADER && h.disabled)!.value),
+    );
     const expected = CATALOGUE.flatMap((c) => Array.from({ length: c.copies ?? 1 }, () => c.id));
     expect(specs.map((s) => s.id)).toEqual(expected);
     for (const [i, item] of items.entries()) expect(item.name.startsWith(specs[i].id)).toBe(true);
@@ -67,7 +76,9 @@ describe('case catalogue consistency', () => {
 
   it('every cause the judge can report has a hint in the catalogue', () => {
     const judge = readFileSync(join(SANDBOX_DIR, 'lib/judge.js'), 'utf8');
-    const causes = new Set([...judge.matchAll(/cause: '([a-z0-9-]+)'/g), ...judge.matchAll(/return '([a-z0-9-]+)';/g)].map((m) => m[1]!));
+    const causes = new Set(
+      [...judge.matchAll(/cause: '([a-z0-9-]+)'/g), ...judge.matchAll(/return '([a-z0-9-]+)';/g)].map((m) => m[1]!),
+    );
     causes.delete('ok');
     expect(causes.size).toBeGreaterThan(8);
     for (const cause of causes) expect(Object.keys(HINTS), cause).toContain(cause);

@@ -65,10 +65,18 @@ function v3(): Json {
 function full(): Json {
   const config: Json = { $schema: './node_modules/wxpay-notify/src/config/schema.json', ...v2(), ...v3() };
   (config.v2 as Json).signType = 'HMAC-SHA256';
-  (config.v3 as Json).platformCertificate = { privateKeyFile: 'keys/certificate-signer.pem', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' };
+  (config.v3 as Json).platformCertificate = {
+    privateKeyFile: 'keys/certificate-signer.pem',
+    serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1',
+  };
   return {
     ...config,
-    partner: { spAppid: 'wx8888888888888888', spMchid: '1230000109', subAppid: 'wxd678efh567hg6999', subMchid: '1900000109' },
+    partner: {
+      spAppid: 'wx8888888888888888',
+      spMchid: '1230000109',
+      subAppid: 'wxd678efh567hg6999',
+      subMchid: '1900000109',
+    },
     combine: { subMchids: ['1900000109', '1900000110'] },
     order: {
       outTradeNo: 'T20261127000001',
@@ -199,7 +207,14 @@ const CORPUS: [string, unknown, boolean][] = [
   ['signType null', set(v2, 'v2.signType', null), false],
   ['signType from ${ENV}', set(v2, 'v2.signType', '${SIGN}'), true],
   // v3 signers
-  ['v3 with only platformCertificate', set(() => set(v3, 'v3.platform', undefined), 'v3.platformCertificate', { privateKeyFile: 'k.pem', serial: '51:57:f0:9e' }), true],
+  [
+    'v3 with only platformCertificate',
+    set(() => set(v3, 'v3.platform', undefined), 'v3.platformCertificate', {
+      privateKeyFile: 'k.pem',
+      serial: '51:57:f0:9e',
+    }),
+    true,
+  ],
   ['v3 with both signers', set(full, 'v2', undefined), true],
   ['v3 with neither signer', set(v3, 'v3.platform', undefined), false],
   ['platform null', set(v3, 'v3.platform', null), false],
@@ -208,7 +223,11 @@ const CORPUS: [string, unknown, boolean][] = [
   ['platform without privateKeyFile', set(v3, 'v3.platform.privateKeyFile', undefined), false],
   ['platform with an unknown field', set(v3, 'v3.platform.serail', 'x'), false],
   ['platform serial that is not PUB_KEY_ID_ (short hex)', set(v3, 'v3.platform.serial', 'ABCDEF'), true],
-  ['platform serial that looks like a certificate serial', set(v3, 'v3.platform.serial', '5157F09EFDC096DE15EB'), false],
+  [
+    'platform serial that looks like a certificate serial',
+    set(v3, 'v3.platform.serial', '5157F09EFDC096DE15EB'),
+    false,
+  ],
   ['platform serial with colons, certificate-like', set(v3, 'v3.platform.serial', '51:57:F0:9E:FD:C0'), false],
   ['certificate serial "xyz"', set(full, 'v3.platformCertificate.serial', 'xyz'), false],
   ['certificate serial in lower case with colons', set(full, 'v3.platformCertificate.serial', '51:57:f0:9e'), true],
@@ -303,7 +322,9 @@ function errorFields(errors: ErrorObject[]): Set<string> {
         .split('/')
         .slice(1)
         .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-      const named = (e.params as Record<string, unknown>).missingProperty ?? (e.params as Record<string, unknown>).additionalProperty;
+      const named =
+        (e.params as Record<string, unknown>).missingProperty ??
+        (e.params as Record<string, unknown>).additionalProperty;
       if (e.keyword === 'dependentRequired') at.push(String((e.params as Record<string, unknown>).property));
       else if (typeof named === 'string') at.push(named);
       return at.join('.');
@@ -311,7 +332,8 @@ function errorFields(errors: ErrorObject[]): Set<string> {
   );
 }
 
-const validatorPaths = (config: unknown, env: Env): string[] => validateConfig(config, env).problems.map((p) => p.path.replace(/\[(\d+)\]/g, '.$1'));
+const validatorPaths = (config: unknown, env: Env): string[] =>
+  validateConfig(config, env).problems.map((p) => p.path.replace(/\[(\d+)\]/g, '.$1'));
 
 describe('the config contract', () => {
   it('schema.json is what `npm run schema` writes from it', () => {
@@ -326,7 +348,10 @@ describe('the config contract', () => {
   it.each(CORPUS)('schema and validator agree: %s', (_what, config, valid) => {
     const errors = schemaErrors(config);
     const problems = validatorPaths(config, ENV);
-    expect({ schema: errors.length === 0, validator: problems.length === 0 }, JSON.stringify({ errors, problems })).toEqual({ schema: valid, validator: valid });
+    expect(
+      { schema: errors.length === 0, validator: problems.length === 0 },
+      JSON.stringify({ errors, problems }),
+    ).toEqual({ schema: valid, validator: valid });
     // Every field the validator names, the schema flags too.
     const flagged = errorFields(errors);
     for (const path of problems) expect([...flagged], path).toContain(path);
@@ -335,7 +360,9 @@ describe('the config contract', () => {
   it('is standard JSON Schema 2020-12, and names the rules across fields only wxpay-notify checks', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(JSON.stringify(schema)).not.toContain('$data');
-    expect(schema.description).toContain('Checked by wxpay-notify only, as a JSON Schema cannot compare two values: order.refund ≤ order.total.');
+    expect(schema.description).toContain(
+      'Checked by wxpay-notify only, as a JSON Schema cannot compare two values: order.refund ≤ order.total.',
+    );
   });
 
   it.each(RESOLVED_ONLY)('only the validator can judge %s', (_what, config, env) => {

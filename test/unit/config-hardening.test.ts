@@ -40,12 +40,18 @@ describe('URLs with control characters', () => {
   });
 
   it('refuses one written into the config as an escape', () => {
-    expect(messages(v2Config({ refundNotifyUrl: 'https://a.example/r\n' }))).toMatch(/^v2\.refundNotifyUrl: .*(control character|whitespace)/m);
-    expect(messages(v2Config({ refundNotifyUrl: 'https://a.example/r\u0007x' }))).toMatch(/^v2\.refundNotifyUrl: .*control character/m);
+    expect(messages(v2Config({ refundNotifyUrl: 'https://a.example/r\n' }))).toMatch(
+      /^v2\.refundNotifyUrl: .*(control character|whitespace)/m,
+    );
+    expect(messages(v2Config({ refundNotifyUrl: 'https://a.example/r\u0007x' }))).toMatch(
+      /^v2\.refundNotifyUrl: .*control character/m,
+    );
   });
 
   it('accepts an ordinary URL from ${ENV}', () => {
-    expect(validateConfig(v2Config({ notifyUrl: '${NOTIFY_URL}' }), { NOTIFY_URL: 'https://a.example/notify' }).problems).toEqual([]);
+    expect(
+      validateConfig(v2Config({ notifyUrl: '${NOTIFY_URL}' }), { NOTIFY_URL: 'https://a.example/notify' }).problems,
+    ).toEqual([]);
   });
 });
 
@@ -90,19 +96,32 @@ describe('a secret typed into a non-secret field is never echoed', () => {
 
 describe('values no notification can carry as written', () => {
   it('a {{variable}} in a notify URL: Postman and Bruno would resolve it, so the message says to percent-encode', () => {
-    expect(messages(v2Config({ notifyUrl: 'https://a.example/{{v2_api_key}}' }))).toBe('v2.notifyUrl: must not contain { or }: write them as %7B and %7D (got "https://a.example/{{v2_api_key}}")');
+    expect(messages(v2Config({ notifyUrl: 'https://a.example/{{v2_api_key}}' }))).toBe(
+      'v2.notifyUrl: must not contain { or }: write them as %7B and %7D (got "https://a.example/{{v2_api_key}}")',
+    );
   });
 
   it('U+FFFF or a lone surrogate: named by code point, the value not echoed', () => {
-    expect(messages({ ...v2Config(), appid: 'wx\uffff' })).toBe('appid: contains U+FFFF, which no notification can carry (not a character of XML or UTF-8); remove it');
-    expect(messages({ ...v2Config(), mchid: '19\ud800' })).toBe('mchid: contains U+D800, which no notification can carry (not a character of XML or UTF-8); remove it');
+    expect(messages({ ...v2Config(), appid: 'wx\uffff' })).toBe(
+      'appid: contains U+FFFF, which no notification can carry (not a character of XML or UTF-8); remove it',
+    );
+    expect(messages({ ...v2Config(), mchid: '19\ud800' })).toBe(
+      'mchid: contains U+D800, which no notification can carry (not a character of XML or UTF-8); remove it',
+    );
   });
 
   it('a public-key serial that is not a header value', () => {
     const raw = {
       ...v2Config(),
-      v3: { notifyUrl: 'https://a.example/n', refundNotifyUrl: 'https://a.example/r', apiV3Key: V3_KEY, platform: { privateKeyFile: 'k.pem', serial: 'PUB_KEY_ID_{{x}}' } },
+      v3: {
+        notifyUrl: 'https://a.example/n',
+        refundNotifyUrl: 'https://a.example/r',
+        apiV3Key: V3_KEY,
+        platform: { privateKeyFile: 'k.pem', serial: 'PUB_KEY_ID_{{x}}' },
+      },
     };
-    expect(messages(raw)).toMatch(/^v3\.platform\.serial: is sent in the Wechatpay-Serial header: use visible ASCII without spaces, \{ or \}/m);
+    expect(messages(raw)).toMatch(
+      /^v3\.platform\.serial: is sent in the Wechatpay-Serial header: use visible ASCII without spaces, \{ or \}/m,
+    );
   });
 });

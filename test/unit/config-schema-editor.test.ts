@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getLanguageService, TextDocument, type Diagnostic, type DocumentLanguageSettings, type MarkedString, type MarkupContent } from 'vscode-json-languageservice';
+import {
+  getLanguageService,
+  TextDocument,
+  type Diagnostic,
+  type DocumentLanguageSettings,
+  type MarkedString,
+  type MarkupContent,
+} from 'vscode-json-languageservice';
 import { CONFIG } from '../../src/config/contract.js';
 import { leaves } from '../../src/config/spec.js';
 import { INIT_FILES, renderExampleConfig } from '../../src/keys/init-files.js';
@@ -44,7 +51,11 @@ function open(text: string, file: string): TextDocument {
 
 async function diagnose(text: string, file: string): Promise<Diagnostic[]> {
   const document = open(text, file);
-  return service.doValidation(document, service.parseJSONDocument(document), SETTINGS[document.languageId as 'json' | 'jsonc']);
+  return service.doValidation(
+    document,
+    service.parseJSONDocument(document),
+    SETTINGS[document.languageId as 'json' | 'jsonc'],
+  );
 }
 
 /** The config `init --dir wxpay-test` writes in a project that installed wxpay-notify. */
@@ -58,7 +69,12 @@ const EVERY_FIELD = {
   name: 'shop',
   appid: 'wx2421b1c4370ec43b',
   mchid: '1900000109',
-  v2: { notifyUrl: 'https://a.example/n', refundNotifyUrl: 'https://a.example/r', apiKey: '${WXPAY_V2_API_KEY}', signType: 'HMAC-SHA256' },
+  v2: {
+    notifyUrl: 'https://a.example/n',
+    refundNotifyUrl: 'https://a.example/r',
+    apiKey: '${WXPAY_V2_API_KEY}',
+    signType: 'HMAC-SHA256',
+  },
   v3: {
     notifyUrl: 'https://a.example/v3/n',
     refundNotifyUrl: 'https://a.example/v3/r',
@@ -66,12 +82,26 @@ const EVERY_FIELD = {
     platform: { privateKeyFile: 'keys/p.pem', serial: 'PUB_KEY_ID_0100TEST0000000000000000000001' },
     platformCertificate: { privateKeyFile: 'keys/c.pem', serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' },
   },
-  partner: { spAppid: 'wx8888888888888888', spMchid: '1230000109', subAppid: 'wxd678efh567hg6999', subMchid: '1900000109' },
+  partner: {
+    spAppid: 'wx8888888888888888',
+    spMchid: '1230000109',
+    subAppid: 'wxd678efh567hg6999',
+    subMchid: '1900000109',
+  },
   combine: { subMchids: ['1900000109', '1900000110'] },
-  order: { outTradeNo: 'T20261127000001', total: 250, openid: 'o1', transactionId: '4200000000000000000000000001', outRefundNo: 'R1', refundId: '5000000001', refund: 250 },
+  order: {
+    outTradeNo: 'T20261127000001',
+    total: 250,
+    openid: 'o1',
+    transactionId: '4200000000000000000000000001',
+    outRefundNo: 'R1',
+    refundId: '5000000001',
+    refund: 250,
+  },
 };
 
-const text = (contents: MarkupContent | MarkedString | MarkedString[]): string => (Array.isArray(contents) ? contents : [contents]).map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
+const text = (contents: MarkupContent | MarkedString | MarkedString[]): string =>
+  (Array.isArray(contents) ? contents : [contents]).map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
 
 /** A hover's markdown as read: the service escapes markdown characters with a backslash. */
 const unescaped = (markdown: string): string => markdown.replace(/\\(.)/g, '$1');
@@ -79,16 +109,24 @@ const unescaped = (markdown: string): string => markdown.replace(/\\(.)/g, '$1')
 describe('schema.json in VS Code (vscode-json-languageservice)', () => {
   beforeAll(() => void testKeys(), 120_000); // RSA key generation, once per file
 
-  it.each(KEY_MODES)('the config init writes (--key-mode %s) is clean as wxpay-notify.jsonc: no diagnostic at all', async (keyMode) => {
-    expect(INIT_FILES.config).toBe('wxpay-notify.jsonc');
-    expect(await diagnose(initConfig(keyMode), `wxpay-test/${INIT_FILES.config}`)).toEqual([]);
-    // The schema was found through the config's own "$schema", as VS Code finds it.
-    expect(requested.at(-1)).toBe('file:///project/node_modules/wxpay-notify/src/config/schema.json');
-  });
+  it.each(KEY_MODES)(
+    'the config init writes (--key-mode %s) is clean as wxpay-notify.jsonc: no diagnostic at all',
+    async (keyMode) => {
+      expect(INIT_FILES.config).toBe('wxpay-notify.jsonc');
+      expect(await diagnose(initConfig(keyMode), `wxpay-test/${INIT_FILES.config}`)).toEqual([]);
+      // The schema was found through the config's own "$schema", as VS Code finds it.
+      expect(requested.at(-1)).toBe('file:///project/node_modules/wxpay-notify/src/config/schema.json');
+    },
+  );
 
   it('the example config behind collections/ is clean as a .jsonc too', async () => {
     const example = readFileSync(join(PACKAGE_ROOT, 'collections', 'example.wxpay-notify.jsonc'), 'utf8');
-    expect(await diagnose(example.replace(/^\{\n/m, `{\n  "$schema": ${JSON.stringify(SCHEMA_PATH)},\n`), 'example.wxpay-notify.jsonc')).toEqual([]);
+    expect(
+      await diagnose(
+        example.replace(/^\{\n/m, `{\n  "$schema": ${JSON.stringify(SCHEMA_PATH)},\n`),
+        'example.wxpay-notify.jsonc',
+      ),
+    ).toEqual([]);
   });
 
   it('the same text under the old name wxpay-notify.json gets one "Comments are not permitted" per comment', async () => {
@@ -107,8 +145,16 @@ describe('schema.json in VS Code (vscode-json-languageservice)', () => {
   it.each([
     ['an unknown field', { appId: 'wx' }, 'Property appId is not allowed.'],
     ['mchid as a number', { mchid: 1900000109 }, 'Incorrect type. Expected "string".'],
-    ['a sign type in lower case', { v2: { ...EVERY_FIELD.v2, signType: 'md5' } }, 'Value is not accepted. Valid values: "MD5", "HMAC-SHA256".'],
-    ['a refund above the default total without a total', { order: { refund: 101 } }, 'Value is above the maximum of 100.'],
+    [
+      'a sign type in lower case',
+      { v2: { ...EVERY_FIELD.v2, signType: 'md5' } },
+      'Value is not accepted. Valid values: "MD5", "HMAC-SHA256".',
+    ],
+    [
+      'a refund above the default total without a total',
+      { order: { refund: 101 } },
+      'Value is above the maximum of 100.',
+    ],
   ])('flags %s where it is', async (_what, change, message) => {
     const diagnostics = await diagnose(JSON.stringify({ ...EVERY_FIELD, ...change }, null, 2), 'wxpay-notify.jsonc');
     expect(diagnostics.map((d) => d.message)).toContain(message);
@@ -134,12 +180,29 @@ describe('schema.json in VS Code (vscode-json-languageservice)', () => {
   it('offers each top-level field in completion, with its description', async () => {
     const source = '{\n  \n}';
     const document = open(source, 'wxpay-notify.jsonc');
-    const { items } = (await service.doComplete(document, document.positionAt(4), service.parseJSONDocument(document)))!;
+    const { items } = (await service.doComplete(
+      document,
+      document.positionAt(4),
+      service.parseJSONDocument(document),
+    ))!;
     // Without a $schema, the service must be told the schema: as a user's settings.json would.
     expect(items.map((i) => i.label)).not.toContain('mchid');
-    service.configure({ validate: true, schemas: [{ uri: 'wxpay-notify-schema', fileMatch: ['wxpay-notify.jsonc', 'wxpay-notify.json'], schema: JSON.parse(schemaText) }] });
+    service.configure({
+      validate: true,
+      schemas: [
+        {
+          uri: 'wxpay-notify-schema',
+          fileMatch: ['wxpay-notify.jsonc', 'wxpay-notify.json'],
+          schema: JSON.parse(schemaText),
+        },
+      ],
+    });
     try {
-      const completion = (await service.doComplete(document, document.positionAt(4), service.parseJSONDocument(document)))!;
+      const completion = (await service.doComplete(
+        document,
+        document.positionAt(4),
+        service.parseJSONDocument(document),
+      ))!;
       for (const [name, field] of Object.entries(CONFIG.fields)) {
         const item = completion.items.find((i) => i.label === name);
         expect(item, name).toBeDefined();

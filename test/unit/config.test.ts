@@ -40,7 +40,12 @@ function validConfig(): Json {
       platform: { privateKeyFile: 'keys/rsa2048.pem', serial: 'PUB_KEY_ID_0100TEST0000000000000000000001' },
       platformCertificate: { privateKeyFile: 'keys/rsa2048-pkcs1.pem', serial: '51:57:f0:9e:fd:c0' },
     },
-    partner: { spAppid: 'wx8888888888888888', spMchid: '1230000109', subAppid: 'wxd678efh567hg6999', subMchid: '1900000109' },
+    partner: {
+      spAppid: 'wx8888888888888888',
+      spMchid: '1230000109',
+      subAppid: 'wxd678efh567hg6999',
+      subMchid: '1900000109',
+    },
     order: { outTradeNo: 'T20261127000001', total: 100, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
   };
 }
@@ -85,8 +90,18 @@ beforeAll(() => {
     'rsa2048-pkcs1.pem': rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
     'rsa1024.pem': small.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     'ec.pem': ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    'encrypted.pem': rsa.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string,
-    'encrypted-pkcs1.pem': rsa.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string,
+    'encrypted.pem': rsa.privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'pw',
+    }) as string,
+    'encrypted-pkcs1.pem': rsa.privateKey.export({
+      type: 'pkcs1',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'pw',
+    }) as string,
     'public.pem': rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string,
     'garbage.pem': 'this is not a key\n',
     'broken.pem': fakePem('AAAA'),
@@ -162,17 +177,29 @@ describe('parseConfigText', () => {
   it.each([
     ['{\n  "a": 1\n  "b": 2\n}', 'invalid JSON at line 3, column 3: expected `,` here (a missing comma?)'],
     ['{\n  /* open', 'invalid JSON at line 2, column 3: this /* comment is never closed with */'],
-    ["{ 'a': 1 }", 'invalid JSON at line 1, column 3: unexpected text here; a value is a number, a "string" in double quotes, true, false, null, { } or [ ] (JSON strings use double quotes)'],
+    [
+      "{ 'a': 1 }",
+      'invalid JSON at line 1, column 3: unexpected text here; a value is a number, a "string" in double quotes, true, false, null, { } or [ ] (JSON strings use double quotes)',
+    ],
     ['{ "a": }', 'invalid JSON at line 1, column 8: expected a value'],
     ['{ "a" 1 }', 'invalid JSON at line 1, column 7: expected `:` after the property name'],
     ['{ "a": 1,, }', 'invalid JSON at line 1, column 10: expected a property name in double quotes or `}`'],
     ['{ "a": 1, "a": 2 }', 'invalid JSON at line 1, column 11: property "a" appears twice in this object; keep one'],
     ['[1, 2', 'invalid JSON at line 1, column 6: expected `,` or `]` after an array element (a missing comma?)'],
-    ['{ "p": "C:\\keys" }', 'invalid JSON at line 1, column 8: invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /'],
+    [
+      '{ "p": "C:\\keys" }',
+      'invalid JSON at line 1, column 8: invalid escape in string; a backslash must be written as \\\\ (e.g. in Windows paths) or use /',
+    ],
     ['{ "p": "\\u12" }', 'invalid JSON at line 1, column 8: `\\u` must be followed by 4 hex digits'],
     ['['.repeat(200), 'invalid JSON at line 1, column 101: nested more than 100 levels deep'],
-    ['{ "a": "x\ny" }', 'invalid JSON at line 1, column 8: this string is never closed with `"` on its line (a string cannot span lines; write \\n for a line break)'],
-    ['{ "a": "x\ty" }', 'invalid JSON at line 1, column 8: a string cannot contain a control character (a tab or other); write it escaped, e.g. \\t'],
+    [
+      '{ "a": "x\ny" }',
+      'invalid JSON at line 1, column 8: this string is never closed with `"` on its line (a string cannot span lines; write \\n for a line break)',
+    ],
+    [
+      '{ "a": "x\ty" }',
+      'invalid JSON at line 1, column 8: a string cannot contain a control character (a tab or other); write it escaped, e.g. \\t',
+    ],
     ['// only a comment', 'invalid JSON at line 1, column 18: expected a value'],
     ['   ', 'the file is empty; run `wxpay-notify init` to create a config'],
   ])('names line and column of a JSON error: %j', (text, message) => {
@@ -206,18 +233,28 @@ describe('parseConfigText', () => {
       }
       return 'no error';
     };
-    expect(run('name: a\nname: b\n')).toBe('invalid YAML at line 2, column 1: this key appears twice in the same mapping; keep one');
-    expect(run('a: 1\n---\nb: 2\n')).toBe('invalid YAML at line 2, column 1: the file holds more than one YAML document (`---`); keep a single config');
+    expect(run('name: a\nname: b\n')).toBe(
+      'invalid YAML at line 2, column 1: this key appears twice in the same mapping; keep one',
+    );
+    expect(run('a: 1\n---\nb: 2\n')).toBe(
+      'invalid YAML at line 2, column 1: the file holds more than one YAML document (`---`); keep a single config',
+    );
     expect(run('v2:\n  apiKey: "abc\n')).toBe('invalid YAML at line 3, column 1: Missing closing "quote');
-    expect(run('a: *missing\n')).toBe('invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far');
-    expect(run('a:\n  b: 1\n c: 2\n')).toBe('invalid YAML at line 3, column 1: wrong indentation; the keys of one mapping must start in the same column');
+    expect(run('a: *missing\n')).toBe(
+      'invalid YAML: an alias (`*name`) must refer to an anchor (`&name`) defined before it, and aliases must not expand too far',
+    );
+    expect(run('a:\n  b: 1\n c: 2\n')).toBe(
+      'invalid YAML at line 3, column 1: wrong indentation; the keys of one mapping must start in the same column',
+    );
     expect(run(`v2: { apiKey: "${V2_KEY}" ] }\n`)).not.toContain(V2_KEY.slice(0, 8));
     expect(run(`v2:\n  apiKey: |x ${V2_KEY}\n    y\n`)).not.toContain(V2_KEY.slice(0, 8));
   });
 
   it('rejects other file extensions with a UserError', () => {
     expect(() => parseConfigText('{}', 'config.toml')).toThrow(UserError);
-    expect(() => parseConfigText('{}', 'config.toml')).toThrow('a config file must end in .jsonc, .json, .yaml or .yml (got ".toml")');
+    expect(() => parseConfigText('{}', 'config.toml')).toThrow(
+      'a config file must end in .jsonc, .json, .yaml or .yml (got ".toml")',
+    );
   });
 
   it('keeps a "__proto__" key an ordinary (unknown) field', () => {
@@ -239,12 +276,25 @@ describe('validateConfig', () => {
       signType: 'HMAC-SHA256',
     });
     expect(config?.v3?.apiV3Key).toBe(V3_KEY);
-    expect(config?.v3?.platform).toEqual({ privateKeyFile: 'keys/rsa2048.pem', privateKeyPem: '', serial: 'PUB_KEY_ID_0100TEST0000000000000000000001' });
+    expect(config?.v3?.platform).toEqual({
+      privateKeyFile: 'keys/rsa2048.pem',
+      privateKeyPem: '',
+      serial: 'PUB_KEY_ID_0100TEST0000000000000000000001',
+    });
     expect(config?.v3?.platformCertificate?.serial).toBe('5157F09EFDC0');
-    expect(config?.partner).toEqual({ spAppid: 'wx8888888888888888', spMchid: '1230000109', subAppid: 'wxd678efh567hg6999', subMchid: '1900000109' });
+    expect(config?.partner).toEqual({
+      spAppid: 'wx8888888888888888',
+      spMchid: '1230000109',
+      subAppid: 'wxd678efh567hg6999',
+      subMchid: '1900000109',
+    });
     expect(keyFiles).toEqual([
       { path: 'v3.platform.privateKeyFile', file: 'keys/rsa2048.pem', written: 'keys/rsa2048.pem' },
-      { path: 'v3.platformCertificate.privateKeyFile', file: 'keys/rsa2048-pkcs1.pem', written: 'keys/rsa2048-pkcs1.pem' },
+      {
+        path: 'v3.platformCertificate.privateKeyFile',
+        file: 'keys/rsa2048-pkcs1.pem',
+        written: 'keys/rsa2048-pkcs1.pem',
+      },
     ]);
     expect(config?.order).toEqual({
       outTradeNo: 'T20261127000001',
@@ -280,13 +330,18 @@ describe('validateConfig', () => {
     });
     const { config } = validateConfig(raw, { ...ENV, HOST: 'shop.example.com', ENV_NAME: 'test' });
     expect(config?.v2?.notifyUrl).toBe('https://shop.example.com/wxpay/test/notify');
-    expect(problemAt(validConfig(), 'v2.apiKey', { WXPAY_V3_API_KEY: V3_KEY })).toBe('environment variable WXPAY_V2_API_KEY is not set; set WXPAY_V2_API_KEY or put the value in the config');
-    expect(problemAt(validConfig(), 'v3.apiV3Key', { ...ENV, WXPAY_V3_API_KEY: '' })).toBe('environment variable WXPAY_V3_API_KEY is empty; set WXPAY_V3_API_KEY or put the value in the config');
+    expect(problemAt(validConfig(), 'v2.apiKey', { WXPAY_V3_API_KEY: V3_KEY })).toBe(
+      'environment variable WXPAY_V2_API_KEY is not set; set WXPAY_V2_API_KEY or put the value in the config',
+    );
+    expect(problemAt(validConfig(), 'v3.apiV3Key', { ...ENV, WXPAY_V3_API_KEY: '' })).toBe(
+      'environment variable WXPAY_V3_API_KEY is empty; set WXPAY_V3_API_KEY or put the value in the config',
+    );
     const broken = withChange((c) => {
       c.appid = '${1BAD}';
       c.mchid = '${UNCLOSED';
     });
-    const malformed = 'has a `${` that does not start a valid ${NAME} reference; NAME takes letters, digits and _ and does not start with a digit';
+    const malformed =
+      'has a `${` that does not start a valid ${NAME} reference; NAME takes letters, digits and _ and does not start with a digit';
     expect(problemAt(broken, 'appid')).toBe(malformed);
     expect(problemAt(broken, 'mchid')).toBe(malformed);
     expect(
@@ -312,13 +367,19 @@ describe('validateConfig', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         { path: 'appId', message: 'unknown field; did you mean `appid`?' },
-        { path: 'extra', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order' },
+        {
+          path: 'extra',
+          message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order',
+        },
         { path: 'v2.apikey', message: 'unknown field; did you mean `apiKey`?' },
         { path: 'v2.notifyURL', message: 'unknown field; did you mean `notifyUrl`?' },
         { path: 'v3.platform.serail', message: 'unknown field; did you mean `serial`?' },
         { path: 'v3.platfrom', message: 'unknown field; did you mean `platform`?' },
         { path: 'order.totl', message: 'unknown field; did you mean `total`?' },
-        { path: '"odd key"', message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order' },
+        {
+          path: '"odd key"',
+          message: 'unknown field; expected one of: $schema, name, appid, mchid, v2, v3, partner, combine, order',
+        },
       ]),
     );
     expect(problems).toHaveLength(8);
@@ -330,9 +391,13 @@ describe('validateConfig', () => {
         withChange((c) => (c.name = name), minimalV2),
         'name',
       );
-    expect(nameProblem('acme shop/1')).toBe('can use only letters, digits, -, _ and . because it names the output files (found " " "/"); e.g. "acme-shop"');
+    expect(nameProblem('acme shop/1')).toBe(
+      'can use only letters, digits, -, _ and . because it names the output files (found " " "/"); e.g. "acme-shop"',
+    );
     expect(nameProblem('.hidden')).toBe('must not start with "." because it names the output files; e.g. "acme-shop"');
-    expect(nameProblem('x'.repeat(101))).toBe('is too long (101 characters); keep it to 100, it names the output files');
+    expect(nameProblem('x'.repeat(101))).toBe(
+      'is too long (101 characters); keep it to 100, it names the output files',
+    );
     expect(nameProblem('')).toBe('must not be empty: a collection name such as "acme-shop"; it names the output files');
     expect(problemsOf(withChange((c) => (c.name = 'Acme_Shop-2.test'), minimalV2))).toEqual([]);
   });
@@ -341,9 +406,16 @@ describe('validateConfig', () => {
     const problems = problemsOf({ $schema: 'x' });
     expect(problems).toEqual([
       { path: 'name', message: 'is required: a collection name such as "acme-shop"; it names the output files' },
-      { path: 'appid', message: 'is required: the AppID (公众号/小程序/应用 AppID) the payments belong to, e.g. "wx2421b1c4370ec43b"' },
+      {
+        path: 'appid',
+        message: 'is required: the AppID (公众号/小程序/应用 AppID) the payments belong to, e.g. "wx2421b1c4370ec43b"',
+      },
       { path: 'mchid', message: 'is required: your merchant ID (商户号), e.g. "1900000109"' },
-      { path: '', message: 'the config has neither a `v2` nor a `v3` section; add at least one (v2 for APIv2 notifications, v3 for APIv3)' },
+      {
+        path: '',
+        message:
+          'the config has neither a `v2` nor a `v3` section; add at least one (v2 for APIv2 notifications, v3 for APIv3)',
+      },
     ]);
     const v3 = problemsOf(withChange((c) => (c.v3 = {}), minimalV2));
     expect(v3.map((p) => p.path)).toEqual(['v3.notifyUrl', 'v3.refundNotifyUrl', 'v3.apiV3Key', 'v3.platform']);
@@ -355,7 +427,9 @@ describe('validateConfig', () => {
         withChange((c) => delete section(c, 'v2').apiKey),
         'v2.apiKey',
       ),
-    ).toBe('is required: the APIv2 key (APIv2密钥) from 商户平台 > 账户中心 > API安全; write "${WXPAY_V2_API_KEY}" to read it from the environment');
+    ).toBe(
+      'is required: the APIv2 key (APIv2密钥) from 商户平台 > 账户中心 > API安全; write "${WXPAY_V2_API_KEY}" to read it from the environment',
+    );
   });
 
   it('reports wrong types', () => {
@@ -388,7 +462,9 @@ describe('validateConfig', () => {
         withChange((c) => (section(c, 'order').total = '100')),
         'order.total',
       ),
-    ).toBe('expected a positive integer amount in fen (分), got string; write the number without quotes, e.g. 100 for ¥1.00');
+    ).toBe(
+      'expected a positive integer amount in fen (分), got string; write the number without quotes, e.g. 100 for ¥1.00',
+    );
     expect(
       problemAt(
         withChange((c) => (section(c, 'order').refund = {})),
@@ -402,7 +478,9 @@ describe('validateConfig', () => {
       ),
     ).toBe('expected a string, got number; put the value in quotes');
     for (const root of [null, [], 'text', 42]) {
-      expect(problemAt(root, '')).toMatch(/^the config must be an object \(a JSON object or YAML mapping\) with name, appid, mchid and a v2 or v3 section; got /);
+      expect(problemAt(root, '')).toMatch(
+        /^the config must be an object \(a JSON object or YAML mapping\) with name, appid, mchid and a v2 or v3 section; got /,
+      );
     }
   });
 
@@ -413,8 +491,12 @@ describe('validateConfig', () => {
         'v3.refundNotifyUrl',
       );
     const viaEnv = withChange((c) => (section(c, 'v3').refundNotifyUrl = '${WXPAY_V3_API_KEY}/n'));
-    expect(problemAt(viaEnv, 'v3.refundNotifyUrl')).toBe('must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got "${WXPAY_V3_API_KEY}/n")');
-    expect(urlProblem('/wxpay/notify')).toBe('must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got "/wxpay/notify")');
+    expect(problemAt(viaEnv, 'v3.refundNotifyUrl')).toBe(
+      'must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got "${WXPAY_V3_API_KEY}/n")',
+    );
+    expect(urlProblem('/wxpay/notify')).toBe(
+      'must be an absolute http:// or https:// URL, e.g. "https://shop.example.com/wxpay/notify" (got "/wxpay/notify")',
+    );
     expect(urlProblem('ftp://shop.example.com/n')).toContain('must be an absolute http:// or https:// URL');
     expect(urlProblem('https://shop.example.com/n ')).toBe('has leading or trailing whitespace; remove it');
     expect(problemsOf(withChange((c) => (section(c, 'v3').refundNotifyUrl = 'http://127.0.0.1:8080/n')))).toEqual([]);
@@ -426,7 +508,9 @@ describe('validateConfig', () => {
         withChange((c) => (section(c, 'v2').signType = 'hmac-sha256')),
         'v2.signType',
       ),
-    ).toBe('sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got "hmac-sha256"; did you mean "HMAC-SHA256"?)');
+    ).toBe(
+      'sign type (签名类型 sign_type) must be "MD5" or "HMAC-SHA256" (got "hmac-sha256"; did you mean "HMAC-SHA256"?)',
+    );
     expect(
       problemAt(
         withChange((c) => (section(c, 'v2').signType = 'RSA')),
@@ -436,17 +520,28 @@ describe('validateConfig', () => {
   });
 
   it('checks API key length and characters, without ever echoing the key', () => {
-    const keys = { short: V3_KEY.slice(0, 31), long: `${V3_KEY}x`, wide: `${V3_KEY.slice(0, 31)}Ａ`, spaced: `${V3_KEY}\n` };
+    const keys = {
+      short: V3_KEY.slice(0, 31),
+      long: `${V3_KEY}x`,
+      wide: `${V3_KEY.slice(0, 31)}Ａ`,
+      spaced: `${V3_KEY}\n`,
+    };
     const raw = withChange((c) => {
       section(c, 'v2').apiKey = keys.short;
       section(c, 'v3').apiV3Key = '${V3}';
     });
-    expect(problemAt(raw, 'v2.apiKey', { V3: keys.long })).toBe('the APIv2 key (APIv2密钥) must be exactly 32 characters (it has 31); copy it again from 商户平台 > 账户中心 > API安全');
-    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.long })).toBe('the APIv3 key (APIv3密钥) must be exactly 32 characters (it has 33); copy it again from 商户平台 > 账户中心 > API安全');
+    expect(problemAt(raw, 'v2.apiKey', { V3: keys.long })).toBe(
+      'the APIv2 key (APIv2密钥) must be exactly 32 characters (it has 31); copy it again from 商户平台 > 账户中心 > API安全',
+    );
+    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.long })).toBe(
+      'the APIv3 key (APIv3密钥) must be exactly 32 characters (it has 33); copy it again from 商户平台 > 账户中心 > API安全',
+    );
     expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.wide })).toBe(
       'the APIv3 key (APIv3密钥) must be 32 printable ASCII characters (it has others, e.g. full-width or accented letters); copy it again from 商户平台 > 账户中心 > API安全',
     );
-    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.spaced })).toBe('the APIv3 key (APIv3密钥) has leading or trailing whitespace (a copied line break?); remove it');
+    expect(problemAt(raw, 'v3.apiV3Key', { V3: keys.spaced })).toBe(
+      'the APIv3 key (APIv3密钥) has leading or trailing whitespace (a copied line break?); remove it',
+    );
     for (const value of Object.values(keys)) {
       const all = problemsOf(raw, { V3: value })
         .map((p) => `${p.path}: ${p.message}`)
@@ -466,19 +561,25 @@ describe('validateConfig', () => {
     expect(cert('PUB_KEY_ID_0100')).toBe(
       'is a WeChat Pay public-key ID (微信支付公钥ID), not a certificate serial; put it in `v3.platform.serial`, and here the hex serial number of the platform certificate (平台证书序列号)',
     );
-    expect(cert('5157-F09E')).toBe('the platform certificate serial (平台证书序列号) must be hexadecimal, e.g. "5157F09EFDC096DE15EBE81A47057A7232F1B8E1" (got "5157-F09E")');
+    expect(cert('5157-F09E')).toBe(
+      'the platform certificate serial (平台证书序列号) must be hexadecimal, e.g. "5157F09EFDC096DE15EBE81A47057A7232F1B8E1" (got "5157-F09E")',
+    );
     expect(
       problemAt(
         withChange((c) => (section(section(c, 'v3'), 'platform').serial = '')),
         'v3.platform.serial',
       ),
-    ).toBe('must not be empty: the WeChat Pay public-key ID (微信支付公钥ID) your test set-up trusts, e.g. "PUB_KEY_ID_0100…"');
+    ).toBe(
+      'must not be empty: the WeChat Pay public-key ID (微信支付公钥ID) your test set-up trusts, e.g. "PUB_KEY_ID_0100…"',
+    );
     expect(
       problemAt(
         withChange((c) => delete section(section(c, 'v3'), 'platform').privateKeyFile),
         'v3.platform.privateKeyFile',
       ),
-    ).toBe("is required: the PEM file with the simulated WeChat Pay signer's RSA private key, relative to this config file");
+    ).toBe(
+      "is required: the PEM file with the simulated WeChat Pay signer's RSA private key, relative to this config file",
+    );
     const noCert = withChange((c) => delete section(c, 'v3').platformCertificate);
     expect(validateConfig(noCert, ENV).config?.v3?.platformCertificate).toBeUndefined();
   });
@@ -521,13 +622,17 @@ describe('validateConfig', () => {
         withChange((c) => (c.combine = { subMchids: ['1900000109'] })),
         'combine.subMchids',
       ),
-    ).toBe('the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got 1 entry)');
+    ).toBe(
+      'the combined payment case sends two sub-orders (子单): give two merchant IDs, e.g. ["1900000109", "1900000110"] (got 1 entry)',
+    );
     expect(
       problemAt(
         withChange((c) => (c.combine = { subMchids: ['1900000109', 1900000110] })),
         'combine.subMchids[1]',
       ),
-    ).toBe('expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got "1900000110"); put numbers in quotes');
+    ).toBe(
+      'expected a merchant ID (商户号) as a non-empty string, e.g. "1900000110" (got "1900000110"); put numbers in quotes',
+    );
     expect(
       problemAt(
         withChange((c) => (c.combine = { subMchid: 'x' })),
@@ -548,18 +653,33 @@ describe('validateConfig', () => {
         withChange((c) => Object.assign(section(c, 'order'), change)),
         path,
       );
-    expect(order({ total: 0 }, 'order.total')).toBe('the order amount (订单金额 total) must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got 0)');
+    expect(order({ total: 0 }, 'order.total')).toBe(
+      'the order amount (订单金额 total) must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got 0)',
+    );
     expect(order({ total: 1.5 }, 'order.total')).toContain('(got 1.5)');
-    expect(order({ refund: -1 }, 'order.refund')).toBe('the refund amount (退款金额 refund) must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got -1)');
-    expect(order({ refund: 101 }, 'order.refund')).toBe('the refund amount (退款金额 refund) must not exceed the order amount (订单金额 total): 101 > 100 fen');
-    expect(order({ outTradeNo: 'T1' }, 'order.outTradeNo')).toBe('the order number (商户订单号 out_trade_no) must be 6 to 32 letters, digits or _ - | * (got "T1")');
+    expect(order({ refund: -1 }, 'order.refund')).toBe(
+      'the refund amount (退款金额 refund) must be a positive whole number of fen (分), e.g. 100 for ¥1.00 (got -1)',
+    );
+    expect(order({ refund: 101 }, 'order.refund')).toBe(
+      'the refund amount (退款金额 refund) must not exceed the order amount (订单金额 total): 101 > 100 fen',
+    );
+    expect(order({ outTradeNo: 'T1' }, 'order.outTradeNo')).toBe(
+      'the order number (商户订单号 out_trade_no) must be 6 to 32 letters, digits or _ - | * (got "T1")',
+    );
     expect(order({ outRefundNo: ' R1' }, 'order.outRefundNo')).toBe('has leading or trailing whitespace; remove it');
-    expect(order({ outRefundNo: 'R#1' }, 'order.outRefundNo')).toBe('the refund number (商户退款单号 out_refund_no) must be 1 to 64 letters, digits or _ - | * @ (got "R#1")');
+    expect(order({ outRefundNo: 'R#1' }, 'order.outRefundNo')).toBe(
+      'the refund number (商户退款单号 out_refund_no) must be 1 to 64 letters, digits or _ - | * @ (got "R#1")',
+    );
     const { config } = validateConfig(
       withChange((c) => (c.order = { outTradeNo: 'ORDER-0001', total: 250, refund: 50 })),
       ENV,
     );
-    expect(config?.order).toMatchObject({ outTradeNo: 'ORDER-0001', outRefundNo: 'RRDER-0001', total: 250, refund: 50 });
+    expect(config?.order).toMatchObject({
+      outTradeNo: 'ORDER-0001',
+      outRefundNo: 'RRDER-0001',
+      total: 250,
+      refund: 50,
+    });
   });
 
   it('reports all problems at once', () => {
@@ -567,7 +687,12 @@ describe('validateConfig', () => {
       name: 'bad name',
       mchid: 1,
       v2: { notifyUrl: 'nope', apiKey: 'short', signType: 'SHA1', extra: true },
-      v3: { notifyUrl: 'https://a/n', refundNotifyUrl: 'https://a/r', apiV3Key: '${MISSING}', platform: { serial: 'PUB_KEY_ID_1' } },
+      v3: {
+        notifyUrl: 'https://a/n',
+        refundNotifyUrl: 'https://a/r',
+        apiV3Key: '${MISSING}',
+        platform: { serial: 'PUB_KEY_ID_1' },
+      },
       order: { total: -5, refund: 'all' },
     };
     const result = validateConfig(raw, {});
@@ -684,18 +809,33 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).code).toBe('E_CONFIG_NOT_FOUND');
     expect((error as Error).message).toBe(`config file not found: ${missing}; run \`wxpay-notify init\` to create one`);
-    const dirError: unknown = await loadConfig(join(tmp, 'keys.json').replace('keys.json', 'keys')).catch((e: unknown) => e);
+    const dirError: unknown = await loadConfig(join(tmp, 'keys.json').replace('keys.json', 'keys')).catch(
+      (e: unknown) => e,
+    );
     expect(dirError).toBeInstanceOf(UserError);
   });
 
-  const advice = 'WeChat Pay signs with RSA (SHA256-RSA2048): use a 2048-bit RSA private key (`wxpay-notify init` makes one)';
+  const advice =
+    'WeChat Pay signs with RSA (SHA256-RSA2048): use a 2048-bit RSA private key (`wxpay-notify init` makes one)';
   it.each([
     ['rsa1024.pem', `is a 1024-bit RSA key; ${advice}`],
     ['ec.pem', `holds a key of type "ec", not RSA; ${advice}`],
-    ['encrypted.pem', 'is encrypted with a passphrase; export it without a passphrase, e.g. `openssl pkey -in encrypted.pem -out plain.pem`'],
-    ['encrypted-pkcs1.pem', 'is encrypted with a passphrase; export it without a passphrase, e.g. `openssl pkey -in encrypted.pem -out plain.pem`'],
-    ['garbage.pem', 'is not a PEM file (no "-----BEGIN" line); expected an RSA private key in PEM format (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)'],
-    ['public.pem', 'holds no private key (a certificate or public key?); the simulator signs as WeChat Pay, so it needs the private key of the pair'],
+    [
+      'encrypted.pem',
+      'is encrypted with a passphrase; export it without a passphrase, e.g. `openssl pkey -in encrypted.pem -out plain.pem`',
+    ],
+    [
+      'encrypted-pkcs1.pem',
+      'is encrypted with a passphrase; export it without a passphrase, e.g. `openssl pkey -in encrypted.pem -out plain.pem`',
+    ],
+    [
+      'garbage.pem',
+      'is not a PEM file (no "-----BEGIN" line); expected an RSA private key in PEM format (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)',
+    ],
+    [
+      'public.pem',
+      'holds no private key (a certificate or public key?); the simulator signs as WeChat Pay, so it needs the private key of the pair',
+    ],
     ['broken.pem', /^is not a valid PEM private key \(ERR_[A-Z_]+\); export the key again or run `wxpay-notify init`$/],
   ])('reports a bad key file: %s', async (name, expected) => {
     const raw = withChange((c) => (section(section(c, 'v3'), 'platform').privateKeyFile = `keys/${name}`));
@@ -721,20 +861,28 @@ describe('loadConfig', () => {
         path: 'v3.platform.privateKeyFile',
         message: `private key file not found: ${join(tmp, 'keys', 'missing.pem')} (relative paths start from the config file's folder); run \`wxpay-notify init\` to create test keys`,
       },
-      { path: 'v3.platformCertificate.privateKeyFile', message: `${join(tmp, 'keys')} is not a file; point this at a PEM private key file` },
+      {
+        path: 'v3.platformCertificate.privateKeyFile',
+        message: `${join(tmp, 'keys')} is not a file; point this at a PEM private key file`,
+      },
     ]);
   });
 
   it('shows a key path built from ${NAME} as written, never the environment value', async () => {
-    const raw = withChange((c) => (section(section(c, 'v3'), 'platform').privateKeyFile = 'keys/${WXPAY_V2_API_KEY}.pem'));
+    const raw = withChange(
+      (c) => (section(section(c, 'v3'), 'platform').privateKeyFile = 'keys/${WXPAY_V2_API_KEY}.pem'),
+    );
     const error = await loadError(writeConfig(raw));
     expect(error.problems).toEqual([
       {
         path: 'v3.platform.privateKeyFile',
-        message: "private key file not found: keys/${WXPAY_V2_API_KEY}.pem (relative paths start from the config file's folder); run `wxpay-notify init` to create test keys",
+        message:
+          "private key file not found: keys/${WXPAY_V2_API_KEY}.pem (relative paths start from the config file's folder); run `wxpay-notify init` to create test keys",
       },
     ]);
-    const fromEnv = withChange((c) => (section(section(c, 'v3'), 'platform').privateKeyFile = '${KEY_DIR}/rsa2048.pem'));
+    const fromEnv = withChange(
+      (c) => (section(section(c, 'v3'), 'platform').privateKeyFile = '${KEY_DIR}/rsa2048.pem'),
+    );
     const config = await loadConfig(writeConfig(fromEnv), { ...ENV, KEY_DIR: join(tmp, 'keys') });
     expect(config.v3?.platform?.privateKeyFile).toBe(join(tmp, 'keys', 'rsa2048.pem'));
   });
@@ -747,9 +895,16 @@ describe('loadConfig', () => {
     });
     const file = writeConfig(raw);
     const error = await loadError(file, { WXPAY_V3_API_KEY: `${V3_KEY}x` });
-    expect(error.problems.map((p) => p.path)).toEqual(['v2.apiKey', 'v3.apiV3Key', 'order.total', 'v3.platform.privateKeyFile']);
+    expect(error.problems.map((p) => p.path)).toEqual([
+      'v2.apiKey',
+      'v3.apiV3Key',
+      'order.total',
+      'v3.platform.privateKeyFile',
+    ]);
     expect(error.message.split('\n')).toHaveLength(4);
-    expect(error.message.split('\n')[0]).toBe(`${file}: v2.apiKey: the APIv2 key (APIv2密钥) must be exactly 32 characters (it has 31); copy it again from 商户平台 > 账户中心 > API安全`);
+    expect(error.message.split('\n')[0]).toBe(
+      `${file}: v2.apiKey: the APIv2 key (APIv2密钥) must be exactly 32 characters (it has 31); copy it again from 商户平台 > 账户中心 > API安全`,
+    );
     expect(error.message).not.toContain(V2_KEY.slice(0, 31));
     expect(error.message).not.toContain(V3_KEY);
   });
@@ -760,13 +915,46 @@ describe('loadConfig', () => {
     const runs = Number(process.env.CONFIG_FUZZ_RUNS ?? 300);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const randomString = (): string => {
-      const alphabet = ['a', 'Z', '0', ' ', '/', '$', '{', '}', '${', '${WXPAY_V2_API_KEY}', '${NOPE}', '中', '\n', '"', '\\', ':', '.', '-', '\u0000', '🙂', 'PUB_KEY_ID_'];
+      const alphabet = [
+        'a',
+        'Z',
+        '0',
+        ' ',
+        '/',
+        '$',
+        '{',
+        '}',
+        '${',
+        '${WXPAY_V2_API_KEY}',
+        '${NOPE}',
+        '中',
+        '\n',
+        '"',
+        '\\',
+        ':',
+        '.',
+        '-',
+        '\u0000',
+        '🙂',
+        'PUB_KEY_ID_',
+      ];
       return Array.from({ length: Math.floor(random() * 40) }, () => pick(alphabet)).join('');
     };
     const randomValue = (): unknown =>
-      pick([() => null, () => true, () => Math.floor(random() * 1e6) - 1000, () => random(), () => [], () => ({}), () => randomString(), () => ({ [randomString()]: 1 })])();
+      pick([
+        () => null,
+        () => true,
+        () => Math.floor(random() * 1e6) - 1000,
+        () => random(),
+        () => [],
+        () => ({}),
+        () => randomString(),
+        () => ({ [randomString()]: 1 }),
+      ])();
     const paths = (node: unknown, prefix: string[] = []): string[][] =>
-      node && typeof node === 'object' && !Array.isArray(node) ? Object.entries(node).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]) : [];
+      node && typeof node === 'object' && !Array.isArray(node)
+        ? Object.entries(node).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])])
+        : [];
 
     const outcomes = { loaded: 0, rejected: 0 };
     for (let i = 0; i < runs; i += 1) {
@@ -791,7 +979,8 @@ describe('loadConfig', () => {
         await loadConfig(file, random() < 0.8 ? ENV : {});
         outcomes.loaded += 1;
       } catch (error) {
-        if (!(error instanceof UserError)) throw new Error(`fuzz case ${i} threw ${String(error)}\n${text}`, { cause: error });
+        if (!(error instanceof UserError))
+          throw new Error(`fuzz case ${i} threw ${String(error)}\n${text}`, { cause: error });
         expect(error.message).not.toContain(V2_KEY);
         expect(error.message).not.toContain(V3_KEY);
         outcomes.rejected += 1;

@@ -13,7 +13,18 @@ describe('stack fingerprints', () => {
   it('every entry has an example answer, a cause, a fix and a source', () => {
     const covered = new Set(STACK_EXAMPLES.map((e) => e.id));
     const withoutExample = FINGERPRINTS.filter(
-      (f) => !covered.has(f.id) && !['safedog-body', 'csrf-generic', 'cloudflare-origin', 'django-debug-500', 'express-500', 'flask-wtf-csrf', 'drf-auth', 'crash-html'].includes(f.id),
+      (f) =>
+        !covered.has(f.id) &&
+        ![
+          'safedog-body',
+          'csrf-generic',
+          'cloudflare-origin',
+          'django-debug-500',
+          'express-500',
+          'flask-wtf-csrf',
+          'drf-auth',
+          'crash-html',
+        ].includes(f.id),
     );
     expect(withoutExample.map((f) => f.id)).toEqual([]);
     for (const f of FINGERPRINTS) {
@@ -40,10 +51,24 @@ describe('stack fingerprints', () => {
 
   it('leaves the answers it has no evidence about to the judge', () => {
     // The handler's own refusal of a bad signature, an https redirect, a trailing-slash redirect.
-    expect(identifyStack({ status: 401, headers: { 'content-type': 'application/json' }, body: '{"code":"FAIL","message":"signature verification failed"}' })).toBeUndefined();
-    expect(identifyStack({ status: 301, headers: { location: 'https://pay.example.com/wxpay/v3/notify' }, body: '' })).toBeUndefined();
+    expect(
+      identifyStack({
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+        body: '{"code":"FAIL","message":"signature verification failed"}',
+      }),
+    ).toBeUndefined();
+    expect(
+      identifyStack({ status: 301, headers: { location: 'https://pay.example.com/wxpay/v3/notify' }, body: '' }),
+    ).toBeUndefined();
     expect(identifyStack({ status: 308, headers: { location: '/wxpay/v3/notify/' }, body: '' })).toBeUndefined();
-    expect(identifyStack({ status: 200, headers: {}, body: '<xml><return_code>FAIL</return_code><return_msg>签名错误</return_msg></xml>' })).toBeUndefined();
+    expect(
+      identifyStack({
+        status: 200,
+        headers: {},
+        body: '<xml><return_code>FAIL</return_code><return_msg>签名错误</return_msg></xml>',
+      }),
+    ).toBeUndefined();
     // A 405 that allows POST is not "a route without POST".
     expect(identifyStack({ status: 405, headers: { allow: 'GET, POST' }, body: '' })).toBeUndefined();
   });
@@ -52,12 +77,18 @@ describe('stack fingerprints', () => {
     const match = identifyStack({ status: 500, headers: {}, body: '<html><body><h1>Oops</h1></body></html>' })!;
     expect(match.kind).toBe('crash');
     expect(match.saw).toBe('HTTP 500, "Oops"');
-    expect(stackHint(match)).toMatch(/^the handler's framework error page: the handler crashed and the framework's error page answered/);
+    expect(stackHint(match)).toMatch(
+      /^the handler's framework error page: the handler crashed and the framework's error page answered/,
+    );
     expect(stackHint(match)).not.toMatch(/WAF.*in front|防火墙/);
   });
 
   it('quotes server text inert and short', () => {
-    const match = identifyStack({ status: 302, headers: { location: `/login?next=\u001b[31m${'x'.repeat(200)}` }, body: '' })!;
+    const match = identifyStack({
+      status: 302,
+      headers: { location: `/login?next=\u001b[31m${'x'.repeat(200)}` },
+      body: '',
+    })!;
     expect(match.saw).not.toMatch(/\u001b/);
     expect(match.saw.length).toBeLessThan(120);
   });

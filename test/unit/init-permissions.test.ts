@@ -13,7 +13,9 @@ import { testKeys } from '../support/suite-fixture.js';
  * folder cannot be made private, init refuses and says why.
  */
 // A folder owned by another user: only root can set that up (and then runs the CLI as nobody).
-const NO_OTHER_OWNER = PERMISSION_USER ? whyNoPermissionTests() : 'needs a folder owned by another user: only root can set that up';
+const NO_OTHER_OWNER = PERMISSION_USER
+  ? whyNoPermissionTests()
+  : 'needs a folder owned by another user: only root can set that up';
 if (NO_OTHER_OWNER) console.warn(`init-permissions: the someone-else-owns-keys/ case is skipped: ${NO_OTHER_OWNER}`);
 // Copies the CLI where nobody can read it, if the checkout is private (once, before the tests).
 beforeAll(() => void (NO_OTHER_OWNER || cliReadableBy(PERMISSION_USER!)));
@@ -52,20 +54,23 @@ describe('init: keys/ is private every time', () => {
     for (const file of SECRET_FILES) expect(mode(join(dir, file)).toString(8), file).toBe('600');
   });
 
-  it.skipIf(NO_OTHER_OWNER)('a keys/ that cannot be made private (someone else owns it) is refused, with the reason, before a secret is written', async () => {
-    const nobody = PERMISSION_USER!;
-    const dir = tmp();
-    chmodSync(dir, 0o755);
-    chownSync(dir, nobody.uid, nobody.gid);
-    mkdirSync(join(dir, 'keys'));
-    chmodSync(join(dir, 'keys'), 0o777); // root's, writable by all: nobody can write into it, not chmod it
-    const result = await runCli(['init', '--dir', dir], { user: nobody });
-    expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/keys.*0700.*permission denied/);
-    expect(readdirSync(join(dir, 'keys'))).toEqual([]);
-    expect(existsSync(join(dir, INIT_FILES.config))).toBe(false);
-  });
+  it.skipIf(NO_OTHER_OWNER)(
+    'a keys/ that cannot be made private (someone else owns it) is refused, with the reason, before a secret is written',
+    async () => {
+      const nobody = PERMISSION_USER!;
+      const dir = tmp();
+      chmodSync(dir, 0o755);
+      chownSync(dir, nobody.uid, nobody.gid);
+      mkdirSync(join(dir, 'keys'));
+      chmodSync(join(dir, 'keys'), 0o777); // root's, writable by all: nobody can write into it, not chmod it
+      const result = await runCli(['init', '--dir', dir], { user: nobody });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/keys.*0700.*permission denied/);
+      expect(readdirSync(join(dir, 'keys'))).toEqual([]);
+      expect(existsSync(join(dir, INIT_FILES.config))).toBe(false);
+    },
+  );
 
   it('the files are 0600 whatever the umask', async () => {
     const dir = tmp();

@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +85,12 @@ describe('initProject', () => {
     expect(result.files.map((f) => relative(dir, f).split('\\').join('/')).sort()).toEqual(ALL_FILES);
 
     expect(mode(join(dir, 'keys'))).toBe(0o700);
-    for (const secret of [INIT_FILES.secrets, INIT_FILES.publicKeyPrivate, INIT_FILES.certificatePrivate, TRUST_KIT_FILES.readme]) {
+    for (const secret of [
+      INIT_FILES.secrets,
+      INIT_FILES.publicKeyPrivate,
+      INIT_FILES.certificatePrivate,
+      TRUST_KIT_FILES.readme,
+    ]) {
       expect(mode(join(dir, secret)), secret).toBe(0o600);
     }
     for (const open of [INIT_FILES.config, TRUST_KIT_FILES.publicKey, TRUST_KIT_FILES.certificate]) {
@@ -84,7 +98,9 @@ describe('initProject', () => {
     }
     expect(read(dir, INIT_FILES.publicKeyPrivate)).toBe(keys.publicKey.privateKeyPem);
     expect(read(dir, TRUST_KIT_FILES.publicKey)).toBe(keys.publicKey.publicKeyPem);
-    expect(new X509Certificate(read(dir, TRUST_KIT_FILES.certificate)).serialNumber.toUpperCase()).toBe(keys.certificate.serial);
+    expect(new X509Certificate(read(dir, TRUST_KIT_FILES.certificate)).serialNumber.toUpperCase()).toBe(
+      keys.certificate.serial,
+    );
   });
 
   it('writes a JSONC config (README "Config reference") whose key files and serials match', async () => {
@@ -123,11 +139,15 @@ describe('initProject', () => {
       .split('\n')
       .find((line) => line.includes('set -a'))!
       .trim();
-    const out = execFileSync('sh', ['-c', `${command}; printf '%s %s' "$${SECRET_ENV.apiKey}" "$${SECRET_ENV.apiV3Key}"`], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '' },
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      'sh',
+      ['-c', `${command}; printf '%s %s' "$${SECRET_ENV.apiKey}" "$${SECRET_ENV.apiV3Key}"`],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '' },
+        encoding: 'utf8',
+      },
+    );
     expect(out).toBe(`${keys.apiKey} ${keys.apiV3Key}`);
   });
 
@@ -159,13 +179,18 @@ describe('initProject', () => {
     expect(listFiles(dir)).toEqual(ALL_FILES);
   });
 
-  it.each(['wxpay-notify.jsonc', 'wxpay-notify.json'])('refuses when only %s exists (a config by either name), and writes nothing else', async (name) => {
-    const dir = tmp();
-    writeFileSync(join(dir, name), '{"mine": true}');
-    await expect(initProject({ dir, keys })).rejects.toThrow(new RegExp(`overwrite ${name.replace('.', '\\.')} in .*--force`));
-    expect(listFiles(dir)).toEqual([name]);
-    expect(readFileSync(join(dir, name), 'utf8')).toBe('{"mine": true}');
-  });
+  it.each(['wxpay-notify.jsonc', 'wxpay-notify.json'])(
+    'refuses when only %s exists (a config by either name), and writes nothing else',
+    async (name) => {
+      const dir = tmp();
+      writeFileSync(join(dir, name), '{"mine": true}');
+      await expect(initProject({ dir, keys })).rejects.toThrow(
+        new RegExp(`overwrite ${name.replace('.', '\\.')} in .*--force`),
+      );
+      expect(listFiles(dir)).toEqual([name]);
+      expect(readFileSync(join(dir, name), 'utf8')).toBe('{"mine": true}');
+    },
+  );
 
   it('replaces everything with --force, keeping the modes', async () => {
     const dir = tmp();
@@ -213,7 +238,8 @@ describe('initProject', () => {
 });
 
 describe('initProject inside a git work tree', () => {
-  const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
+  const git = (cwd: string, ...args: string[]): string =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
 
   it('adds anchored keys/ and trust-kit/ entries to the repo .gitignore, once', async () => {
     const root = tmp();

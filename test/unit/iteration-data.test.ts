@@ -25,7 +25,9 @@ describe('run --data', () => {
   });
 
   it('accepts JSON arrays and config-style column names', () => {
-    expect(readIterationData(file('o.json', '[{"outTradeNo":"T00001","total":5,"refund":5}]'))).toEqual([{ out_trade_no: 'T00001', total: '5', refund: '5' }]);
+    expect(readIterationData(file('o.json', '[{"outTradeNo":"T00001","total":5,"refund":5}]'))).toEqual([
+      { out_trade_no: 'T00001', total: '5', refund: '5' },
+    ]);
   });
 
   it('rejects bad rows with one line per problem, naming row and column', () => {
@@ -39,7 +41,9 @@ describe('run --data', () => {
   });
 
   it('names the file on unreadable, empty or malformed input', () => {
-    expect(() => readIterationData('/nonexistent/orders.csv')).toThrow(/cannot read --data \/nonexistent\/orders.csv: ENOENT/);
+    expect(() => readIterationData('/nonexistent/orders.csv')).toThrow(
+      /cannot read --data \/nonexistent\/orders.csv: ENOENT/,
+    );
     expect(() => readIterationData(file('e.csv', ''))).toThrow(/is empty; expected a header row/);
     expect(() => readIterationData(file('h.csv', 'out_trade_no\n'))).toThrow(/no data rows/);
     expect(() => readIterationData(file('b.json', '{"a":1}'))).toThrow(/must be a JSON array of objects/);

@@ -38,7 +38,10 @@ function mutate(pem: string, random: () => number): string {
 }
 
 describe('malformed private keys (fuzz)', () => {
-  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
   const sandbox = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants('prerequest')));
   const dir = mkdtempSync(join(tmpdir(), 'keyfuzz-'));
   const config = join(dir, 'wxpay-notify.json');
@@ -48,7 +51,12 @@ describe('malformed private keys (fuzz)', () => {
       name: 'fuzz',
       appid: 'wx1',
       mchid: '1',
-      v3: { notifyUrl: 'https://a.example/n', refundNotifyUrl: 'https://a.example/r', apiV3Key: 'k'.repeat(32), platform: { privateKeyFile: 'key.pem', serial: 'PUB_KEY_ID_1' } },
+      v3: {
+        notifyUrl: 'https://a.example/n',
+        refundNotifyUrl: 'https://a.example/r',
+        apiV3Key: 'k'.repeat(32),
+        platform: { privateKeyFile: 'key.pem', serial: 'PUB_KEY_ID_1' },
+      },
     }),
   );
 
@@ -68,7 +76,9 @@ describe('malformed private keys (fuzz)', () => {
       // A mutation can still load (e.g. a damaged CRT part, which OpenSSL works around): then the
       // sandbox must sign exactly as Node does.
       const nodeSignature = sign('sha256', Buffer.from('m'), broken).toString('base64');
-      expect(sandbox.rsaSha256SignBase64!(sandbox.parseRsaPrivateKeyPem!(broken), 'm'), `case ${i}`).toBe(nodeSignature);
+      expect(sandbox.rsaSha256SignBase64!(sandbox.parseRsaPrivateKeyPem!(broken), 'm'), `case ${i}`).toBe(
+        nodeSignature,
+      );
     }
   });
 

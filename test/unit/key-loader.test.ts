@@ -44,14 +44,27 @@ describe('private keys are read by one loader, for the CLI and the library alike
     writeFileSync(file, JSON.stringify(fields));
     const cli = await problemsOf(() => loadConfig(file, {}));
     const library = await problemsOf(() => resolveConfig(fields));
-    const expected = { path: 'v3.platform.privateKeyFile', message: `${oversize} is ${size} bytes, too large for a PEM private key; point this at the key file` };
+    const expected = {
+      path: 'v3.platform.privateKeyFile',
+      message: `${oversize} is ${size} bytes, too large for a PEM private key; point this at the key file`,
+    };
     expect(cli).toEqual([expected]);
     expect(library).toEqual([expected]);
   });
 
   it('PEM text given in code is held to the same bound', async () => {
     const pem = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(MAX_KEY_BYTES)}\n-----END PRIVATE KEY-----\n`;
-    const library = await problemsOf(() => resolveConfig({ ...fields, v3: { ...fields.v3, platform: { serial: fields.v3.platform.serial, privateKeyPem: pem } } }));
-    expect(library).toEqual([{ path: 'v3.platform.privateKeyPem', message: `is ${Buffer.byteLength(pem)} bytes, too large for a PEM private key; give the key itself` }]);
+    const library = await problemsOf(() =>
+      resolveConfig({
+        ...fields,
+        v3: { ...fields.v3, platform: { serial: fields.v3.platform.serial, privateKeyPem: pem } },
+      }),
+    );
+    expect(library).toEqual([
+      {
+        path: 'v3.platform.privateKeyPem',
+        message: `is ${Buffer.byteLength(pem)} bytes, too large for a PEM private key; give the key itself`,
+      },
+    ]);
   });
 });

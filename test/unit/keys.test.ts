@@ -1,8 +1,17 @@
 import { createPrivateKey, createPublicKey, createVerify, X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { derInteger, derLength, derOid, derTime } from '../../src/keys/der.js';
-import { generateCertificateSerial, generateTestKeys, isTestPublicKeyId, type TestKeys } from '../../src/keys/generate-keys.js';
-import { createSelfSignedCertificate, TEST_CERTIFICATE_SUBJECT, testCertificateValidity } from '../../src/keys/self-signed-certificate.js';
+import {
+  generateCertificateSerial,
+  generateTestKeys,
+  isTestPublicKeyId,
+  type TestKeys,
+} from '../../src/keys/generate-keys.js';
+import {
+  createSelfSignedCertificate,
+  TEST_CERTIFICATE_SUBJECT,
+  testCertificateValidity,
+} from '../../src/keys/self-signed-certificate.js';
 import { renderTrustKit, TRUST_KIT_FILES } from '../../src/keys/trust-kit.js';
 import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
 
@@ -60,7 +69,9 @@ describe('generateTestKeys', () => {
     }
     const certKey = createPublicKey(keys.certificate.privateKeyPem).export({ type: 'spki', format: 'pem' });
     expect(certKey).not.toBe(keys.publicKey.publicKeyPem);
-    expect(createPublicKey(keys.publicKey.privateKeyPem).export({ type: 'spki', format: 'pem' })).toBe(keys.publicKey.publicKeyPem);
+    expect(createPublicKey(keys.publicKey.privateKeyPem).export({ type: 'spki', format: 'pem' })).toBe(
+      keys.publicKey.publicKeyPem,
+    );
   });
 
   it('gives a PUB_KEY_ID_ of the real shape, marked as ours by the 99999999 start', () => {
@@ -80,7 +91,10 @@ describe('self-signed platform certificate', () => {
     const cert = new X509Certificate(keys.certificate.certificatePem);
     expect(cert.serialNumber.toUpperCase()).toBe(keys.certificate.serial);
     const subject = cert.subject.replace(/\\(.)/g, '$1'); // Node escapes the comma in the CN
-    expect(subject.split('\n')).toEqual([`O=${TEST_CERTIFICATE_SUBJECT.organization}`, `CN=${TEST_CERTIFICATE_SUBJECT.commonName}`]);
+    expect(subject.split('\n')).toEqual([
+      `O=${TEST_CERTIFICATE_SUBJECT.organization}`,
+      `CN=${TEST_CERTIFICATE_SUBJECT.commonName}`,
+    ]);
     expect(cert.issuer).toBe(cert.subject);
     expect(cert.ca).toBe(false);
     expect(cert.verify(createPublicKey(keys.certificate.privateKeyPem))).toBe(true);
@@ -90,7 +104,9 @@ describe('self-signed platform certificate', () => {
 
   it('is valid from a day before now until five years after, in whole seconds', () => {
     const cert = new X509Certificate(keys.certificate.certificatePem);
-    expect(new Date(cert.validFrom).toISOString()).toBe(new Date(Date.parse('2026-11-27T08:30:45Z') - DAY_MS).toISOString());
+    expect(new Date(cert.validFrom).toISOString()).toBe(
+      new Date(Date.parse('2026-11-27T08:30:45Z') - DAY_MS).toISOString(),
+    );
     expect(new Date(cert.validTo).toISOString()).toBe('2031-11-27T08:30:45.000Z');
   });
 
@@ -108,7 +124,12 @@ describe('self-signed platform certificate', () => {
   });
 
   it('rejects serials that are not 1–20 bytes of positive hex', () => {
-    const make = (serial: string) => () => createSelfSignedCertificate({ privateKeyPem: keys.certificate.privateKeyPem, serial, validity: testCertificateValidity(NOW) });
+    const make = (serial: string) => () =>
+      createSelfSignedCertificate({
+        privateKeyPem: keys.certificate.privateKeyPem,
+        serial,
+        validity: testCertificateValidity(NOW),
+      });
     expect(make('ABC')).toThrow(/serial/);
     expect(make('00'.repeat(4))).toThrow(/positive/);
     expect(make('11'.repeat(21))).toThrow(/serial/);
@@ -145,7 +166,14 @@ describe('renderTrustKit', () => {
       expect(readme.content).toContain(value);
     }
     expect(readme.content).toMatch(/never put any of this in a production/);
-    for (const sdk of ['wechatpay-php', 'wechatpay-java', 'wechatpay-go', 'wechatpay-axios-plugin', 'wechatpayv3', 'WxJava']) {
+    for (const sdk of [
+      'wechatpay-php',
+      'wechatpay-java',
+      'wechatpay-go',
+      'wechatpay-axios-plugin',
+      'wechatpayv3',
+      'WxJava',
+    ]) {
       expect(readme.content).toContain(sdk);
     }
     expect(readme.content).not.toContain('PRIVATE KEY');

@@ -45,12 +45,18 @@ function floorOf(place: string): number {
 /** Every relative module a file imports or re-exports, statically or with import(), types included. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"`;]*?\bfrom\s*'([^']+)'|\bimport\(\s*'([^']+)'\s*\)|(?:^|\n)\s*import\s*'([^']+)'/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  const specifiers = [
+    ...text.matchAll(
+      /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?\bfrom\s*'([^']+)'|\bimport\(\s*'([^']+)'\s*\)|(?:^|\n)\s*import\s*'([^']+)'/g,
+    ),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!);
   return specifiers.filter((s) => s.startsWith('.')).map((s) => normalize(join(dirname(file), s)));
 }
 
 const FILES = sourceFiles(SRC);
-const EDGES = FILES.flatMap((file) => importsOf(file).map((target) => ({ from: relative(SRC, file), to: relative(SRC, target) })));
+const EDGES = FILES.flatMap((file) =>
+  importsOf(file).map((target) => ({ from: relative(SRC, file), to: relative(SRC, target) })),
+);
 
 describe('the layers of src/', () => {
   it('reads the imports it judges (a sample the rules depend on is found)', () => {
@@ -77,7 +83,9 @@ describe('the layers of src/', () => {
 
   it('the shared floor imports only what lies below it', () => {
     const allowed = new Set(FLOORS.slice(0, floorOf('shared') + 1).flat());
-    const up = EDGES.filter(({ from, to }) => from.startsWith('shared/') && !allowed.has(to.split('/')[0]!.replace(/\.js$/, '.ts')));
+    const up = EDGES.filter(
+      ({ from, to }) => from.startsWith('shared/') && !allowed.has(to.split('/')[0]!.replace(/\.js$/, '.ts')),
+    );
     expect(up).toEqual([]);
   });
 

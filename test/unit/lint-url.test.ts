@@ -13,7 +13,9 @@ const find = (findings: Finding[], rule: string): Finding | undefined => finding
 describe('lintNotifyUrl', () => {
   it('passes a correct notify_url with a single ok finding', () => {
     const findings = lintNotifyUrl(GOOD, prod);
-    expect(findings).toEqual([{ level: 'ok', rule: 'notify-url-rules', message: expect.stringContaining('follows the notify_url rules') }]);
+    expect(findings).toEqual([
+      { level: 'ok', rule: 'notify-url-rules', message: expect.stringContaining('follows the notify_url rules') },
+    ]);
   });
 
   // Cause 2: the URL sent with the order differs from the one meant.
@@ -140,7 +142,14 @@ describe('lintNotifyUrl', () => {
 
   it('reports every problem at once, URL-as-sent problems first', () => {
     const findings = lintNotifyUrl(' http://localhost:8080//notify?x=1 ', prod);
-    expect(rules(findings)).toEqual(['error:whitespace', 'warning:double-slash', 'warning:https', 'error:query', 'error:private-host', 'warning:port']);
+    expect(rules(findings)).toEqual([
+      'error:whitespace',
+      'warning:double-slash',
+      'warning:https',
+      'error:query',
+      'error:private-host',
+      'warning:port',
+    ]);
   });
 });
 
@@ -157,8 +166,14 @@ describe('host classification', () => {
 });
 
 describe('lintConfigUrls', () => {
-  const v2 = { notifyUrl: 'https://shop.example.com/wxpay/v2/notify', refundNotifyUrl: 'https://shop.example.com/wxpay/v2/refund' };
-  const v3 = { notifyUrl: 'https://shop.example.com/wxpay/v3/notify', refundNotifyUrl: 'https://shop.example.com/wxpay/v3/refund' };
+  const v2 = {
+    notifyUrl: 'https://shop.example.com/wxpay/v2/notify',
+    refundNotifyUrl: 'https://shop.example.com/wxpay/v2/refund',
+  };
+  const v3 = {
+    notifyUrl: 'https://shop.example.com/wxpay/v3/notify',
+    refundNotifyUrl: 'https://shop.example.com/wxpay/v3/refund',
+  };
 
   it('finds nothing when every URL is distinct', () => {
     expect(lintConfigUrls({ v2, v3 })).toEqual([]);
@@ -173,7 +188,10 @@ describe('lintConfigUrls', () => {
   });
 
   it('warns when payment and refund share a URL, per version', () => {
-    const findings = lintConfigUrls({ v2: { ...v2, refundNotifyUrl: v2.notifyUrl }, v3: { ...v3, refundNotifyUrl: `${v3.notifyUrl} ` } });
+    const findings = lintConfigUrls({
+      v2: { ...v2, refundNotifyUrl: v2.notifyUrl },
+      v3: { ...v3, refundNotifyUrl: `${v3.notifyUrl} ` },
+    });
     expect(rules(findings)).toEqual(['warning:pay-refund-same', 'warning:pay-refund-same']);
     expect(findings[0]!.message).toContain('req_info');
     expect(findings[1]!.message).toContain('event_type');

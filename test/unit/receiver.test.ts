@@ -1,11 +1,25 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/types.js';
-import { ACK_TIME_LIMIT_MS, SIGNTEST_PREFIX, V3_EVENTS, type V2SignType, type V3EventType } from '../../src/protocol/constants.js';
+import {
+  ACK_TIME_LIMIT_MS,
+  SIGNTEST_PREFIX,
+  V3_EVENTS,
+  type V2SignType,
+  type V3EventType,
+} from '../../src/protocol/constants.js';
 import { buildFlatXml, parseFlatXml } from '../../src/protocol/v2/flat-xml.js';
 import { encryptReqInfo } from '../../src/protocol/v2/req-info.js';
 import { signV3, v3SignMessage, verifyV3 } from '../../src/protocol/v3/sign-message.js';
-import { receiverOptionsFromConfig, startReceiver, type ListenOptions, type NotifyVersion, type ReceiverOptions, type StartedReceiver, type VerifiedNotification } from '../../src/receiver/index.js';
+import {
+  receiverOptionsFromConfig,
+  startReceiver,
+  type ListenOptions,
+  type NotifyVersion,
+  type ReceiverOptions,
+  type StartedReceiver,
+  type VerifiedNotification,
+} from '../../src/receiver/index.js';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { signedV2Xml, v3Envelope, v3SignedHeaders } from '../support/build-notifications.js';
 import { D1 as VECTOR_D1 } from '../vectors/vectors.js';
@@ -110,13 +124,26 @@ interface Delivery {
   headers: Record<string, string>;
 }
 
-function v2Pay(fields: Record<string, string> = D1, signType: V2SignType = 'MD5', { sendSignType = false, apiKey = V2_KEY } = {}): Delivery {
+function v2Pay(
+  fields: Record<string, string> = D1,
+  signType: V2SignType = 'MD5',
+  { sendSignType = false, apiKey = V2_KEY } = {},
+): Delivery {
   const sent: Record<string, string> = { ...fields, ...(sendSignType ? { sign_type: signType } : {}) };
   return { path: PATHS.v2.payPath, body: signedV2Xml(sent, apiKey, signType), headers: { 'Content-Type': 'text/xml' } };
 }
 
-function v2Refund(inner: Record<string, string> = REFUND_INNER, { apiKey = V2_KEY, path = PATHS.v2.refundPath } = {}): Delivery {
-  const outer = { return_code: 'SUCCESS', appid: D1.appid!, mch_id: D1.mch_id!, nonce_str: 'TeqClE3i0mvn3DrK', req_info: encryptReqInfo(buildFlatXml('root', inner), apiKey) };
+function v2Refund(
+  inner: Record<string, string> = REFUND_INNER,
+  { apiKey = V2_KEY, path = PATHS.v2.refundPath } = {},
+): Delivery {
+  const outer = {
+    return_code: 'SUCCESS',
+    appid: D1.appid!,
+    mch_id: D1.mch_id!,
+    nonce_str: 'TeqClE3i0mvn3DrK',
+    req_info: encryptReqInfo(buildFlatXml('root', inner), apiKey),
+  };
   return { path, body: buildFlatXml('xml', outer), headers: { 'Content-Type': 'text/xml' } };
 }
 
@@ -150,8 +177,17 @@ interface V3Delivery {
 function v3Notify(o: V3Delivery = {}): Delivery {
   const event = o.event ?? 'TRANSACTION.SUCCESS';
   const isRefund = V3_EVENTS[event].originalType === 'refund';
-  const plaintext = JSON.stringify(o.plain ?? (isRefund ? { ...REFUND_PLAIN, refund_status: event.split('.')[1] } : PAY_PLAIN));
-  const envelope = v3Envelope({ id: o.id ?? `EV-${event}-0001`, createTime: '2024-01-01T12:00:01+08:00', event, plaintext, apiV3Key: o.apiV3Key ?? V3_KEY, resourceNonce: 'fdasflkja484' });
+  const plaintext = JSON.stringify(
+    o.plain ?? (isRefund ? { ...REFUND_PLAIN, refund_status: event.split('.')[1] } : PAY_PLAIN),
+  );
+  const envelope = v3Envelope({
+    id: o.id ?? `EV-${event}-0001`,
+    createTime: '2024-01-01T12:00:01+08:00',
+    event,
+    plaintext,
+    apiV3Key: o.apiV3Key ?? V3_KEY,
+    resourceNonce: 'fdasflkja484',
+  });
   const body = (o.serialise ?? JSON.stringify)(envelope);
   const headers = v3SignedHeaders(body, {
     timestamp: String(o.timestamp ?? NOW),
@@ -171,8 +207,18 @@ interface Answer {
   location: string | null;
 }
 async function send(receiver: StartedReceiver, d: Delivery, method = 'POST'): Promise<Answer> {
-  const res = await fetch(receiver.url + d.path, { method, headers: d.headers, body: method === 'POST' ? d.body : undefined, redirect: 'manual' });
-  return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type'), location: res.headers.get('location') };
+  const res = await fetch(receiver.url + d.path, {
+    method,
+    headers: d.headers,
+    body: method === 'POST' ? d.body : undefined,
+    redirect: 'manual',
+  });
+  return {
+    status: res.status,
+    body: await res.text(),
+    contentType: res.headers.get('content-type'),
+    location: res.headers.get('location'),
+  };
 }
 
 /** v2 return_code of an XML reply, or undefined when the reply is not WeChat XML. */
@@ -204,35 +250,53 @@ describe('reference receiver: v2', () => {
     expect(answer.status).toBe(200);
     expect(returnCode(answer.body)).toBe('SUCCESS');
     expect(answer.contentType).toMatch(/xml/);
-    expect(receiver.log).toMatchObject([{ version: 'v2', kind: 'pay', outcome: 'ack', eventId: D1.transaction_id, status: 200 }]);
+    expect(receiver.log).toMatchObject([
+      { version: 'v2', kind: 'pay', outcome: 'ack', eventId: D1.transaction_id, status: 200 },
+    ]);
     expect(receiver.log[0]!.notification).toMatchObject({ total_fee: '100', out_trade_no: D1.out_trade_no });
   });
 
   it('acknowledges HMAC-SHA256 with sign_type, and without it (the real-world quirk)', async () => {
     const receiver = await start();
     const without = v2Pay(D1, 'HMAC-SHA256');
-    expect(parseFlatXml(without.body as string).fields.sign).toBe('C5D561CC81708074677137438B0DB3980134F9E0330E5D0C1D7AF1A8CCEC2C40');
+    expect(parseFlatXml(without.body as string).fields.sign).toBe(
+      'C5D561CC81708074677137438B0DB3980134F9E0330E5D0C1D7AF1A8CCEC2C40',
+    );
     expect(returnCode((await send(receiver, v2Pay(D1, 'HMAC-SHA256', { sendSignType: true }))).body)).toBe('SUCCESS');
     expect(returnCode((await send(receiver, without)).body)).toBe('SUCCESS');
   });
 
   it('signs over unknown extra fields and coupons too', async () => {
     const receiver = await start();
-    const extra = { ...D1, coupon_count: '1', coupon_id_0: '10000', coupon_fee_0: '10', brand_new_field: 'x', transaction_id: '4200000000000000000000000099' };
+    const extra = {
+      ...D1,
+      coupon_count: '1',
+      coupon_id_0: '10000',
+      coupon_fee_0: '10',
+      brand_new_field: 'x',
+      transaction_id: '4200000000000000000000000099',
+    };
     expect(returnCode((await send(receiver, v2Pay(extra))).body)).toBe('SUCCESS');
   });
 
   it('refuses a bad sign, a tampered amount and a missing sign with 200 + return_code FAIL', async () => {
     const receiver = await start();
     const bad = v2Pay(D1, 'MD5', { apiKey: 'ffffffffffffffffffffffffffffffff' });
-    const tampered = { ...v2Pay(), body: (v2Pay().body as string).replace('<total_fee>100</total_fee>', '<total_fee>1</total_fee>') };
+    const tampered = {
+      ...v2Pay(),
+      body: (v2Pay().body as string).replace('<total_fee>100</total_fee>', '<total_fee>1</total_fee>'),
+    };
     const missing = { ...v2Pay(), body: buildFlatXml('xml', D1) };
     for (const delivery of [bad, tampered, missing]) {
       const answer = await send(receiver, delivery);
       expect(answer.status).toBe(200);
       expect(returnCode(answer.body)).toBe('FAIL');
     }
-    expect(receiver.log.map((e) => e.reason)).toEqual([expect.stringMatching(/sign does not verify as MD5.*APIv2/), expect.stringMatching(/sign does not verify/), 'missing sign']);
+    expect(receiver.log.map((e) => e.reason)).toEqual([
+      expect.stringMatching(/sign does not verify as MD5.*APIv2/),
+      expect.stringMatching(/sign does not verify/),
+      'missing sign',
+    ]);
   });
 
   it('decrypts a refund whose plaintext is a multiple of 16 bytes (full padding block)', async () => {
@@ -243,7 +307,10 @@ describe('reference receiver: v2', () => {
     const answer = await send(receiver, v2Refund(inner));
     expect(returnCode(answer.body)).toBe('SUCCESS');
     expect(receiver.log[0]).toMatchObject({ kind: 'refund', outcome: 'ack', eventId: 'REFUND20240101000001/SUCCESS' });
-    expect(receiver.log[0]!.notification).toMatchObject({ refund_recv_accout: '支付用户零钱', refund_id: inner.refund_id });
+    expect(receiver.log[0]!.notification).toMatchObject({
+      refund_recv_accout: '支付用户零钱',
+      refund_id: inner.refund_id,
+    });
   });
 
   it('refuses req_info encrypted under another key', async () => {
@@ -255,7 +322,13 @@ describe('reference receiver: v2', () => {
 
   it('answers FAIL XML to bodies that are not WeChat XML', async () => {
     const receiver = await start();
-    for (const body of ['{"return_code":"SUCCESS"}', 'success', '<html><body><p>x</p></body></html>', '', '<xml><a>1</a>']) {
+    for (const body of [
+      '{"return_code":"SUCCESS"}',
+      'success',
+      '<html><body><p>x</p></body></html>',
+      '',
+      '<xml><a>1</a>',
+    ]) {
       const answer = await send(receiver, { path: PATHS.v2.payPath, body, headers: { 'Content-Type': 'text/xml' } });
       expect(answer.status).toBe(200);
       expect(returnCode(answer.body)).toBe('FAIL');
@@ -268,28 +341,68 @@ describe('reference receiver: v3', () => {
   it('acknowledges pay (public-key serial) and refund (certificate serial) with 204', async () => {
     const receiver = await start();
     const pay = await send(receiver, v3Notify());
-    const refund = await send(receiver, v3Notify({ event: 'REFUND.SUCCESS', signer: certificateSigner.privateKey, serial: CERT_SERIAL }));
+    const refund = await send(
+      receiver,
+      v3Notify({ event: 'REFUND.SUCCESS', signer: certificateSigner.privateKey, serial: CERT_SERIAL }),
+    );
     expect([pay.status, pay.body, refund.status]).toEqual([204, '', 204]);
-    expect(receiver.log[0]).toMatchObject({ version: 'v3', kind: 'pay', outcome: 'ack', eventId: 'EV-TRANSACTION.SUCCESS-0001', notification: PAY_PLAIN });
+    expect(receiver.log[0]).toMatchObject({
+      version: 'v3',
+      kind: 'pay',
+      outcome: 'ack',
+      eventId: 'EV-TRANSACTION.SUCCESS-0001',
+      notification: PAY_PLAIN,
+    });
     expect(receiver.log[1]).toMatchObject({ kind: 'refund', notification: { refund_status: 'SUCCESS' } });
   });
 
   it('verifies the raw bytes: non-ASCII, pretty-printed, other key order', async () => {
     const receiver = await start();
-    const reordered = (e: Record<string, unknown>) => JSON.stringify({ resource: e.resource, summary: '支付成功 ✓', id: e.id, event_type: e.event_type }, null, 2);
+    const reordered = (e: Record<string, unknown>) =>
+      JSON.stringify({ resource: e.resource, summary: '支付成功 ✓', id: e.id, event_type: e.event_type }, null, 2);
     expect((await send(receiver, v3Notify({ serialise: reordered }))).status).toBe(204);
   });
 
   const refusals: [string, () => V3Delivery, number, RegExp][] = [
-    ['a bad signature', () => ({ resign: (s) => s.slice(0, 10) + (s[10] === 'A' ? 'B' : 'A') + s.slice(11) }), 401, /does not verify/],
-    ['a WECHATPAY/SIGNTEST/ probe', () => ({ resign: (s) => SIGNTEST_PREFIX + s.slice(SIGNTEST_PREFIX.length) }), 401, /probe/],
-    ['a body tampered after signing', () => ({ tamper: (b) => b.replace('"summary":"支付成功"', '"summary":"支付成功 "') }), 401, /does not verify/],
+    [
+      'a bad signature',
+      () => ({ resign: (s) => s.slice(0, 10) + (s[10] === 'A' ? 'B' : 'A') + s.slice(11) }),
+      401,
+      /does not verify/,
+    ],
+    [
+      'a WECHATPAY/SIGNTEST/ probe',
+      () => ({ resign: (s) => SIGNTEST_PREFIX + s.slice(SIGNTEST_PREFIX.length) }),
+      401,
+      /probe/,
+    ],
+    [
+      'a body tampered after signing',
+      () => ({ tamper: (b) => b.replace('"summary":"支付成功"', '"summary":"支付成功 "') }),
+      401,
+      /does not verify/,
+    ],
     ['a timestamp 301 s old', () => ({ timestamp: NOW - 301 }), 401, /301 s behind/],
     ['a timestamp 6 min ahead', () => ({ timestamp: NOW + 360 }), 401, /360 s ahead/],
-    ['an unknown serial', () => ({ signer: untrustedSigner.privateKey, serial: 'PUB_KEY_ID_UNKNOWN' }), 401, /unknown Wechatpay-Serial/],
+    [
+      'an unknown serial',
+      () => ({ signer: untrustedSigner.privateKey, serial: 'PUB_KEY_ID_UNKNOWN' }),
+      401,
+      /unknown Wechatpay-Serial/,
+    ],
     ['a known serial signed by the other key', () => ({ serial: CERT_SERIAL }), 401, /does not verify/],
-    ['missing signature headers', () => ({ omitHeaders: ['Wechatpay-Signature', 'Wechatpay-Nonce'] }), 401, /missing Wechatpay-Nonce, Wechatpay-Signature/],
-    ['a resource under another APIv3 key', () => ({ apiV3Key: OTHER_V3_KEY }), 400, /cannot decrypt: check the APIv3 key \(APIv3密钥\)/],
+    [
+      'missing signature headers',
+      () => ({ omitHeaders: ['Wechatpay-Signature', 'Wechatpay-Nonce'] }),
+      401,
+      /missing Wechatpay-Nonce, Wechatpay-Signature/,
+    ],
+    [
+      'a resource under another APIv3 key',
+      () => ({ apiV3Key: OTHER_V3_KEY }),
+      400,
+      /cannot decrypt: check the APIv3 key \(APIv3密钥\)/,
+    ],
   ];
   it.each(refusals)('refuses %s', async (_name, build, status, message) => {
     const receiver = await start();
@@ -309,7 +422,12 @@ describe('reference receiver: v3', () => {
     const ts = String(NOW);
     const body = 'not json';
     const signature = signV3(v3SignMessage(ts, 'n', body), publicKeySigner.privateKey);
-    const headers = { 'Wechatpay-Timestamp': ts, 'Wechatpay-Nonce': 'n', 'Wechatpay-Signature': signature, 'Wechatpay-Serial': PUB_KEY_ID };
+    const headers = {
+      'Wechatpay-Timestamp': ts,
+      'Wechatpay-Nonce': 'n',
+      'Wechatpay-Signature': signature,
+      'Wechatpay-Serial': PUB_KEY_ID,
+    };
     const answer = await send(receiver, { path: PATHS.v3.payPath, body, headers });
     expect([answer.status, v3Message(answer)]).toEqual([400, 'body is not JSON']);
   });
@@ -325,7 +443,10 @@ describe('reference receiver: idempotency', () => {
     expect(copies.map((a) => a.status)).toEqual([204, 204, 204]);
     expect((await send(receiver, v2Pay())).status).toBe(200);
     expect(returnCode((await send(receiver, v2Pay(D1, 'HMAC-SHA256'))).body)).toBe('SUCCESS');
-    expect(processed.map((n) => `${n.version}:${n.eventId}`)).toEqual(['v3:EV-TRANSACTION.SUCCESS-0001', `v2:${D1.transaction_id}`]);
+    expect(processed.map((n) => `${n.version}:${n.eventId}`)).toEqual([
+      'v3:EV-TRANSACTION.SUCCESS-0001',
+      `v2:${D1.transaction_id}`,
+    ]);
     expect(receiver.log.map((e) => e.duplicate ?? false)).toEqual([false, true, true, true, false, true]);
   });
 
@@ -411,7 +532,9 @@ describe('reference receiver: HTTP', () => {
   });
 
   it('refuses clashing paths and bad PEMs at start-up', async () => {
-    await expect(startReceiver(options({ v2: { apiKey: V2_KEY, payPath: PATHS.v3.payPath, refundPath: '/r' } }))).rejects.toThrow(/already the v2 pay path/);
+    await expect(
+      startReceiver(options({ v2: { apiKey: V2_KEY, payPath: PATHS.v3.payPath, refundPath: '/r' } })),
+    ).rejects.toThrow(/already the v2 pay path/);
     const v3 = { ...options().v3!, publicKeys: { [PUB_KEY_ID]: 'not a pem' } };
     await expect(startReceiver(options({ v3 }))).rejects.toThrow(/v3\.publicKeys\["PUB_KEY_ID_0100TEST/);
   });
@@ -435,25 +558,53 @@ describe('receiverOptionsFromConfig', () => {
       appid: 'wx2421b1c4370ec43b',
       mchid: '1900000109',
       configDir: '/tmp',
-      order: { outTradeNo: 'T1', total: 1, openid: 'o', transactionId: 't', outRefundNo: 'r', refundId: 'ri', refund: 1 },
-      v2: { notifyUrl: 'https://shop.example.com/wxpay/v2/notify', refundNotifyUrl: 'https://shop.example.com/wxpay/v2/refund-notify', apiKey: V2_KEY, signType: 'MD5' },
+      order: {
+        outTradeNo: 'T1',
+        total: 1,
+        openid: 'o',
+        transactionId: 't',
+        outRefundNo: 'r',
+        refundId: 'ri',
+        refund: 1,
+      },
+      v2: {
+        notifyUrl: 'https://shop.example.com/wxpay/v2/notify',
+        refundNotifyUrl: 'https://shop.example.com/wxpay/v2/refund-notify',
+        apiKey: V2_KEY,
+        signType: 'MD5',
+      },
       v3: {
         notifyUrl: 'https://shop.example.com/wxpay/v3/notify',
         refundNotifyUrl: 'https://shop.example.com:8443/wxpay/v3/refund-notify',
         apiV3Key: V3_KEY,
         platform: { privateKeyFile: '/k1.pem', privateKeyPem: pkcs8(publicKeySigner.privateKey), serial: PUB_KEY_ID },
-        platformCertificate: { privateKeyFile: '/k2.pem', privateKeyPem: pkcs8(certificateSigner.privateKey), serial: CERT_SERIAL },
+        platformCertificate: {
+          privateKeyFile: '/k2.pem',
+          privateKeyPem: pkcs8(certificateSigner.privateKey),
+          serial: CERT_SERIAL,
+        },
       },
     };
     const opts = receiverOptionsFromConfig(config);
     expect(opts.v2).toEqual({ apiKey: V2_KEY, ...PATHS.v2 });
-    expect({ ...opts.v3, publicKeys: Object.keys(opts.v3!.publicKeys) }).toEqual({ apiV3Key: V3_KEY, publicKeys: [PUB_KEY_ID, CERT_SERIAL], ...PATHS.v3 });
+    expect({ ...opts.v3, publicKeys: Object.keys(opts.v3!.publicKeys) }).toEqual({
+      apiV3Key: V3_KEY,
+      publicKeys: [PUB_KEY_ID, CERT_SERIAL],
+      ...PATHS.v3,
+    });
     expect(opts.v3!.publicKeys[PUB_KEY_ID]).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     const signature = signV3('m', certificateSigner.privateKey);
     expect(verifyV3('m', signature, createPublicKey(opts.v3!.publicKeys[CERT_SERIAL]!))).toBe(true);
 
     const receiver = await start({ ...opts, now: () => NOW_MS });
-    expect((await send(receiver, v3Notify({ event: 'REFUND.CLOSED', signer: certificateSigner.privateKey, serial: CERT_SERIAL }))).status).toBe(204);
+    expect(
+      (
+        await send(
+          receiver,
+          v3Notify({ event: 'REFUND.CLOSED', signer: certificateSigner.privateKey, serial: CERT_SERIAL }),
+        )
+      ).status,
+    ).toBe(204);
   });
 });
 
@@ -474,22 +625,80 @@ const FAULT_CHECKS: Record<string, FaultCheck> = {
   'json-ack': { version: 'v2', deliveries: once(() => v2Pay()), correct: 'ack', faulty: 'reject' },
   'plain-success-ack': { version: 'v2', deliveries: once(() => v2Pay()), correct: 'ack', faulty: 'reject' },
   'parses-xml-as-json': { version: 'v2', deliveries: once(() => v2Refund()), correct: 'ack', faulty: 'reject' },
-  'v2-no-sign-check': { version: 'v2', deliveries: once(() => v2Pay(D1, 'MD5', { apiKey: 'ffffffffffffffffffffffffffffffff' })), correct: 'reject', faulty: 'ack' },
-  'v2-acks-tampered': { version: 'v2', deliveries: once(() => ({ ...v2Pay(), body: buildFlatXml('xml', D1) })), correct: 'reject', faulty: 'ack' },
-  'v2-defaults-to-md5': { version: 'v2', deliveries: once(() => v2Pay(D1, 'HMAC-SHA256')), correct: 'ack', faulty: 'reject' },
-  'drops-sign-type': { version: 'v2', deliveries: once(() => v2Pay(D1, 'MD5', { sendSignType: true })), correct: 'ack', faulty: 'reject' },
-  'fails-failed-payments': { version: 'v2', deliveries: once(() => v2Pay({ ...D1, result_code: 'FAIL', err_code: 'SYSTEMERROR', err_code_des: '系统错误' })), correct: 'ack', faulty: 'reject' },
-  'trims-values': { version: 'v2', deliveries: once(() => v2Pay({ ...D1, attach: ' order note ' })), correct: 'ack', faulty: 'reject' },
+  'v2-no-sign-check': {
+    version: 'v2',
+    deliveries: once(() => v2Pay(D1, 'MD5', { apiKey: 'ffffffffffffffffffffffffffffffff' })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'v2-acks-tampered': {
+    version: 'v2',
+    deliveries: once(() => ({ ...v2Pay(), body: buildFlatXml('xml', D1) })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'v2-defaults-to-md5': {
+    version: 'v2',
+    deliveries: once(() => v2Pay(D1, 'HMAC-SHA256')),
+    correct: 'ack',
+    faulty: 'reject',
+  },
+  'drops-sign-type': {
+    version: 'v2',
+    deliveries: once(() => v2Pay(D1, 'MD5', { sendSignType: true })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
+  'fails-failed-payments': {
+    version: 'v2',
+    deliveries: once(() => v2Pay({ ...D1, result_code: 'FAIL', err_code: 'SYSTEMERROR', err_code_des: '系统错误' })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
+  'trims-values': {
+    version: 'v2',
+    deliveries: once(() => v2Pay({ ...D1, attach: ' order note ' })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
   'refund-key-wrong': { version: 'v2', deliveries: once(() => v2Refund()), correct: 'ack', faulty: 'reject' },
-  'ecb-full-block-padding-bug': { version: 'v2', deliveries: once(() => v2Refund(blockAlignedInner())), correct: 'ack', faulty: 'reject' },
-  'refund-acks-undecryptable': { version: 'v2', deliveries: once(() => v2Refund(REFUND_INNER, { apiKey: 'ffffffffffffffffffffffffffffffff' })), correct: 'reject', faulty: 'ack' },
+  'ecb-full-block-padding-bug': {
+    version: 'v2',
+    deliveries: once(() => v2Refund(blockAlignedInner())),
+    correct: 'ack',
+    faulty: 'reject',
+  },
+  'refund-acks-undecryptable': {
+    version: 'v2',
+    deliveries: once(() => v2Refund(REFUND_INNER, { apiKey: 'ffffffffffffffffffffffffffffffff' })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
   'html-error-page': { version: 'v2', deliveries: once(() => v2Pay()), correct: 'ack', faulty: 'reject' },
   'v3-500-to-valid': { version: 'v3', deliveries: once(() => v3Notify()), correct: 'ack', faulty: 'reject' },
-  'v3-200-code-fail': { version: 'v3', deliveries: once(() => v3Notify({ timestamp: NOW - 360 })), correct: 'reject', faulty: 'ack' },
-  'v3-wrong-aad': { version: 'v3', deliveries: once(() => v3Notify({ event: 'REFUND.ABNORMAL' })), correct: 'ack', faulty: 'reject' },
+  'v3-200-code-fail': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ timestamp: NOW - 360 })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'v3-wrong-aad': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ event: 'REFUND.ABNORMAL' })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
   'payer-total-as-amount': {
     version: 'v3',
-    deliveries: once(() => v3Notify({ plain: { ...PAY_PLAIN, amount: { ...PAY_PLAIN.amount, payer_total: 90 }, promotion_detail: [{ coupon_id: '109519', type: 'CASH', amount: 10 }] } })),
+    deliveries: once(() =>
+      v3Notify({
+        plain: {
+          ...PAY_PLAIN,
+          amount: { ...PAY_PLAIN.amount, payer_total: 90 },
+          promotion_detail: [{ coupon_id: '109519', type: 'CASH', amount: 10 }],
+        },
+      }),
+    ),
     correct: 'ack',
     faulty: 'reject',
   },
@@ -501,26 +710,72 @@ const FAULT_CHECKS: Record<string, FaultCheck> = {
           combine_appid: PAY_PLAIN.appid,
           combine_mchid: PAY_PLAIN.mchid,
           combine_out_trade_no: 'C20240101000001',
-          sub_orders: [{ mchid: PAY_PLAIN.mchid, out_trade_no: PAY_PLAIN.out_trade_no, amount: { total_amount: 100, payer_amount: 100 } }],
+          sub_orders: [
+            {
+              mchid: PAY_PLAIN.mchid,
+              out_trade_no: PAY_PLAIN.out_trade_no,
+              amount: { total_amount: 100, payer_amount: 100 },
+            },
+          ],
         },
       }),
     ),
     correct: 'ack',
     faulty: 'reject',
   },
-  'v3-ignores-serial': { version: 'v3', deliveries: once(() => v3Notify({ signer: certificateSigner.privateKey, serial: CERT_SERIAL })), correct: 'ack', faulty: 'reject' },
+  'v3-ignores-serial': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ signer: certificateSigner.privateKey, serial: CERT_SERIAL })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
   'slow-6s': { version: 'v3', deliveries: once(() => v3Notify()), correct: 'ack', faulty: 'late' },
-  'v3-no-signature-check': { version: 'v3', deliveries: once(() => v3Notify({ tamper: (b) => b.replace('支付成功', '支付失败') })), correct: 'reject', faulty: 'ack' },
-  'acks-signtest-probe': { version: 'v3', deliveries: once(() => v3Notify({ resign: (s) => SIGNTEST_PREFIX + s })), correct: 'reject', faulty: 'ack' },
-  'ignores-timestamp': { version: 'v3', deliveries: once(() => v3Notify({ timestamp: NOW + 360 })), correct: 'reject', faulty: 'ack' },
-  'accepts-any-serial': { version: 'v3', deliveries: once(() => v3Notify({ serial: 'PUB_KEY_ID_0100OTHER' })), correct: 'reject', faulty: 'ack' },
-  'acks-without-decrypting': { version: 'v3', deliveries: once(() => v3Notify({ apiV3Key: OTHER_V3_KEY })), correct: 'reject', faulty: 'ack' },
-  'reserialises-body': { version: 'v3', deliveries: once(() => v3Notify({ serialise: (e) => JSON.stringify(e, null, 2) })), correct: 'ack', faulty: 'reject' },
+  'v3-no-signature-check': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ tamper: (b) => b.replace('支付成功', '支付失败') })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'acks-signtest-probe': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ resign: (s) => SIGNTEST_PREFIX + s })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'ignores-timestamp': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ timestamp: NOW + 360 })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'accepts-any-serial': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ serial: 'PUB_KEY_ID_0100OTHER' })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'acks-without-decrypting': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ apiV3Key: OTHER_V3_KEY })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
+  'reserialises-body': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ serialise: (e) => JSON.stringify(e, null, 2) })),
+    correct: 'ack',
+    faulty: 'reject',
+  },
   'reads-body-as-latin1': { version: 'v3', deliveries: once(() => v3Notify()), correct: 'ack', faulty: 'reject' },
   'not-idempotent': { version: 'v3', deliveries: () => [v3Notify(), v3Notify()], correct: 'ack', faulty: 'reject' },
   redirects: { version: 'v3', deliveries: once(() => v3Notify()), correct: 'ack', faulty: 'reject' },
   'drops-connection': { version: 'v2', deliveries: once(() => v2Pay()), correct: 'ack', faulty: 'transport-error' },
-  'answers-200-to-everything': { version: 'v3', deliveries: once(() => v3Notify({ resign: (s) => SIGNTEST_PREFIX + s })), correct: 'reject', faulty: 'ack' },
+  'answers-200-to-everything': {
+    version: 'v3',
+    deliveries: once(() => v3Notify({ resign: (s) => SIGNTEST_PREFIX + s })),
+    correct: 'reject',
+    faulty: 'ack',
+  },
 };
 
 async function verdict(receiver: StartedReceiver, check: FaultCheck): Promise<Verdict> {

@@ -16,11 +16,18 @@ import type { DeliveryResult } from '../../src/judge/types.js';
 import { judge } from '../../src/library/judge.js';
 import { STACK_EXAMPLES } from '../fixtures/stacks/answers.js';
 
-const spec = (id: string, expect: 'ack' | 'reject'): CaseSpec => ({ id, version: id.slice(0, 2), kind: 'pay', expect, severity: 'protocol' }) as unknown as CaseSpec;
+const spec = (id: string, expect: 'ack' | 'reject'): CaseSpec =>
+  ({ id, version: id.slice(0, 2), kind: 'pay', expect, severity: 'protocol' }) as unknown as CaseSpec;
 
 /** The row's cause and words, as `run` settles them: the bundled judge, then the fingerprint. */
-function row(s: CaseSpec, answer: { status: number; headers: Record<string, string | undefined>; body: string }, timeMs = 5) {
-  const headers = Object.fromEntries(Object.entries(answer.headers).filter((e): e is [string, string] => e[1] !== undefined));
+function row(
+  s: CaseSpec,
+  answer: { status: number; headers: Record<string, string | undefined>; body: string },
+  timeMs = 5,
+) {
+  const headers = Object.fromEntries(
+    Object.entries(answer.headers).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   const judged = { code: answer.status, headers, body: answer.body, timeMs };
   const checks = judgeAnswer(s, judged);
   const failing = checks.find((c) => !c.pass && c.cause !== 'slow') ?? checks.find((c) => !c.pass);
@@ -50,17 +57,31 @@ describe('rows name the stack behind a refused genuine notification', () => {
   it('answers the judge already names well keep their cause: https and trailing-slash redirects, plain-text acks, JSON parse errors, duplicates, non-idempotent copies', () => {
     const v2 = spec('v2.pay.success', 'ack');
     const v3 = spec('v3.pay.success', 'ack');
-    expect(row(v3, { status: 301, headers: { location: 'https://pay.example.com/wxpay/v3/notify' }, body: '' })).toMatchObject({
+    expect(
+      row(v3, { status: 301, headers: { location: 'https://pay.example.com/wxpay/v3/notify' }, body: '' }),
+    ).toMatchObject({
       cause: 'redirect',
       hint: expect.stringContaining('point notify_url at the final address'),
     });
     expect(row(v3, { status: 308, headers: { location: '/wxpay/v3/notify/' }, body: '' }).cause).toBe('redirect');
     expect(row(v2, { status: 200, headers: {}, body: 'success' }).cause).toBe('v2-plain-text-ack');
-    expect(row(v2, { status: 400, headers: {}, body: '{"error":"invalid JSON body"}' }).cause).toBe('xml-parsed-as-json');
-    expect(row(v3, { status: 500, headers: {}, body: 'Duplicate entry for key out_trade_no' }).cause).toBe('duplicate-order');
+    expect(row(v2, { status: 400, headers: {}, body: '{"error":"invalid JSON body"}' }).cause).toBe(
+      'xml-parsed-as-json',
+    );
+    expect(row(v3, { status: 500, headers: {}, body: 'Duplicate entry for key out_trade_no' }).cause).toBe(
+      'duplicate-order',
+    );
     const copy = { ...v3, redelivery: { copy: 2 } } as unknown as CaseSpec;
-    expect(row(copy, { status: 500, headers: { 'content-type': 'text/html' }, body: '<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>' }).cause).toBe('not-idempotent');
-    expect(row(v3, { status: 401, headers: {}, body: '{"code":"FAIL","message":"signature verification failed"}' }).cause).toBe('rejected-genuine');
+    expect(
+      row(copy, {
+        status: 500,
+        headers: { 'content-type': 'text/html' },
+        body: '<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>',
+      }).cause,
+    ).toBe('not-idempotent');
+    expect(
+      row(v3, { status: 401, headers: {}, body: '{"code":"FAIL","message":"signature verification failed"}' }).cause,
+    ).toBe('rejected-genuine');
   });
 
   it("a 200 that is a wall's refusal is a hollow acknowledgement: WeChat would stop retrying", () => {
@@ -75,16 +96,26 @@ describe('rows name the stack behind a refused genuine notification', () => {
   });
 
   it('a decryption failure is named as such, not as untrusted keys', () => {
-    const r = row(spec('v3.pay.success', 'ack'), { status: 500, headers: {}, body: '{"code":"FAIL","message":"解密失败"}' });
+    const r = row(spec('v3.pay.success', 'ack'), {
+      status: 500,
+      headers: {},
+      body: '{"code":"FAIL","message":"解密失败"}',
+    });
     expect(r.cause).toBe('v3-decrypt');
     expect(r.hint).toMatch(/The signature passed but decryption failed \(解密失败\).*APIv3 key \(APIv3密钥\)/);
   });
 
   it("the library's judge names the stack as run does", () => {
     const django = STACK_EXAMPLES.find((e) => e.id === 'django-csrf')!.answer;
-    const verdict = judge('v3.pay.success', { status: django.status, text: django.body, headers: django.headers as Record<string, string> });
+    const verdict = judge('v3.pay.success', {
+      status: django.status,
+      text: django.body,
+      headers: django.headers as Record<string, string>,
+    });
     expect(verdict).toMatchObject({ pass: false, cause: 'csrf' });
-    expect(verdict.message).toMatch(/got HTTP 403, page "403 Forbidden" saying "CSRF verification failed"\. Django CSRF middleware .*`@csrf_exempt`/);
+    expect(verdict.message).toMatch(
+      /got HTTP 403, page "403 Forbidden" saying "CSRF verification failed"\. Django CSRF middleware .*`@csrf_exempt`/,
+    );
     expect(judge('v3.pay.success', { status: 204 }).pass).toBe(true);
   });
 
@@ -96,7 +127,14 @@ describe('rows name the stack behind a refused genuine notification', () => {
 // ── The run: notes and the clock, on recorded deliveries ──────────────────────────────────────────
 
 type Answer = { status: number; body: string; headers?: Record<string, string> };
-function delivery(caseId: string, expect: 'ack' | 'reject', verdict: 'pass' | 'fail', cause: string, answer: Answer, timeMs = 5): DeliveryResult {
+function delivery(
+  caseId: string,
+  expect: 'ack' | 'reject',
+  verdict: 'pass' | 'fail',
+  cause: string,
+  answer: Answer,
+  timeMs = 5,
+): DeliveryResult {
   const def = CATALOGUE.find((c) => c.id === caseId)!;
   return {
     caseId,
@@ -120,7 +158,8 @@ function delivery(caseId: string, expect: 'ack' | 'reject', verdict: 'pass' | 'f
     response: { headers: answer.headers ?? {}, body: answer.body },
   };
 }
-const notesFor = (deliveries: DeliveryResult[]) => diagnoseRun(summarizeCases(deliveries), deliveries).map((d) => d.message);
+const notesFor = (deliveries: DeliveryResult[]) =>
+  diagnoseRun(summarizeCases(deliveries), deliveries).map((d) => d.message);
 
 describe('the run note reads what the answers show', () => {
   const laravel = STACK_EXAMPLES.find((e) => e.id === 'laravel-csrf')!.answer as Answer;
@@ -145,7 +184,10 @@ describe('the run note reads what the answers show', () => {
     const notes = notesFor([
       delivery('v3.pay.success', 'ack', 'fail', 'crash', crash),
       delivery('v3.pay.promotion', 'ack', 'fail', 'crash', crash),
-      delivery('v3.forged.bad-signature', 'reject', 'pass', 'ok', { status: 401, body: '{"code":"SIGN_ERROR","message":"签名错误"}' }),
+      delivery('v3.forged.bad-signature', 'reject', 'pass', 'ok', {
+        status: 401,
+        body: '{"code":"SIGN_ERROR","message":"签名错误"}',
+      }),
     ]);
     expect(notes[0]).toMatch(
       /Genuine notifications got the Django error page \(HTTP 500, page "Server Error \(500\)"\), while forged ones were refused differently \(v3\.forged\.bad-signature: HTTP 401 .*\): the handler tells them apart, so this page is the handler's own, not a wall's, and the signature check passed, so the crash comes after it: most likely decrypting resource\.ciphertext with an APIv3 key/,
@@ -176,12 +218,24 @@ describe('the run note reads what the answers show', () => {
       ['v3.forged.bad-signature', 'pass', 'ok'],
     ]);
     // A forgery refused late is still refused (WeChat never sends one); acknowledged late, it fails.
-    const late = judgeAnswer(spec('v3.forged.bad-signature', 'reject'), { code: 401, headers: {}, body: '', timeMs: 6012 });
+    const late = judgeAnswer(spec('v3.forged.bad-signature', 'reject'), {
+      code: 401,
+      headers: {},
+      body: '',
+      timeMs: 6012,
+    });
     expect(late.every((c) => c.pass)).toBe(true);
-    const lateAck = judgeAnswer(spec('v3.forged.bad-signature', 'reject'), { code: 204, headers: {}, body: '', timeMs: 6012 });
+    const lateAck = judgeAnswer(spec('v3.forged.bad-signature', 'reject'), {
+      code: 204,
+      headers: {},
+      body: '',
+      timeMs: 6012,
+    });
     expect(lateAck.find((c) => !c.pass)?.cause).toBe('acked-forged');
     // The genuine notification's own lateness still fails the clock check.
-    expect(judgeAnswer(spec('v3.pay.success', 'ack'), { code: 204, headers: {}, body: '', timeMs: 6012 })[0]).toMatchObject({ pass: false, cause: 'slow' });
+    expect(
+      judgeAnswer(spec('v3.pay.success', 'ack'), { code: 204, headers: {}, body: '', timeMs: 6012 })[0],
+    ).toMatchObject({ pass: false, cause: 'slow' });
   });
 
   it('the summary line does not count inconclusive advisory cases as advisory findings', () => {
@@ -191,7 +245,10 @@ describe('the run note reads what the answers show', () => {
       // An advisory forged case whose control was refused: inconclusive, not a finding.
       delivery('v3.forged.stale-timestamp', 'reject', 'pass', 'ok', refused),
     ]);
-    expect(cases.find((c) => c.caseId === 'v3.forged.stale-timestamp')).toMatchObject({ severity: 'advisory', verdict: 'inconclusive' });
+    expect(cases.find((c) => c.caseId === 'v3.forged.stale-timestamp')).toMatchObject({
+      severity: 'advisory',
+      verdict: 'inconclusive',
+    });
     const line = totalsLine(totals(cases));
     expect(line).toBe('0 passed, 1 failed, 1 advisory case not judged (inconclusive or skipped)');
     expect(line).not.toMatch(/advisory finding/);

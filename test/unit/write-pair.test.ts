@@ -41,7 +41,9 @@ function writer(dir: string, label: string, options: { rounds: number; startAt?:
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, output })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, output })),
+  );
   return { child, done };
 }
 
@@ -77,7 +79,10 @@ describe('the collection/environment pair stays consistent', () => {
       await w.done;
       const pair = pairOf(dir);
       if (hasInterruptedCommit(dir)) interrupted++;
-      else expect(pair.environment, `trial ${trial}: mixed pair and no record of an interrupted commit`).toBe(pair.collection);
+      else
+        expect(pair.environment, `trial ${trial}: mixed pair and no record of an interrupted commit`).toBe(
+          pair.collection,
+        );
       // The next write into the folder, whatever it writes, first finishes the interrupted commit.
       writeFilesAtomic([{ path: join(dir, 'other.txt'), content: 'x' }]);
       const repaired = pairOf(dir);
@@ -157,7 +162,13 @@ describe('generate --check and an interrupted write', () => {
     expect(await cli(['generate', '-c', config, '-o', out, '--no-secrets'], memoryIO())).toBe(0);
     expect(await cli(['generate', '-c', config, '-o', out, '--no-secrets', '--check'], memoryIO())).toBe(0);
     // What a writer killed between its renames leaves behind (its temps already renamed).
-    writeFileSync(join(out, '.wxpay-notify.commit'), JSON.stringify({ version: 2, files: [{ temp: '.shop.postman_collection.json.new.0123abcd.tmp', path: 'shop.postman_collection.json' }] }));
+    writeFileSync(
+      join(out, '.wxpay-notify.commit'),
+      JSON.stringify({
+        version: 2,
+        files: [{ temp: '.shop.postman_collection.json.new.0123abcd.tmp', path: 'shop.postman_collection.json' }],
+      }),
+    );
     const check = memoryIO();
     expect(await cli(['generate', '-c', config, '-o', out, '--no-secrets', '--check'], check)).toBe(1);
     expect(check.stderr).toMatch(/interrupted/);

@@ -15,7 +15,9 @@ const sandbox = loadSandboxFunctions(bundleScript('prerequest', sandboxConstants
 
 describe('docs/protocol.md test vectors: Node reference code', () => {
   it('v2 sign of the official example (MD5 and HMAC-SHA256)', () => {
-    expect(v2StringToSign(V2_DOC_EXAMPLE.fields, DOC_KEY)).toBe('appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d');
+    expect(v2StringToSign(V2_DOC_EXAMPLE.fields, DOC_KEY)).toBe(
+      'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d',
+    );
     expect(signV2Fields(V2_DOC_EXAMPLE.fields, DOC_KEY, 'MD5')).toBe(V2_DOC_EXAMPLE.md5);
     expect(signV2Fields(V2_DOC_EXAMPLE.fields, DOC_KEY, 'HMAC-SHA256')).toBe(V2_DOC_EXAMPLE.hmac);
   });
@@ -71,7 +73,9 @@ describe('docs/protocol.md test vectors: the sandbox script as shipped in the co
     expect(md5.fields.sign_type).toBeUndefined();
     const hmac = parseFlatXml(sandbox.buildV2Payment!({ signType: 'HMAC-SHA256', signTypeField: false }, xml, DOC_KEY));
     expect(hmac.fields.sign).toBe(D1.hmacWithoutSignType);
-    const withType = parseFlatXml(sandbox.buildV2Payment!({ signType: 'HMAC-SHA256', signTypeField: true }, xml, DOC_KEY));
+    const withType = parseFlatXml(
+      sandbox.buildV2Payment!({ signType: 'HMAC-SHA256', signTypeField: true }, xml, DOC_KEY),
+    );
     expect(withType.fields.sign_type).toBe('HMAC-SHA256');
     expect(verifyV2Sign(withType.fields, DOC_KEY)).toBe(true);
   });
@@ -79,14 +83,18 @@ describe('docs/protocol.md test vectors: the sandbox script as shipped in the co
   it('AES-ECB vector and D2 through the refund builder', () => {
     expect(sandbox.aesEcbEncryptBase64!(AES_ECB.key, AES_ECB.plaintext)).toBe(AES_ECB.base64);
     // D2 is the fixture on one line; the sandbox's AES-ECB under md5(key) reproduces it.
-    expect(sandbox.aesEcbEncryptBase64!(sandbox.md5Hex!(DOC_KEY), REFUND_FIXTURE_XML)).toBe(encryptReqInfo(REFUND_FIXTURE_XML, DOC_KEY));
+    expect(sandbox.aesEcbEncryptBase64!(sandbox.md5Hex!(DOC_KEY), REFUND_FIXTURE_XML)).toBe(
+      encryptReqInfo(REFUND_FIXTURE_XML, DOC_KEY),
+    );
     expect(encryptReqInfo(REFUND_FIXTURE_XML, DOC_KEY).startsWith(D2.reqInfoStart)).toBe(true);
     // The builder sends the <root> laid out as the fixture file is (a newline after the opening tag
     // and after every field), inside a compact outer <xml> whose return_code alone is bare.
     const pretty = REFUND_FIXTURE_XML.replace(/></g, '>\n  <');
     const body = sandbox.buildV2Refund!({}, pretty, DOC_KEY, { appid: 'wx1', mch_id: '10000100' }, 'NONCE');
     expect(
-      body.startsWith('<xml><return_code>SUCCESS</return_code><appid><![CDATA[wx1]]></appid><mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[NONCE]]></nonce_str><req_info><![CDATA['),
+      body.startsWith(
+        '<xml><return_code>SUCCESS</return_code><appid><![CDATA[wx1]]></appid><mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[NONCE]]></nonce_str><req_info><![CDATA[',
+      ),
     ).toBe(true);
     const sent = parseFlatXml(body);
     expect(sent.root).toBe('xml');
@@ -96,7 +104,9 @@ describe('docs/protocol.md test vectors: the sandbox script as shipped in the co
   });
 
   it('AES-GCM vector and the D3 ciphertext', () => {
-    expect(sandbox.aesGcmEncryptBase64!(AES_GCM.key, AES_GCM.nonce, AES_GCM.aad, AES_GCM.plaintext)).toBe(AES_GCM.ciphertext);
+    expect(sandbox.aesGcmEncryptBase64!(AES_GCM.key, AES_GCM.nonce, AES_GCM.aad, AES_GCM.plaintext)).toBe(
+      AES_GCM.ciphertext,
+    );
     const ciphertext = sandbox.aesGcmEncryptBase64!(D3.apiV3Key, D3.nonce, D3.aad, D3.plaintext);
     expect(sha256(D3.envelope(ciphertext))).toBe(D3.bodySha256);
   });

@@ -5,7 +5,13 @@
 export const DOC_KEY = '192006250b4c09247ec02edce69f6a2d';
 
 export const V2_DOC_EXAMPLE = {
-  fields: { appid: 'wxd930ea5d5a258f4f', mch_id: '10000100', device_info: '1000', body: 'test', nonce_str: 'ibuaiVcKdpRxkhJA' },
+  fields: {
+    appid: 'wxd930ea5d5a258f4f',
+    mch_id: '10000100',
+    device_info: '1000',
+    body: 'test',
+    nonce_str: 'ibuaiVcKdpRxkhJA',
+  },
   md5: '9A0A8659F005D6984697E2CA0A9CF3B7',
   hmac: '6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6',
 };
@@ -34,7 +40,11 @@ export const D1 = {
   hmacWithoutSignType: 'C5D561CC81708074677137438B0DB3980134F9E0330E5D0C1D7AF1A8CCEC2C40',
 };
 
-export const AES_ECB = { key: '0123456789abcdef0123456789abcdef', plaintext: 'hello', base64: 'pZwJZBLuy3mDACEQT4YTBw==' };
+export const AES_ECB = {
+  key: '0123456789abcdef0123456789abcdef',
+  plaintext: 'hello',
+  base64: 'pZwJZBLuy3mDACEQT4YTBw==',
+};
 
 export const AES_GCM = {
   key: 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb',

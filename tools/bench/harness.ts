@@ -99,7 +99,13 @@ export function runTimed(options: TimedRunOptions): Promise<TimedRun> {
       (err: Error | null) => {
         if (err) return reject(err);
         const end = performance.now();
-        resolve({ wallMs: end - started, activeMs: lastEnd - (firstStart ?? started), requests, transportErrors, captured });
+        resolve({
+          wallMs: end - started,
+          activeMs: lastEnd - (firstStart ?? started),
+          requests,
+          transportErrors,
+          captured,
+        });
       },
     );
     emitter.on('beforeItem', () => {
@@ -117,7 +123,9 @@ export function runTimed(options: TimedRunOptions): Promise<TimedRun> {
         itemId: String(args.item?.id ?? ''),
         url: request.url.toString(),
         method: request.method,
-        headers: (request.headers.all() as any[]).filter((h) => !h.disabled && !h.system).map((h) => ({ key: String(h.key), value: String(h.value) })),
+        headers: (request.headers.all() as any[])
+          .filter((h) => !h.disabled && !h.system)
+          .map((h) => ({ key: String(h.key), value: String(h.value) })),
         body: request.body?.raw ?? '',
         status: err ? undefined : args.response?.code,
       });
@@ -144,7 +152,12 @@ export function literalItem(request: CapturedRequest, id: string): Record<string
   return {
     id,
     name: id,
-    request: { method: request.method, url: request.url, header: request.headers, body: { mode: 'raw', raw: request.body } },
+    request: {
+      method: request.method,
+      url: request.url,
+      header: request.headers,
+      body: { mode: 'raw', raw: request.body },
+    },
     protocolProfileBehavior: { followRedirects: false },
   };
 }
@@ -175,7 +188,10 @@ export async function createBenchContext(quick: boolean): Promise<BenchContext> 
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-bench-'));
   const keys = generateTestKeys();
   // As the demo does: bind with a placeholder config, then aim the config at the port the OS picked.
-  const receiver = await startReceiver(receiverOptionsFromConfig(demoConfig(keys, 'http://127.0.0.1:0', dir)), { host: '127.0.0.1', port: 0 });
+  const receiver = await startReceiver(receiverOptionsFromConfig(demoConfig(keys, 'http://127.0.0.1:0', dir)), {
+    host: '127.0.0.1',
+    port: 0,
+  });
   const trivial = await startTrivialServer();
   return {
     quick,

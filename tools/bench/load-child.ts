@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as LoadChildArgs;
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-bench-load-'));
   try {
-    const config = input.configFile ? await loadConfig(input.configFile) : demoConfig(generateTestKeys(), input.url ?? '', dir);
+    const config = input.configFile
+      ? await loadConfig(input.configFile)
+      : demoConfig(generateTestKeys(), input.url ?? '', dir);
     const io = memoryIO();
     const args: LoadArgs = {
       config: 'bench',

@@ -27,7 +27,12 @@ function writeProject(ctx: BenchContext): { config: string; env: NodeJS.ProcessE
     name: 'bench',
     appid: c.appid,
     mchid: c.mchid,
-    v2: { notifyUrl: c.v2!.notifyUrl, refundNotifyUrl: c.v2!.refundNotifyUrl, apiKey: `\${${SECRET_ENV.apiKey}}`, signType: c.v2!.signType },
+    v2: {
+      notifyUrl: c.v2!.notifyUrl,
+      refundNotifyUrl: c.v2!.refundNotifyUrl,
+      apiKey: `\${${SECRET_ENV.apiKey}}`,
+      signType: c.v2!.signType,
+    },
     v3: {
       notifyUrl: c.v3!.notifyUrl,
       refundNotifyUrl: c.v3!.refundNotifyUrl,
@@ -39,7 +44,13 @@ function writeProject(ctx: BenchContext): { config: string; env: NodeJS.ProcessE
   };
   const file = join(dir, 'wxpay-notify.json');
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
-  const env = { ...process.env, [SECRET_ENV.apiKey]: ctx.keys.apiKey, [SECRET_ENV.apiV3Key]: ctx.keys.apiV3Key, NO_COLOR: '1', FORCE_COLOR: '0' };
+  const env = {
+    ...process.env,
+    [SECRET_ENV.apiKey]: ctx.keys.apiKey,
+    [SECRET_ENV.apiV3Key]: ctx.keys.apiV3Key,
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+  };
   return { config: file, env };
 }
 
@@ -60,7 +71,10 @@ function newmanRequests(stdout: string): string {
 export async function measureEndToEnd(ctx: BenchContext): Promise<MeasureResult> {
   const { config, env } = writeProject(ctx);
   const outDir = join(ctx.dir, 'e2e', 'collections');
-  check('wxpay-notify generate', await runChild(process.execPath, [CLI, 'generate', '-c', config, '-o', outDir], { env }));
+  check(
+    'wxpay-notify generate',
+    await runChild(process.execPath, [CLI, 'generate', '-c', config, '-o', outDir], { env }),
+  );
   const collection = join(outDir, 'bench.postman_collection.json');
   const environment = join(outDir, 'bench.postman_environment.json');
   // The receiver's log counts what each CLI delivered (pm.sendRequest copies included).
@@ -72,7 +86,8 @@ export async function measureEndToEnd(ctx: BenchContext): Promise<MeasureResult>
     return run;
   };
   const ours = (): Promise<ChildRun> => timed('ours', 'wxpay-notify run', [CLI, 'run', '-c', config]);
-  const plain = (): Promise<ChildRun> => timed('plain', 'newman run', [newmanBin(), 'run', collection, '-e', environment]);
+  const plain = (): Promise<ChildRun> =>
+    timed('plain', 'newman run', [newmanBin(), 'run', collection, '-e', environment]);
 
   const rounds = ctx.quick ? 1 : 3;
   if (!ctx.quick) {
@@ -92,7 +107,10 @@ export async function measureEndToEnd(ctx: BenchContext): Promise<MeasureResult>
   };
   return {
     rows: [
-      infoRow('6. end to end, default suite: `wxpay-notify run -c` ÷ `newman run`', `${formatRatio(oursMs / plainMs)} (${formatMs(oursMs)} vs ${formatMs(plainMs)})`),
+      infoRow(
+        '6. end to end, default suite: `wxpay-notify run -c` ÷ `newman run`',
+        `${formatRatio(oursMs / plainMs)} (${formatMs(oursMs)} vs ${formatMs(plainMs)})`,
+      ),
       infoRow('6. … peak RSS (wxpay-notify / newman)', `${rss(runs.ours)} / ${rss(runs.plain)}`),
     ],
     notes: [

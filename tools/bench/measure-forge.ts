@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
-import { perRequestMs, plainCollection, runTimed, scriptEvent, type BenchContext, type MeasureResult } from './harness.js';
+import {
+  perRequestMs,
+  plainCollection,
+  runTimed,
+  scriptEvent,
+  type BenchContext,
+  type MeasureResult,
+} from './harness.js';
 import { infoRow, metFrom } from './render-bench.js';
 import { signInputs, signInputsEnvironment, type SignInputs } from './sign-inputs.js';
 import { formatBytes, formatMs, formatRatio, median } from './stats.js';
@@ -20,7 +27,8 @@ const READ_INPUTS = [
   "var pem = pm.variables.get('bench_pem'), message = pm.variables.get('bench_message');",
   "var aesKey = pm.variables.get('bench_key'), nonce = pm.variables.get('bench_nonce'), aad = pm.variables.get('bench_aad'), plaintext = pm.variables.get('bench_plaintext');",
 ];
-const REPORT = 'pm.request.body.update(JSON.stringify({ signature: signature, ciphertext: ciphertext, ms: Date.now() - t0 }));';
+const REPORT =
+  'pm.request.body.update(JSON.stringify({ signature: signature, ciphertext: ciphertext, ms: Date.now() - t0 }));';
 
 /**
  * Ours: the library functions of the generated pre-request bundle, byte for byte. With `pm` shadowed
@@ -86,7 +94,12 @@ export async function measureForge(ctx: BenchContext): Promise<MeasureResult> {
   const count = ctx.quick ? 8 : 50;
   const item = (body: string): Record<string, unknown> => ({
     name: 'sign',
-    request: { method: 'POST', url: `${ctx.trivial.url}/bench`, header: [{ key: 'Content-Type', value: 'application/json' }], body: { mode: 'raw', raw: body } },
+    request: {
+      method: 'POST',
+      url: `${ctx.trivial.url}/bench`,
+      header: [{ key: 'Content-Type', value: 'application/json' }],
+      body: { mode: 'raw', raw: body },
+    },
   });
   const same = JSON.stringify({ signature: inputs.expected.signature, ciphertext: inputs.expected.ciphertext, ms: 0 });
   const scripts = { ours: ourScript(), forge: forgeScript() };
@@ -101,7 +114,8 @@ export async function measureForge(ctx: BenchContext): Promise<MeasureResult> {
     await runTimed({ collection, environment, iterationCount: 3 }); // warm-up
     ctx.trivial.bodies.length = 0;
     const run = await runTimed({ collection, environment, iterationCount: count });
-    if (run.transportErrors > 0 || run.requests !== count) throw new Error(`${name}: ${run.requests}/${count} requests sent, ${run.transportErrors} failed`);
+    if (run.transportErrors > 0 || run.requests !== count)
+      throw new Error(`${name}: ${run.requests}/${count} requests sent, ${run.transportErrors} failed`);
     perRequest[name] = perRequestMs(run);
     if (name !== 'none') inScript[name] = median(checkOutputs(name, ctx.trivial.bodies, inputs));
     ctx.trivial.bodies.length = 0;
@@ -120,8 +134,14 @@ export async function measureForge(ctx: BenchContext): Promise<MeasureResult> {
         '2. … whole request (no script / ours / forge)',
         `${formatMs(perRequest.none!)} / ${formatMs(perRequest.ours!)} / ${formatMs(perRequest.forge!)} (${formatRatio(perRequest.forge! / perRequest.ours!)})`,
       ),
-      infoRow('2. … crypto calls only, timed inside the script (ours / forge)', `${formatMs(inScript.ours!)} / ${formatMs(inScript.forge!)} (${formatRatio(inScript.forge! / inScript.ours!)})`),
-      infoRow('2. … script size (ours / forge)', `${formatBytes(Buffer.byteLength(scripts.ours))} / ${formatBytes(Buffer.byteLength(scripts.forge))}`),
+      infoRow(
+        '2. … crypto calls only, timed inside the script (ours / forge)',
+        `${formatMs(inScript.ours!)} / ${formatMs(inScript.forge!)} (${formatRatio(inScript.forge! / inScript.ours!)})`,
+      ),
+      infoRow(
+        '2. … script size (ours / forge)',
+        `${formatBytes(Buffer.byteLength(scripts.ours))} / ${formatBytes(Buffer.byteLength(scripts.forge))}`,
+      ),
     ],
     notes: [
       `Three one-item collections, each sent ${count} times (after 3 warm-up requests) to the trivial 204 server: no script; a pre-request script with our sandbox signer ` +
@@ -138,7 +158,9 @@ export async function measureForge(ctx: BenchContext): Promise<MeasureResult> {
 
 function forgeVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(dirname(dirname(forgeBundlePath())), 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(join(dirname(dirname(forgeBundlePath())), 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return '?';
   }

@@ -27,7 +27,8 @@ interface LoadSample {
 
 async function loadRun(input: LoadChildArgs): Promise<LoadSample> {
   const run = await runChild(process.execPath, [CHILD, JSON.stringify(input)]);
-  if (run.code !== 0 || !run.stdout.trim()) throw new Error(`load child exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (run.code !== 0 || !run.stdout.trim())
+    throw new Error(`load child exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return { report: JSON.parse(run.stdout) as LoadReport, maxRssKb: run.maxRssKb };
 }
 
@@ -40,20 +41,32 @@ function row(label: string, target: number, s: LoadSample): BenchRow {
       `${r.deliveries.achievedRate.toLocaleString('en-US')}/s achieved (${r.deliveries.sent.toLocaleString('en-US')} sent, ${r.deliveries.ackRate}% acknowledged, ${r.deliveries.notSent} not sent); ` +
       `p99 ${r.latencyMs.p99} ms from the intended send; generator p99 ${r.generatorMs.p99} ms; ${rss === undefined ? 'RSS n/a' : `peak RSS ${rss.toFixed(0)} MB`}`,
     target: `≥ ${target.toLocaleString('en-US')}/s, generator p99 < ${LOAD_TARGETS.generatorP99Ms} ms, < ${LOAD_TARGETS.rssMb} MB`,
-    met: metFrom(r.deliveries.achievedRate >= target * 0.98 && r.deliveries.notSent === 0 && r.generatorMs.p99 < LOAD_TARGETS.generatorP99Ms && (rss === undefined || rss < LOAD_TARGETS.rssMb)),
+    met: metFrom(
+      r.deliveries.achievedRate >= target * 0.98 &&
+        r.deliveries.notSent === 0 &&
+        r.generatorMs.p99 < LOAD_TARGETS.generatorP99Ms &&
+        (rss === undefined || rss < LOAD_TARGETS.rssMb),
+    ),
   };
 }
 
 /** `wxpay-notify serve` in its own process, on a config `init` wrote, with the keys in its environment. */
 async function startServe(): Promise<{ configFile: string; close(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-bench-serve-'));
-  const env = { ...process.env, WXPAY_V2_API_KEY: 'k3yK3yk3yK3yk3yK3yk3yK3yk3yK3y01', WXPAY_V3_API_KEY: 'v3k3yv3k3yv3k3yv3k3yv3k3yv3k3y01' };
+  const env = {
+    ...process.env,
+    WXPAY_V2_API_KEY: 'k3yK3yk3yK3yk3yK3yk3yK3yk3yK3y01',
+    WXPAY_V3_API_KEY: 'v3k3yv3k3yv3k3yv3k3yv3k3yv3k3y01',
+  };
   const init = await runChild(process.execPath, [CLI, 'init', '--dir', dir]);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   const configFile = join(dir, 'wxpay-notify.json');
   const port = 20000 + Math.floor(Math.random() * 20000);
   writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/127\.0\.0\.1:8080/g, `127.0.0.1:${port}`));
-  const child = spawn(process.execPath, [CLI, 'serve', '-c', configFile, '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '-c', configFile, '--quiet'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('serve did not start within 30 s')), 30_000);
     child.stdout.on('data', (c: Buffer) => {
@@ -94,26 +107,46 @@ async function startTrivialV2(): Promise<{ url: string; close(): Promise<void> }
 export async function measureLoad(ctx: BenchContext): Promise<MeasureResult> {
   const seconds = ctx.quick ? 10 : 60;
   const loadBefore = loadAverage();
-  const v3 = await loadRun({ url: ctx.trivial.url, load: { rate: LOAD_TARGETS.v3, duration: seconds, mix: 'v3.pay', workers: 2 } });
+  const v3 = await loadRun({
+    url: ctx.trivial.url,
+    load: { rate: LOAD_TARGETS.v3, duration: seconds, mix: 'v3.pay', workers: 2 },
+  });
   const v2Server = await startTrivialV2();
   let v2: LoadSample;
   try {
-    v2 = await loadRun({ url: v2Server.url, load: { rate: LOAD_TARGETS.v2, duration: 10, mix: 'v2.pay', workers: 2, connections: 512 } });
+    v2 = await loadRun({
+      url: v2Server.url,
+      load: { rate: LOAD_TARGETS.v2, duration: 10, mix: 'v2.pay', workers: 2, connections: 512 },
+    });
   } finally {
     await v2Server.close();
   }
-  const burst = await loadRun({ url: ctx.trivial.url, load: { rate: LOAD_TARGETS.burst, duration: 3, mix: 'v3.pay', workers: 2, presign: true, connections: 512 } });
+  const burst = await loadRun({
+    url: ctx.trivial.url,
+    load: { rate: LOAD_TARGETS.burst, duration: 3, mix: 'v3.pay', workers: 2, presign: true, connections: 512 },
+  });
   const serve = await startServe();
   let served: LoadSample;
   try {
-    served = await loadRun({ configFile: serve.configFile, load: { rate: LOAD_TARGETS.serve, duration: ctx.quick ? 10 : 30, workers: 2 } });
+    served = await loadRun({
+      configFile: serve.configFile,
+      load: { rate: LOAD_TARGETS.serve, duration: ctx.quick ? 10 : 30, workers: 2 },
+    });
   } finally {
     serve.close();
   }
   return {
     rows: [
-      row(`v3 signed distinct notifications, ${seconds} s, 2 signing threads → trivial 204 receiver`, LOAD_TARGETS.v3, v3),
-      row('v3 (4 payments : 1 refund) → `wxpay-notify serve` (another process, same machine)', LOAD_TARGETS.serve, served),
+      row(
+        `v3 signed distinct notifications, ${seconds} s, 2 signing threads → trivial 204 receiver`,
+        LOAD_TARGETS.v3,
+        v3,
+      ),
+      row(
+        'v3 (4 payments : 1 refund) → `wxpay-notify serve` (another process, same machine)',
+        LOAD_TARGETS.serve,
+        served,
+      ),
       row('pre-signed burst (--presign), 3 s of v3 → trivial 204 receiver', LOAD_TARGETS.burst, burst),
       row('v2 MD5-signed payments, 10 s, 2 threads → trivial receiver answering SUCCESS', LOAD_TARGETS.v2, v2),
     ],

@@ -23,11 +23,16 @@ async function generateAt(cases: number, repeat: number): Promise<SizeResult> {
   const samples: { sample: ScaleSample; peakKb: number }[] = [];
   for (let i = 0; i < repeat; i++) {
     const run = await runChild(process.execPath, [CHILD, String(cases)]);
-    if (run.code !== 0) throw new Error(`generate at ${cases} cases failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    if (run.code !== 0)
+      throw new Error(`generate at ${cases} cases failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
     const sample = JSON.parse(run.stdout.trim().split('\n').pop()!) as ScaleSample;
     samples.push({ sample, peakKb: run.maxRssKb ?? sample.maxRssKb });
   }
-  return { sample: samples[0]!.sample, ms: median(samples.map((s) => s.sample.ms)), peakKb: Math.max(...samples.map((s) => s.peakKb)) };
+  return {
+    sample: samples[0]!.sample,
+    ms: median(samples.map((s) => s.sample.ms)),
+    peakKb: Math.max(...samples.map((s) => s.peakKb)),
+  };
 }
 
 const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
@@ -66,7 +71,10 @@ export async function measureScale(ctx: BenchContext): Promise<MeasureResult> {
   const collection = buildCollection(config, selectCases(config, { only: ['v3.pay.success'] }));
   const environment = buildEnvironment(config, true);
   const iterationData = toIterationData(
-    Array.from({ length: notifications }, (_, i) => ({ out_trade_no: `DATA${String(i + 1).padStart(10, '0')}`, total: String(100 + i) })),
+    Array.from({ length: notifications }, (_, i) => ({
+      out_trade_no: `DATA${String(i + 1).padStart(10, '0')}`,
+      total: String(100 + i),
+    })),
     'bench',
   );
   const started = performance.now();

@@ -2,7 +2,15 @@ import { selectCases } from '../../src/cases/select-cases.js';
 import { buildCollection } from '../../src/collection/build-collection.js';
 import { buildEnvironment } from '../../src/collection/build-environment.js';
 import { sandboxScripts } from '../../src/collection/sandbox-scripts.js';
-import { literalItem, perRequestMs, plainCollection, runTimed, scriptEvent, type BenchContext, type MeasureResult } from './harness.js';
+import {
+  literalItem,
+  perRequestMs,
+  plainCollection,
+  runTimed,
+  scriptEvent,
+  type BenchContext,
+  type MeasureResult,
+} from './harness.js';
 import { infoRow, metFrom } from './render-bench.js';
 import { formatBytes, formatMs, formatRatio, median } from './stats.js';
 
@@ -22,7 +30,11 @@ export async function measureScriptWeight(ctx: BenchContext): Promise<MeasureRes
   const item = literalItem(signed.captured[0]!, 'v3.pay.success (literal)');
   const variants: Record<string, Record<string, unknown>> = {
     none: plainCollection('bench: no script', [item]),
-    empty: plainCollection('bench: empty scripts', [item], [scriptEvent('prerequest', '// empty'), scriptEvent('test', '// empty')]),
+    empty: plainCollection(
+      'bench: empty scripts',
+      [item],
+      [scriptEvent('prerequest', '// empty'), scriptEvent('test', '// empty')],
+    ),
     ours,
   };
   const times: Record<string, number[]> = { none: [], empty: [], ours: [] };
@@ -52,8 +64,14 @@ export async function measureScriptWeight(ctx: BenchContext): Promise<MeasureRes
         met: metFrom(sizes.test <= SCRIPT_SIZE_TARGET_BYTES),
       },
       infoRow('4. per request, no script', formatMs(none)),
-      infoRow('4. per request overhead, empty pre-request + test scripts', `+${formatMs(empty - none)} (empty scripts ÷ no script = ${formatRatio(empty / none)}: the floor for 1.)`),
-      infoRow('4. per request overhead, our pre-request + test scripts', `+${formatMs(our - none)} (${((our - none) / Math.max(empty - none, 1e-9)).toFixed(1)}× the empty scripts' overhead)`),
+      infoRow(
+        '4. per request overhead, empty pre-request + test scripts',
+        `+${formatMs(empty - none)} (empty scripts ÷ no script = ${formatRatio(empty / none)}: the floor for 1.)`,
+      ),
+      infoRow(
+        '4. per request overhead, our pre-request + test scripts',
+        `+${formatMs(our - none)} (${((our - none) / Math.max(empty - none, 1e-9)).toFixed(1)}× the empty scripts' overhead)`,
+      ),
     ],
     notes: [
       'Sizes: UTF-8 bytes of the collection-level scripts exactly as generated (sandboxScripts()), constants and hint catalogue included; 1 KB = 1024 B.',

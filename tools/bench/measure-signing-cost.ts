@@ -2,7 +2,15 @@ import type { ResolvedConfig } from '../../src/config/types.js';
 import { selectCases } from '../../src/cases/select-cases.js';
 import { buildCollection } from '../../src/collection/build-collection.js';
 import { buildEnvironment } from '../../src/collection/build-environment.js';
-import { literalItem, perRequestMs, plainCollection, runTimed, type BenchContext, type CapturedRequest, type MeasureResult } from './harness.js';
+import {
+  literalItem,
+  perRequestMs,
+  plainCollection,
+  runTimed,
+  type BenchContext,
+  type CapturedRequest,
+  type MeasureResult,
+} from './harness.js';
 import { metFrom, type BenchRow } from './render-bench.js';
 import { formatMs, formatRatio, median } from './stats.js';
 
@@ -22,7 +30,8 @@ function plainFrom(captured: readonly CapturedRequest[], perIteration: number): 
   );
 }
 
-const acked = (captured: readonly CapturedRequest[]): number => captured.filter((r) => r.status === 200 || r.status === 204).length;
+const acked = (captured: readonly CapturedRequest[]): number =>
+  captured.filter((r) => r.status === 200 || r.status === 204).length;
 
 interface Comparison {
   scripted: number[];
@@ -43,15 +52,27 @@ async function compare(config: ResolvedConfig, iterations: number, rounds: numbe
   // Warm-up both sides (JIT, sockets, newman's first-run costs); the capture sizes the baseline.
   const warm = await runTimed({ collection, environment, iterationData: orderRows(2), capture: true });
   out.perIteration = warm.requests / 2;
-  if (!Number.isInteger(out.perIteration) || warm.transportErrors > 0) throw new Error('signing-cost warm-up: requests were skipped or failed');
-  await runTimed({ collection: plainFrom(warm.captured, out.perIteration), environment, iterationData: orderRows(2), capture: true });
+  if (!Number.isInteger(out.perIteration) || warm.transportErrors > 0)
+    throw new Error('signing-cost warm-up: requests were skipped or failed');
+  await runTimed({
+    collection: plainFrom(warm.captured, out.perIteration),
+    environment,
+    iterationData: orderRows(2),
+    capture: true,
+  });
 
   for (let round = 0; round < rounds; round++) {
     // Alternate sides so drift on a noisy machine hits both; each baseline replays the requests the
     // scripted run just signed, so timestamps are fresh for the reference receiver too.
     const scripted = await runTimed({ collection, environment, iterationData, capture: true });
-    const plain = await runTimed({ collection: plainFrom(scripted.captured, out.perIteration), environment, iterationData, capture: true });
-    if (scripted.requests !== plain.requests) throw new Error(`signing cost: ${scripted.requests} scripted vs ${plain.requests} plain requests`);
+    const plain = await runTimed({
+      collection: plainFrom(scripted.captured, out.perIteration),
+      environment,
+      iterationData,
+      capture: true,
+    });
+    if (scripted.requests !== plain.requests)
+      throw new Error(`signing cost: ${scripted.requests} scripted vs ${plain.requests} plain requests`);
     out.scripted.push(perRequestMs(scripted));
     out.plain.push(perRequestMs(plain));
     out.requests = scripted.requests;

@@ -32,7 +32,8 @@ export function startupRow(label: string, command: readonly StartupSample[], bar
 
 async function sample(args: readonly string[]): Promise<StartupSample> {
   const run = await runChild(process.execPath, args);
-  if (run.code !== 0) throw new Error(`node ${args.join(' ')} exited ${run.code}: ${run.stderr.trim().split('\n').pop() ?? ''}`);
+  if (run.code !== 0)
+    throw new Error(`node ${args.join(' ')} exited ${run.code}: ${run.stderr.trim().split('\n').pop() ?? ''}`);
   return { wallMs: run.wallMs, rssKb: run.maxRssKb };
 }
 
@@ -47,17 +48,23 @@ export async function measureStartup(ctx: BenchContext): Promise<MeasureResult> 
   const samples: Record<keyof typeof commands, StartupSample[]> = { bare: [], help: [], lintUrl: [], runHelp: [] };
   // Interleaved, so a burst of load on the machine hits every command alike.
   for (let i = 0; i < rounds; i++) {
-    for (const [name, args] of Object.entries(commands) as [keyof typeof commands, string[]][]) samples[name].push(await sample(args));
+    for (const [name, args] of Object.entries(commands) as [keyof typeof commands, string[]][])
+      samples[name].push(await sample(args));
   }
   return {
     rows: [
       startupRow('`wxpay-notify --help`', samples.help, samples.bare),
       startupRow('`wxpay-notify lint-url <url>`', samples.lintUrl, samples.bare),
-      infoRow('7. `wxpay-notify run --help` (parses only; `run` itself loads Newman when it starts)', `${formatMs(median(samples.runHelp.map((s) => s.wallMs)))}`),
+      infoRow(
+        '7. `wxpay-notify run --help` (parses only; `run` itself loads Newman when it starts)',
+        `${formatMs(median(samples.runHelp.map((s) => s.wallMs)))}`,
+      ),
     ],
     notes: [
       `Each command spawned ${rounds} times, interleaved with a bare \`node -e 0\`; median wall time from spawn to exit` +
-        (hasGnuTime() ? ', peak RSS from `/usr/bin/time -v` (median over the runs).' : '; peak RSS needs /usr/bin/time, absent here.'),
+        (hasGnuTime()
+          ? ', peak RSS from `/usr/bin/time -v` (median over the runs).'
+          : '; peak RSS needs /usr/bin/time, absent here.'),
       "The CLI imports each command's modules only when that command runs: `--help` and `lint-url` load yargs and a few small modules, never Newman or postman-collection.",
     ],
   };

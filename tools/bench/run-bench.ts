@@ -31,7 +31,8 @@ const MEASURES: { title: string; run: (ctx: BenchContext) => Promise<MeasureResu
 
 export function parseArgs(argv: readonly string[]): { quick: boolean } {
   const unknown = argv.filter((a) => a !== '--quick');
-  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')}; usage: npm run bench [-- --quick]`);
+  if (unknown.length > 0)
+    throw new Error(`unknown argument(s): ${unknown.join(' ')}; usage: npm run bench [-- --quick]`);
   return { quick: argv.includes('--quick') };
 }
 
@@ -53,7 +54,11 @@ async function main(): Promise<number> {
       } catch (error) {
         crashed = true;
         const message = error instanceof Error ? error.message : String(error);
-        sections.push({ title: measure.title, rows: [{ metric: measure.title, value: `error: ${message}`, target: '—', met: '—' }], notes: [] });
+        sections.push({
+          title: measure.title,
+          rows: [{ metric: measure.title, value: `error: ${message}`, target: '—', met: '—' }],
+          notes: [],
+        });
         process.stderr.write(` failed: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
       }
     }
@@ -72,7 +77,9 @@ if (invoked === fileURLToPath(import.meta.url)) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`bench crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `bench crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
     },
   );

@@ -29,13 +29,17 @@ export function signInputs(ctx: BenchContext): SignInputs {
     total: '1',
   };
   const template = readFileSync(join(TEMPLATES_DIR, 'v3/transaction-success.json'), 'utf8');
-  const plaintext = JSON.stringify(JSON.parse(template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => values[name] ?? '')));
+  const plaintext = JSON.stringify(
+    JSON.parse(template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => values[name] ?? '')),
+  );
   const apiV3Key = ctx.keys.apiV3Key;
   const nonce = 'fZAbCdEfGhIj';
   const aad = 'transaction';
   const cipher = createCipheriv('aes-256-gcm', Buffer.from(apiV3Key, 'utf8'), Buffer.from(nonce, 'utf8'));
   cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64');
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString(
+    'base64',
+  );
   const envelope = JSON.stringify({
     id: 'EV-2018022511223320873',
     create_time: values.wxpay_success_time,
@@ -52,6 +56,16 @@ export function signInputs(ctx: BenchContext): SignInputs {
 
 /** The inputs as environment variables, so the sandbox scripts read them as a real script reads keys. */
 export function signInputsEnvironment(inputs: SignInputs): Record<string, unknown> {
-  const values = { bench_pem: inputs.pem, bench_key: inputs.apiV3Key, bench_nonce: inputs.nonce, bench_aad: inputs.aad, bench_plaintext: inputs.plaintext, bench_message: inputs.message };
-  return { name: 'bench', values: Object.entries(values).map(([key, value]) => ({ key, value, type: 'default', enabled: true })) };
+  const values = {
+    bench_pem: inputs.pem,
+    bench_key: inputs.apiV3Key,
+    bench_nonce: inputs.nonce,
+    bench_aad: inputs.aad,
+    bench_plaintext: inputs.plaintext,
+    bench_message: inputs.message,
+  };
+  return {
+    name: 'bench',
+    values: Object.entries(values).map(([key, value]) => ({ key, value, type: 'default', enabled: true })),
+  };
 }

@@ -44,7 +44,11 @@ export function artilleryPaths(name: string, outDir: string): ArtilleryPaths {
 /** What the processor embeds: the notifier's config without its secrets or run code. */
 export type ArtilleryNotifierConfig = Omit<NotifierConfig, 'secrets' | 'runCode'> & {
   /** Which secrets the mix needs, and the signers' serials (not secret). */
-  needs: { v2ApiKey: boolean; v3ApiKey: boolean; signers: Partial<Record<'platform' | 'certificate', { serial: string }>> };
+  needs: {
+    v2ApiKey: boolean;
+    v3ApiKey: boolean;
+    signers: Partial<Record<'platform' | 'certificate', { serial: string }>>;
+  };
 };
 
 function publicPart(config: NotifierConfig): ArtilleryNotifierConfig {
@@ -107,7 +111,9 @@ export function renderScenario(config: ResolvedConfig, notifier: NotifierConfig,
         flow: [
           { post: { ...REQUEST, beforeRequest: 'wxpaySign', afterResponse: 'wxpayJudge' } },
           // WeChat delivers some notifications twice: the copy, for the share the processor picks.
-          { post: { ...REQUEST, ifTrue: 'wxpayRepeat', beforeRequest: 'wxpaySignRepeat', afterResponse: 'wxpayJudge' } },
+          {
+            post: { ...REQUEST, ifTrue: 'wxpayRepeat', beforeRequest: 'wxpaySignRepeat', afterResponse: 'wxpayJudge' },
+          },
         ],
       },
     ],
@@ -157,12 +163,16 @@ export function renderEnvFile(notifier: NotifierConfig, withSecrets: boolean): s
     if (!withSecrets || !v) return '""';
     // dotenv reads "…" with \n as a newline and nothing else escaped: refuse what it would misread.
     if (!/^[\x20-\x7e\n]*$/.test(v) || /["\\]/.test(v))
-      throw new UserError('a key holds a quote, a backslash or a non-ASCII character, which a dotenv file cannot carry; use --no-secrets and set the WXPAY_* variables yourself');
+      throw new UserError(
+        'a key holds a quote, a backslash or a non-ASCII character, which a dotenv file cannot carry; use --no-secrets and set the WXPAY_* variables yourself',
+      );
     return `"${v.replace(/\n/g, '\\n')}"`;
   };
   const lines = ['# Secrets of the wxpay-notify Artillery processor (TEST keys): keep out of version control.'];
-  if (notifier.mix.some((m) => m.version === 'v2')) lines.push(`${ARTILLERY_SECRET_ENV.v2ApiKey}=${value(notifier.secrets.v2ApiKey)}`);
-  if (notifier.mix.some((m) => m.version === 'v3')) lines.push(`${ARTILLERY_SECRET_ENV.v3ApiKey}=${value(notifier.secrets.v3ApiKey)}`);
+  if (notifier.mix.some((m) => m.version === 'v2'))
+    lines.push(`${ARTILLERY_SECRET_ENV.v2ApiKey}=${value(notifier.secrets.v2ApiKey)}`);
+  if (notifier.mix.some((m) => m.version === 'v3'))
+    lines.push(`${ARTILLERY_SECRET_ENV.v3ApiKey}=${value(notifier.secrets.v3ApiKey)}`);
   for (const name of ['platform', 'certificate'] as const) {
     const signer = notifier.secrets.signers[name];
     if (signer) lines.push(`${ARTILLERY_SECRET_ENV[name]}=${value(signer.privateKeyPem)}`);

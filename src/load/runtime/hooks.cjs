@@ -78,7 +78,12 @@ function createNotifier(config) {
   function build(entry, raw, variables, nowMs, memo) {
     var spec = entry.spec;
     if (spec.version === 'v2') {
-      if (memo) return { headers: Object.assign({}, config.callbackHeaders, { 'Content-Type': 'text/xml' }), body: memo, memo: memo };
+      if (memo)
+        return {
+          headers: Object.assign({}, config.callbackHeaders, { 'Content-Type': 'text/xml' }),
+          body: memo,
+          memo: memo,
+        };
       var outer = {};
       Object.keys(spec.outer || {}).forEach(function (k) {
         outer[k] = fillTemplate(spec.outer[k], variables);
@@ -95,7 +100,11 @@ function createNotifier(config) {
       random: Math.random,
     };
     var d3 = SANDBOX.buildV3Delivery(spec, raw, inputs, memo ? JSON.parse(memo) : null);
-    return { headers: Object.assign({}, config.callbackHeaders, d3.headers), body: d3.body, memo: JSON.stringify(d3.envelope) };
+    return {
+      headers: Object.assign({}, config.callbackHeaders, d3.headers),
+      body: d3.body,
+      memo: JSON.stringify(d3.envelope),
+    };
   }
 
   function next(nowMs) {
@@ -120,7 +129,13 @@ function createNotifier(config) {
     if (amounts.variables) Object.assign(variables, amounts.variables);
     var raw = fillTemplate(entry.template, variables);
     var built = build(entry, raw, variables, nowMs, null);
-    var record = { version: entry.version, kind: entry.kind, outTradeNo: numbers.out_trade_no, transactionId: numbers.transaction_id, total: total };
+    var record = {
+      version: entry.version,
+      kind: entry.kind,
+      outTradeNo: numbers.out_trade_no,
+      transactionId: numbers.transaction_id,
+      total: total,
+    };
     if (entry.kind === 'refund') {
       record.outRefundNo = numbers.out_refund_no;
       record.refundId = numbers.refund_id;
@@ -181,7 +196,11 @@ function lowerHeaders(headers) {
  * {"code":"FAIL"} within 5 s, docs/protocol.md#v3-acknowledgement).
  */
 function judgeAnswer(spec, status, body, headers, timeMs, secrets) {
-  var checks = SANDBOX.judgeResponse(spec, { code: status, body: String(body || ''), headers: lowerHeaders(headers), timeMs: timeMs }, secrets || []);
+  var checks = SANDBOX.judgeResponse(
+    spec,
+    { code: status, body: String(body || ''), headers: lowerHeaders(headers), timeMs: timeMs },
+    secrets || [],
+  );
   var failing = checks.filter(function (c) {
     return !c.pass;
   });
@@ -234,7 +253,14 @@ function createAutocannonHooks(options) {
   }
 
   function flush() {
-    if (batch.length || orders.length) channel.postMessage({ type: 'batch', thread: workerThreads.threadId, start: startMs, deliveries: batch, orders: orders });
+    if (batch.length || orders.length)
+      channel.postMessage({
+        type: 'batch',
+        thread: workerThreads.threadId,
+        start: startMs,
+        deliveries: batch,
+        orders: orders,
+      });
     batch = [];
     orders = [];
   }
@@ -264,7 +290,11 @@ function createAutocannonHooks(options) {
     var n = clients.length;
     clients.forEach(function (c, i) {
       var joinsAt = (options.rampMs * i) / n;
-      if (!rampSized) c.responseMax = Math.max(1, Math.round(c.wxFullRate * Math.max(1, Math.ceil(options.sendMs / 1000) - Math.ceil(joinsAt / 1000))));
+      if (!rampSized)
+        c.responseMax = Math.max(
+          1,
+          Math.round(c.wxFullRate * Math.max(1, Math.ceil(options.sendMs / 1000) - Math.ceil(joinsAt / 1000))),
+        );
       if (c.wxHold && t >= joinsAt) {
         c.wxHold = false;
         // The first connection starts now; the others on their next tick (which calls a paused one).
@@ -296,7 +326,8 @@ function createAutocannonHooks(options) {
         item.order.planned--;
         var again = notifier.again(item.sent, t);
         // WeChat's second copy is a redelivery: the judge then names a 5xx "not idempotent", as run does.
-        if (item.copy > 1) again.spec = Object.assign({}, again.spec, { redelivery: { group: 'load', copy: item.copy } });
+        if (item.copy > 1)
+          again.spec = Object.assign({}, again.spec, { redelivery: { group: 'load', copy: item.copy } });
         return { sent: again, copy: item.copy, attempt: item.attempt, concurrent: item.concurrent, order: item.order };
       }
     }
@@ -365,7 +396,14 @@ function createAutocannonHooks(options) {
     var schedule = options.retrySchedule;
     if (!outcome.received && schedule && d.attempt <= schedule.length && !stopped) {
       order.planned++;
-      queue.push({ at: t + schedule[d.attempt - 1] * 1000, sent: d.sent, copy: d.copy, attempt: d.attempt + 1, concurrent: false, order: order });
+      queue.push({
+        at: t + schedule[d.attempt - 1] * 1000,
+        sent: d.sent,
+        copy: d.copy,
+        attempt: d.attempt + 1,
+        concurrent: false,
+        order: order,
+      });
     }
     settleOrder(order);
   }
@@ -383,7 +421,14 @@ function createAutocannonHooks(options) {
       evidenceSent[verdict.cause] = (evidenceSent[verdict.cause] || 0) + 1;
       evidence = { headers: lowerHeaders(headers), body: String(body || '').slice(0, 16384) };
     }
-    finishDelivery(item, { status: status, cause: verdict.cause, acknowledged: verdict.acknowledged, received: verdict.received, answer: answer, evidence: evidence });
+    finishDelivery(item, {
+      status: status,
+      cause: verdict.cause,
+      acknowledged: verdict.acknowledged,
+      received: verdict.received,
+      answer: answer,
+      evidence: evidence,
+    });
   }
 
   // A delivery that was built but never left (a held connection when sending stopped).
@@ -399,7 +444,8 @@ function createAutocannonHooks(options) {
   }
 
   function fail(item, cause, message) {
-    if (item && !item.done) finishDelivery(item, { status: 0, cause: cause, acknowledged: false, received: false, answer: message });
+    if (item && !item.done)
+      finishDelivery(item, { status: 0, cause: cause, acknowledged: false, received: false, answer: message });
   }
 
   function transportCause(error) {

@@ -48,11 +48,17 @@ export function parseFlatXml(xml: string): FlatXml {
 }
 
 /** Serialises flat fields compactly, the way WeChat sends them: strings in CDATA, integers bare. */
-export function buildFlatXml(root: string, fields: Readonly<Record<string, string>>, cdata?: Readonly<Record<string, boolean>>): string {
+export function buildFlatXml(
+  root: string,
+  fields: Readonly<Record<string, string>>,
+  cdata?: Readonly<Record<string, boolean>>,
+): string {
   const parts = Object.entries(fields).map(([name, value]) => {
     const wrap = cdata?.[name] ?? !/^-?\d+$/.test(value);
     // "]]>" inside a value splits it into adjacent CDATA sections, which parsers join back.
-    return wrap || /[<>&]/.test(value) ? `<${name}><![CDATA[${value.split(']]>').join(']]]]><![CDATA[>')}]]></${name}>` : `<${name}>${value}</${name}>`;
+    return wrap || /[<>&]/.test(value)
+      ? `<${name}><![CDATA[${value.split(']]>').join(']]]]><![CDATA[>')}]]></${name}>`
+      : `<${name}>${value}</${name}>`;
   });
   return `<${root}>${parts.join('')}</${root}>`;
 }

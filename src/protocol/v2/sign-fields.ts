@@ -15,7 +15,10 @@ export function v2StringToSign(fields: Readonly<Record<string, string>>, apiKey:
 /** Upper-case hex sign; HMAC-SHA256 uses the key both as HMAC key and inside the message. */
 export function signV2Fields(fields: Readonly<Record<string, string>>, apiKey: string, signType: V2SignType): string {
   const message = v2StringToSign(fields, apiKey);
-  const digest = signType === 'MD5' ? createHash('md5').update(message, 'utf8').digest('hex') : createHmac('sha256', apiKey).update(message, 'utf8').digest('hex');
+  const digest =
+    signType === 'MD5'
+      ? createHash('md5').update(message, 'utf8').digest('hex')
+      : createHmac('sha256', apiKey).update(message, 'utf8').digest('hex');
   return digest.toUpperCase();
 }
 

@@ -5,6 +5,8 @@ import type { Reporter } from '../reporter.js';
 export const htmlReporter = {
   file: 'report.html',
   listen(run, { meta, write }) {
-    run.on('done', (result) => write(renderHtml(result, { name: meta.collection, config: meta.config, secrets: meta.secrets })));
+    run.on('done', (result) =>
+      write(renderHtml(result, { name: meta.collection, config: meta.config, secrets: meta.secrets })),
+    );
   },
 } satisfies Reporter;

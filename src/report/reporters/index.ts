@@ -9,4 +9,8 @@ import { tableReporter } from './table.js';
 export const STDOUT_REPORTERS: Record<'table' | 'json', Reporter> = { table: tableReporter, json: jsonReporter };
 
 /** What `run --reporters` can write into --reporter-dir. */
-export const FILE_REPORTERS: Record<ReporterName, Reporter & { file: string }> = { junit: junitReporter, json: jsonReporter, html: htmlReporter };
+export const FILE_REPORTERS: Record<ReporterName, Reporter & { file: string }> = {
+  junit: junitReporter,
+  json: jsonReporter,
+  html: htmlReporter,
+};

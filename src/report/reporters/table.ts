@@ -15,7 +15,9 @@ export const tableReporter = {
       run.on('delivery', (d) => io.err(progressLine(d)));
       // A compressed retry schedule still takes about a minute: show each attempt as it happens.
       run.on('retryAttempt', (caseId, a) =>
-        io.err(`retry ${caseId} #${a.attempt} (${formatWechatOffset(a.wechatOffsetSeconds)} WeChat time) ${a.status ?? '-'} ${a.verdict === 'pass' ? 'PASS' : 'FAIL'}\n`),
+        io.err(
+          `retry ${caseId} #${a.attempt} (${formatWechatOffset(a.wechatOffsetSeconds)} WeChat time) ${a.status ?? '-'} ${a.verdict === 'pass' ? 'PASS' : 'FAIL'}\n`,
+        ),
       );
     }
     run.on('done', (result) => {
