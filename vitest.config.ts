@@ -46,6 +46,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          // Two files at once on a 2-core machine: much of their time is waiting on deadlines and child
+          // processes; their time bounds are the tool's own deadlines plus slack (test/support/deadlines.ts).
+          maxWorkers: 2,
           include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...UNIT],
           sequence: { groupOrder: 1 },

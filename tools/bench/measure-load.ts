@@ -60,7 +60,7 @@ async function startServe(): Promise<{ configFile: string; close(): void }> {
   };
   const init = await runChild(process.execPath, [CLI, 'init', '--dir', dir]);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
-  const configFile = join(dir, 'wxpay-notify.json');
+  const configFile = join(dir, 'wxpay-notify.jsonc');
   const port = 20000 + Math.floor(Math.random() * 20000);
   writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/127\.0\.0\.1:8080/g, `127.0.0.1:${port}`));
   const child = spawn(process.execPath, [CLI, 'serve', '-c', configFile, '--quiet'], {
