@@ -6,6 +6,12 @@
 // character remembering where it came from; a secret found in a decoded reading masks exactly the
 // source characters it came from. Reading each encoding on its own (and then all together) keeps
 // one encoding's escapes from spoiling the match of another's.
+//
+// Base64 is found by what a secret becomes inside any base64 text: its UTF-8 bytes may start at any
+// of the three byte positions of a 3-byte group, so each alignment gives a run of characters that
+// depend on the secret alone (standard and URL-safe alphabet). Those runs are looked for in every
+// reading above (a JSON "\/" or URL "%2B" inside base64 too), and a match also masks the one
+// character at each end that holds part of the secret, and the padding after it.
 
 var MASK_MARK = '\u2039redacted\u203a';
 var MASK_MIN_LENGTH = 8;
@@ -13,6 +19,9 @@ var MASK_MIN_LINE = 40;
 var MASK_EDGE_MAX = 256;
 var MASK_EDGE_MIN = 4;
 var MASK_XML_NAMED = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+var MASK_B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+var MASK_B64_MIN = 10;
+var MASK_B64_TAIL = /[\w+/-]?=*/y;
 var MASK_JSON_ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 // What to look for: each secret of at least 8 characters, and each long line of a multi-line one
@@ -28,6 +37,30 @@ function maskUnits(secrets) {
     });
   });
   return units;
+}
+
+// A unit's base64 forms, standard and URL-safe, at each alignment: { text, lead, trail } (lead/trail:
+// a character holding part of the secret may sit before/after). unescape(encodeURIComponent(...))
+// gives the UTF-8 bytes: no runtime offers TextEncoder, and not every one a Buffer.
+function maskBase64Units(unit) {
+  var forms = [];
+  try {
+    var bytes = unescape(encodeURIComponent(unit));
+  } catch (e) {
+    return forms; // a lone surrogate: no UTF-8 form
+  }
+  for (var a = 0; a < 3; a++) {
+    var b = '\0\0'.slice(2 - a) + bytes + '\0\0';
+    var out = '';
+    for (var k = 0; k + 2 < b.length; k += 3) {
+      var n = b.charCodeAt(k) << 16 | b.charCodeAt(k + 1) << 8 | b.charCodeAt(k + 2);
+      for (var j = 18; j >= 0; j -= 6) out += MASK_B64[n >> j & 63];
+    }
+    var m = a + bytes.length;
+    out = out.slice(Math.ceil(a * 4 / 3), Math.floor(m * 4 / 3));
+    if (out.length >= MASK_B64_MIN) forms.push({ text: out, lead: a, trail: m % 3 }, { text: out.replace(/\+/g, '-').replace(/\//g, '_'), lead: a, trail: m % 3 });
+  }
+  return forms;
 }
 
 var MASK_JSON_UNICODE = /\\u([0-9a-fA-F]{4})/y;
@@ -110,9 +143,12 @@ function maskRanges(reading, units, edge) {
   var range = function (first, last) {
     return reading.from ? [reading.from[first], reading.to[last]] : [first, last + 1];
   };
-  units.forEach(function (unit) {
+  units.forEach(function (form) {
+    var unit = form.text;
     for (var at = text.indexOf(unit); at !== -1; at = text.indexOf(unit, at + unit.length)) {
-      ranges.push(range(at, at + unit.length - 1));
+      MASK_B64_TAIL.lastIndex = at + unit.length;
+      var last = at + unit.length - 1 + (form.trail ? MASK_B64_TAIL.exec(text)[0].length : 0);
+      ranges.push(range(at - (form.lead && /[\w+/-]/.test(text.charAt(at - 1)) ? 1 : 0), last));
     }
     if (!edge || unit.length > MASK_EDGE_MAX) return;
     for (var k = Math.min(unit.length - 1, text.length); k >= MASK_EDGE_MIN; k--) {
@@ -125,10 +161,17 @@ function maskRanges(reading, units, edge) {
   return ranges;
 }
 
+// The units and their base64 forms for the last secrets seen: Node masks every string of a run with
+// the same secrets.
+var MASK_CACHE = {};
+
 // Replaces every secret, in every encoding, with the mask. options.edge: see maskRanges.
 function maskSecrets(text, secrets, options) {
   text = String(text === undefined || text === null ? '' : text);
-  var units = maskUnits(secrets);
+  var key = (secrets || []).join('\n\0');
+  var units = MASK_CACHE[key] || ((MASK_CACHE = {})[key] = [].concat.apply([], maskUnits(secrets).map(function (unit) {
+    return [{ text: unit }].concat(maskBase64Units(unit));
+  })));
   if (units.length === 0 || text === '') return text;
   var edge = Boolean(options && options.edge);
   var readings = [{}, { json: true }, { xml: true }, { url: true }, { json: true, xml: true, url: true }];
