@@ -113,6 +113,18 @@ describe('redact: a secret echoed base64-encoded', () => {
     expect(masked).toMatch(new RegExp(`^\\{"echo":"eH${REDACTED}","url":"eH${REDACTED}"\\}$`));
   });
 
+  it('the start of a base64-encoded secret at the end of an answer cut short, only when told it was cut', async () => {
+    const { redactRun } = await import('../../src/shared/redact.js');
+    const cut = `answer ${b64(`xy${KEY}`).slice(0, 20)}`;
+    expect(redact(cut, [KEY])).toBe(cut);
+    expect(redactRun({ response: { body: cut, truncatedAtBytes: 262144 } }, [KEY]).response.body).toBe(`answer eH${REDACTED}`);
+  });
+
+  it('a secret with a lone surrogate (no UTF-8 form) is still masked raw, and nothing throws', () => {
+    const odd = '\ud800defghijklmnop';
+    expect(redact(`abc ${odd} ${b64('xy0123456789abcdef')}`, [odd])).toBe(`abc ${REDACTED} ${b64('xy0123456789abcdef')}`);
+  });
+
   it('leaves ordinary base64 (certificates, signatures, ciphertext without the secret) alone', () => {
     const keys = testKeys();
     const text = [

@@ -7,11 +7,8 @@
 // source characters it came from. Reading each encoding on its own (and then all together) keeps
 // one encoding's escapes from spoiling the match of another's.
 //
-// Base64 is found by what a secret becomes inside any base64 text: its UTF-8 bytes may start at any
-// of the three byte positions of a 3-byte group, so each alignment gives a run of characters that
-// depend on the secret alone (standard and URL-safe alphabet). Those runs are looked for in every
-// reading above (a JSON "\/" or URL "%2B" inside base64 too), and a match also masks the one
-// character at each end that holds part of the secret, and the padding after it.
+// Base64 (standard or URL-safe, padded or not, alone or inside a longer base64 text, and in any of
+// the readings above) is found by decoding instead: see maskBase64Readings.
 
 var MASK_MARK = '\u2039redacted\u203a';
 var MASK_MIN_LENGTH = 8;
@@ -20,8 +17,6 @@ var MASK_EDGE_MAX = 256;
 var MASK_EDGE_MIN = 4;
 var MASK_XML_NAMED = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 var MASK_B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-var MASK_B64_MIN = 10;
-var MASK_B64_TAIL = /[\w+/-]?=*/y;
 var MASK_JSON_ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 // What to look for: each secret of at least 8 characters, and each long line of a multi-line one
@@ -37,30 +32,6 @@ function maskUnits(secrets) {
     });
   });
   return units;
-}
-
-// A unit's base64 forms, standard and URL-safe, at each alignment: { text, lead, trail } (lead/trail:
-// a character holding part of the secret may sit before/after). unescape(encodeURIComponent(...))
-// gives the UTF-8 bytes: no runtime offers TextEncoder, and not every one a Buffer.
-function maskBase64Units(unit) {
-  var forms = [];
-  try {
-    var bytes = unescape(encodeURIComponent(unit));
-  } catch (e) {
-    return forms; // a lone surrogate: no UTF-8 form
-  }
-  for (var a = 0; a < 3; a++) {
-    var b = '\0\0'.slice(2 - a) + bytes + '\0\0';
-    var out = '';
-    for (var k = 0; k + 2 < b.length; k += 3) {
-      var n = b.charCodeAt(k) << 16 | b.charCodeAt(k + 1) << 8 | b.charCodeAt(k + 2);
-      for (var j = 18; j >= 0; j -= 6) out += MASK_B64[n >> j & 63];
-    }
-    var m = a + bytes.length;
-    out = out.slice(Math.ceil(a * 4 / 3), Math.floor(m * 4 / 3));
-    if (out.length >= MASK_B64_MIN) forms.push({ text: out, lead: a, trail: m % 3 }, { text: out.replace(/\+/g, '-').replace(/\//g, '_'), lead: a, trail: m % 3 });
-  }
-  return forms;
 }
 
 var MASK_JSON_UNICODE = /\\u([0-9a-fA-F]{4})/y;
@@ -134,21 +105,56 @@ function maskDecode(text, kinds) {
   return { text: parts.join(''), from: from, to: to };
 }
 
+// Each run of at least 10 base64 characters of a reading, decoded to bytes (one char per byte) from
+// each of its first four characters: whatever text came before the base64 began, one of the four
+// decodings is aligned with its groups, so a secret's UTF-8 bytes at any of the three byte
+// alignments show up in one of them. The 10-character floor keeps ordinary words from being
+// decoded at all (a secret is at least 8 bytes, 11 characters).
+function maskBase64Readings(reading) {
+  var found = [];
+  var runs = /[\w+/-]{10,}=*/g;
+  for (var m; (m = runs.exec(reading.text));) {
+    var run = m[0].replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
+    for (var o = 0; o < 4; o++) found.push(maskBase64Reading(reading, run.slice(o), m.index + o, m.index + m[0].length));
+  }
+  return found;
+}
+
+// One decoding of base64 that starts at `at` in the reading. A byte's range is the characters that
+// hold its bits (the last byte's also the padding after it), so a match masks every character that
+// holds part of the secret. Buffer where the runtime has one (fast); QuickJS may not.
+function maskBase64Reading(reading, run, at, end) {
+  var n = run.length * 3 >> 2;
+  var bytes = '';
+  if (typeof Buffer === 'function') bytes = Buffer.from(run, 'base64').toString('latin1');
+  else for (var g = 0; g < run.length; g += 4) {
+    var v = 0;
+    for (var j = 0; j < 4; j++) v = v << 6 | MASK_B64.indexOf(run.charAt(g + j));
+    bytes += String.fromCharCode(v >> 16, v >> 8 & 255, v & 255);
+  }
+  return {
+    text: bytes.slice(0, n),
+    end: end === reading.text.length,
+    range: function (first, last) {
+      var a = at + (first * 4 / 3 | 0);
+      var b = last === n - 1 ? end : at + ((8 * last + 7) / 6 | 0) + 1;
+      return reading.from ? [reading.from[a], reading.to[b - 1]] : [a, b];
+    },
+  };
+}
+
 // Source ranges to mask in one reading; `edge`: also a secret's beginning at the very end of the
 // text (an answer cut short in the middle of a secret).
-// A reading without `from`/`to` is the text itself.
+// A reading without `from`/`to` or `range` is the text itself.
 function maskRanges(reading, units, edge) {
   var ranges = [];
   var text = reading.text;
-  var range = function (first, last) {
+  var range = reading.range || function (first, last) {
     return reading.from ? [reading.from[first], reading.to[last]] : [first, last + 1];
   };
-  units.forEach(function (form) {
-    var unit = form.text;
+  units.forEach(function (unit) {
     for (var at = text.indexOf(unit); at !== -1; at = text.indexOf(unit, at + unit.length)) {
-      MASK_B64_TAIL.lastIndex = at + unit.length;
-      var last = at + unit.length - 1 + (form.trail ? MASK_B64_TAIL.exec(text)[0].length : 0);
-      ranges.push(range(at - (form.lead && /[\w+/-]/.test(text.charAt(at - 1)) ? 1 : 0), last));
+      ranges.push(range(at, at + unit.length - 1));
     }
     if (!edge || unit.length > MASK_EDGE_MAX) return;
     for (var k = Math.min(unit.length - 1, text.length); k >= MASK_EDGE_MIN; k--) {
@@ -161,25 +167,32 @@ function maskRanges(reading, units, edge) {
   return ranges;
 }
 
-// The units and their base64 forms for the last secrets seen: Node masks every string of a run with
-// the same secrets.
-var MASK_CACHE = {};
-
 // Replaces every secret, in every encoding, with the mask. options.edge: see maskRanges.
 function maskSecrets(text, secrets, options) {
   text = String(text === undefined || text === null ? '' : text);
-  var key = (secrets || []).join('\n\0');
-  var units = MASK_CACHE[key] || ((MASK_CACHE = {})[key] = [].concat.apply([], maskUnits(secrets).map(function (unit) {
-    return [{ text: unit }].concat(maskBase64Units(unit));
-  })));
+  var units = maskUnits(secrets);
   if (units.length === 0 || text === '') return text;
   var edge = Boolean(options && options.edge);
   var readings = [{}, { json: true }, { xml: true }, { url: true }, { json: true, xml: true, url: true }];
   var ranges = [];
+  var bytes;
   readings.forEach(function (kinds) {
     var plain = !kinds.json && !kinds.xml && !kinds.url;
     if (!plain && !/[\\&%]/.test(text)) return;
-    ranges = ranges.concat(maskRanges(plain ? { text: text } : maskDecode(text, kinds), units, edge));
+    var reading = plain ? { text: text } : maskDecode(text, kinds);
+    ranges = ranges.concat(maskRanges(reading, units, edge));
+    maskBase64Readings(reading).forEach(function (decoded) {
+      // The units' UTF-8 bytes, one char per byte (no runtime offers TextEncoder, not every one a
+      // Buffer): ASCII as it is; a lone surrogate has no UTF-8 form, and then matches no bytes.
+      bytes = bytes || units.map(function (unit) {
+        try {
+          return /[^\0-\x7f]/.test(unit) ? unescape(encodeURIComponent(unit)) : unit;
+        } catch (e) {
+          return unit;
+        }
+      });
+      ranges = ranges.concat(maskRanges(decoded, bytes, edge && decoded.end));
+    });
   });
   if (ranges.length === 0) return text;
   ranges.sort(function (a, b) { return a[0] - b[0]; });
