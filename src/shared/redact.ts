@@ -3,8 +3,8 @@ import { libraryScript, loadSandboxFunctions } from '../sandbox/bundle.js';
 /**
  * Secret masking for everything that leaves the process (output, reports, errors). The rules live
  * in src/sandbox/lib/mask.js, which the collection's test script runs too: one implementation, so
- * what Newman quotes and what the CLI prints are masked alike. A secret is found raw and JSON-, XML-
- * or URL-escaped, and so are the long lines of a multi-line one (a PEM key).
+ * what Newman quotes and what the CLI prints are masked alike. A secret is found raw, JSON-, XML-
+ * or URL-escaped and base64-encoded, and so are the long lines of a multi-line one (a PEM key).
  */
 export const REDACTED = '‹redacted›';
 

@@ -12,8 +12,8 @@ import { testKeys } from '../support/suite-fixture.js';
 
 /**
  * A receiver that echoes the secrets back, each in every encoding a server might use (raw, JSON-,
- * XML- and URL-escaped), at the start of its answer (where the judge quotes it, cut short) and in
- * full after it. No report may show a secret or any part of one: not the table, not --format json,
+ * XML- and URL-escaped, base64 at each byte alignment), at the start of its answer (where the judge
+ * quotes it, cut short) and in full after it. No report may show a secret or any part of one: not the table, not --format json,
  * not JUnit, not the JSON results, not the HTML report. The API keys hold the characters those
  * encodings change, so each encoding really differs from the raw key.
  */
@@ -34,6 +34,11 @@ const ENCODINGS: Record<string, (s: string) => string> = {
       .replace(/'/g, '&apos;'),
   'xml-numeric': (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
   url: (s) => encodeURIComponent(s),
+  // Base64 of the secret's UTF-8 bytes: alone (padded), after one byte (URL-safe, unpadded), after
+  // two bytes with PHP's escaped "/": each puts the secret at a different alignment of the groups.
+  base64: (s) => Buffer.from(s).toString('base64'),
+  'base64url-after-1': (s) => Buffer.from(`{${s}`).toString('base64url'),
+  'base64-after-2-json-slashes': (s) => Buffer.from(`a:${s}`).toString('base64').replaceAll('/', '\\/'),
 };
 /** What the reports themselves do to text they carry: none, JSON strings, XML/HTML escaping. */
 const CARRIERS: Record<string, (s: string) => string> = {

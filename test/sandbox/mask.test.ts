@@ -61,6 +61,91 @@ describe('redact: every encoding of a secret', () => {
   });
 });
 
+describe('redact: a secret echoed base64-encoded', () => {
+  const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+  const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
+  /** The characters of encoded that carry any bit of the secret's bytes (which start after `before` bytes). */
+  const secretChars = (encoded: string, before: number, bytes: number): string => encoded.slice(Math.floor((before * 4) / 3), Math.ceil(((before + bytes) * 4) / 3));
+  const NON_ASCII = 'APIv3密钥-éß-0123456789abcdef';
+
+  it.each([
+    ['aligned (the secret alone), padded', '', KEY, b64],
+    ['one byte before it', 'x', KEY, b64],
+    ['two bytes before it', 'xy', KEY, b64],
+    ['one byte before it, URL-safe, unpadded', 'x', KEY, b64url],
+    ['two bytes before it, URL-safe, unpadded', 'xy', KEY, b64url],
+    ['non-ASCII secret (UTF-8 bytes), two bytes before it', 'ab', NON_ASCII, b64],
+  ])('%s', (_name, before, secret, encode) => {
+    const encoded = encode(`${before}${secret}! and more`);
+    const chars = secretChars(encoded, Buffer.byteLength(before), Buffer.byteLength(secret));
+    expect(encoded).toContain(chars);
+    const masked = redact(`token=${encoded};`, [secret]);
+    expect(masked).toContain(REDACTED);
+    // Nothing left of the secret: no 4 characters in a row that carry its bits.
+    for (let i = 0; i + 4 <= chars.length; i++) expect(masked).not.toContain(chars.slice(i, i + 4));
+    // The text around it is kept.
+    expect(masked.startsWith('token=')).toBe(true);
+    expect(masked.endsWith(';')).toBe(true);
+  });
+
+  it('padding after a secret that ends the base64 text is masked with it, in both alphabets', () => {
+    for (const before of ['', 'x', 'xy']) {
+      const padded = b64(before + KEY);
+      expect(redact(`a ${padded} b`, [KEY])).toMatch(new RegExp(`^a [A-Za-z0-9+/]{0,2}${REDACTED} b$`));
+      expect(redact(`a ${b64url(before + KEY)} b`, [KEY])).toMatch(new RegExp(`^a [\\w-]{0,2}${REDACTED} b$`));
+    }
+  });
+
+  it('a PEM key line base64-encoded, alone and inside a base64-encoded JSON-escaped document', () => {
+    const pem = testKeys().publicKey.privateKeyPem;
+    const line = pem.split('\n').find((l) => l.length >= 40)!;
+    expect(redact(`<msg>${b64(line)}</msg>`, [pem])).toBe(`<msg>${REDACTED}</msg>`);
+    const json = JSON.stringify({ key: pem });
+    const document = b64(json);
+    const masked = redact(document, [pem]);
+    const lines = pem.split('\n').filter((x) => x.length >= 40);
+    expect(lines.length).toBeGreaterThan(10);
+    // Each line sits at its own byte alignment in the document: none of its characters may remain.
+    for (const l of lines) {
+      const chars = secretChars(document, Buffer.byteLength(json.slice(0, json.indexOf(l))), Buffer.byteLength(l));
+      for (let i = 0; i + 8 <= chars.length; i++) expect(masked).not.toContain(chars.slice(i, i + 8));
+    }
+  });
+
+  it('inside JSON: base64 with \\/-escaped slashes and URL-encoded base64', () => {
+    const encoded = b64(`xy${KEY}`);
+    expect(encoded).toMatch(/[+/]/);
+    const body = JSON.stringify({ echo: encoded, url: encodeURIComponent(encoded) }).replaceAll('/', '\\/');
+    const masked = redact(body, [KEY]);
+    expect(masked).toMatch(new RegExp(`^\\{"echo":"eH${REDACTED}","url":"eH${REDACTED}"\\}$`));
+  });
+
+  it('the start of a base64-encoded secret at the end of an answer cut short, only when told it was cut', async () => {
+    const { redactRun } = await import('../../src/shared/redact.js');
+    const cut = `answer ${b64(`xy${KEY}`).slice(0, 20)}`;
+    expect(redact(cut, [KEY])).toBe(cut);
+    expect(redactRun({ response: { body: cut, truncatedAtBytes: 262144 } }, [KEY]).response.body).toBe(`answer eH${REDACTED}`);
+  });
+
+  it('a secret with a lone surrogate (no UTF-8 form) is still masked raw, and nothing throws', () => {
+    const odd = '\ud800defghijklmnop';
+    expect(redact(`abc ${odd} ${b64('xy0123456789abcdef')}`, [odd])).toBe(`abc ${REDACTED} ${b64('xy0123456789abcdef')}`);
+  });
+
+  it('leaves ordinary base64 (certificates, signatures, ciphertext without the secret) alone', () => {
+    const keys = testKeys();
+    const text = [
+      b64('an ordinary sentence, nothing secret in it at all'),
+      b64url('another one: ?>?>?>'),
+      keys.publicKey.publicKeyPem,
+      keys.certificate.certificatePem,
+      b64(keys.certificate.certificatePem),
+    ].join('\n');
+    expect(redact(text, [KEY, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem])).toBe(text);
+    expect(redact(`${b64('1234567')} ${b64('1234567')}`, ['1234567'])).toBe(`${b64('1234567')} ${b64('1234567')}`);
+  });
+});
+
 describe('the judge quotes answers with secrets masked before the quote is cut', () => {
   const spec = {
     id: 'v2.pay.success',

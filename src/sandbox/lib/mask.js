@@ -6,6 +6,9 @@
 // character remembering where it came from; a secret found in a decoded reading masks exactly the
 // source characters it came from. Reading each encoding on its own (and then all together) keeps
 // one encoding's escapes from spoiling the match of another's.
+//
+// Base64 (standard or URL-safe, padded or not, alone or inside a longer base64 text, and in any of
+// the readings above) is found by decoding instead: see maskBase64Readings.
 
 var MASK_MARK = '\u2039redacted\u203a';
 var MASK_MIN_LENGTH = 8;
@@ -13,6 +16,7 @@ var MASK_MIN_LINE = 40;
 var MASK_EDGE_MAX = 256;
 var MASK_EDGE_MIN = 4;
 var MASK_XML_NAMED = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+var MASK_B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 var MASK_JSON_ESCAPES = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 // What to look for: each secret of at least 8 characters, and each long line of a multi-line one
@@ -101,13 +105,51 @@ function maskDecode(text, kinds) {
   return { text: parts.join(''), from: from, to: to };
 }
 
+// Each run of at least 10 base64 characters of a reading, decoded to bytes (one char per byte) from
+// each of its first four characters: whatever text came before the base64 began, one of the four
+// decodings is aligned with its groups, so a secret's UTF-8 bytes at any of the three byte
+// alignments show up in one of them. The 10-character floor keeps ordinary words from being
+// decoded at all (a secret is at least 8 bytes, 11 characters).
+function maskBase64Readings(reading) {
+  var found = [];
+  var runs = /[\w+/-]{10,}=*/g;
+  for (var m; (m = runs.exec(reading.text));) {
+    var run = m[0].replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
+    for (var o = 0; o < 4; o++) found.push(maskBase64Reading(reading, run.slice(o), m.index + o, m.index + m[0].length));
+  }
+  return found;
+}
+
+// One decoding of base64 that starts at `at` in the reading. A byte's range is the characters that
+// hold its bits (the last byte's also the padding after it), so a match masks every character that
+// holds part of the secret. Buffer where the runtime has one (fast); QuickJS may not.
+function maskBase64Reading(reading, run, at, end) {
+  var n = run.length * 3 >> 2;
+  var bytes = '';
+  if (typeof Buffer === 'function') bytes = Buffer.from(run, 'base64').toString('latin1');
+  else for (var g = 0; g < run.length; g += 4) {
+    var v = 0;
+    for (var j = 0; j < 4; j++) v = v << 6 | MASK_B64.indexOf(run.charAt(g + j));
+    bytes += String.fromCharCode(v >> 16, v >> 8 & 255, v & 255);
+  }
+  return {
+    text: bytes.slice(0, n),
+    end: end === reading.text.length,
+    range: function (first, last) {
+      var a = at + (first * 4 / 3 | 0);
+      var b = last === n - 1 ? end : at + ((8 * last + 7) / 6 | 0) + 1;
+      return reading.from ? [reading.from[a], reading.to[b - 1]] : [a, b];
+    },
+  };
+}
+
 // Source ranges to mask in one reading; `edge`: also a secret's beginning at the very end of the
 // text (an answer cut short in the middle of a secret).
-// A reading without `from`/`to` is the text itself.
+// A reading without `from`/`to` or `range` is the text itself.
 function maskRanges(reading, units, edge) {
   var ranges = [];
   var text = reading.text;
-  var range = function (first, last) {
+  var range = reading.range || function (first, last) {
     return reading.from ? [reading.from[first], reading.to[last]] : [first, last + 1];
   };
   units.forEach(function (unit) {
@@ -133,10 +175,24 @@ function maskSecrets(text, secrets, options) {
   var edge = Boolean(options && options.edge);
   var readings = [{}, { json: true }, { xml: true }, { url: true }, { json: true, xml: true, url: true }];
   var ranges = [];
+  var bytes;
   readings.forEach(function (kinds) {
     var plain = !kinds.json && !kinds.xml && !kinds.url;
     if (!plain && !/[\\&%]/.test(text)) return;
-    ranges = ranges.concat(maskRanges(plain ? { text: text } : maskDecode(text, kinds), units, edge));
+    var reading = plain ? { text: text } : maskDecode(text, kinds);
+    ranges = ranges.concat(maskRanges(reading, units, edge));
+    maskBase64Readings(reading).forEach(function (decoded) {
+      // The units' UTF-8 bytes, one char per byte (no runtime offers TextEncoder, not every one a
+      // Buffer): ASCII as it is; a lone surrogate has no UTF-8 form, and then matches no bytes.
+      bytes = bytes || units.map(function (unit) {
+        try {
+          return /[^\0-\x7f]/.test(unit) ? unescape(encodeURIComponent(unit)) : unit;
+        } catch (e) {
+          return unit;
+        }
+      });
+      ranges = ranges.concat(maskRanges(decoded, bytes, edge && decoded.end));
+    });
   });
   if (ranges.length === 0) return text;
   ranges.sort(function (a, b) { return a[0] - b[0]; });
