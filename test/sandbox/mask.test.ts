@@ -65,7 +65,8 @@ describe('redact: a secret echoed base64-encoded', () => {
   const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
   const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
   /** The characters of encoded that carry any bit of the secret's bytes (which start after `before` bytes). */
-  const secretChars = (encoded: string, before: number, bytes: number): string => encoded.slice(Math.floor((before * 4) / 3), Math.ceil(((before + bytes) * 4) / 3));
+  const secretChars = (encoded: string, before: number, bytes: number): string =>
+    encoded.slice(Math.floor((before * 4) / 3), Math.ceil(((before + bytes) * 4) / 3));
   const NON_ASCII = 'APIv3密钥-éß-0123456789abcdef';
 
   it.each([
@@ -124,12 +125,16 @@ describe('redact: a secret echoed base64-encoded', () => {
     const { redactRun } = await import('../../src/shared/redact.js');
     const cut = `answer ${b64(`xy${KEY}`).slice(0, 20)}`;
     expect(redact(cut, [KEY])).toBe(cut);
-    expect(redactRun({ response: { body: cut, truncatedAtBytes: 262144 } }, [KEY]).response.body).toBe(`answer eH${REDACTED}`);
+    expect(redactRun({ response: { body: cut, truncatedAtBytes: 262144 } }, [KEY]).response.body).toBe(
+      `answer eH${REDACTED}`,
+    );
   });
 
   it('a secret with a lone surrogate (no UTF-8 form) is still masked raw, and nothing throws', () => {
     const odd = '\ud800defghijklmnop';
-    expect(redact(`abc ${odd} ${b64('xy0123456789abcdef')}`, [odd])).toBe(`abc ${REDACTED} ${b64('xy0123456789abcdef')}`);
+    expect(redact(`abc ${odd} ${b64('xy0123456789abcdef')}`, [odd])).toBe(
+      `abc ${REDACTED} ${b64('xy0123456789abcdef')}`,
+    );
   });
 
   it('leaves ordinary base64 (certificates, signatures, ciphertext without the secret) alone', () => {
