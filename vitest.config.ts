@@ -26,14 +26,15 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // `npm test -- --coverage` (CI does): V8 coverage of the code the tests run in-process (the CLI in
-    // child processes runs dist/ and is not counted). The thresholds only go up: raise them to the
-    // figures CI prints (rounded down) whenever they rise; never lower them.
+    // child processes runs dist/ and is not counted). The thresholds only go up: they sit one point
+    // under the full suite's figures in CI (80.1 / 72.5 / 83.9 / 82.5 on 2026-12-07), since seeded
+    // samples vary a little from run to run; raise them whenever CI's figures rise, never lower them.
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts', 'src/**/*.js'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
-      thresholds: { statements: 35, branches: 31, functions: 37, lines: 36 },
+      thresholds: { statements: 79, branches: 71, functions: 82, lines: 81 },
     },
     projects: [
       // In-process, with generous time bounds only: files share a worker (none changes global state)
