@@ -58,6 +58,8 @@ const JOURNAL = '.wxpay-notify.commit';
 export const LOCK_WAIT_MS = 15_000;
 /** A lock this old is left over from a writer that died (a commit takes milliseconds). */
 const LOCK_STALE_MS = 30_000;
+/** A lock with no holder in it: never written by this version (see takeLock), stale after a moment. */
+const EMPTY_LOCK_STALE_MS = 1_000;
 /** A lock holds "<pid> <host>\n"; a journal a few hundred bytes per file. Anything larger is not ours. */
 const LOCK_MAX_BYTES = 512;
 const JOURNAL_MAX_BYTES = 1024 * 1024;
@@ -409,7 +411,7 @@ function withFolderLock(dir: string, work: () => void): void {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      writeNew(lock, `${process.pid} ${hostname()}\n`, 0o644);
+      takeLock(lock);
       break;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -427,6 +429,21 @@ function withFolderLock(dir: string, work: () => void): void {
   } finally {
     rmSync(lock, { force: true });
     release();
+  }
+}
+
+/**
+ * Creates the lock with its holder already in it: the pid is written to a temp of ours, which is then
+ * linked to the lock's name (EEXIST when a lock, or anything else, is there). A writer killed at any
+ * instant leaves either no lock or one naming its pid, never an empty one nobody can judge.
+ */
+function takeLock(lock: string): void {
+  const temp = tempBeside(lock, 'new');
+  writeNew(temp, `${process.pid} ${hostname()}\n`, 0o644);
+  try {
+    linkSync(temp, lock);
+  } finally {
+    rmSync(temp, { force: true });
   }
 }
 
@@ -449,6 +466,8 @@ function lockState(lock: string): 'gone' | 'stale' | { holder: string } {
   if (text === undefined) return 'gone';
   const [pid = '?', host] = text.trim().split(' ');
   const dead = host === hostname() && Number(pid) > 0 && !processRuns(Number(pid));
+  // An empty lock was left by a version that created it before writing its pid, and died between.
+  if (text.trim() === '' && Date.now() - info.mtimeMs >= EMPTY_LOCK_STALE_MS) return 'stale';
   if (dead || Date.now() - info.mtimeMs >= LOCK_STALE_MS) return 'stale';
   return { holder: /^\d+$/.test(pid) ? pid : '?' };
 }

@@ -1,10 +1,21 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFilesAtomic } from '../../src/output/write-atomic.js';
 
 describe('writeFilesAtomic', () => {
+  it('takes over an empty lock left by a writer killed before it wrote its pid, and leaves no lock or temp', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const lock = join(dir, '.wxpay-notify.lock');
+    writeFileSync(lock, '');
+    const past = new Date(Date.now() - 5_000);
+    utimesSync(lock, past, past);
+    writeFilesAtomic([{ path: join(dir, 'a.json'), content: 'A' }]);
+    expect(readFileSync(join(dir, 'a.json'), 'utf8')).toBe('A');
+    expect(readdirSync(dir)).toEqual(['a.json']);
+  });
+
   it('writes every file with its mode', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
     writeFilesAtomic([
