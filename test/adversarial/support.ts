@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { fakePem } from '../support/fake-pem.js';
 
 /**
  * What the adversarial tests share: a sentinel tree outside the target folder that must not change,
@@ -17,11 +18,7 @@ export function playground(): { root: string; target: string; sentinel: string }
   const sentinel = join(root, 'sentinel');
   mkdirSync(target);
   mkdirSync(join(sentinel, 'deep'), { recursive: true });
-  writeFileSync(
-    join(sentinel, 'id_rsa'),
-    '-----BEGIN SENTINEL PRIVATE KEY-----\nnot a real key\n-----END SENTINEL PRIVATE KEY-----\n',
-    { mode: 0o600 },
-  );
+  writeFileSync(join(sentinel, 'id_rsa'), fakePem('not a real key', 'SENTINEL PRIVATE KEY'), { mode: 0o600 });
   writeFileSync(join(sentinel, 'notes.txt'), 'the user\u2019s own file\n');
   writeFileSync(join(sentinel, 'deep', 'request.bru'), 'meta {\n  name: mine\n}\n');
   writeFileSync(join(sentinel, 'acme.postman_collection.json'), '{"mine":true}\n');

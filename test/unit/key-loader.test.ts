@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, MAX_KEY_BYTES } from '../../src/config/load-config.js';
 import { resolveConfig, type NotifyConfig } from '../../src/library/library-config.js';
 import { ConfigError } from '../../src/shared/errors.js';
+import { fakePem } from '../support/fake-pem.js';
 
 /** One key loader, one set of bounds: a config file and a config given in code meet the same checks. */
 describe('private keys are read by one loader, for the CLI and the library alike', () => {
@@ -13,7 +14,7 @@ describe('private keys are read by one loader, for the CLI and the library alike
 
   // Far more than any PEM key: the wrong file (a log, a database dump) named as the key.
   const oversize = join(dir, 'huge.pem');
-  const hugeText = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(MAX_KEY_BYTES + 1024)}\n-----END PRIVATE KEY-----\n`;
+  const hugeText = fakePem('A'.repeat(MAX_KEY_BYTES + 1024));
   writeFileSync(oversize, hugeText);
   const size = Buffer.byteLength(hugeText);
 
@@ -53,7 +54,7 @@ describe('private keys are read by one loader, for the CLI and the library alike
   });
 
   it('PEM text given in code is held to the same bound', async () => {
-    const pem = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(MAX_KEY_BYTES)}\n-----END PRIVATE KEY-----\n`;
+    const pem = fakePem('A'.repeat(MAX_KEY_BYTES));
     const library = await problemsOf(() =>
       resolveConfig({
         ...fields,
