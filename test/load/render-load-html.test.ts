@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LoadAggregate, type DeliveryRecord } from '../../src/load/aggregate.js';
 import { buildLoadReport, renderLoadSummary } from '../../src/load/load-report.js';
 import { renderLoadHtml } from '../../src/load/render-load-html.js';
+import { CHROMIUM, chromium, haveChromium } from '../support/chromium.js';
 
 const INJECTION = '</svg></script><script>alert(1)</script><img src=x onerror=alert(2)>';
 const START = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -114,8 +114,6 @@ describe('the load report', () => {
   });
 
   // ── In a real browser ─────────────────────────────────────────────────────────────────────────
-  const CHROMIUM = '/usr/bin/chromium';
-  const haveChromium = existsSync(CHROMIUM);
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-load-html-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -152,43 +150,4 @@ describe('the load report', () => {
     },
     60_000,
   );
-
-  function chromium(args: string[], profile: string): Promise<string> {
-    const child = spawn(
-      CHROMIUM,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-extensions',
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
-      { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const killTree = (): void => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString('utf8')));
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        killTree();
-        reject(new Error('chromium did not finish within 30 s'));
-      }, 30_000);
-      child.on('error', reject);
-      child.on('close', () => {
-        clearTimeout(timer);
-        resolve(out);
-      });
-    }).finally(killTree);
-  }
 });

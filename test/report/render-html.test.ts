@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +14,7 @@ import { secretValues } from '../../src/collection/variables.js';
 import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
 import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
 import { fakePem } from '../support/fake-pem.js';
+import { CHROMIUM, chromium, haveChromium } from '../support/chromium.js';
 
 const API_KEY = 'k3yK3yk3yK3yk3yK3yk3yK3yk3yK3y01';
 // Not a key: random-looking base64 lines in PEM shape, enough to test that key lines are masked.
@@ -163,52 +163,6 @@ describe('renderHtml', () => {
 });
 
 // ── In a real browser ────────────────────────────────────────────────────────────────────────────
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-
-/** Headless Chromium, offline, in its own process group so the whole tree is killed afterwards. */
-function chromium(args: string[], profile: string): Promise<string> {
-  const child = spawn(
-    CHROMIUM,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--no-default-browser-check',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-extensions',
-      '--disable-domain-reliability',
-      '--disable-client-side-phishing-detection',
-      `--user-data-dir=${profile}`,
-      ...args,
-    ],
-    { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const killTree = (): void => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  };
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString('utf8')));
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      killTree();
-      reject(new Error('chromium did not finish within 30 s'));
-    }, 30_000);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  }).finally(killTree);
-}
 
 describe.skipIf(!haveChromium)(
   `renderHtml in headless Chromium${haveChromium ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`}`,
