@@ -133,7 +133,8 @@ const PRINTABLE = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + 
 /** A 32-character key from printable ASCII, always with a variable in it. */
 function hostileKey(random: SeededRandom): string {
   const inner = random.pick(['{{appid}}', '{{v3_api_key}}', '"\\{{', '}}{{mchid}}']);
-  return (inner + formText(random, PRINTABLE, 32, 32)).slice(0, 32);
+  // `${` opens a config reference (the contract reads it as one), so a key never holds it.
+  return (inner + formText(random, PRINTABLE, 32, 32)).replace(/\$\{/g, '$(').slice(0, 32);
 }
 
 /** A config made of hostile strings, passed through the real config contract first. */
