@@ -19,6 +19,8 @@ import { libraryScript } from '../sandbox/bundle.js';
  * - `createNotifier(config)` → `{ next(nowMs), again(sent, nowMs), secrets }`: distinct signed
  *   notifications (`NotifierConfig` below); `again` repeats one as WeChat does (v3 re-signed).
  * - `judgeAnswer(spec, status, body, headers, timeMs, secrets)` → `{ acknowledged, received, cause, message }`.
+ * - `memoJudge(secrets)` → `judge(spec, status, body, headers, timeMs)`: judgeAnswer, reusing a case's
+ *   last verdict for an identical fast answer (what the autocannon hooks call per answer).
  * - `createAutocannonHooks(options)` → `{ setupClient, setupRequest, onResponse }`.
  * - `fromWorkerData()`: the hooks of this worker, from autocannon's `workerData.opts.wxpayLoad`.
  */
@@ -115,7 +117,8 @@ const NODE_CRYPTO = {
     const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
     return Buffer.concat([body, c.getAuthTag()]).toString('base64');
   },
-  rsaSha256SignBase64: (key, text) => nodeCrypto.createSign('RSA-SHA256').update(text, 'utf8').sign(key, 'base64'),
+  // One-shot sign: the same PKCS#1 v1.5 bytes as createSign('RSA-SHA256'), without a stream object.
+  rsaSha256SignBase64: (key, text) => nodeCrypto.sign('sha256', Buffer.from(text, 'utf8'), key).toString('base64'),
   randomAlphanumeric: (length) => {
     const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
     let out = '';
@@ -150,7 +153,7 @@ export function renderHookModule(): string {
   if (!fromWorkerData.hooks) fromWorkerData.hooks = createAutocannonHooks(workerThreads.workerData.opts.wxpayLoad);
   return fromWorkerData.hooks;
 }`,
-    'module.exports = { createNotifier, judgeAnswer, createAutocannonHooks, fromWorkerData };',
+    'module.exports = { createNotifier, judgeAnswer, memoJudge, createAutocannonHooks, fromWorkerData };',
     '',
   ].join('\n');
   return rendered;
