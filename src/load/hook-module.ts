@@ -36,7 +36,7 @@ const FRAGMENTS = [
   'judge.js',
 ] as const;
 
-const RUNTIME_PATH = join(PACKAGE_ROOT, 'src', 'load', 'runtime', 'hooks.cjs');
+const RUNTIME_PATH = join(PACKAGE_ROOT, 'src', 'load', 'runtime', 'autocannon-hooks.cjs');
 
 /** One kind of notification in the mix (a genuine catalogue case as template). */
 export interface MixEntry {
