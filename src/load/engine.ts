@@ -136,7 +136,7 @@ export async function runLoad(
     url: plan.origin,
     connections: connectionsPerThread * threads,
     overallRate: Math.max(1, Math.floor(ratePerWorker)),
-    // The safety net only: connections stop on their own after their share (hooks.cjs, responseMax).
+    // The safety net only: connections stop on their own after their share (autocannon-hooks.cjs, responseMax).
     duration: (plan.durationMs + plan.timeoutMs) / 1000 + 3,
     timeout: plan.timeoutMs / 1000,
     pipelining: 1,

@@ -10,7 +10,7 @@ import { libraryScript } from '../sandbox/bundle.js';
  * worker threads (`load`) and Artillery's processor (`generate --format artillery`). It holds the
  * sandbox builders and judge, bundled from the very fragments the Postman collection ships
  * (src/sandbox/lib, as bundleScript builds the collection's scripts), with Node's crypto under them
- * (the sandbox's BigInt RSA is ~100x slower), plus the glue in src/load/runtime/hooks.cjs. So a load
+ * (the sandbox's BigInt RSA is ~100x slower), plus the glue in src/load/runtime/*.cjs. So a load
  * run sends exactly what `run` sends, and judges answers with `run`'s rules.
  *
  * The module text holds no secret: keys are handed to `createNotifier(config)` at run time.
@@ -36,7 +36,10 @@ const FRAGMENTS = [
   'judge.js',
 ] as const;
 
-const RUNTIME_PATH = join(PACKAGE_ROOT, 'src', 'load', 'runtime', 'autocannon-hooks.cjs');
+/** The runtime (src/load/runtime), one job a file, in the order the module holds them. */
+const RUNTIME_FILES = ['notifier.cjs', 'judge-answer.cjs', 'autocannon-hooks.cjs'].map((name) =>
+  join(PACKAGE_ROOT, 'src', 'load', 'runtime', name),
+);
 
 /** One kind of notification in the mix (a genuine catalogue case as template). */
 export interface MixEntry {
@@ -148,7 +151,7 @@ export function renderHookModule(): string {
     '  return out;',
     `})(${names.map((n) => `NODE_CRYPTO.${n}`).join(', ')});`,
     `const JUDGE = ${JSON.stringify(constants.JUDGE)};`,
-    readFileSync(RUNTIME_PATH, 'utf8'),
+    ...RUNTIME_FILES.map((path) => readFileSync(path, 'utf8')),
     `function fromWorkerData() {
   if (!fromWorkerData.hooks) fromWorkerData.hooks = createAutocannonHooks(workerThreads.workerData.opts.wxpayLoad);
   return fromWorkerData.hooks;
