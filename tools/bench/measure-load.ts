@@ -184,7 +184,7 @@ export async function measureLoad(ctx: BenchContext): Promise<MeasureResult> {
     notes: [
       `Load average before: ${loadBefore}; after: ${loadAverage()}. The load engine, its signing threads and the receiver share this machine's cores, so each figure is a floor for a machine where the receiver runs elsewhere.`,
       'Each run is `wxpay-notify load` alone in a child process (peak RSS from /usr/bin/time -v). Latency is from the intended send time (no coordinated omission); the generator figure is the time to build and sign one delivery. CPU per delivery is user + system time of the load process (all threads, its ~3 s start-up included) and of the receiver, divided by the deliveries: unlike a rate it holds when other work shares the cores, and rate ceiling ≈ 2 cores ÷ the sum.',
-      "Ceilings: v3 is bound by RSA-2048 signing (one core signs ~700–1,000/s with node:crypto; two threads roughly double it, while the main thread and the receiver take the rest); v2 by the HTTP round trips on one event loop per thread (MD5 is ~µs); the pre-signed burst by autocannon's HTTP client and the receiver; `serve` by its verification (RSA verify + AES-GCM) on the one core it gets.",
+      'Ceilings (docs/load.md#where-each-ceiling-is): 2 cores ÷ CPU per delivery. v3 = RSA-2048 sign (0.85 ms quiet) + the engine (~0.4 ms) + the receiver; the pre-signed burst and v2 = the engine (autocannon alone ~0.1 ms of it) + the receiver; `serve` adds its own verification (~0.7 ms).',
     ],
   };
 }
