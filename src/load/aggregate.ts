@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { ACK_TIME_LIMIT_MS } from '../protocol/constants.js';
 
-/** One delivery as the hooks report it (src/load/runtime/hooks.cjs, finishDelivery). */
+/** One delivery as the hooks report it (src/load/runtime/autocannon-hooks.cjs, finishDelivery). */
 export interface DeliveryRecord {
   version: 'v2' | 'v3';
   kind: 'pay' | 'refund';

@@ -10,7 +10,7 @@ import { libraryScript } from '../sandbox/bundle.js';
  * worker threads (`load`) and Artillery's processor (`generate --format artillery`). It holds the
  * sandbox builders and judge, bundled from the very fragments the Postman collection ships
  * (src/sandbox/lib, as bundleScript builds the collection's scripts), with Node's crypto under them
- * (the sandbox's BigInt RSA is ~100x slower), plus the glue in src/load/runtime/hooks.cjs. So a load
+ * (the sandbox's BigInt RSA is ~100x slower), plus the glue in src/load/runtime/*.cjs. So a load
  * run sends exactly what `run` sends, and judges answers with `run`'s rules.
  *
  * The module text holds no secret: keys are handed to `createNotifier(config)` at run time.
@@ -19,6 +19,8 @@ import { libraryScript } from '../sandbox/bundle.js';
  * - `createNotifier(config)` → `{ next(nowMs), again(sent, nowMs), secrets }`: distinct signed
  *   notifications (`NotifierConfig` below); `again` repeats one as WeChat does (v3 re-signed).
  * - `judgeAnswer(spec, status, body, headers, timeMs, secrets)` → `{ acknowledged, received, cause, message }`.
+ * - `memoJudge(secrets)` → `judge(spec, status, body, headers, timeMs)`: judgeAnswer, reusing a case's
+ *   last verdict for an identical fast answer (what the autocannon hooks call per answer).
  * - `createAutocannonHooks(options)` → `{ setupClient, setupRequest, onResponse }`.
  * - `fromWorkerData()`: the hooks of this worker, from autocannon's `workerData.opts.wxpayLoad`.
  */
@@ -34,7 +36,10 @@ const FRAGMENTS = [
   'judge.js',
 ] as const;
 
-const RUNTIME_PATH = join(PACKAGE_ROOT, 'src', 'load', 'runtime', 'hooks.cjs');
+/** The runtime (src/load/runtime), one job a file, in the order the module holds them. */
+const RUNTIME_FILES = ['notifier.cjs', 'judge-answer.cjs', 'autocannon-hooks.cjs'].map((name) =>
+  join(PACKAGE_ROOT, 'src', 'load', 'runtime', name),
+);
 
 /** One kind of notification in the mix (a genuine catalogue case as template). */
 export interface MixEntry {
@@ -115,7 +120,8 @@ const NODE_CRYPTO = {
     const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
     return Buffer.concat([body, c.getAuthTag()]).toString('base64');
   },
-  rsaSha256SignBase64: (key, text) => nodeCrypto.createSign('RSA-SHA256').update(text, 'utf8').sign(key, 'base64'),
+  // One-shot sign: the same PKCS#1 v1.5 bytes as createSign('RSA-SHA256'), without a stream object.
+  rsaSha256SignBase64: (key, text) => nodeCrypto.sign('sha256', Buffer.from(text, 'utf8'), key).toString('base64'),
   randomAlphanumeric: (length) => {
     const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
     let out = '';
@@ -145,12 +151,12 @@ export function renderHookModule(): string {
     '  return out;',
     `})(${names.map((n) => `NODE_CRYPTO.${n}`).join(', ')});`,
     `const JUDGE = ${JSON.stringify(constants.JUDGE)};`,
-    readFileSync(RUNTIME_PATH, 'utf8'),
+    ...RUNTIME_FILES.map((path) => readFileSync(path, 'utf8')),
     `function fromWorkerData() {
   if (!fromWorkerData.hooks) fromWorkerData.hooks = createAutocannonHooks(workerThreads.workerData.opts.wxpayLoad);
   return fromWorkerData.hooks;
 }`,
-    'module.exports = { createNotifier, judgeAnswer, createAutocannonHooks, fromWorkerData };',
+    'module.exports = { createNotifier, judgeAnswer, memoJudge, createAutocannonHooks, fromWorkerData };',
     '',
   ].join('\n');
   return rendered;

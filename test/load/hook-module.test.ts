@@ -41,6 +41,15 @@ interface HookModule {
     timeMs: number,
     secrets: string[],
   ): { acknowledged: boolean; received: boolean; cause: string; message: string };
+  memoJudge(
+    secrets: string[],
+  ): (
+    spec: object,
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+    timeMs: number,
+  ) => { acknowledged: boolean; received: boolean; cause: string; message: string };
 }
 
 describe('the load hook module', () => {
@@ -164,5 +173,57 @@ describe('the load hook module', () => {
       received: true,
       cause: 'v3-200-code-fail',
     });
+  });
+
+  it('judges a repeated answer as it judged the first, and a repeat that turned slow or elsewhere as the judge does', () => {
+    const v3 = caseSpec(
+      CATALOGUE.find((c) => c.id === 'v3.pay.success')!,
+      suite.config,
+    );
+    const v2 = caseSpec(
+      CATALOGUE.find((c) => c.id === 'v2.pay.success')!,
+      suite.config,
+    );
+    const ack = '<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>';
+    const secrets = [suite.config.v2!.apiKey];
+    const answers: [object, number, string, Record<string, string>, number][] = [
+      [v3, 204, '', {}, 20],
+      [v3, 204, '', {}, 30],
+      [v3, 204, '', {}, 5200],
+      [v3, 204, '', {}, 40],
+      [v2, 200, ack, {}, 20],
+      [v2, 200, ack, {}, 20],
+      [v2, 200, ack.replace('SUCCESS', 'FAIL'), {}, 20],
+      [v2, 200, `<xml><return_code>FAIL</return_code><key>${secrets[0]}</key></xml>`, {}, 20],
+      [v2, 200, `<xml><return_code>FAIL</return_code><key>${secrets[0]}</key></xml>`, {}, 20],
+      [v3, 302, '', { location: 'https://a.example/login' }, 20],
+      [v3, 302, '', { location: 'https://b.example/login' }, 20],
+      [v3, 500, 'Duplicate entry', {}, 20],
+      [v3, 500, 'Duplicate entry', {}, 20],
+    ];
+    const judge = mod.memoJudge(secrets);
+    const verdicts = answers.map(([spec, status, body, headers, timeMs]) => judge(spec, status, body, headers, timeMs));
+    expect(verdicts).toEqual(
+      answers.map(([spec, status, body, headers, timeMs]) =>
+        mod.judgeAnswer(spec, status, body, headers, timeMs, secrets),
+      ),
+    );
+    expect(verdicts.map((v) => v.cause)).toEqual([
+      'ok',
+      'ok',
+      'slow',
+      'ok',
+      'ok',
+      'ok',
+      'v2-return-code-fail',
+      'v2-return-code-fail',
+      'v2-return-code-fail',
+      'redirect',
+      'redirect',
+      'duplicate-order',
+      'duplicate-order',
+    ]);
+    expect(verdicts[10]!.message).toContain('b.example');
+    expect(verdicts[8]!.message).not.toContain(secrets[0]);
   });
 });

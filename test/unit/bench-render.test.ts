@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeCell, infoRow, metFrom, renderBench, type BenchReport } from '../../tools/bench/render-bench.js';
-import { parseMaxRssKb } from '../../tools/bench/child.js';
+import { parseCpuSeconds, parseMaxRssKb } from '../../tools/bench/child.js';
+import { parseArgs } from '../../tools/bench/run-bench.js';
 import { startupRow } from '../../tools/bench/measure-startup.js';
 import { formatBytes, formatMs, formatRatio, median } from '../../tools/bench/stats.js';
 
@@ -82,6 +83,23 @@ describe('bench helpers', () => {
       parseMaxRssKb('\tMaximum resident set size (kbytes): 321524\n\tAverage resident set size (kbytes): 0\n'),
     ).toBe(321524);
     expect(parseMaxRssKb('nothing here')).toBeUndefined();
+  });
+
+  it('reads the CPU seconds (user + system, every thread) from /usr/bin/time -v', () => {
+    expect(
+      parseCpuSeconds(
+        '\tUser time (seconds): 21.95\n\tSystem time (seconds): 1.04\n\tPercent of CPU this job got: 93%\n',
+      ),
+    ).toBeCloseTo(22.99, 5);
+    expect(parseCpuSeconds('\tUser time (seconds): 21.95\n')).toBeUndefined();
+  });
+
+  it('runs one section with --only N, and says how when N is not a section', () => {
+    expect(parseArgs(['--quick', '--only', '8'])).toEqual({ quick: true, only: 8 });
+    expect(parseArgs([])).toEqual({ quick: false });
+    expect(() => parseArgs(['--only', '9'])).toThrow('--only takes a section number from 1 to 8');
+    expect(() => parseArgs(['--only'])).toThrow('--only takes a section number');
+    expect(() => parseArgs(['--fast'])).toThrow('unknown argument(s): --fast; usage: npm run bench');
   });
 
   it('judges CLI start-up against bare Node: within 4× and under 80 MB', () => {

@@ -11,6 +11,8 @@ export interface ChildRun {
   wallMs: number;
   /** Peak resident set in KB from `/usr/bin/time -v`, when that tool exists. */
   maxRssKb?: number;
+  /** User + system CPU seconds of the child (all its threads), from `/usr/bin/time -v`. */
+  cpuS?: number;
 }
 
 export function hasGnuTime(): boolean {
@@ -21,6 +23,13 @@ export function hasGnuTime(): boolean {
 export function parseMaxRssKb(text: string): number | undefined {
   const match = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(text);
   return match ? Number(match[1]) : undefined;
+}
+
+/** `User time (seconds): U` + `System time (seconds): S` from GNU time's verbose report. */
+export function parseCpuSeconds(text: string): number | undefined {
+  const user = /User time \(seconds\):\s*([\d.]+)/.exec(text);
+  const sys = /System time \(seconds\):\s*([\d.]+)/.exec(text);
+  return user && sys ? Number(user[1]) + Number(sys[1]) : undefined;
 }
 
 /**
@@ -50,12 +59,14 @@ export function runChild(
       const wallMs = performance.now() - started;
       let stderr = Buffer.concat(err).toString('utf8');
       let maxRssKb: number | undefined;
+      let cpuS: number | undefined;
       if (timed) {
         maxRssKb = parseMaxRssKb(stderr);
+        cpuS = parseCpuSeconds(stderr);
         const at = stderr.lastIndexOf('\tCommand being timed:');
         if (at >= 0) stderr = stderr.slice(0, at);
       }
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr, wallMs, maxRssKb });
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr, wallMs, maxRssKb, cpuS });
     });
   });
 }

@@ -23,13 +23,40 @@ export const LOAD_TARGETS = { v3: 1500, serve: 800, burst: 10_000, v2: 4000, gen
 interface LoadSample {
   report: LoadReport;
   maxRssKb?: number;
+  /** CPU seconds of the load process (every thread, its start-up included). */
+  cpuS?: number;
+  /** CPU seconds the receiver spent meanwhile. */
+  receiverCpuS: number;
 }
 
-async function loadRun(input: LoadChildArgs): Promise<LoadSample> {
+/** CPU seconds (user + system) of a process so far, from /proc: the receivers' share of the machine. */
+function processCpuS(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime (fields 14 and 15 of proc(5)), in clock ticks: 100 a second on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** One run; the receiver is this process (the trivial servers) or `receiverPid`. */
+async function loadRun(input: LoadChildArgs, receiverPid = process.pid): Promise<LoadSample> {
+  const before = processCpuS(receiverPid);
   const run = await runChild(process.execPath, [CHILD, JSON.stringify(input)]);
+  const receiverCpuS = processCpuS(receiverPid) - before;
   if (run.code !== 0 || !run.stdout.trim())
     throw new Error(`load child exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return { report: JSON.parse(run.stdout) as LoadReport, maxRssKb: run.maxRssKb };
+  return { report: JSON.parse(run.stdout) as LoadReport, maxRssKb: run.maxRssKb, cpuS: run.cpuS, receiverCpuS };
+}
+
+/** CPU per delivery, so figures taken on a busy machine still compare: `engine 1.40 + receiver 0.17 ms`. */
+function cpuPerDelivery(s: LoadSample): string {
+  const sent = s.report.deliveries.sent;
+  if (!sent || s.cpuS === undefined) return 'CPU n/a';
+  const ms = (cpuS: number): string => ((cpuS * 1000) / sent).toFixed(2);
+  const receiver = Number.isFinite(s.receiverCpuS) ? ` + receiver ${ms(s.receiverCpuS)}` : '';
+  return `CPU per delivery: engine ${ms(s.cpuS)}${receiver} ms`;
 }
 
 function row(label: string, target: number, s: LoadSample): BenchRow {
@@ -39,7 +66,7 @@ function row(label: string, target: number, s: LoadSample): BenchRow {
     metric: `8. ${label}`,
     value:
       `${r.deliveries.achievedRate.toLocaleString('en-US')}/s achieved (${r.deliveries.sent.toLocaleString('en-US')} sent, ${r.deliveries.ackRate}% acknowledged, ${r.deliveries.notSent} not sent); ` +
-      `p99 ${r.latencyMs.p99} ms from the intended send; generator p99 ${r.generatorMs.p99} ms; ${rss === undefined ? 'RSS n/a' : `peak RSS ${rss.toFixed(0)} MB`}`,
+      `p99 ${r.latencyMs.p99} ms from the intended send; generator p99 ${r.generatorMs.p99} ms; ${rss === undefined ? 'RSS n/a' : `peak RSS ${rss.toFixed(0)} MB`}; ${cpuPerDelivery(s)}`,
     target: `≥ ${target.toLocaleString('en-US')}/s, generator p99 < ${LOAD_TARGETS.generatorP99Ms} ms, < ${LOAD_TARGETS.rssMb} MB`,
     met: metFrom(
       r.deliveries.achievedRate >= target * 0.98 &&
@@ -51,7 +78,7 @@ function row(label: string, target: number, s: LoadSample): BenchRow {
 }
 
 /** `wxpay-notify serve` in its own process, on a config `init` wrote, with the keys in its environment. */
-async function startServe(): Promise<{ configFile: string; close(): void }> {
+async function startServe(): Promise<{ configFile: string; pid: number; close(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-bench-serve-'));
   const env = {
     ...process.env,
@@ -80,6 +107,7 @@ async function startServe(): Promise<{ configFile: string; close(): void }> {
   Object.assign(process.env, { WXPAY_V2_API_KEY: env.WXPAY_V2_API_KEY, WXPAY_V3_API_KEY: env.WXPAY_V3_API_KEY });
   return {
     configFile,
+    pid: child.pid ?? process.pid,
     close: () => {
       child.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
@@ -128,10 +156,13 @@ export async function measureLoad(ctx: BenchContext): Promise<MeasureResult> {
   const serve = await startServe();
   let served: LoadSample;
   try {
-    served = await loadRun({
-      configFile: serve.configFile,
-      load: { rate: LOAD_TARGETS.serve, duration: ctx.quick ? 10 : 30, workers: 2 },
-    });
+    served = await loadRun(
+      {
+        configFile: serve.configFile,
+        load: { rate: LOAD_TARGETS.serve, duration: ctx.quick ? 10 : 30, workers: 2 },
+      },
+      serve.pid,
+    );
   } finally {
     serve.close();
   }
@@ -152,8 +183,8 @@ export async function measureLoad(ctx: BenchContext): Promise<MeasureResult> {
     ],
     notes: [
       `Load average before: ${loadBefore}; after: ${loadAverage()}. The load engine, its signing threads and the receiver share this machine's cores, so each figure is a floor for a machine where the receiver runs elsewhere.`,
-      'Each run is `wxpay-notify load` alone in a child process (peak RSS from /usr/bin/time -v). Latency is from the intended send time (no coordinated omission); the generator figure is the time to build and sign one delivery.',
-      "Ceilings: v3 is bound by RSA-2048 signing (one core signs ~700–1,000/s with node:crypto; two threads roughly double it, while the main thread and the receiver take the rest); v2 by the HTTP round trips on one event loop per thread (MD5 is ~µs); the pre-signed burst by autocannon's HTTP client and the receiver; `serve` by its verification (RSA verify + AES-GCM) on the one core it gets.",
+      'Each run is `wxpay-notify load` alone in a child process (peak RSS from /usr/bin/time -v). Latency is from the intended send time (no coordinated omission); the generator figure is the time to build and sign one delivery. CPU per delivery is user + system time of the load process (all threads, its ~3 s start-up included) and of the receiver, divided by the deliveries: unlike a rate it holds when other work shares the cores, and rate ceiling ≈ 2 cores ÷ the sum.',
+      'Ceilings (docs/load.md#where-each-ceiling-is): 2 cores ÷ CPU per delivery. v3 = RSA-2048 sign (0.85 ms quiet) + the engine (~0.4 ms) + the receiver; the pre-signed burst and v2 = the engine (autocannon alone ~0.1 ms of it) + the receiver; `serve` adds its own verification (~0.7 ms).',
     ],
   };
 }

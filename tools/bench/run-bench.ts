@@ -29,22 +29,36 @@ const MEASURES: { title: string; run: (ctx: BenchContext) => Promise<MeasureResu
   { title: '8. Load (wxpay-notify load)', run: measureLoad },
 ];
 
-export function parseArgs(argv: readonly string[]): { quick: boolean } {
-  const unknown = argv.filter((a) => a !== '--quick');
-  if (unknown.length > 0)
-    throw new Error(`unknown argument(s): ${unknown.join(' ')}; usage: npm run bench [-- --quick]`);
-  return { quick: argv.includes('--quick') };
+const USAGE = 'usage: npm run bench [-- --quick] [-- --only <section number, e.g. 8>]';
+
+export function parseArgs(argv: readonly string[]): { quick: boolean; only?: number } {
+  let only: number | undefined;
+  const unknown: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') continue;
+    if (a === '--only') {
+      only = Number(argv[++i]);
+      if (!Number.isInteger(only) || only < 1 || only > MEASURES.length)
+        throw new Error(`--only takes a section number from 1 to ${MEASURES.length}; ${USAGE}`);
+      continue;
+    }
+    unknown.push(a);
+  }
+  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')}; ${USAGE}`);
+  return { quick: argv.includes('--quick'), ...(only === undefined ? {} : { only }) };
 }
 
 async function main(): Promise<number> {
-  const { quick } = parseArgs(process.argv.slice(2));
+  const { quick, only } = parseArgs(process.argv.slice(2));
   const started = performance.now();
   const machine = machineFacts(quick);
   const ctx = await createBenchContext(quick);
   const sections: BenchSection[] = [];
   let crashed = false;
   try {
-    for (const measure of MEASURES) {
+    for (const [index, measure] of MEASURES.entries()) {
+      if (only !== undefined && index + 1 !== only) continue;
       const t0 = performance.now();
       process.stderr.write(`bench: ${measure.title}…`);
       try {

@@ -1,0 +1,193 @@
+// wxpay-notify load runtime: distinct, genuine notifications (createNotifier).
+// Not loaded as it stands: src/load/hook-module.ts joins the runtime files after the bundled sandbox
+// fragments (SANDBOX, with Node's crypto under them) and appends module.exports, so one self-contained
+// CommonJS module comes out that autocannon's worker threads and Artillery's processor can require().
+
+/* global SANDBOX, nodeCrypto, workerThreads */
+
+// Nothing secret is in the module text: the keys arrive at run time (createNotifier's config).
+
+function pad(n, width) {
+  var s = String(n);
+  while (s.length < width) s = '0' + s;
+  return s.slice(-width);
+}
+
+// The configured number with its tail replaced by a run-unique code, keeping its look and length
+// (as the collection's per-case codes do): every notification of a load run has its own numbers.
+function withUnique(base, unique) {
+  var text = String(base || '');
+  return text.length >= unique.length + 4 ? text.slice(0, text.length - unique.length) + unique : text + unique;
+}
+
+// Random text from one pool of CSPRNG bytes, each byte used once: one crypto call per 4 KB instead
+// of three per notification (nonces and nonce_str), the same base64url text as randomBytes(n) gives.
+var randomPool = null;
+var randomAt = 0;
+function randomText(bytes, chars) {
+  if (!randomPool || randomAt + bytes > randomPool.length) {
+    randomPool = nodeCrypto.randomBytes(4096);
+    randomAt = 0;
+  }
+  var text = randomPool.toString('base64url', randomAt, randomAt + bytes).slice(0, chars);
+  randomAt += bytes;
+  return text;
+}
+
+function fillTemplate(text, variables) {
+  var filled = text.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, function (all, name) {
+    return Object.prototype.hasOwnProperty.call(variables, name) ? variables[name] : all;
+  });
+  var left = /\{\{\s*([^}]+?)\s*\}\}/.exec(filled);
+  if (left) throw new Error('template variable "' + left[1] + '" has no value');
+  return filled;
+}
+
+/**
+ * config: {
+ *   mix: [{ version, kind, weight, url, spec, template }],   // spec: the catalogue case's CaseSpec
+ *   variables: { appid, mchid, openid, ... },                 // collection variables
+ *   order: { outTradeNo, transactionId, outRefundNo, refundId, total, refund },
+ *   runCode: '4 digits',                                      // distinct per run
+ *   callbackHeaders: { 'User-Agent': ..., Accept: ..., Pragma: ... },
+ *   secrets: { v2ApiKey, v3ApiKey, signers: { platform?: { privateKeyPem, serial }, certificate?: ... } }
+ * }
+ * → { next(nowMs), again(sent, nowMs), secrets }
+ */
+// eslint-disable-next-line no-unused-vars -- used by a later runtime file and exported by the module
+function createNotifier(config) {
+  var signers = {};
+  ['platform', 'certificate'].forEach(function (name) {
+    var s = config.secrets.signers && config.secrets.signers[name];
+    if (s) signers[name] = { key: nodeCrypto.createPrivateKey(s.privateKeyPem), serial: s.serial };
+  });
+  // Path and query of each kind's notify URL: the engine keeps the connection, the request names the path.
+  var paths = config.mix.map(function (m) {
+    var u = new URL(m.url);
+    return u.pathname + u.search;
+  });
+  var weights = config.mix.map(function (m) {
+    return m.weight;
+  });
+  var sum = weights.reduce(function (a, b) {
+    return a + b;
+  }, 0);
+  if (!(sum > 0)) throw new Error('the notification mix is empty');
+  var thread = pad((workerThreads.threadId || 0) % 1000, 3);
+  var counter = 0;
+  var secretValues = [config.secrets.v2ApiKey, config.secrets.v3ApiKey].filter(Boolean);
+
+  // A low-discrepancy walk (golden ratio) over the weights: any window of deliveries holds the mix
+  // the user asked for, without a random generator to seed.
+  function pick(n) {
+    var x = ((n * 0.6180339887498949) % 1) * sum;
+    for (var i = 0; i < weights.length; i++) {
+      if (x < weights[i]) return i;
+      x -= weights[i];
+    }
+    return weights.length - 1;
+  }
+
+  function build(entry, raw, variables, nowMs, memo) {
+    var spec = entry.spec;
+    if (spec.version === 'v2') {
+      if (memo)
+        return {
+          headers: Object.assign({}, config.callbackHeaders, { 'Content-Type': 'text/xml' }),
+          body: memo,
+          memo: memo,
+        };
+      var outer = {};
+      Object.keys(spec.outer || {}).forEach(function (k) {
+        outer[k] = fillTemplate(spec.outer[k], variables);
+      });
+      var d2 = SANDBOX.buildV2Delivery(spec, raw, config.secrets.v2ApiKey || '', outer, variables.wxpay_nonce_str);
+      return { headers: Object.assign({}, config.callbackHeaders, d2.headers), body: d2.body, memo: d2.body };
+    }
+    var inputs = {
+      apiV3Key: config.secrets.v3ApiKey || '',
+      signers: signers,
+      nowMs: nowMs,
+      nonce: randomText(24, 32),
+      resourceNonce: randomText(9, 12),
+      random: Math.random,
+    };
+    var d3 = SANDBOX.buildV3Delivery(spec, raw, inputs, memo ? JSON.parse(memo) : null);
+    return {
+      headers: Object.assign({}, config.callbackHeaders, d3.headers),
+      body: d3.body,
+      memo: JSON.stringify(d3.envelope),
+    };
+  }
+
+  function next(nowMs) {
+    var n = ++counter;
+    var index = pick(n);
+    var entry = config.mix[index];
+    var unique = config.runCode + thread + pad(n, 7);
+    var total = Number(config.order.total) + (n % 97);
+    var refund = Math.max(1, Math.min(total, Math.floor(total / 2)));
+    var numbers = {
+      out_trade_no: withUnique(config.order.outTradeNo, unique),
+      transaction_id: withUnique(config.order.transactionId, unique),
+      out_refund_no: withUnique(config.order.outRefundNo, unique),
+      refund_id: withUnique(config.order.refundId, unique),
+    };
+    var variables = Object.assign({}, config.variables, numbers, SANDBOX.notifyTimeVariables(nowMs), {
+      total: String(total),
+      refund: String(refund),
+      wxpay_nonce_str: randomText(24, 32),
+    });
+    var amounts = SANDBOX.notifyAmountVariables(String(total));
+    if (amounts.variables) Object.assign(variables, amounts.variables);
+    var raw = fillTemplate(entry.template, variables);
+    var built = build(entry, raw, variables, nowMs, null);
+    var record = {
+      version: entry.version,
+      kind: entry.kind,
+      outTradeNo: numbers.out_trade_no,
+      transactionId: numbers.transaction_id,
+      total: total,
+    };
+    if (entry.kind === 'refund') {
+      record.outRefundNo = numbers.out_refund_no;
+      record.refundId = numbers.refund_id;
+      record.refund = refund;
+    }
+    return {
+      mixIndex: index,
+      url: entry.url,
+      path: paths[index],
+      method: 'POST',
+      headers: built.headers,
+      body: built.body,
+      memo: built.memo,
+      raw: raw,
+      variables: variables,
+      record: record,
+      spec: entry.spec,
+    };
+  }
+
+  // The same notification again, as WeChat repeats it: v3 re-signed with a fresh timestamp and
+  // nonce over the same envelope (id, resource); v2 the same bytes.
+  function again(sent, nowMs) {
+    var entry = config.mix[sent.mixIndex];
+    var built = build(entry, sent.raw, sent.variables, nowMs, sent.memo);
+    return {
+      mixIndex: sent.mixIndex,
+      url: sent.url,
+      path: sent.path,
+      method: 'POST',
+      headers: built.headers,
+      body: built.body,
+      memo: sent.memo,
+      raw: sent.raw,
+      variables: sent.variables,
+      record: sent.record,
+      spec: sent.spec,
+    };
+  }
+
+  return { next: next, again: again, secrets: secretValues };
+}
