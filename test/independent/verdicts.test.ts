@@ -175,17 +175,17 @@ describe.skipIf(unavailable !== null)(
     }, 90_000);
 
     it("an answer 4.9 s after the request arrived is within WeChat's 5 s", async () => {
-      // Two handlers, one case each, at once: the waits overlap instead of adding up.
-      const runs = await Promise.all(
-        ['v2.pay.success', 'v3.pay.success'].map((id) =>
-          runSuiteOnIndependentHandler({ bugs: ['slow=4900'], only: [id] }),
-        ),
-      );
-      expect(runs.map((run) => run.report.cases.map((c) => [c.caseId, c.verdict]))).toEqual([
-        [['v2.pay.success', 'pass']],
-        [['v3.pay.success', 'pass']],
+      // One run, the two cases one after the other: with 100 ms to spare, nothing else may be
+      // running in this process while an answer is on its way (two runs at once failed under load).
+      const run = await runSuiteOnIndependentHandler({
+        bugs: ['slow=4900'],
+        only: ['v2.pay.success', 'v3.pay.success'],
+      });
+      expect(run.report.cases.map((c) => [c.caseId, c.verdict])).toEqual([
+        ['v2.pay.success', 'pass'],
+        ['v3.pay.success', 'pass'],
       ]);
-      expect(runs.map((run) => run.code)).toEqual([0, 0]);
+      expect(run.code).toBe(0);
     }, 90_000);
   },
 );
