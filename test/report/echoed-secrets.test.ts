@@ -13,7 +13,7 @@ import { testKeys } from '../support/suite-fixture.js';
 /**
  * A receiver that echoes the secrets back, each in every encoding a server might use (raw, JSON-,
  * XML- and URL-escaped, base64 at each byte alignment), at the start of its answer (where the judge
- * quotes it, cut short) and in full after it. No report may show a secret or any part of one: not the table, not --format json,
+ * quotes it, cut short) and in full after it, beside both API keys in every encoding. No report may show a secret or any part of one: not the table, not --format json,
  * not JUnit, not the JSON results, not the HTML report. The API keys hold the characters those
  * encodings change, so each encoding really differs from the raw key.
  */
@@ -52,6 +52,10 @@ const CARRIERS: Record<string, (s: string) => string> = {
 let config: ResolvedConfig;
 let secrets: string[];
 let echoes: string[];
+/** Each secret's echoes (every encoding), by the index of the echo that leads an answer. */
+let echoesOfSameSecret: string[][];
+/** The API keys in every encoding: short, so every answer carries them beside the secret it leads with. */
+let apiKeyEchoes: string[];
 let server: ReturnType<typeof createServer>;
 const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-echo-'));
 const outputs: Record<string, string> = {};
@@ -60,16 +64,24 @@ beforeAll(async () => {
   const keys = testKeys();
   const pemLines = (pem: string) => pem.split('\n').filter((l) => l.length >= 40);
   secrets = [V2_KEY, V3_KEY, ...pemLines(keys.publicKey.privateKeyPem), ...pemLines(keys.certificate.privateKeyPem)];
-  echoes = [V2_KEY, V3_KEY, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem].flatMap((s) =>
+  const perSecret = [V2_KEY, V3_KEY, keys.publicKey.privateKeyPem, keys.certificate.privateKeyPem].map((s) =>
     Object.values(ENCODINGS).map((e) => e(s)),
   );
+  echoes = perSecret.flat();
+  echoesOfSameSecret = perSecret.flatMap((forms) => forms.map(() => forms));
+  apiKeyEchoes = [...perSecret[0]!, ...perSecret[1]!];
   let n = 0;
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.once('end', () => {
       // Each answer leads with a different secret in a different encoding: that part is quoted.
-      const first = echoes[n++ % echoes.length]!;
-      const text = `key=${first} ${echoes.join(' | ')}`;
+      const lead = n++ % echoes.length;
+      // After the lead, that secret in every encoding and both API keys in every encoding, in full:
+      // every answer holds several secrets, and every secret appears whole in every encoding. (Not
+      // all four secrets in every answer: the two PEM keys in nine encodings are ~35 KB, which every
+      // delivery would mask in the sandbox.)
+      const rest = lead < apiKeyEchoes.length ? apiKeyEchoes : [...echoesOfSameSecret[lead]!, ...apiKeyEchoes];
+      const text = `key=${echoes[lead]} ${rest.join(' | ')}`;
       const headers = { 'X-Echo': encodeURIComponent(V2_KEY) };
       if (req.url?.includes('/v2/')) {
         res
