@@ -9,13 +9,8 @@ import { memoryIO } from '../../src/shared/command-io.js';
 import { CATALOGUE } from '../../src/cases/catalogue.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import { receiverOptionsFromConfig } from '../../src/receiver/from-config.js';
-import { selectCasesWithControls } from '../../src/cases/select-cases.js';
-import { buildCollection } from '../../src/collection/build-collection.js';
-import { buildEnvironment } from '../../src/collection/build-environment.js';
-import { secretValues } from '../../src/collection/variables.js';
-import { judgeRun, runFailed, type RunJudgement } from '../../src/judge/judge-run.js';
-import { runBoundMs } from '../../src/shared/limits.js';
-import { SuiteRun } from '../../src/runner/suite-run.js';
+import { runFailed, type RunJudgement } from '../../src/judge/judge-run.js';
+import { runShared } from '../support/shared-run.js';
 import type { StartedReceiver } from '../../src/receiver/types.js';
 import { printSeedOnFailure, seededStream } from '../support/seeded-random.js';
 
@@ -288,70 +283,30 @@ function verdictOf(expected: Expectation, id: string): string {
 type Report = Pick<RunJudgement, 'cases'>;
 
 /**
- * ONE Newman run for every fixture (one per v2 sign type), as the issue asks: each fixture listens on
- * its own port, and the collection holds one folder per fixture whose requests go to that port
- * (each fixture's collection is built from its own config, as `run` builds it; only the URL
- * variables are written out). The deliveries are split by port and each fixture's share is judged
- * on its own (judgeRun), exactly as a run against that fixture alone would be: every case's verdict
- * depends on its own deliveries and its control's, which run against the same fixture.
+ * ONE Newman run for every fixture (one per v2 sign type), as the issue asks (test/support/shared-run.ts):
+ * each fixture listens on its own port and gets a folder of the collection; each fixture's share of
+ * the deliveries is judged on its own, exactly as a run against that fixture alone would be.
  */
-async function runShared(fixtures: string[], signType?: 'MD5'): Promise<Map<string, { code: number; report: Report }>> {
+async function runAll(fixtures: string[], signType?: 'MD5'): Promise<Map<string, { code: number; report: Report }>> {
   const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-faulty-'));
   const keys = testKeys();
   const receivers = new Map<string, StartedReceiver>();
   try {
     const opts = receiverOptionsFromConfig(demoConfig(keys, 'http://127.0.0.1:0', dir));
     for (const fixture of fixtures) receivers.set(fixture, await FAULTY_RECEIVERS[fixture]!.start(opts));
-    const parts = fixtures.map((fixture) => {
-      const config = demoConfig(keys, receivers.get(fixture)!.url, dir);
-      if (signType) config.v2!.signType = signType;
-      const { cases } = selectCasesWithControls(config, { only: casesFor(fixture, MATRIX[fixture]!) });
-      return { fixture, config, cases, collection: buildCollection(config, cases) };
-    });
-    const [first] = parts;
-    const folders = parts.map(({ fixture, config, collection }) => {
-      // The fixture's URLs in place of the environment's ({{v2_notify_url}}, …), and ids of its own.
-      let json = JSON.stringify(collection.item);
-      const urls = {
-        v2_notify_url: config.v2!.notifyUrl,
-        v2_refund_notify_url: config.v2!.refundNotifyUrl,
-        v3_notify_url: config.v3!.notifyUrl,
-        v3_refund_notify_url: config.v3!.refundNotifyUrl,
-      };
-      for (const [name, url] of Object.entries(urls)) json = json.replaceAll(`"{{${name}}}"`, JSON.stringify(url));
-      json = json.replaceAll(/"id":"([^"]*)"/g, (_m, id: string) => `"id":${JSON.stringify(`${fixture}/${id}`)}`);
-      // Every fixture's collection is the same but for its URLs: one set of collection variables serves all.
-      expect(JSON.stringify(collection.variable)).toBe(JSON.stringify(first!.collection.variable));
-      return { id: `fixture/${fixture}`, name: fixture, item: JSON.parse(json) as unknown[] };
-    });
-    const portOf = (url: string): string => new URL(url).port;
-    const fixtureOfPort = new Map(parts.map(({ fixture }) => [portOf(receivers.get(fixture)!.url), fixture]));
-    const deliveries = parts.reduce(
-      (n, p) => n + p.cases.reduce((m, c) => m + (c.copies ?? 1) + (c.concurrent ?? 0), 0),
-      0,
+    const results = await runShared(
+      fixtures.map((fixture) => {
+        const config = demoConfig(keys, receivers.get(fixture)!.url, dir);
+        if (signType) config.v2!.signType = signType;
+        return { name: fixture, config, only: casesFor(fixture, MATRIX[fixture]!) };
+      }),
     );
-    const run = new SuiteRun({
-      collection: { ...first!.collection, item: folders },
-      environment: buildEnvironment(first!.config, true),
-      insecure: false,
-      timeoutMs: runBoundMs(deliveries),
-      secrets: secretValues(first!.config),
-    });
-    const all = await run.start();
-    const results = new Map<string, { code: number; report: Report }>();
-    for (const { fixture } of parts) {
-      const own = all.deliveries.filter((d) => fixtureOfPort.get(portOf(d.request?.url ?? 'http://x')) === fixture);
-      const judgement = judgeRun({
-        deliveries: own,
-        startedAt: all.startedAt,
-        durationMs: all.durationMs,
-        aborted: all.aborted,
-      });
-      results.set(fixture, { code: runFailed(judgement) ? 1 : 0, report: judgement });
-    }
-    // Every delivery went to one of the fixtures.
-    expect(all.deliveries.filter((d) => !fixtureOfPort.has(portOf(d.request?.url ?? 'http://x')))).toEqual([]);
-    return results;
+    return new Map(
+      [...results].map(([fixture, { judgement }]) => [
+        fixture,
+        { code: runFailed(judgement) ? 1 : 0, report: judgement },
+      ]),
+    );
   } finally {
     await Promise.all([...receivers.values()].map((r) => r.close()));
     rmSync(dir, { recursive: true, force: true });
@@ -365,8 +320,7 @@ beforeAll(async () => {
   for (const [fixture, expected] of Object.entries(MATRIX))
     groups.set(expected.signType, [...(groups.get(expected.signType) ?? []), fixture]);
   for (const [signType, fixtures] of groups)
-    for (const [fixture, result] of await runShared(fixtures, signType as 'MD5' | undefined))
-      shared.set(fixture, result);
+    for (const [fixture, result] of await runAll(fixtures, signType as 'MD5' | undefined)) shared.set(fixture, result);
 }, 300_000);
 afterAll(() => shared?.clear());
 

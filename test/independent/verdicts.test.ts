@@ -1,13 +1,28 @@
-import { describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfig } from '../../src/commands/demo.js';
+import { secretValues } from '../../src/collection/variables.js';
+import { runFailed } from '../../src/judge/judge-run.js';
+import { STDOUT_REPORTERS } from '../../src/report/reporters/index.js';
+import type { RunEvents } from '../../src/runner/suite-run.js';
+import { memoryIO } from '../../src/shared/command-io.js';
 import { CATALOGUE } from '../../src/cases/catalogue.js';
 import type { CaseDefinition } from '../../src/cases/types.js';
 import {
+  independentHandlerConfig,
   independentHandlerUnavailableReason,
   runSuiteOnIndependentHandler,
+  startIndependentHandler,
   type IndependentHandlerBug,
   type IndependentRun,
+  type StartedIndependentHandler,
 } from '../support/independent-handler.js';
-import { seededRandom } from '../support/seeded-random.js';
+import { printSeedOnFailure, seededStream } from '../support/seeded-random.js';
+import { runShared } from '../support/shared-run.js';
+import { testKeys } from '../support/suite-fixture.js';
 
 /**
  * The suite against a handler we did not write (test/fixtures/independent-handler, Python, from
@@ -114,8 +129,8 @@ const BUGS: Record<string, BugExpectation> = {
 const PASSING_SAMPLE = 6;
 const ALL = CATALOGUE.map((c) => c.id);
 
-function casesFor(expected: BugExpectation): string[] {
-  const random = seededRandom();
+function casesFor(name: string, expected: BugExpectation): string[] {
+  const random = seededStream(`independent handler: ${name}`);
   const targeted = new Set([...expected.failing, ...(expected.inconclusive ?? []), ...(expected.evidence ?? [])]);
   const others = ALL.filter((id) => !targeted.has(id));
   const sample: string[] = [];
@@ -123,6 +138,61 @@ function casesFor(expected: BugExpectation): string[] {
     sample.push(others.splice(random.int(others.length), 1)[0]!);
   return [...targeted, ...sample];
 }
+
+/**
+ * ONE Newman run for every bug (test/support/shared-run.ts): one handler.py per bug, each on its own
+ * port with its own folder of the collection; each bug's deliveries are judged on their own, and the
+ * table and JSON reports rendered from that judgement, as `run --format table --reporters json`
+ * renders them for a run against that handler alone.
+ */
+async function runEveryBug(): Promise<Map<string, Pick<IndependentRun, 'code' | 'output' | 'report'>>> {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-independent-'));
+  const keys = testKeys();
+  const handlers = new Map<string, StartedIndependentHandler>();
+  try {
+    const routes = independentHandlerConfig(demoConfig(keys, 'http://127.0.0.1:0', dir), keys);
+    await Promise.all(
+      Object.entries(BUGS).map(async ([name, expected]) =>
+        handlers.set(name, await startIndependentHandler({ ...routes, bugs: expected.bugs })),
+      ),
+    );
+    const results = await runShared(
+      Object.entries(BUGS).map(([name, expected]) => ({
+        name,
+        config: demoConfig(keys, handlers.get(name)!.url, dir),
+        only: casesFor(name, expected),
+      })),
+    );
+    const runs = new Map<string, Pick<IndependentRun, 'code' | 'output' | 'report'>>();
+    for (const [name, { judgement, addedControls }] of results) {
+      const config = demoConfig(keys, handlers.get(name)!.url, dir);
+      const io = memoryIO();
+      io.addSecrets(secretValues(config));
+      const events = new EventEmitter() as EventEmitter & RunEvents;
+      const meta = {
+        config: 'independent-handler',
+        collection: config.name,
+        addedControls,
+        secrets: secretValues(config),
+      };
+      let json = '';
+      STDOUT_REPORTERS.table.listen(events, { meta, io, write: (content) => io.out(content) });
+      STDOUT_REPORTERS.json.listen(events, { meta, io, write: (content) => void (json = content) });
+      events.emit('done', judgement);
+      runs.set(name, { code: runFailed(judgement) ? 1 : 0, output: io.stdout, report: JSON.parse(json) });
+    }
+    return runs;
+  } finally {
+    await Promise.all([...handlers.values()].map((h) => h.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let runs: Awaited<ReturnType<typeof runEveryBug>> | undefined;
+beforeAll(async () => {
+  if (unavailable === null) runs = await runEveryBug();
+}, 300_000);
+afterAll(() => runs?.clear());
 
 const rowOf = (output: string, id: string): string =>
   output.split('\n').find((l) => l.startsWith(`${id} `)) ?? `(no row for ${id})`;
@@ -140,8 +210,9 @@ describe.skipIf(unavailable !== null)(
       it(
         name,
         async () => {
-          const only = casesFor(expected);
-          const run: IndependentRun = await runSuiteOnIndependentHandler({ bugs: expected.bugs, only });
+          printSeedOnFailure();
+          const only = casesFor(name, expected);
+          const run = runs!.get(name)!;
           // Every case asked for was judged (with the genuine controls --only adds).
           expect(only.filter((id) => !run.report.cases.some((c) => c.caseId === id))).toEqual([]);
           const verdicts = (v: string) =>
