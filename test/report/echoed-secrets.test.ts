@@ -9,6 +9,8 @@ import { runSuite } from '../../src/commands/run.js';
 import { demoConfig } from '../../src/commands/demo.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
 import { testKeys } from '../support/suite-fixture.js';
+import { CATALOGUE } from '../../src/cases/catalogue.js';
+import { printSeedOnFailure, seededStream } from '../support/seeded-random.js';
 
 /**
  * A receiver that echoes the secrets back, each in every encoding a server might use (raw, JSON-,
@@ -110,8 +112,15 @@ beforeAll(async () => {
   outputs.table = table.stdout + table.stderr;
   for (const file of ['demo.junit.xml', 'demo.results.json', 'demo.report.html'])
     outputs[file] = readFileSync(join(reports, file), 'utf8');
+  // --format json renders the same JSON report as demo.results.json above, which met every echo at
+  // the head of an answer; its own path to stdout meets a seeded sample of the cases, each answer
+  // led by an echo from a seeded starting point (WXPAY_TEST_SEED, printed when a test fails).
+  const random = seededStream('echoed secrets: --format json');
+  const ids = CATALOGUE.map((c) => c.id);
+  const only = Array.from({ length: 12 }, () => ids.splice(random.int(ids.length), 1)[0]!);
+  n = random.int(echoes.length);
   const json = memoryIO();
-  await runSuite(config, { format: 'json', reporters: [], reporterDir: reports, insecure: false }, json, 'test');
+  await runSuite(config, { format: 'json', reporters: [], reporterDir: reports, insecure: false, only }, json, 'test');
   outputs['--format json'] = json.stdout + json.stderr;
 }, 120_000);
 
@@ -159,6 +168,7 @@ describe('a receiver echoing every secret in every encoding', () => {
   it.each(['table', '--format json', 'demo.junit.xml', 'demo.results.json', 'demo.report.html'])(
     '%s shows no part of any secret',
     (name) => {
+      printSeedOnFailure();
       expect(leaksIn(outputs[name]!)).toEqual([]);
     },
     20_000,
