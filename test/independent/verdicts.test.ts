@@ -151,11 +151,13 @@ async function runEveryBug(): Promise<Map<string, Pick<IndependentRun, 'code' | 
   const handlers = new Map<string, StartedIndependentHandler>();
   try {
     const routes = independentHandlerConfig(demoConfig(keys, 'http://127.0.0.1:0', dir), keys);
-    await Promise.all(
+    // All settled before any failure is thrown: the finally below then closes every handler that started.
+    const started = await Promise.allSettled(
       Object.entries(BUGS).map(async ([name, expected]) =>
         handlers.set(name, await startIndependentHandler({ ...routes, bugs: expected.bugs })),
       ),
     );
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     const results = await runShared(
       Object.entries(BUGS).map(([name, expected]) => ({
         name,
