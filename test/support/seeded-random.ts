@@ -47,18 +47,34 @@ export interface SeededRandom {
  * the test's name; if the test fails, the seed is printed.
  */
 export function seededRandom(): SeededRandom {
-  const { currentTestName, testPath } = expect.getState();
+  const { currentTestName } = expect.getState();
   if (currentTestName === undefined)
     throw new Error('seededRandom() is called inside a test: the seed is printed when that test fails');
+  printSeedOnFailure();
+  return seededStream(currentTestName);
+}
+
+/**
+ * A named random stream from TEST_SEED, for input drawn before the tests that judge it (one shared
+ * run in a beforeAll, say): each of those tests calls printSeedOnFailure(). The same name draws the
+ * same input for the same seed.
+ */
+export function seededStream(name: string): SeededRandom {
+  const next = mulberry32(fnv1a(`${TEST_SEED}:${name}`));
+  const random = (() => next()) as SeededRandom;
+  random.int = (max) => Math.floor(next() * max);
+  random.pick = (items) => items[Math.floor(next() * items.length)]!;
+  return random;
+}
+
+/** Prints the seed and the command that replays it if the test that calls this fails. */
+export function printSeedOnFailure(): void {
+  const { currentTestName, testPath } = expect.getState();
+  if (currentTestName === undefined) throw new Error('printSeedOnFailure() is called inside a test');
   onTestFailed(() => {
     const file = testPath ? ` ${testPath.replace(`${process.cwd()}/`, '')}` : '';
     console.error(
       `"${currentTestName}" drew its random input from WXPAY_TEST_SEED=${TEST_SEED}; replay: WXPAY_TEST_SEED=${TEST_SEED} npx vitest run${file}`,
     );
   });
-  const next = mulberry32(fnv1a(`${TEST_SEED}:${currentTestName}`));
-  const random = (() => next()) as SeededRandom;
-  random.int = (max) => Math.floor(next() * max);
-  random.pick = (items) => items[Math.floor(next() * items.length)]!;
-  return random;
 }
