@@ -442,6 +442,12 @@ function takeLock(lock: string): void {
   writeNew(temp, `${process.pid} ${hostname()}\n`, 0o644);
   try {
     linkSync(temp, lock);
+  } catch (error) {
+    // Our temp was written a moment ago: it is gone because the lock's holder, tidying the temps of
+    // writers that died, took it for one. The lock is held: wait for it, as for EEXIST.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw Object.assign(new Error('lock held'), { code: 'EEXIST' });
+    throw error;
   } finally {
     rmSync(temp, { force: true });
   }

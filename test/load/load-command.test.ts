@@ -264,91 +264,6 @@ describe('wxpay-notify load', () => {
     );
   }, 30_000);
 
-  it('a handler slower than 5 s: latency over the limit, cause slow, and --max-p99 fails the run', async () => {
-    await withSuite(
-      {
-        start: (opts) =>
-          startReceiver(opts, {
-            host: '127.0.0.1',
-            port: 0,
-            hook: async (_request, next) => {
-              await new Promise((r) => setTimeout(r, 5200));
-              return next();
-            },
-          }),
-      },
-      async (suite) => {
-        const io = memoryIO();
-        const code = await loadSuite(
-          suite.config,
-          args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }),
-          io,
-        );
-        expect(code).toBe(1);
-        const report = JSON.parse(io.stdout) as LoadReport;
-        expect(report.failures.map((f) => f.cause)).toEqual(['slow']);
-        expect(report.failures[0]!.hint).toContain('超时重试');
-        expect(report.latencyMs.overLimit).toBe(4);
-        expect(report.latencyMs.p99).toBeGreaterThan(5000);
-        expect(report.thresholds.find((t) => t.name === 'p99 latency')).toMatchObject({
-          limit: '≤ 5000 ms',
-          pass: false,
-        });
-      },
-    );
-  }, 30_000);
-
-  it('a receiver that hangs: timeouts, bounded by --timeout, never a hang of our own', async () => {
-    const hang = await rawServer(() => undefined);
-    try {
-      await withSuite({}, async (suite) => {
-        const config = {
-          ...suite.config,
-          v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${hang.port}/wxpay/v3/notify` },
-        };
-        const io = memoryIO();
-        const started = Date.now();
-        const code = await loadSuite(
-          config,
-          args({ rate: 3, duration: 1, mix: 'v3.pay', duplicates: 0, timeoutMs: 1000 }),
-          io,
-        );
-        expect(Date.now() - started).toBeLessThan(15_000);
-        expect(code).toBe(1);
-        expect(io.stdout).toMatch(/timeouts {6}3 \(no answer within 1,000 ms\)/);
-        expect(io.stdout).toMatch(/^ {2}timeout +3 {2}No answer in time/m);
-      });
-    } finally {
-      await hang.close();
-    }
-  }, 30_000);
-
-  it('a receiver that resets every connection: connection errors with their cause', async () => {
-    const reset = await rawServer((s) => s.once('data', () => s.resetAndDestroy()));
-    try {
-      await withSuite({}, async (suite) => {
-        const config = {
-          ...suite.config,
-          v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${reset.port}/wxpay/v3/notify` },
-        };
-        const io = memoryIO();
-        const code = await loadSuite(
-          config,
-          args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }),
-          io,
-        );
-        expect(code).toBe(1);
-        const report = JSON.parse(io.stdout) as LoadReport;
-        expect(report.deliveries.sent).toBe(4);
-        expect(report.connectionErrors).toBe(4);
-        expect(report.failures.map((f) => f.cause)).toEqual(['conn-reset']);
-        expect(report.failures[0]!.hint).toContain('连接被重置');
-      });
-    } finally {
-      await reset.close();
-    }
-  }, 30_000);
-
   it('bad input is one clear line and exit 2: an unreachable receiver, a bad rate, an unknown kind in the mix', async () => {
     const closed = await rawServer(() => undefined);
     const port = closed.port;
@@ -385,28 +300,131 @@ describe('wxpay-notify load', () => {
     });
   }, 30_000);
 
-  it('Ctrl-C stops sending at once, waits for what is in flight, and reports what was judged', async () => {
-    await withSuite({}, async (suite) => {
-      const io = memoryIO();
-      const controller = new AbortController();
-      setTimeout(() => controller.abort(), 1500);
-      const started = Date.now();
-      const code = await loadSuite(
-        suite.config,
-        args({ rate: 10, duration: 60, mix: 'v3.pay', duplicates: 0 }),
-        io,
-        controller.signal,
+  // The four below wait on the tool's own deadlines (a 5 s latency limit, --timeout, Ctrl-C) against
+  // receivers of their own: they run at once, so the file waits on those deadlines once, not four times.
+  it.concurrent(
+    'a handler slower than 5 s: latency over the limit, cause slow, and --max-p99 fails the run',
+    async ({ expect }) => {
+      await withSuite(
+        {
+          start: (opts) =>
+            startReceiver(opts, {
+              host: '127.0.0.1',
+              port: 0,
+              hook: async (_request, next) => {
+                await new Promise((r) => setTimeout(r, 5200));
+                return next();
+              },
+            }),
+        },
+        async (suite) => {
+          const io = memoryIO();
+          const code = await loadSuite(
+            suite.config,
+            args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }),
+            io,
+          );
+          expect(code).toBe(1);
+          const report = JSON.parse(io.stdout) as LoadReport;
+          expect(report.failures.map((f) => f.cause)).toEqual(['slow']);
+          expect(report.failures[0]!.hint).toContain('超时重试');
+          expect(report.latencyMs.overLimit).toBe(4);
+          expect(report.latencyMs.p99).toBeGreaterThan(5000);
+          expect(report.thresholds.find((t) => t.name === 'p99 latency')).toMatchObject({
+            limit: '≤ 5000 ms',
+            pass: false,
+          });
+        },
       );
-      expect(Date.now() - started).toBeLessThan(10_000);
-      expect(code).toBe(1);
-      expect(io.stderr).toContain('interrupted: stopped sending; results so far');
-      expect(io.stdout).toMatch(/— interrupted \(Ctrl-C\)/);
-      const sent = Number(/sent {10}(\d+) deliveries/.exec(io.stdout)?.[1]);
-      expect(sent).toBeGreaterThan(0);
-      expect(sent).toBeLessThan(60);
-      // Whatever went out was answered and judged: nothing left dangling.
-      expect(io.stdout).toContain(`acknowledged  100% of deliveries (${sent}; 0 failed)`);
-      expect(suite.receiver.log).toHaveLength(sent);
-    });
-  }, 30_000);
+    },
+    30_000,
+  );
+
+  it.concurrent(
+    'a receiver that hangs: timeouts, bounded by --timeout, never a hang of our own',
+    async ({ expect }) => {
+      const hang = await rawServer(() => undefined);
+      try {
+        await withSuite({}, async (suite) => {
+          const config = {
+            ...suite.config,
+            v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${hang.port}/wxpay/v3/notify` },
+          };
+          const io = memoryIO();
+          const started = Date.now();
+          const code = await loadSuite(
+            config,
+            args({ rate: 3, duration: 1, mix: 'v3.pay', duplicates: 0, timeoutMs: 1000 }),
+            io,
+          );
+          expect(Date.now() - started).toBeLessThan(15_000);
+          expect(code).toBe(1);
+          expect(io.stdout).toMatch(/timeouts {6}3 \(no answer within 1,000 ms\)/);
+          expect(io.stdout).toMatch(/^ {2}timeout +3 {2}No answer in time/m);
+        });
+      } finally {
+        await hang.close();
+      }
+    },
+    30_000,
+  );
+
+  it.concurrent(
+    'a receiver that resets every connection: connection errors with their cause',
+    async ({ expect }) => {
+      const reset = await rawServer((s) => s.once('data', () => s.resetAndDestroy()));
+      try {
+        await withSuite({}, async (suite) => {
+          const config = {
+            ...suite.config,
+            v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${reset.port}/wxpay/v3/notify` },
+          };
+          const io = memoryIO();
+          const code = await loadSuite(
+            config,
+            args({ rate: 4, duration: 1, mix: 'v3.pay', duplicates: 0, format: 'json' }),
+            io,
+          );
+          expect(code).toBe(1);
+          const report = JSON.parse(io.stdout) as LoadReport;
+          expect(report.deliveries.sent).toBe(4);
+          expect(report.connectionErrors).toBe(4);
+          expect(report.failures.map((f) => f.cause)).toEqual(['conn-reset']);
+          expect(report.failures[0]!.hint).toContain('连接被重置');
+        });
+      } finally {
+        await reset.close();
+      }
+    },
+    30_000,
+  );
+
+  it.concurrent(
+    'Ctrl-C stops sending at once, waits for what is in flight, and reports what was judged',
+    async ({ expect }) => {
+      await withSuite({}, async (suite) => {
+        const io = memoryIO();
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 1500);
+        const started = Date.now();
+        const code = await loadSuite(
+          suite.config,
+          args({ rate: 10, duration: 60, mix: 'v3.pay', duplicates: 0 }),
+          io,
+          controller.signal,
+        );
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(code).toBe(1);
+        expect(io.stderr).toContain('interrupted: stopped sending; results so far');
+        expect(io.stdout).toMatch(/— interrupted \(Ctrl-C\)/);
+        const sent = Number(/sent {10}(\d+) deliveries/.exec(io.stdout)?.[1]);
+        expect(sent).toBeGreaterThan(0);
+        expect(sent).toBeLessThan(60);
+        // Whatever went out was answered and judged: nothing left dangling.
+        expect(io.stdout).toContain(`acknowledged  100% of deliveries (${sent}; 0 failed)`);
+        expect(suite.receiver.log).toHaveLength(sent);
+      });
+    },
+    30_000,
+  );
 });
