@@ -64,7 +64,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'isolated', include: MOCKING, isolate: true, maxWorkers: 1, sequence: { groupOrder: 1 } },
+        test: { name: 'isolated', include: MOCKING, isolate: true, maxWorkers: 2, sequence: { groupOrder: 1 } },
       },
     ],
   },
