@@ -275,18 +275,22 @@ describe('transport faults: every case ends with a verdict, a transport cause an
     const elapsedMs = Date.now() - started;
     expect(run.aborted).toBe(true);
     expect(elapsedMs).toBeLessThan(1_600 + LOADED_MACHINE_SLACK_MS);
-    // The first case timed out on its request; the second was in flight when the run ran out.
-    expect(run.deliveries.map((d) => [d.caseId, d.verdict, d.cause])).toEqual([
-      ['v2.pay.success', 'fail', 'timeout'],
-      ['v3.pay.success', 'fail', 'timeout'],
-    ]);
-    expect(run.deliveries[1]!.error).toMatch(/time limit/);
+    // On a quiet machine the first case times out on its request (1 s) and the second is in flight
+    // when the run runs out (1.6 s). On a loaded one Newman's start-up and the scripts eat into the
+    // 1.6 s, and the run may run out during the first case: either way every case judged is a
+    // timeout, and the last one names the run's time limit.
+    const judged = run.deliveries.map((d) => d.caseId);
+    expect(judged.length).toBeGreaterThanOrEqual(1);
+    expect(judged).toEqual(PAY.slice(0, judged.length));
+    expect(run.deliveries.map((d) => [d.verdict, d.cause])).toEqual(judged.map(() => ['fail', 'timeout']));
+    expect(run.deliveries.at(-1)!.error).toMatch(/time limit/);
+    if (judged.length === 2) expect(run.deliveries[0]!.error).not.toMatch(/time limit/);
     expect(run.deliveries.every((d) => d.hint === HINTS.timeout)).toBe(true);
-    expect(seen).toEqual(PAY);
+    expect(seen).toEqual(judged);
     // The request still in flight ends later: it must not change the result handed back.
     await new Promise((resolve) => setTimeout(resolve, 1_200));
-    expect(run.deliveries).toHaveLength(2);
-    expect(seen).toEqual(PAY);
+    expect(run.deliveries.map((d) => d.caseId)).toEqual(judged);
+    expect(seen).toEqual(judged);
     await expectNoUnhandledRejection();
   }, 30_000);
 
