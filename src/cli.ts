@@ -18,6 +18,10 @@ import { LOAD_DEFAULTS, LOAD_REPORTERS, type LoadReporter } from './commands/loa
 // Command modules are imported only once their command is chosen: `run` pulls in newman and
 // postman-collection (most of a second and ~80 MB), which `--help` or `lint-url` must not pay for.
 
+/** `--mix` of `load` and of `generate --format artillery`: the same kinds, weights and default. */
+const MIX_DESCRIBE =
+  "kinds and weights, e.g. v3.pay=4,v3.refund=1,v2.pay=1 (default: the config's newest version, 4 payments to 1 refund)";
+
 const CONFIG_OPTION = {
   alias: 'c',
   type: 'string',
@@ -130,6 +134,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
           })
           .option('only', { type: 'string', array: true, describe: 'case ids or globs, e.g. v2.* or v3.refund' })
           .option('min-severity', { choices: SEVERITIES, describe: 'leave out cases below this severity' })
+          .option('mix', { type: 'string', describe: `with --format artillery: ${MIX_DESCRIBE}` })
           .option('format', {
             choices: OUTPUT_FORMATS,
             default: 'postman' as OutputFormat,
@@ -150,6 +155,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
               only: listOption(a.only),
               minSeverity: a['min-severity'] as Severity | undefined,
               format: a.format as OutputFormat,
+              mix: a.mix,
             },
             io,
           );
@@ -250,11 +256,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
             default: LOAD_DEFAULTS.ramp,
             describe: 'seconds to rise from zero to --rate',
           })
-          .option('mix', {
-            type: 'string',
-            describe:
-              "kinds and weights, e.g. v3.pay=4,v3.refund=1,v2.pay=1 (default: the config's newest version, 4 payments to 1 refund)",
-          })
+          .option('mix', { type: 'string', describe: MIX_DESCRIBE })
           .option('duplicates', {
             type: 'number',
             default: LOAD_DEFAULTS.duplicates,

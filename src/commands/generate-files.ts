@@ -17,6 +17,8 @@ export interface GenerateOptions extends CaseFilter {
   outDir: string;
   withSecrets: boolean;
   format?: OutputFormat;
+  /** `--mix` text (load's syntax): the load scenario's kinds and weights; only with format artillery. */
+  mix?: string;
 }
 
 /** Stable text: two-space JSON with a final newline, so regenerations diff line by line. */
@@ -39,8 +41,12 @@ export function generateFiles(config: ResolvedConfig, options: GenerateOptions):
       throw new UserError(
         '--only and --min-severity choose cases of the collection; --format artillery writes a load scenario of genuine notifications: leave them out',
       );
-    return generateArtilleryFiles(config, options.outDir, options.withSecrets);
+    return generateArtilleryFiles(config, options.outDir, options.withSecrets, options.mix);
   }
+  if (options.mix !== undefined)
+    throw new UserError(
+      '--mix chooses the notifications of a load scenario: use it with --format artillery (or with `wxpay-notify load`)',
+    );
   const cases = selectCases(config, options);
   if (options.format === 'bruno') {
     const paths = brunoPaths(config.name, options.outDir);

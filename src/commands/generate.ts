@@ -19,6 +19,8 @@ export interface GenerateArgs {
   only?: string[];
   minSeverity?: Severity;
   format?: OutputFormat;
+  /** `--mix` (with --format artillery): the load's kinds and weights. */
+  mix?: string;
 }
 
 export async function generateCommand(args: GenerateArgs, io: CommandIO): Promise<ExitCode> {
@@ -30,6 +32,7 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
     only: args.only,
     minSeverity: args.minSeverity,
     format: args.format,
+    mix: args.mix,
   };
   const files = generateFiles(config, options);
   const stray = strayFiles(config, options, files);
@@ -48,7 +51,7 @@ export async function generateCommand(args: GenerateArgs, io: CommandIO): Promis
     }
     for (const path of stale)
       io.err(
-        `stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.format && args.format !== 'postman' ? ` --format ${args.format}` : ''}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`,
+        `stale: ${shown(path)} differs from what ${shown(args.config)} generates; run \`wxpay-notify generate -c ${shown(args.config)}${args.format && args.format !== 'postman' ? ` --format ${args.format}` : ''}${args.mix ? ` --mix ${args.mix}` : ''}${args.secrets ? '' : ' --no-secrets'} -o ${shown(args.out)}\` and commit the result\n`,
       );
     return EXIT.failed;
   }

@@ -124,6 +124,55 @@ describe('generate --format artillery', () => {
     ).toThrow(UserError);
   });
 
+  it('--mix chooses the kinds and weights as for load: the processor sends them in that proportion, the env file holds the keys they need', async () => {
+    const config = demoConfig(keys, receiver.url, dir);
+    const out = join(dir, 'mixed');
+    const mixed = generateFiles(config, {
+      outDir: out,
+      withSecrets: true,
+      format: 'artillery',
+      mix: 'v2.pay=1,v3.refund=2',
+    });
+    mkdirSync(out);
+    for (const f of mixed) writeFileSync(f.path, f.content, { mode: f.mode ?? 0o644 });
+    const mixedPaths = artilleryPaths(config.name, out);
+    expect(readEnvFile(readFileSync(mixedPaths.env, 'utf8'))).toEqual({
+      [ARTILLERY_SECRET_ENV.v2ApiKey]: keys.apiKey,
+      [ARTILLERY_SECRET_ENV.v3ApiKey]: keys.apiV3Key,
+      [ARTILLERY_SECRET_ENV.platform]: keys.publicKey.privateKeyPem,
+      [ARTILLERY_SECRET_ENV.certificate]: keys.certificate.privateKeyPem,
+    });
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, readEnvFile(readFileSync(mixedPaths.env, 'utf8')));
+      const processor = createRequire(import.meta.url)(mixedPaths.processor) as Processor;
+      const events = new EventEmitter();
+      const sent: string[] = [];
+      for (let vu = 0; vu < 30; vu++) {
+        const params: Record<string, unknown> = { url: `${receiver.url}/`, method: 'POST', timeout: 10_000, uuid: 'u' };
+        await new Promise<void>((resolve, reject) =>
+          processor.wxpaySign(params, { vars: {} }, events, (error?: Error) => (error ? reject(error) : resolve())),
+        );
+        sent.push(String(params.url));
+      }
+      // Only the two kinds asked for, one v2 payment to two v3 refunds (the walk over the weights is
+      // low-discrepancy: 30 deliveries hold 10 payments, give or take one).
+      expect(new Set(sent)).toEqual(new Set(['/wxpay/v2/notify', '/wxpay/v3/refund-notify']));
+      const payments = sent.filter((u) => u === '/wxpay/v2/notify').length;
+      expect(payments).toBeGreaterThanOrEqual(9);
+      expect(payments).toBeLessThanOrEqual(11);
+    } finally {
+      process.env = saved;
+    }
+    // --mix belongs to a load scenario; the other formats refuse it in one line.
+    expect(() => generateFiles(config, { outDir: dir, withSecrets: true, mix: 'v3.pay' })).toThrow(
+      '--mix chooses the notifications of a load scenario: use it with --format artillery (or with `wxpay-notify load`)',
+    );
+    expect(() => generateFiles(config, { outDir: dir, withSecrets: true, format: 'artillery', mix: 'v9.pay' })).toThrow(
+      /--mix: unknown kind "v9.pay"/,
+    );
+  });
+
   it("the processor's hooks, called as Artillery calls them, send distinct genuine notifications and judge the answers", async () => {
     const saved = { ...process.env };
     const processor = createRequire(import.meta.url)(paths.processor) as Processor;

@@ -4,7 +4,7 @@ import { UserError } from '../../shared/errors.js';
 import type { ResolvedConfig } from '../../config/types.js';
 import type { OutputFile } from '../../output/write-atomic.js';
 import { renderHookModule, type NotifierConfig } from '../hook-module.js';
-import { defaultMix, notifierConfig } from '../mix.js';
+import { defaultMix, notifierConfig, parseMix } from '../mix.js';
 import { ARTILLERY_GLUE } from './processor-glue.js';
 
 /**
@@ -181,8 +181,13 @@ export function renderEnvFile(notifier: NotifierConfig, withSecrets: boolean): s
 }
 
 /** The three files of `generate --format artillery`. */
-export function generateArtilleryFiles(config: ResolvedConfig, outDir: string, withSecrets: boolean): OutputFile[] {
-  const notifier = notifierConfig(config, defaultMix(config));
+export function generateArtilleryFiles(
+  config: ResolvedConfig,
+  outDir: string,
+  withSecrets: boolean,
+  mix?: string,
+): OutputFile[] {
+  const notifier = notifierConfig(config, mix === undefined ? defaultMix(config) : parseMix(mix));
   const paths = artilleryPaths(config.name, outDir);
   return [
     { path: paths.scenario, content: renderScenario(config, notifier, paths) },
