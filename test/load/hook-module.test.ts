@@ -98,6 +98,9 @@ describe('the load hook module', () => {
     for (const s of sent) {
       if (s.record.version === 'v3') {
         const h = s.headers;
+        // The shapes WeChat sends and the Postman script makes (docs/protocol.md).
+        expect(h['Wechatpay-Nonce']).toMatch(/^[A-Za-z0-9]{32}$/);
+        expect((JSON.parse(s.body) as { resource: { nonce: string } }).resource.nonce).toMatch(/^[A-Za-z0-9]{12}$/);
         expect(
           verifyV3(
             `${h['Wechatpay-Timestamp']}\n${h['Wechatpay-Nonce']}\n${s.body}\n`,
@@ -128,6 +131,7 @@ describe('the load hook module', () => {
         expect(inner).toContain(`<out_refund_no><![CDATA[${s.record.outRefundNo}]]></out_refund_no>`);
         expect(inner).toContain(`<refund_fee><![CDATA[${s.record.refund}]]></refund_fee>`);
       } else {
+        expect(s.body).toMatch(/<nonce_str><!\[CDATA\[[0-9a-f]{32}\]\]><\/nonce_str>/);
         expect(s.body).toContain(`<out_trade_no><![CDATA[${s.record.outTradeNo}]]></out_trade_no>`);
         expect(s.body).toContain(`<total_fee>${s.record.total}</total_fee>`);
       }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ResolvedConfig } from '../../src/config/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSuite, type LoadArgs } from '../../src/commands/load.js';
 import { LOAD_DEFAULTS } from '../../src/commands/load-options.js';
@@ -29,6 +30,11 @@ function args(over: Partial<LoadArgs> = {}): LoadArgs {
     maxP99: LOAD_DEFAULTS.maxP99,
     ...over,
   };
+}
+
+/** The config with its v3 payment notifications sent to a local port (a faulty server's). */
+function v3NotifyAt(config: ResolvedConfig, port: number): ResolvedConfig {
+  return { ...config, v3: { ...config.v3!, notifyUrl: `http://127.0.0.1:${port}/wxpay/v3/notify` } };
 }
 
 const dirs: string[] = [];
@@ -269,10 +275,7 @@ describe('wxpay-notify load', () => {
     const port = closed.port;
     await closed.close();
     await withSuite({}, async (suite) => {
-      const config = {
-        ...suite.config,
-        v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${port}/wxpay/v3/notify` },
-      };
+      const config = v3NotifyAt(suite.config, port);
       const cases: [Parameters<typeof loadSuite>[0], LoadArgs, RegExp][] = [
         [
           config,
@@ -346,10 +349,7 @@ describe('wxpay-notify load', () => {
       const hang = await rawServer(() => undefined);
       try {
         await withSuite({}, async (suite) => {
-          const config = {
-            ...suite.config,
-            v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${hang.port}/wxpay/v3/notify` },
-          };
+          const config = v3NotifyAt(suite.config, hang.port);
           const io = memoryIO();
           const started = Date.now();
           const code = await loadSuite(
@@ -375,10 +375,7 @@ describe('wxpay-notify load', () => {
       const reset = await rawServer((s) => s.once('data', () => s.resetAndDestroy()));
       try {
         await withSuite({}, async (suite) => {
-          const config = {
-            ...suite.config,
-            v3: { ...suite.config.v3!, notifyUrl: `http://127.0.0.1:${reset.port}/wxpay/v3/notify` },
-          };
+          const config = v3NotifyAt(suite.config, reset.port);
           const io = memoryIO();
           const code = await loadSuite(
             config,

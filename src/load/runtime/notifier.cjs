@@ -20,18 +20,35 @@ function withUnique(base, unique) {
   return text.length >= unique.length + 4 ? text.slice(0, text.length - unique.length) + unique : text + unique;
 }
 
-// Random text from one pool of CSPRNG bytes, each byte used once: one crypto call per 4 KB instead
-// of three per notification (nonces and nonce_str), the same base64url text as randomBytes(n) gives.
+// Nonces from one pool of CSPRNG bytes, each byte used once: one crypto call per 4 KB instead of
+// three per notification. Their shapes are the Postman script's (src/sandbox/lib/crypto.js) and
+// WeChat's: 32 letters and digits for Wechatpay-Nonce, 12 for resource.nonce, 32 lower-case hex
+// digits for the v2 nonce_str (docs/protocol.md).
 var randomPool = null;
 var randomAt = 0;
-function randomText(bytes, chars) {
-  if (!randomPool || randomAt + bytes > randomPool.length) {
+function randomByte() {
+  if (!randomPool || randomAt >= randomPool.length) {
     randomPool = nodeCrypto.randomBytes(4096);
     randomAt = 0;
   }
-  var text = randomPool.toString('base64url', randomAt, randomAt + bytes).slice(0, chars);
-  randomAt += bytes;
-  return text;
+  return randomPool[randomAt++];
+}
+
+var ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+function randomAlphanumericText(length) {
+  var out = '';
+  while (out.length < length) {
+    var b = randomByte();
+    // 248 = 4 × 62: bytes above it are dropped, so every character is equally likely.
+    if (b < 248) out += ALPHANUMERIC.charAt(b % 62);
+  }
+  return out;
+}
+
+function randomLowerHexText(length) {
+  var out = '';
+  while (out.length < length) out += (randomByte() & 15).toString(16);
+  return out;
 }
 
 function fillTemplate(text, variables) {
@@ -108,8 +125,8 @@ function createNotifier(config) {
       apiV3Key: config.secrets.v3ApiKey || '',
       signers: signers,
       nowMs: nowMs,
-      nonce: randomText(24, 32),
-      resourceNonce: randomText(9, 12),
+      nonce: randomAlphanumericText(32),
+      resourceNonce: randomAlphanumericText(12),
       random: Math.random,
     };
     var d3 = SANDBOX.buildV3Delivery(spec, raw, inputs, memo ? JSON.parse(memo) : null);
@@ -136,7 +153,7 @@ function createNotifier(config) {
     var variables = Object.assign({}, config.variables, numbers, SANDBOX.notifyTimeVariables(nowMs), {
       total: String(total),
       refund: String(refund),
-      wxpay_nonce_str: randomText(24, 32),
+      wxpay_nonce_str: randomLowerHexText(32),
     });
     var amounts = SANDBOX.notifyAmountVariables(String(total));
     if (amounts.variables) Object.assign(variables, amounts.variables);
