@@ -402,32 +402,37 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number): void => void Atomics.wait(pause, 0, 0, ms);
 
 /**
- * Runs `work` holding the folder's lock file, with Ctrl-C and SIGTERM held until it is done. Every
- * way of waiting is bounded by LOCK_WAIT_MS; a lock that is not a small regular file (a folder, a
- * link, a device) is not one of ours and ends the wait at once, naming its path.
+ * Runs `work` holding the folder's lock file, with Ctrl-C and SIGTERM held from before the lock is
+ * taken until the work is done: a signal while the lock's temp exists (takeLock) would otherwise leave
+ * that temp in the user's folder. Every way of waiting is bounded by LOCK_WAIT_MS, so a signal held
+ * while another writer has the lock takes effect when the wait ends. A lock that is not a small regular
+ * file (a folder, a link, a device) is not one of ours and ends the wait at once, naming its path.
  */
 function withFolderLock(dir: string, work: () => void): void {
   const lock = join(dir, LOCK);
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      takeLock(lock);
-      break;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw notOurs(lock, 'lock file', 'it is a symbolic link');
-      if (code !== 'EEXIST') throw writeFailure(error, lock);
-    }
-    const state = lockState(lock);
-    const freed = state === 'gone' || (state === 'stale' && removeStale(lock));
-    if (Date.now() > deadline) throw lockedOut(dir, lock, typeof state === 'object' ? state.holder : '?');
-    if (!freed) sleep(25);
-  }
   const release = holdSignals();
   try {
-    work();
+    for (;;) {
+      try {
+        takeLock(lock);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP') throw notOurs(lock, 'lock file', 'it is a symbolic link');
+        if (code !== 'EEXIST') throw writeFailure(error, lock);
+      }
+      const state = lockState(lock);
+      const freed = state === 'gone' || (state === 'stale' && removeStale(lock));
+      if (Date.now() > deadline) throw lockedOut(dir, lock, typeof state === 'object' ? state.holder : '?');
+      if (!freed) sleep(25);
+    }
+    try {
+      work();
+    } finally {
+      rmSync(lock, { force: true });
+    }
   } finally {
-    rmSync(lock, { force: true });
     release();
   }
 }

@@ -115,23 +115,22 @@ describe('the collection/environment pair stays consistent', () => {
   }, 90_000);
 
   it('Ctrl-C or SIGTERM during a commit waits for the commit, then ends the writer', async () => {
-    // One at a time: eight writers at once, on a loaded machine, hit a signal during the lock's taking
-    // (before any commit) often enough to leave the holder's temp file, which the next write tidies.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      for (let trial = 0; trial < 4; trial++) {
-        const dir = tmp();
-        const w = writer(dir, 'S', { rounds: 0, slowRenameMs: 40 });
-        while (!existsSync(join(dir, ENVIRONMENT))) await sleep(10);
-        await sleep(50 + Math.random() * 100);
-        w.child.kill(signal);
-        const result = await w.done;
-        expect(result.signal).toBe(signal);
-        expect(hasInterruptedCommit(dir)).toBe(false);
-        const pair = pairOf(dir);
-        expect(pair.environment).toBe(pair.collection);
-        expect(readdirSync(dir).sort()).toEqual([COLLECTION, ENVIRONMENT]);
-      }
-    }
+    // Four writers at a time, each in its own folder. A signal can land anywhere, also while the lock
+    // is being taken (its temp exists then): signals are held from before the lock, so none is left.
+    const trial = async (signal: NodeJS.Signals): Promise<void> => {
+      const dir = tmp();
+      const w = writer(dir, 'S', { rounds: 0, slowRenameMs: 40 });
+      while (!existsSync(join(dir, ENVIRONMENT))) await sleep(10);
+      await sleep(50 + Math.random() * 100);
+      w.child.kill(signal);
+      const result = await w.done;
+      expect(result.signal).toBe(signal);
+      expect(hasInterruptedCommit(dir)).toBe(false);
+      const pair = pairOf(dir);
+      expect(pair.environment).toBe(pair.collection);
+      expect(readdirSync(dir).sort()).toEqual([COLLECTION, ENVIRONMENT]);
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) await Promise.all([0, 1, 2, 3].map(() => trial(signal)));
   }, 180_000); // eight writer processes: a hang guard for a loaded machine
 });
 
