@@ -156,7 +156,7 @@ export function renderHookModule(): string {
   if (!fromWorkerData.hooks) fromWorkerData.hooks = createAutocannonHooks(workerThreads.workerData.opts.wxpayLoad);
   return fromWorkerData.hooks;
 }`,
-    'module.exports = { createNotifier, judgeAnswer, memoJudge, createAutocannonHooks, fromWorkerData };',
+    'module.exports = { createNotifier, judgeAnswer, memoJudge, createAutocannonHooks, rawRequest, lowerHeaders, fromWorkerData };',
     '',
   ].join('\n');
   return rendered;

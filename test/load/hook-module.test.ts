@@ -50,6 +50,8 @@ interface HookModule {
     headers: Record<string, string>,
     timeMs: number,
   ) => { acknowledged: boolean; received: boolean; cause: string; message: string };
+  rawRequest(host: string, path: string, headers: Record<string, string>, body: string | Buffer): Buffer;
+  lowerHeaders(headers: Record<string, string> | string[]): Record<string, string>;
 }
 
 describe('the load hook module', () => {
@@ -229,5 +231,32 @@ describe('the load hook module', () => {
     ]);
     expect(verdicts[10]!.message).toContain('b.example');
     expect(verdicts[8]!.message).not.toContain(secrets[0]);
+  });
+
+  it("writes each request with the bytes autocannon's own request builder writes, and reads its raw answer headers", () => {
+    type Builder = (defaults: object) => (req: object, context: object) => Buffer;
+    const requestBuilder = createRequire(import.meta.url)('autocannon/lib/httpRequestBuilder.js') as Builder;
+    const build = requestBuilder({ hostname: '127.0.0.1', port: 8080 });
+    const notifier = mod.createNotifier(config);
+    const sent = [1, 2, 3, 4].map(() => notifier.next(Date.now()));
+    // Non-ASCII in a header and the body: lengths are UTF-8 bytes, as on the wire.
+    const odd = {
+      ...sent[0]!,
+      headers: { ...sent[0]!.headers, 'User-Agent': 'Mozilla/4.0 微信支付' },
+      body: '{"商户":"x"}',
+    };
+    for (const s of [...sent, odd]) {
+      const ours = mod.rawRequest('127.0.0.1:8080', s.path, s.headers, s.body);
+      const theirs = build({ method: 'POST', path: s.path, headers: s.headers, body: s.body }, {});
+      expect(ours.toString('utf8')).toBe(theirs.toString('utf8'));
+      expect(ours.equals(theirs)).toBe(true);
+    }
+    expect(mod.rawRequest('h:1', '/n', {}, Buffer.from('ab')).toString()).toBe(
+      'POST /n HTTP/1.1\r\nHost: h:1\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nab',
+    );
+    expect(mod.lowerHeaders(['Location', '/a', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'])).toEqual({
+      location: '/a',
+      'set-cookie': 'a=1, b=2',
+    });
   });
 });

@@ -5,7 +5,20 @@
 
 /* global SANDBOX, JUDGE */
 
+/** autocannon's raw header list ([name, value, name, value…]) as its hooks get it: repeats in an array. */
+function headerObject(raw) {
+  var out = {};
+  for (var i = 0; i + 1 < raw.length; i += 2) {
+    var name = raw[i];
+    var prev = out[name];
+    out[name] = prev === undefined ? raw[i + 1] : [].concat(prev, raw[i + 1]);
+  }
+  return out;
+}
+
+// Header names in lower case, repeats joined; from an object or autocannon's raw list.
 function lowerHeaders(headers) {
+  if (Array.isArray(headers)) headers = headerObject(headers);
   var out = {};
   Object.keys(headers || {}).forEach(function (k) {
     var v = headers[k];

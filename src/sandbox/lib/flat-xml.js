@@ -38,6 +38,8 @@ function xmlUnescape(text) {
 // A value as CDATA, byte for byte: "]]>" splits into adjacent sections, and so does every "{{",
 // which Postman and Bruno would otherwise treat as a variable after the script has signed the body.
 function cdataSections(value) {
+  // Nearly every value holds neither: one section, as the general case below would write it.
+  if (value.indexOf(']]>') < 0 && value.indexOf('{{') < 0) return '<![CDATA[' + value + ']]>';
   return '<![CDATA[' + value.split(']]>').join(']]]]><![CDATA[>').replace(/\{(?=\{)/g, '{]]><![CDATA[') + ']]>';
 }
 
