@@ -323,6 +323,11 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
             describe: 'or a command template run per notification (no shell), e.g. "psql -tAc … {out_trade_no}"',
           })
           .option('lookup-concurrency', { type: 'number', describe: 'lookups in flight at once (default 8)' })
+          .option('insecure', {
+            type: 'boolean',
+            default: false,
+            describe: 'accept an https receiver whose certificate WeChat Pay would refuse (test servers only)',
+          })
           .example('$0 load -c wxpay-notify.jsonc --rate 300 --duration 60 --ramp 10', '')
           .example(
             '$0 load -c wxpay-notify.jsonc --rate 1500 --duration 60 --lookup "http://127.0.0.1:8080/orders/{out_trade_no}" --reporters json,html',
@@ -355,6 +360,7 @@ export async function cli(argv: string[], io: CommandIO): Promise<CliExitCode> {
                 maxP99: a['max-p99'],
                 lookup: a.lookup || a['lookup-command'] ? { url: a.lookup, command: a['lookup-command'] } : undefined,
                 lookupConcurrency: a['lookup-concurrency'],
+                insecure: a.insecure,
               },
               io,
               signal,

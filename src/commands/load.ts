@@ -1,5 +1,4 @@
 import { createReadStream, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +11,8 @@ import { writeFilesAtomic, type OutputFile } from '../output/write-atomic.js';
 import { redact } from '../shared/redact.js';
 import { RETRY_SCHEDULE_SECONDS, TIMESTAMP_WINDOW_SECONDS } from '../protocol/constants.js';
 import { identifyStack, stackHint } from '../judge/fingerprints.js';
+import { defaultReachabilityDeps, tcpConnect, tlsHandshake } from '../doctor/net-steps.js';
+import { classifyTls, type TlsFacts } from '../doctor/classify.js';
 import { LoadAggregate } from '../load/aggregate.js';
 import { runLoad } from '../load/engine.js';
 import {
@@ -54,6 +55,8 @@ export interface LoadArgs {
   maxP99: number;
   lookup?: LookupSpec;
   lookupConcurrency?: number;
+  /** Accept an https receiver whose certificate WeChat Pay would refuse (a test server). */
+  insecure?: boolean;
 }
 
 /** Above this arrival rate signing moves to two worker threads (one thread signs ~700–900 v3/s here). */
@@ -123,30 +126,39 @@ export function checkLoadArgs(args: LoadArgs): void {
   }
 }
 
-/** The server must answer a TCP connect before we start: otherwise one clear line, not a flood of errors. */
-async function checkReachable(origin: string): Promise<void> {
+/**
+ * The server must answer before we start: otherwise one clear line, not a flood of errors. An https
+ * receiver's certificate is checked here, once, as `doctor` checks it: autocannon's TLS connections
+ * accept any certificate (lib/httpClient.js in autocannon 9 sets rejectUnauthorized: false), so a
+ * certificate WeChat Pay would refuse (self-signed, incomplete chain, expired, another host's) stops
+ * the run unless --insecure says it is a test server.
+ */
+async function checkReachable(origin: string, insecure: boolean, io: CommandIO): Promise<void> {
   const url = new URL(origin);
-  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  const problem = await new Promise<string | undefined>((resolve) => {
-    const socket = connect({ host: url.hostname, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve('no answer to a TCP connect within 3 s');
-    }, 3000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.end();
-      resolve(undefined);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(error.code ?? error.message);
-    });
-  });
-  if (problem)
+  const secure = url.protocol === 'https:';
+  const port = Number(url.port || (secure ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const deps = { ...defaultReachabilityDeps, timeoutMs: 3000 };
+  try {
+    await tcpConnect(deps, host, port);
+  } catch (error) {
+    const problem = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new UserError(
-      `cannot reach ${origin} (${problem}): start the receiver first (e.g. wxpay-notify serve), or check the notify URLs in the config`,
+      `cannot reach ${origin} (${problem === 'ETIMEDOUT' ? 'no answer to a TCP connect within 3 s' : problem}): start the receiver first (e.g. wxpay-notify serve), or check the notify URLs in the config`,
     );
+  }
+  if (!secure) return;
+  const started = Date.now();
+  let facts: TlsFacts;
+  try {
+    facts = await tlsHandshake(deps, host, port, host);
+  } catch (error) {
+    const problem = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UserError(`no TLS handshake with ${origin} (${problem}): is the receiver serving https on that port?`);
+  }
+  const verdict = classifyTls(facts, { host, insecure, nowMs: Date.now(), timeMs: Date.now() - started });
+  if (verdict.level === 'error') throw new UserError(`${origin}: ${verdict.message}`);
+  if (verdict.level === 'warning') io.err(`warning: ${origin}: ${verdict.message}\n`);
 }
 
 export async function loadCommand(args: LoadArgs, io: CommandIO, signal?: AbortSignal): Promise<ExitCode> {
@@ -169,7 +181,7 @@ export async function loadSuite(
   if (lookup) checkLookupSpec(lookup);
   if (args.reporters.length > 0) prepareOutputDir(args.reporterDir, '--reporter-dir');
   const first = new URL(notifier.mix[0]!.url);
-  await checkReachable(first.origin);
+  await checkReachable(first.origin, args.insecure ?? false, io);
 
   const workers = args.workers ?? (args.rate > WORKERS_ABOVE_RATE ? Math.min(2, availableParallelism()) : 0);
   const connections = args.connections ?? Math.min(DEFAULT_MAX_CONNECTIONS, Math.ceil(args.rate));

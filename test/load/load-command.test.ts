@@ -10,7 +10,9 @@ import { memoryIO } from '../../src/shared/command-io.js';
 import { UserError, exitCodeFor } from '../../src/shared/errors.js';
 import { startReceiver } from '../../src/receiver/start-receiver.js';
 import type { LoadReport } from '../../src/load/load-report.js';
-import { startSuite, type SuiteFixture } from '../support/suite-fixture.js';
+import { startSuite, testKeys, type SuiteFixture } from '../support/suite-fixture.js';
+import { createServer as createHttpsServer } from 'node:https';
+import { createSelfSignedCertificate, testCertificateValidity } from '../../src/keys/self-signed-certificate.js';
 
 /** Small rates and short runs: these tests prove behaviour, `npm run bench` measures speed. */
 function args(over: Partial<LoadArgs> = {}): LoadArgs {
@@ -301,6 +303,59 @@ describe('wxpay-notify load', () => {
         expect(exitCodeFor(error)).toBe(2);
       }
     });
+  }, 30_000);
+
+  it('an https receiver: a certificate WeChat Pay would refuse stops the run before any delivery, unless --insecure; then load runs over TLS', async () => {
+    const keys = testKeys();
+    const cert = createSelfSignedCertificate({
+      privateKeyPem: keys.certificate.privateKeyPem,
+      serial: keys.certificate.serial,
+      validity: testCertificateValidity(new Date()),
+    });
+    let requests = 0;
+    const server = createHttpsServer({ key: keys.certificate.privateKeyPem, cert }, (req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      await withSuite({}, async (suite) => {
+        const config = {
+          ...suite.config,
+          v3: { ...suite.config.v3!, notifyUrl: `https://127.0.0.1:${port}/wxpay/v3/notify` },
+        };
+        const strict = await loadSuite(config, args({ mix: 'v3.pay', duplicates: 0 }), memoryIO()).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(strict).toBeInstanceOf(UserError);
+        expect((strict as Error).message).toMatch(
+          new RegExp(
+            `^https://127\\.0\\.0\\.1:${port}: self-signed/untrusted certificate \\(自签名证书\\).*add --insecure$`,
+          ),
+        );
+        expect(exitCodeFor(strict)).toBe(2);
+        expect(requests).toBe(0);
+
+        const io = memoryIO();
+        const code = await loadSuite(
+          config,
+          args({ mix: 'v3.pay', duplicates: 0, rate: 10, duration: 1, format: 'json', insecure: true }),
+          io,
+        );
+        expect(io.stderr).toMatch(/^warning: https:\/\/127\.0\.0\.1:\d+: self-signed.*accepted because of --insecure/m);
+        const report = JSON.parse(io.stdout) as LoadReport;
+        expect(code).toBe(0);
+        expect(report.deliveries.sent).toBeGreaterThan(0);
+        expect(report.deliveries.acknowledged).toBe(report.deliveries.sent);
+        expect(requests).toBe(report.deliveries.sent);
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   }, 30_000);
 
   // The four below wait on the tool's own deadlines (a 5 s latency limit, --timeout, Ctrl-C) against
