@@ -29,7 +29,12 @@ const COLLECTION = 'shop.postman_collection.json';
 const ENVIRONMENT = 'shop.postman_environment.json';
 const dirs: string[] = [];
 
+const children = new Set<import('node:child_process').ChildProcess>();
+
 afterAll(() => {
+  // A failed trial ends its test before the other trials signal their writers, and a writer with
+  // rounds 0 writes until killed: none may outlive the file.
+  for (const child of children) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -53,6 +58,8 @@ function writer(
     env: { ...process.env, SLOW_RENAME_MS: String(options.slowRenameMs) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
