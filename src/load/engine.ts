@@ -108,6 +108,7 @@ export async function runLoad(
     concurrentShare: plan.concurrentShare,
     retrySchedule: plan.retrySchedule,
     presigned: plan.presign ? perWorkerDeliveries : 0,
+    host: new URL(plan.origin).host,
   };
   const ended = new Set<number>();
   let endedAll: () => void = () => undefined;

@@ -98,6 +98,8 @@ export interface AutocannonHookOptions {
   batchMs?: number;
   /** Notifications signed before the first send (burst mode); 0 signs each one as it goes out. */
   presigned: number;
+  /** The Host header autocannon writes: the URL's host (port left out when it is the default). */
+  host: string;
   answerChars?: number;
 }
 

@@ -236,7 +236,9 @@ describe('the load hook module', () => {
   it("writes each request with the bytes autocannon's own request builder writes, and reads its raw answer headers", () => {
     type Builder = (defaults: object) => (req: object, context: object) => Buffer;
     const requestBuilder = createRequire(import.meta.url)('autocannon/lib/httpRequestBuilder.js') as Builder;
-    const build = requestBuilder({ hostname: '127.0.0.1', port: 8080 });
+    // As autocannon's run.js passes them: the URL's host (no default port), hostname and port.
+    const build = requestBuilder({ host: '127.0.0.1:8080', hostname: '127.0.0.1', port: 8080 });
+    const buildDefaultPort = requestBuilder({ host: 'pay.example.com', hostname: 'pay.example.com', port: 443 });
     const notifier = mod.createNotifier(config);
     const sent = [1, 2, 3, 4].map(() => notifier.next(Date.now()));
     // Non-ASCII in a header and the body: lengths are UTF-8 bytes, as on the wire.
@@ -245,12 +247,17 @@ describe('the load hook module', () => {
       headers: { ...sent[0]!.headers, 'User-Agent': 'Mozilla/4.0 微信支付' },
       body: '{"商户":"x"}',
     };
-    for (const s of [...sent, odd]) {
+    const ownHost = { ...sent[1]!, headers: { ...sent[1]!.headers, host: 'notify.example.com' } };
+    for (const s of [...sent, odd, ownHost]) {
       const ours = mod.rawRequest('127.0.0.1:8080', s.path, s.headers, s.body);
       const theirs = build({ method: 'POST', path: s.path, headers: s.headers, body: s.body }, {});
       expect(ours.toString('utf8')).toBe(theirs.toString('utf8'));
       expect(ours.equals(theirs)).toBe(true);
     }
+    const s0 = sent[0]!;
+    expect(mod.rawRequest('pay.example.com', s0.path, s0.headers, s0.body).toString()).toBe(
+      buildDefaultPort({ method: 'POST', path: s0.path, headers: s0.headers, body: s0.body }, {}).toString(),
+    );
     expect(mod.rawRequest('h:1', '/n', {}, Buffer.from('ab')).toString()).toBe(
       'POST /n HTTP/1.1\r\nHost: h:1\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nab',
     );

@@ -6,6 +6,41 @@
 /* global workerThreads, createNotifier, memoJudge, lowerHeaders */
 
 /**
+ * One HTTP/1.1 request as autocannon's request builder writes it: request line, Host (unless the
+ * headers hold one), keep-alive, the headers in their order, Content-Length of the UTF-8 body, the body.
+ */
+function rawRequest(host, path, headers, body, keep) {
+  var lines = '';
+  var ownHost = false;
+  for (var name in headers) {
+    if (!Object.prototype.hasOwnProperty.call(headers, name)) continue;
+    var lower = name.toLowerCase();
+    if (lower === 'content-length') continue;
+    if (lower === 'host') ownHost = true;
+    lines += name + ': ' + headers[name] + '\r\n';
+  }
+  var bodyLength = Buffer.byteLength(body);
+  var head =
+    'POST ' +
+    path +
+    ' HTTP/1.1\r\n' +
+    (ownHost ? '' : 'Host: ' + host + '\r\n') +
+    'Connection: keep-alive\r\n' +
+    lines +
+    'Content-Length: ' +
+    bodyLength +
+    '\r\n\r\n';
+  var headLength = Buffer.byteLength(head);
+  // A request kept until its turn (pre-signed) gets memory of its own: a slice of Node's shared 8 KB
+  // pool would keep the whole slab, and the short-lived buffers beside it, alive (4 KB per request).
+  var buffer = keep ? Buffer.allocUnsafeSlow(headLength + bodyLength) : Buffer.allocUnsafe(headLength + bodyLength);
+  buffer.write(head, 0);
+  if (typeof body === 'string') buffer.write(body, headLength);
+  else body.copy(buffer, headLength);
+  return buffer;
+}
+
+/**
  * options: { notifier, channel, ratePerWorker, rampMs, sendMs, timeLimitMs, duplicateShare,
  *   concurrentShare, retrySchedule (seconds, already divided by the speed-up) | null, batchMs,
  *   presigned (how many to sign before the first send; 0: sign per request), answerChars }
@@ -15,25 +50,6 @@
  * send time of a smooth schedule (n-th delivery of this worker), or from the actual send when that
  * was earlier, so a receiver that slows the engine down shows as latency, not as fewer requests.
  */
-/**
- * One HTTP/1.1 request as autocannon's request builder writes it: request line, Host, keep-alive, the
- * headers in their order, Content-Length of the UTF-8 body, then the body.
- */
-function rawRequest(host, path, headers, body) {
-  var head = 'POST ' + path + ' HTTP/1.1\r\nHost: ' + host + '\r\nConnection: keep-alive\r\n';
-  for (var name in headers) {
-    if (Object.prototype.hasOwnProperty.call(headers, name) && name.toLowerCase() !== 'content-length')
-      head += name + ': ' + headers[name] + '\r\n';
-  }
-  var bodyLength = Buffer.byteLength(body);
-  head += 'Content-Length: ' + bodyLength + '\r\n\r\n';
-  var headLength = Buffer.byteLength(head);
-  var buffer = Buffer.allocUnsafe(headLength + bodyLength);
-  buffer.write(head, 0);
-  if (typeof body === 'string') buffer.write(body, headLength);
-  else body.copy(buffer, headLength);
-  return buffer;
-}
 
 // eslint-disable-next-line no-unused-vars -- exported by the module the renderer assembles
 function createAutocannonHooks(options) {
@@ -171,13 +187,13 @@ function createAutocannonHooks(options) {
     return item;
   }
 
-  // autocannon builds a connection's first request itself (before setupClient), through this hook.
+  // autocannon builds a connection's first request itself (in its constructor), through this hook;
+  // setupClient then puts the delivery's own bytes in its place (fastRequests), before it is sent.
   function setupRequest(req, context) {
-    var sent = prepare(context).d.sent;
-    if (sent.path) req.path = sent.path;
+    prepare(context);
     req.method = 'POST';
-    req.headers = sent.headers;
-    req.body = sent.body;
+    req.headers = {};
+    req.body = '';
     return req;
   }
 
@@ -355,12 +371,16 @@ function createAutocannonHooks(options) {
   // raw header list, turned into an object only when the judge or the evidence reads them.
   function fastRequests(client) {
     var iterator = client.requestIterator;
-    var host = client.opts.hostname + ':' + client.opts.port;
+    // As autocannon's builder: the URL's host (lib/run.js sets it), else hostname:port.
+    var host = client.opts.host || client.opts.hostname + ':' + client.opts.port;
     var firstPath = iterator.requests[0] && iterator.requests[0].path;
+    var wire = function (sent) {
+      return sent.wire || rawRequest(host, sent.path || firstPath, sent.headers, sent.body);
+    };
+    if (lastBuilt) iterator.currentRequest.requestBuffer = wire(lastBuilt.d.sent);
     iterator.nextRequest = function () {
       this.resetted = false;
-      var sent = prepare(this.context).d.sent;
-      this.currentRequest.requestBuffer = rawRequest(host, sent.path || firstPath, sent.headers, sent.body);
+      this.currentRequest.requestBuffer = wire(prepare(this.context).d.sent);
       return this.currentRequest;
     };
     iterator.recordBody = function (request, status, body, rawHeaders) {
@@ -385,11 +405,15 @@ function createAutocannonHooks(options) {
 
   if (options.presigned > 0) {
     var t = now();
-    // Without copies or retries a pre-signed delivery is only its bytes: the rest is let go.
+    // Without copies or retries a pre-signed delivery is only its request's bytes (and its record):
+    // the rest is let go.
     var lean = !options.duplicateShare && !options.retrySchedule;
     for (var i = 0; i < options.presigned; i++) {
       var p = notifier.next(t);
-      if (lean) p.raw = p.variables = p.memo = undefined;
+      if (lean) {
+        p.wire = rawRequest(options.host, p.path, p.headers, p.body, true);
+        p.raw = p.variables = p.memo = p.headers = p.body = undefined;
+      }
       pool.push(p);
     }
   }
