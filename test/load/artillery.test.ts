@@ -39,7 +39,8 @@ function readEnvFile(text: string): Record<string, string> {
 
 type Hook = (...args: unknown[]) => void;
 interface Processor {
-  wxpaySign: Hook;
+  wxpayPrepare: Hook;
+  wxpaySend: Hook;
   wxpaySignRepeat: Hook;
   wxpayJudge: Hook;
 }
@@ -72,16 +73,21 @@ describe('generate --format artillery', () => {
     };
     expect(scenario.config.target).toBe(receiver.url);
     expect(scenario.config.processor).toBe('./demo.artillery-processor.cjs');
-    expect(scenario.scenarios[0]!.flow.map((s) => s.post)).toEqual([
-      { url: '/', followRedirect: false, gzip: false, beforeRequest: 'wxpaySign', afterResponse: 'wxpayJudge' },
+    // One pool of connections for all virtual users: a copy at the same instant gets its own connection.
+    expect(scenario.config.http).toEqual({ timeout: 10, pool: 65536 });
+    // One notification per virtual user; WeChat's repeat of it at the same instant (in parallel with
+    // the first delivery) or after its answer, as the processor picks.
+    const request = { url: '/', followRedirect: false, gzip: false };
+    const copy = { ...request, beforeRequest: 'wxpaySignRepeat', afterResponse: 'wxpayJudge' };
+    expect(scenario.scenarios[0]!.flow).toEqual([
+      { function: 'wxpayPrepare' },
       {
-        url: '/',
-        followRedirect: false,
-        gzip: false,
-        ifTrue: 'wxpayRepeat',
-        beforeRequest: 'wxpaySignRepeat',
-        afterResponse: 'wxpayJudge',
+        parallel: [
+          { post: { ...request, beforeRequest: 'wxpaySend', afterResponse: 'wxpayJudge' } },
+          { post: { ...copy, ifTrue: 'wxpayRepeatTogether' } },
+        ],
       },
+      { post: { ...copy, ifTrue: 'wxpayRepeatLater' } },
     ]);
     // Artillery applies --environment with lodash merge (arrays index by index): each environment
     // must come out as written, nothing of the default phases left in it.
@@ -150,8 +156,12 @@ describe('generate --format artillery', () => {
       const sent: string[] = [];
       for (let vu = 0; vu < 30; vu++) {
         const params: Record<string, unknown> = { url: `${receiver.url}/`, method: 'POST', timeout: 10_000, uuid: 'u' };
+        const context = { vars: {} };
+        const done = (resolve: () => void, reject: (e: Error) => void) => (error?: Error) =>
+          error ? reject(error) : resolve();
+        await new Promise<void>((resolve, reject) => processor.wxpayPrepare(context, events, done(resolve, reject)));
         await new Promise<void>((resolve, reject) =>
-          processor.wxpaySign(params, { vars: {} }, events, (error?: Error) => (error ? reject(error) : resolve())),
+          processor.wxpaySend(params, context, events, done(resolve, reject)),
         );
         sent.push(String(params.url));
       }
@@ -196,7 +206,7 @@ describe('generate --format artillery', () => {
     try {
       for (const name of Object.values(ARTILLERY_SECRET_ENV)) delete process.env[name];
       const context = { vars: {} as Record<string, unknown> };
-      await expect(call(processor.wxpaySign, requestParams(step), context, events)).rejects.toThrow(
+      await expect(call(processor.wxpayPrepare, context, events)).rejects.toThrow(
         'wxpay-notify: WXPAY_V3_API_KEY, WXPAY_PLATFORM_PRIVATE_KEY, WXPAY_CERTIFICATE_PRIVATE_KEY not set; run Artillery with --dotenv <name>.artillery.env',
       );
       Object.assign(process.env, readEnvFile(readFileSync(paths.env, 'utf8')));
@@ -206,10 +216,16 @@ describe('generate --format artillery', () => {
         [keys.publicKey.keyId]: createPublicKey(keys.publicKey.privateKeyPem),
         [keys.certificate.serial]: createPublicKey(keys.certificate.privateKeyPem),
       };
-      for (let vu = 0; vu < 12; vu++) {
+      // Virtual users until WeChat's repeat has come both ways (the processor picks 1 in 10, half of
+      // those at the same instant): at most 40.
+      let vus = 0;
+      const copies = { together: 0, later: 0 };
+      while (vus < 40 && (copies.together === 0 || copies.later === 0)) {
+        vus++;
         const ctx = { vars: {} as Record<string, unknown> };
+        await call(processor.wxpayPrepare, ctx, events);
         const params = requestParams(step);
-        await call(processor.wxpaySign, params, ctx, events);
+        await call(processor.wxpaySend, params, ctx, events);
         // What goes on the wire: a path for Artillery to prefix with the target, WeChat's headers, the exact bytes.
         expect(params.url).toMatch(/^\/wxpay\/v3\/(notify|refund-notify)$/);
         const headers = params.headers as Record<string, string>;
@@ -244,35 +260,59 @@ describe('generate --format artillery', () => {
         seen.add(id);
         expect(resource.out_trade_no.length).toBeLessThanOrEqual(32);
 
-        // Send it as Artillery would, then hand the answer to afterResponse.
-        const answer = await post(`${receiver.url}${params.url as string}`, headers, body);
-        await call(processor.wxpayJudge, params, answer, ctx, events);
-        if (ctx.vars.wxpayRepeat) {
-          const copy = requestParams(step);
-          await call(processor.wxpaySignRepeat, copy, ctx, events);
-          const copyBody = (copy.body as Buffer).toString('utf8');
+        // Send as Artillery would (a copy at the same instant is built before either answer comes),
+        // each answer handed to afterResponse with its own requestParams.
+        const repeat = async (): Promise<[Record<string, unknown>, string]> => {
+          const params2 = requestParams(step);
+          await call(processor.wxpaySignRepeat, params2, ctx, events);
+          const copyBody = (params2.body as Buffer).toString('utf8');
           expect((JSON.parse(copyBody) as { id: string }).id).toBe(envelope.id); // the same notification…
-          expect((copy.headers as Record<string, string>)['Wechatpay-Nonce']).not.toBe(headers['Wechatpay-Nonce']); // …signed again
-          await call(
-            processor.wxpayJudge,
-            copy,
-            await post(`${receiver.url}${copy.url as string}`, copy.headers as Record<string, string>, copyBody),
-            ctx,
-            events,
-          );
+          expect((params2.headers as Record<string, string>)['Wechatpay-Nonce']).not.toBe(headers['Wechatpay-Nonce']); // …signed again
+          return [params2, copyBody];
+        };
+        const together = ctx.vars.wxpayRepeatTogether ? await repeat() : undefined;
+        const [answer, togetherAnswer] = await Promise.all([
+          post(`${receiver.url}${params.url as string}`, headers, body),
+          together &&
+            post(
+              `${receiver.url}${together[0].url as string}`,
+              together[0].headers as Record<string, string>,
+              together[1],
+            ),
+        ]);
+        // The answers come back in either order; each is judged against its own request.
+        if (together && togetherAnswer) {
+          await call(processor.wxpayJudge, together[0], togetherAnswer, ctx, events);
+          copies.together++;
         }
+        await call(processor.wxpayJudge, params, answer, ctx, events);
+        if (ctx.vars.wxpayRepeatLater) {
+          const [later, laterBody] = await repeat();
+          const laterAnswer = await post(
+            `${receiver.url}${later.url as string}`,
+            later.headers as Record<string, string>,
+            laterBody,
+          );
+          await call(processor.wxpayJudge, later, laterAnswer, ctx, events);
+          copies.later++;
+        }
+        expect(ctx.vars.wxpayRepeatTogether && ctx.vars.wxpayRepeatLater).toBeFalsy();
       }
+      expect(copies.together).toBeGreaterThan(0);
+      expect(copies.later).toBeGreaterThan(0);
       const sent = (counters['wxpay.sent.v3.pay'] ?? 0) + (counters['wxpay.sent.v3.refund'] ?? 0);
-      expect(sent).toBe(12);
-      expect(counters['wxpay.sent.copies']).toBeGreaterThanOrEqual(1);
-      expect(counters['wxpay.acknowledged']).toBe(12 + counters['wxpay.sent.copies']!);
+      expect(sent).toBe(vus);
+      expect(counters['wxpay.sent.copies']).toBe(copies.together + copies.later);
+      expect(counters['wxpay.sent.copies_at_once']).toBe(copies.together);
+      expect(counters['wxpay.acknowledged']).toBe(vus + counters['wxpay.sent.copies']!);
       expect(histograms['wxpay.answer_ms']).toHaveLength(counters['wxpay.acknowledged']!);
-      expect(receiver.records.size.payments + receiver.records.size.refunds).toBe(12);
+      expect(receiver.records.size.payments + receiver.records.size.refunds).toBe(vus);
 
       // The same judge as run: a 500 with a duplicate-key message, and a late answer.
       const ctx = { vars: {} as Record<string, unknown> };
       const params = requestParams(step);
-      await call(processor.wxpaySign, params, ctx, events);
+      await call(processor.wxpayPrepare, ctx, events);
+      await call(processor.wxpaySend, params, ctx, events);
       await call(
         processor.wxpayJudge,
         params,
@@ -346,37 +386,71 @@ describe('generate --format artillery', () => {
     );
   }, 90_000);
 
+  /** Artillery's own CLI on the generated files (phases overridden: a short run), against `target`. */
+  async function runArtillery(target: string, phase: { duration: number; arrivalRate: number }) {
+    const report = join(dir, `report-${phase.duration}-${phase.arrivalRate}-${target.split(':').pop()}.json`);
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(
+        ARTILLERY_BIN!,
+        [
+          'run',
+          '--dotenv',
+          paths.env,
+          '--target',
+          target,
+          '--overrides',
+          JSON.stringify({ config: { phases: [phase] } }),
+          '--output',
+          report,
+          paths.scenario,
+        ],
+        { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 150_000 },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } })
+      .aggregate.counters;
+    return { output, counters };
+  }
+
   it.skipIf(!ARTILLERY_BIN)(
     'runs unchanged under the Artillery CLI (set ARTILLERY_BIN to an artillery 2 binary to run this)',
     async () => {
       const before = receiver.records.size.payments + receiver.records.size.refunds;
-      const report = join(dir, 'report.json');
-      const output = await new Promise<string>((resolve, reject) =>
-        execFile(
-          ARTILLERY_BIN!,
-          [
-            'run',
-            '--dotenv',
-            paths.env,
-            '--overrides',
-            JSON.stringify({ config: { phases: [{ duration: 3, arrivalRate: 5 }] } }),
-            '--output',
-            report,
-            paths.scenario,
-          ],
-          { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 150_000 },
-          (error, stdout, stderr) =>
-            error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
-        ),
-      );
+      const { output, counters } = await runArtillery(receiver.url, { duration: 3, arrivalRate: 5 });
       expect(output).toContain('wxpay.acknowledged');
-      const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } })
-        .aggregate.counters;
       const failed = Object.keys(counters).filter((k) => k.startsWith('wxpay.failed.') || k.startsWith('errors.'));
       expect(failed).toEqual([]);
       expect(counters['wxpay.acknowledged']).toBe(counters['http.requests']);
       expect(counters['wxpay.sent.v3.pay']! + counters['wxpay.sent.v3.refund']!).toBe(counters['vusers.created']);
+      // Every request is a first delivery or WeChat's repeat of one (the receiver records it once).
+      expect(counters['http.requests']).toBe(counters['vusers.created']! + (counters['wxpay.sent.copies'] ?? 0));
       expect(receiver.records.size.payments + receiver.records.size.refunds - before).toBe(counters['vusers.created']);
+    },
+    180_000,
+  );
+
+  it.skipIf(!ARTILLERY_BIN)(
+    'under the Artillery CLI, a copy sent at the same instant races the first delivery: a handler that 500s on a race shows it',
+    async () => {
+      // Processing takes 300 ms and a copy arriving meanwhile gets a 500 with a duplicate-key message.
+      const racy = await startReceiver({
+        ...receiverOptionsFromConfig(demoConfig(keys, 'http://127.0.0.1:1', dir)),
+        faults: { race: { windowMs: 300 } },
+      });
+      try {
+        // 40 virtual users: the processor repeats 1 in 10, half of those at once (2 at least).
+        const { counters } = await runArtillery(racy.url, { duration: 4, arrivalRate: 10 });
+        expect(counters['wxpay.sent.copies_at_once']).toBeGreaterThanOrEqual(2);
+        // Each copy at once arrived while the first was processed; the copies sent after an answer did not.
+        expect(counters['wxpay.failed.duplicate-order']).toBe(counters['wxpay.sent.copies_at_once']);
+        expect(counters['wxpay.acknowledged']).toBe(
+          counters['http.requests']! - counters['wxpay.sent.copies_at_once']!,
+        );
+      } finally {
+        await racy.close();
+      }
     },
     180_000,
   );

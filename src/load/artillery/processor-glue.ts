@@ -15,7 +15,10 @@
  *   `response.statusCode`, `response.headers`, `response.body` (text), `response.timings.phases.total`
  *   (got's timings, ms). It is not called when there is no answer (timeouts, resets): Artillery counts
  *   those itself as `errors.<code>`.
- * - A step with `ifTrue: name` runs only when `context.vars[name]` is truthy.
+ * - A step with `ifTrue: name` runs only when `context.vars[name]` is truthy; a `function: name` step
+ *   calls `name(context, events, next)`; the steps of a `parallel` step start together (async's
+ *   parallelLimit over them, @artilleryio/int-commons engine_util.js createParallel), each with its
+ *   own requestParams, which beforeRequest and afterResponse of that request both receive.
  * - `events.emit('counter', name, n)` and `events.emit('histogram', name, value)` add custom metrics
  *   to Artillery's report (https://www.artillery.io/docs/reference/extension-apis#tracking-custom-metrics).
  * - Each Artillery worker (thread, container or Lambda) loads the processor once.
@@ -23,9 +26,14 @@
 export const ARTILLERY_GLUE = String.raw`
 const wxpayCrypto = require('crypto');
 
-// WeChat delivers some notifications more than once; this share of virtual users sends the copy.
+// WeChat delivers some notifications more than once; this share of virtual users sends a copy, and
+// half of those copies go out at the same instant as the first delivery (as load's --concurrent
+// default), the rest after the first answer.
 const WXPAY_REPEAT_SHARE = 0.1;
+const WXPAY_TOGETHER_SHARE = 0.5;
 const WXPAY_TIME_LIMIT_MS = 5000;
+// Which notification each request carries: two of one virtual user's can be in flight at once.
+const wxpayByRequest = new WeakMap();
 
 let wxpayState;
 
@@ -58,7 +66,7 @@ function wxpayNotifier() {
   return wxpayState;
 }
 
-function wxpayApply(requestParams, context, delivery) {
+function wxpayApply(requestParams, delivery) {
   // The path only: Artillery prefixes config.target (or --target), so a run can aim elsewhere.
   const url = new URL(delivery.url);
   requestParams.url = url.pathname + url.search;
@@ -66,29 +74,36 @@ function wxpayApply(requestParams, context, delivery) {
   requestParams.headers = Object.assign({}, delivery.headers);
   requestParams.body = Buffer.from(delivery.body, 'utf8');
   delete requestParams.json;
-  context.vars.wxpayLast = delivery;
-  context.vars.wxpayStartedAt = performance.now();
+  wxpayByRequest.set(requestParams, { delivery: delivery, startedAt: performance.now() });
 }
 
-/** beforeRequest: a fresh, distinct, signed (and for v3 encrypted) notification. */
-function wxpaySign(requestParams, context, events, next) {
+/** A function step: a fresh, distinct, signed (v3 also encrypted) notification, and whether WeChat repeats it. */
+function wxpayPrepare(context, events, next) {
   let state;
   try {
     state = wxpayNotifier();
   } catch (error) {
     return next(error);
   }
-  const delivery = state.notifier.next(Date.now());
-  wxpayApply(requestParams, context, delivery);
-  context.vars.wxpaySent = delivery;
-  // A golden-ratio walk instead of a coin: every window of deliveries holds the share.
+  context.vars.wxpaySent = state.notifier.next(Date.now());
+  // A golden-ratio walk instead of a coin: every window of virtual users holds the shares.
   state.sent++;
-  context.vars.wxpayRepeat = ((state.sent * 0.6180339887498949) % 1) < WXPAY_REPEAT_SHARE;
+  const u = (state.sent * 0.6180339887498949) % 1;
+  context.vars.wxpayRepeatTogether = u < WXPAY_REPEAT_SHARE * WXPAY_TOGETHER_SHARE;
+  context.vars.wxpayRepeatLater = !context.vars.wxpayRepeatTogether && u < WXPAY_REPEAT_SHARE;
+  return next();
+}
+
+/** beforeRequest of the first delivery: the prepared notification. */
+function wxpaySend(requestParams, context, events, next) {
+  const delivery = context.vars.wxpaySent;
+  if (!delivery) return next(new Error('wxpay-notify: wxpaySend needs the function step wxpayPrepare before it; regenerate the scenario'));
+  wxpayApply(requestParams, delivery);
   events.emit('counter', 'wxpay.sent.' + delivery.record.version + '.' + delivery.record.kind, 1);
   return next();
 }
 
-/** beforeRequest of the copy: the same notification again, as WeChat repeats it (v3 re-signed). */
+/** beforeRequest of a copy: the same notification again, as WeChat repeats it (v3 re-signed). */
 function wxpaySignRepeat(requestParams, context, events, next) {
   let state;
   try {
@@ -96,17 +111,19 @@ function wxpaySignRepeat(requestParams, context, events, next) {
   } catch (error) {
     return next(error);
   }
-  wxpayApply(requestParams, context, state.notifier.again(context.vars.wxpaySent, Date.now()));
+  wxpayApply(requestParams, state.notifier.again(context.vars.wxpaySent, Date.now()));
   events.emit('counter', 'wxpay.sent.copies', 1);
+  if (context.vars.wxpayRepeatTogether) events.emit('counter', 'wxpay.sent.copies_at_once', 1);
   return next();
 }
 
 /** afterResponse: the answer judged by run's rules; one counter per cause, the answer time. */
 function wxpayJudge(requestParams, response, context, events, next) {
-  const delivery = context.vars.wxpayLast;
-  if (!delivery) return next();
+  const sent = wxpayByRequest.get(requestParams);
+  if (!sent) return next();
+  const delivery = sent.delivery;
   const phases = response.timings && response.timings.phases;
-  const timeMs = phases && typeof phases.total === 'number' ? phases.total : performance.now() - context.vars.wxpayStartedAt;
+  const timeMs = phases && typeof phases.total === 'number' ? phases.total : performance.now() - sent.startedAt;
   const verdict = WXPAY.judgeAnswer(delivery.spec, response.statusCode, response.body, response.headers, timeMs, wxpayNotifier().secrets);
   events.emit('histogram', 'wxpay.answer_ms', timeMs);
   if (verdict.acknowledged) events.emit('counter', 'wxpay.acknowledged', 1);
@@ -115,5 +132,5 @@ function wxpayJudge(requestParams, response, context, events, next) {
   return next();
 }
 
-module.exports = { wxpaySign, wxpaySignRepeat, wxpayJudge };
+module.exports = { wxpayPrepare, wxpaySend, wxpaySignRepeat, wxpayJudge };
 `;
