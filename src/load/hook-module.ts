@@ -27,6 +27,7 @@ import { libraryScript } from '../sandbox/bundle.js';
 
 /** The fragments the module bundles: the builders of the pre-request script and the test script's judge. */
 const FRAGMENTS = [
+  'fill-template.js',
   'flat-xml.js',
   'notify-time.js',
   'notify-amounts.js',
@@ -158,7 +159,7 @@ export function renderHookModule(): string {
   if (!fromWorkerData.hooks) fromWorkerData.hooks = createAutocannonHooks(workerThreads.workerData.opts.wxpayLoad);
   return fromWorkerData.hooks;
 }`,
-    'module.exports = { createNotifier, judgeAnswer, memoJudge, createAutocannonHooks, rawRequest, lowerHeaders, fromWorkerData };',
+    'module.exports = { createNotifier, judgeAnswer, memoJudge, createAutocannonHooks, rawRequest, lowerHeaders, fromWorkerData, SANDBOX };',
     '',
   ].join('\n');
   return rendered;

@@ -17,6 +17,8 @@ import { decryptReqInfo } from '../../src/protocol/v2/req-info.js';
 import { startSuite, testKeys, type SuiteFixture } from '../support/suite-fixture.js';
 
 interface Sent {
+  variables: Record<string, string>;
+  spec: { outer?: Record<string, string> };
   record: {
     version: string;
     kind: string;
@@ -51,6 +53,15 @@ interface HookModule {
     timeMs: number,
   ) => { acknowledged: boolean; received: boolean; cause: string; message: string };
   rawRequest(host: string, path: string, headers: Record<string, string>, body: string | Buffer): Buffer;
+  SANDBOX: {
+    buildV2Delivery(
+      spec: object,
+      xml: string,
+      apiKey: string,
+      outer: Record<string, string>,
+      nonce: string,
+    ): { body: string };
+  };
   lowerHeaders(headers: Record<string, string> | string[]): Record<string, string>;
 }
 
@@ -265,5 +276,54 @@ describe('the load hook module', () => {
       location: '/a',
       'set-cookie': 'a=1, b=2',
     });
+  });
+
+  it("fills values as the collection's script does, so a config value's markup or quotes reach the wire as text; v2 from a template parsed once gives the same bytes", () => {
+    const valueOf = (vars: Record<string, string>) => (name: string) => {
+      if (!(name in vars)) throw new Error(`no ${name}`);
+      return vars[name]!;
+    };
+    const apiKey = suite.config.v2!.apiKey;
+    // Inside CDATA "<" and "&" are text and "]]>" is split over two sections; inside a JSON string a
+    // quote is escaped. The collection's script does both (src/sandbox/lib/fill-template.js).
+    for (const openid of ['oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', '<b>&amp;</b> x', 'a]]>b', 'o", "appid": "wx0']) {
+      const n = mod.createNotifier({ ...config, variables: { ...config.variables, openid } });
+      const kinds = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        const sent = n.next(Date.now());
+        const entry = config.mix.find((m) => m.spec === sent.spec)!;
+        kinds.add(`${entry.version}.${entry.kind}`);
+        if (entry.version === 'v3') {
+          const env = JSON.parse(sent.body) as {
+            resource: { ciphertext: string; nonce: string; associated_data: string };
+          };
+          const resource = JSON.parse(
+            decryptResource(
+              env.resource.ciphertext,
+              suite.config.v3!.apiV3Key,
+              env.resource.nonce,
+              env.resource.associated_data,
+            ),
+          ) as { appid?: string; payer?: { openid: string } };
+          if (entry.kind === 'pay') expect(resource.payer!.openid).toBe(openid);
+          if (resource.appid !== undefined) expect(resource.appid).toBe(config.variables.appid);
+          continue;
+        }
+        const outer: Record<string, string> = {};
+        for (const [k, v] of Object.entries(sent.spec.outer ?? {}))
+          outer[k] = mod.SANDBOX.fillTemplate(v, 'text', valueOf(sent.variables));
+        expect(sent.body).toBe(
+          mod.SANDBOX.buildV2Delivery(
+            sent.spec,
+            mod.SANDBOX.fillTemplate(entry.template, 'xml', valueOf(sent.variables)),
+            apiKey,
+            outer,
+            sent.variables.wxpay_nonce_str!,
+          ).body,
+        );
+        if (entry.kind === 'pay') expect(mod.SANDBOX.parseFlatXml(sent.body).fields.openid).toBe(openid);
+      }
+      expect(kinds.size).toBe(4);
+    }
   });
 });

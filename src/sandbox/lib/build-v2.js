@@ -25,8 +25,10 @@ function insertSorted(order, name) {
   order.splice(at, 0, name);
 }
 
+// xml: the filled template, or already parsed (parseFlatXml's result: the load engine parses each
+// template once).
 function buildV2Payment(spec, xml, apiKey) {
-  var doc = parseFlatXml(xml);
+  var doc = typeof xml === 'string' ? parseFlatXml(xml) : xml;
   var order = doc.order.filter(function (n) { return n !== 'sign' && n !== 'sign_type'; });
   var fields = {};
   order.forEach(function (n) { fields[n] = doc.fields[n]; });
@@ -43,7 +45,7 @@ function buildV2Payment(spec, xml, apiKey) {
 // Refund notifications carry no sign: req_info is the <root> XML under AES-256-ECB with
 // key = lower-case hex md5(APIv2 key), and decrypting it is what proves the sender.
 function buildV2Refund(spec, xml, apiKey, outer, nonceStr) {
-  var inner = parseFlatXml(xml);
+  var inner = typeof xml === 'string' ? parseFlatXml(xml) : xml;
   var plain = buildFlatXml(inner.root, inner.fields, inner.order, inner.cdata, 'block');
   // A whole number of 16-byte blocks makes PKCS#7 add a full padding block, which some decryptors
   // strip wrongly (docs/protocol.md#refund-req_info); trailing whitespace after the root element is
