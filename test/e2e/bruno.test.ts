@@ -1,14 +1,35 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectCases } from '../../src/cases/select-cases.js';
 import type { CaseDefinition } from '../../src/cases/types.js';
-import { startSuite } from '../support/suite-fixture.js';
-import { runWithBruno, type BrunoSandbox } from '../support/run-with-bruno.js';
-import { seededRandom, type SeededRandom } from '../support/seeded-random.js';
+import { demoConfig } from '../../src/commands/demo.js';
+import type { ResolvedConfig } from '../../src/config/types.js';
+import { receiverOptionsFromConfig } from '../../src/receiver/from-config.js';
+import type { StartedReceiver } from '../../src/receiver/types.js';
+import { FAULTY_RECEIVERS } from '../fixtures/faulty-receivers.js';
+import { runWithBruno, runWithBrunoShared, type BrunoRun, type BrunoSandbox } from '../support/run-with-bruno.js';
+import { printSeedOnFailure, seededStream, type SeededRandom } from '../support/seeded-random.js';
+import { runShared } from '../support/shared-run.js';
+import { startSuite, testKeys } from '../support/suite-fixture.js';
 
 /**
  * The Bruno collection run the way a Bruno user runs it (`bru run -r --env-file …`) in both of
- * Bruno's sandboxes: safe (QuickJS, Bruno's default) and developer (Node vm).
+ * Bruno's sandboxes: safe (QuickJS, Bruno's default) and developer (Node vm); and faulty receivers
+ * under Bruno failing the same cases as under newman.
  *
+ * Each `bru` start-up costs ~4 s of CPU, more than a dozen requests, so each sandbox has ONE run
+ * (test/support/run-with-bruno.ts, runWithBrunoShared): the glue cases against the reference
+ * receiver, generated and run exactly as a user runs them (their requests read the URLs from the
+ * environment), and beside them, each in a folder of its own with its URLs written out, the faulty
+ * receivers of that sandbox, each on its own port. Every part's requests are read on their own, and
+ * each receiver sees only its part's requests.
+ */
+const SANDBOXES: BrunoSandbox[] = ['safe', 'developer'];
+
+// ── the glue, against the reference receiver ────────────────────────────────────────────────────
+/*
  * Bruno runs the same signer and judge as Postman (test/unit/bruno-output.test.ts proves the shared
  * code and that every case becomes one .bru request in catalogue order); what is Bruno's own is the
  * glue: how a request reads its variables and sets its headers, and how a script sends more than one
@@ -17,8 +38,6 @@ import { seededRandom, type SeededRandom } from '../support/seeded-random.js';
  * drawn from all the others: each run sends every kind of notification, and over runs every case
  * meets Bruno in both sandboxes.
  */
-const SANDBOXES: BrunoSandbox[] = ['safe', 'developer'];
-
 /** The cases whose Bruno glue differs from the rest of their folder. */
 const GLUE_CASES = [
   'v3.redelivery.concurrent', // copies sent concurrently from the request's script (bru.sendRequest)
@@ -44,45 +63,190 @@ function sampleCases(all: readonly CaseDefinition[], random: SeededRandom): Case
   return all.filter((c) => chosen.has(c.id));
 }
 
+// ── faulty receivers: Bruno's verdicts against newman's ─────────────────────────────────────────
+/*
+ * A representative subset of the faulty receivers (the full matrix runs under newman in
+ * faulty-receivers.test.ts): one per kind of faulty answer the Bruno glue must judge (a refusal of
+ * v2, an acknowledged forgery, a refusal of some v3 bodies, a 500 on a redelivered or concurrent copy,
+ * a redirect, a dropped connection), each compared with what newman reports against a fresh copy of
+ * the same receiver (all slots in one newman run, test/support/shared-run.ts). Bruno differs from
+ * newman only in the glue (how a request is read, signed, sent and judged), not in the catalogue, so
+ * each fixture gets the cases that expose its fault plus their genuine controls, named here: the
+ * verdicts on those are where the glue could go wrong. Each slot is its own copy of its fixture (some
+ * faults depend on what a receiver has already seen). Concurrency also runs in the developer
+ * sandbox, whose timing differs.
+ */
+interface Slot {
+  fixture: string;
+  sandbox: BrunoSandbox;
+  only: string[];
+  /** One more case matching this glob, drawn from WXPAY_TEST_SEED (printed on failure). */
+  drawFrom?: string;
+}
+const SLOTS: Slot[] = [
+  {
+    fixture: 'parses-xml-as-json',
+    sandbox: 'safe',
+    only: ['v2.pay.success', 'v2.refund.success', 'v2.forged.bad-sign'],
+  },
+  // Every forgery it acknowledges is judged by the same glue: one named, one drawn from the seed.
+  {
+    fixture: 'v3-no-signature-check',
+    sandbox: 'safe',
+    only: ['v3.pay.success', 'v3.forged.bad-signature'],
+    drawFrom: 'v3.forged.*',
+  },
+  { fixture: 'drops-connection', sandbox: 'safe', only: ['v3.refund.success'] },
+  { fixture: 'drops-connection', sandbox: 'safe', only: ['v2.refund.success'] },
+  { fixture: 'not-idempotent', sandbox: 'safe', only: ['v2.pay.success', 'v2.redelivery.*'] },
+  { fixture: 'reserialises-body', sandbox: 'safe', only: ['v3.pay.success', 'v3.robust.*'] },
+  { fixture: 'redirects', sandbox: 'safe', only: ['v2.pay.success', 'v3.refund.success'] },
+  { fixture: 'not-idempotent', sandbox: 'safe', only: ['v3.pay.success', 'v3.redelivery.*'] },
+  { fixture: 'not-idempotent', sandbox: 'developer', only: ['v3.pay.success', 'v3.redelivery.*'] },
+];
+const slotName = (s: Slot): string => `${s.sandbox}: ${s.fixture} (${s.only.join(', ')})`;
+
+/** The slots' cases, with the one drawn from the seed. */
+function drawnSlots(): (Slot & { name: string })[] {
+  const layout = demoConfig(testKeys(), 'http://127.0.0.1:0', '/nonexistent');
+  const random = seededStream('bruno faulty receivers: drawn cases');
+  return SLOTS.map((s) => {
+    const name = slotName(s);
+    if (!s.drawFrom) return { ...s, name };
+    const left = selectCases(layout, { only: [s.drawFrom] }).filter((c) => !s.only.includes(c.id));
+    return { ...s, name, only: [...s.only, random.pick(left).id] };
+  });
+}
+
+interface Receivers {
+  configs: Map<string, ResolvedConfig>;
+  close(): Promise<void>;
+}
+
+/** A fresh copy of each slot's fixture, and the config that aims every URL at it. */
+async function startReceivers(slots: readonly (Slot & { name: string })[]): Promise<Receivers> {
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-test-'));
+  const opts = receiverOptionsFromConfig(demoConfig(testKeys(), 'http://127.0.0.1:0', dir));
+  const configs = new Map<string, ResolvedConfig>();
+  const close = async (): Promise<void> => {
+    await Promise.all(started.map((r) => r.close()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // All settled before any failure is thrown: close() then stops every receiver that started.
+  const started: StartedReceiver[] = [];
+  const settled = await Promise.allSettled(
+    slots.map(async (slot) => {
+      const receiver = await FAULTY_RECEIVERS[slot.fixture]!.start(opts);
+      started.push(receiver);
+      configs.set(slot.name, demoConfig(testKeys(), receiver.url, dir));
+    }),
+  );
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await close();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return { configs, close };
+}
+
+/** What the judge said of each slot's deliveries under newman: case ids with a failed delivery. */
+async function failingUnderNewman(slots: readonly (Slot & { name: string })[]): Promise<Map<string, string[]>> {
+  const receivers = await startReceivers(slots);
+  try {
+    const results = await runShared(
+      slots.map((s) => ({ name: s.name, config: receivers.configs.get(s.name)!, only: s.only })),
+    );
+    return new Map(
+      [...results].map(([name, { judgement }]) => [
+        name,
+        [...new Set(judgement.deliveries.filter((d) => d.verdict === 'fail').map((d) => d.caseId))].sort(),
+      ]),
+    );
+  } finally {
+    await receivers.close();
+  }
+}
+
+/** What one sandbox's shared run showed. */
+interface SandboxRun {
+  /** The glue part: its cases (what generate sends for its --only), its requests, what the reference receiver logged. */
+  glue: { all: CaseDefinition[]; cases: CaseDefinition[]; run: BrunoRun; log: { outcome: string }[] };
+  /** Each faulty slot's requests. */
+  slots: Map<string, BrunoRun>;
+}
+
+/** ONE `bru run` in `sandbox`: the glue part first, as a user runs it, then that sandbox's faulty slots. */
+async function runSandbox(sandbox: BrunoSandbox, slots: readonly (Slot & { name: string })[]): Promise<SandboxRun> {
+  const suite = await startSuite();
+  try {
+    const mine = slots.filter((s) => s.sandbox === sandbox);
+    const receivers = await startReceivers(mine);
+    try {
+      const all = selectCases(suite.config);
+      const only = sampleCases(all, seededStream(`bruno glue: ${sandbox}`)).map((c) => c.id);
+      const shared = await runWithBrunoShared(
+        [
+          { name: 'glue', config: suite.config, only },
+          ...mine.map((s) => ({ name: s.name, config: receivers.configs.get(s.name)!, only: s.only })),
+        ],
+        { sandbox },
+      );
+      const glue = {
+        all,
+        cases: selectCases(suite.config, { only }),
+        run: shared.get('glue')!,
+        log: [...suite.receiver.log],
+      };
+      shared.delete('glue');
+      return { glue, slots: shared };
+    } finally {
+      await receivers.close();
+    }
+  } finally {
+    await suite.close();
+  }
+}
+
 describe('the Bruno collection (generate --format bruno) under @usebruno/cli', () => {
+  const slots = drawnSlots();
+  let newman: Map<string, string[]>;
+  const runs = new Map<BrunoSandbox, SandboxRun>();
+  beforeAll(async () => {
+    newman = await failingUnderNewman(slots);
+    for (const sandbox of SANDBOXES) runs.set(sandbox, await runSandbox(sandbox, slots));
+  }, 600_000);
+  afterAll(() => runs.clear());
+
   for (const sandbox of SANDBOXES) {
-    it(`${sandbox} sandbox: the glue cases and drawn cases of every folder pass against the reference receiver, every request judged`, async () => {
-      const suite = await startSuite();
-      try {
-        const all = selectCases(suite.config);
-        const only = sampleCases(all, seededRandom()).map((c) => c.id);
-        // What generate sends for that --only: the cases and the genuine controls of the forged ones.
-        const cases = selectCases(suite.config, { only });
-        expect(cases.map((c) => c.id)).toEqual(expect.arrayContaining(GLUE_CASES));
-        expect(new Set(cases.map((c) => c.folder))).toEqual(new Set(all.map((c) => c.folder)));
-        const run = await runWithBruno(suite.config, { sandbox, only });
-        const failures = run.requests.flatMap((r) =>
-          r.status !== 'pass'
-            ? [`${r.caseId}: ${r.status} ${r.error}`]
-            : r.tests.filter((t) => !t.pass).map((t) => `${r.caseId}: ${t.name}: ${t.error}`),
-        );
-        expect(failures).toEqual([]);
-        expect(run.exitCode).toBe(0);
-        // Same cases, same ids, same copies as the Postman collection, in catalogue order.
-        const expected = cases.flatMap((c) => Array.from({ length: c.copies ?? 1 }, (_, i) => `${c.id} #${i + 1}`));
-        expect(run.requests.map((r) => `${r.caseId} #${r.copy}`)).toEqual(expected);
-        for (const r of run.requests) expect(r.tests.length, r.caseId).toBeGreaterThanOrEqual(2);
-        const concurrent = cases.find((c) => c.concurrent)!;
-        expect(
-          run.requests
-            .find((r) => r.caseId === concurrent.id)!
-            .tests.filter((t) => t.name.startsWith('concurrent copy')),
-        ).toHaveLength(2 * concurrent.concurrent!);
-        // Every delivery reached the receiver, and each genuine one verified over the bytes sent.
-        const deliveries = cases.reduce((n, c) => n + (c.copies ?? 1) + (c.concurrent ?? 0), 0);
-        expect(suite.receiver.log).toHaveLength(deliveries);
-        expect(suite.receiver.log.filter((l) => l.outcome === 'ack')).toHaveLength(
-          cases.reduce((n, c) => n + (c.expect === 'ack' ? (c.copies ?? 1) + (c.concurrent ?? 0) : 0), 0),
-        );
-      } finally {
-        await suite.close();
-      }
-    }, 300_000);
+    it(`${sandbox} sandbox: the glue cases and drawn cases of every folder pass against the reference receiver, every request judged`, () => {
+      printSeedOnFailure();
+      const { all, cases, run, log } = runs.get(sandbox)!.glue;
+      expect(cases.map((c) => c.id)).toEqual(expect.arrayContaining(GLUE_CASES));
+      expect(new Set(cases.map((c) => c.folder))).toEqual(new Set(all.map((c) => c.folder)));
+      const failures = run.requests.flatMap((r) =>
+        r.status !== 'pass'
+          ? [`${r.caseId}: ${r.status} ${r.error}`]
+          : r.tests.filter((t) => !t.pass).map((t) => `${r.caseId}: ${t.name}: ${t.error}`),
+      );
+      expect(failures).toEqual([]);
+      // bru's exit code is the whole run's, failing slots included: test/e2e/byte-faithful-values.test.ts
+      // shows bru exiting 0 when every case passes, the slots below exiting 1 when one fails.
+      // Same cases, same ids, same copies as the Postman collection, in catalogue order.
+      const expected = cases.flatMap((c) => Array.from({ length: c.copies ?? 1 }, (_, i) => `${c.id} #${i + 1}`));
+      expect(run.requests.map((r) => `${r.caseId} #${r.copy}`)).toEqual(expected);
+      for (const r of run.requests) expect(r.tests.length, r.caseId).toBeGreaterThanOrEqual(2);
+      const concurrent = cases.find((c) => c.concurrent)!;
+      expect(
+        run.requests.find((r) => r.caseId === concurrent.id)!.tests.filter((t) => t.name.startsWith('concurrent copy')),
+      ).toHaveLength(2 * concurrent.concurrent!);
+      // Every delivery reached the receiver (and nothing of the slots beside it), and each genuine one
+      // verified over the bytes sent.
+      const deliveries = cases.reduce((n, c) => n + (c.copies ?? 1) + (c.concurrent ?? 0), 0);
+      expect(log).toHaveLength(deliveries);
+      expect(log.filter((l) => l.outcome === 'ack')).toHaveLength(
+        cases.reduce((n, c) => n + (c.expect === 'ack' ? (c.copies ?? 1) + (c.concurrent ?? 0) : 0), 0),
+      );
+    });
   }
 
   it('without secrets: no request is sent, each stops with an error naming the missing variable, bru exits 1', async () => {
@@ -105,4 +269,21 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
       await suite.close();
     }
   }, 300_000);
+
+  describe('faulty receivers under Bruno fail the same cases as under newman', () => {
+    for (const slot of slots) {
+      it(slot.name, () => {
+        printSeedOnFailure();
+        const what = `${slot.fixture}: ${FAULTY_RECEIVERS[slot.fixture]!.description}`;
+        const underNewman = newman.get(slot.name)!;
+        expect(underNewman.length, `${what}: the fault shows on the cases chosen for it`).toBeGreaterThan(0);
+        const run = runs.get(slot.sandbox)!.slots.get(slot.name)!;
+        // Every case newman was sent (with the controls the selection adds) was sent by Bruno too.
+        const cases = selectCases(demoConfig(testKeys(), 'http://127.0.0.1:0', '/nonexistent'), { only: slot.only });
+        expect([...new Set(run.requests.map((r) => r.caseId))].sort()).toEqual(cases.map((c) => c.id).sort());
+        expect(run.exitCode, 'a failing case fails the bru run').toBe(1);
+        expect(run.failing, what).toEqual(underNewman);
+      });
+    }
+  });
 });
