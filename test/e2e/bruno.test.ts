@@ -13,18 +13,29 @@ import { runWithBruno, runWithBrunoShared, type BrunoRun, type BrunoSandbox } fr
 import { printSeedOnFailure, seededStream, type SeededRandom } from '../support/seeded-random.js';
 import { runShared } from '../support/shared-run.js';
 import { startSuite, testKeys } from '../support/suite-fixture.js';
+import {
+  COMMON,
+  HEADER_CASES,
+  headerNames,
+  headerValue,
+  isV3,
+  startHeaderCapture,
+  V3_ONLY,
+  type Seen,
+} from '../support/wechat-headers.js';
 
 /**
  * The Bruno collection run the way a Bruno user runs it (`bru run -r --env-file …`) in both of
- * Bruno's sandboxes: safe (QuickJS, Bruno's default) and developer (Node vm); and faulty receivers
- * under Bruno failing the same cases as under newman.
+ * Bruno's sandboxes: safe (QuickJS, Bruno's default) and developer (Node vm); faulty receivers under
+ * Bruno failing the same cases as under newman; and the headers Bruno sends.
  *
  * Each `bru` start-up costs ~4 s of CPU, more than a dozen requests, so each sandbox has ONE run
  * (test/support/run-with-bruno.ts, runWithBrunoShared): the glue cases against the reference
  * receiver, generated and run exactly as a user runs them (their requests read the URLs from the
  * environment), and beside them, each in a folder of its own with its URLs written out, the faulty
- * receivers of that sandbox, each on its own port. Every part's requests are read on their own, and
- * each receiver sees only its part's requests.
+ * receivers of that sandbox, each on its own port, and in one sandbox a server recording the headers
+ * a merchant receives. Every part's requests are read on their own, and each receiver sees only its
+ * part's requests.
  */
 const SANDBOXES: BrunoSandbox[] = ['safe', 'developer'];
 
@@ -167,17 +178,33 @@ async function failingUnderNewman(slots: readonly (Slot & { name: string })[]): 
   }
 }
 
+// ── the headers a merchant receives ─────────────────────────────────────────────────────────────
+/*
+ * Bruno's client adds request-start-time (its own clock: the response time is read from it) and
+ * Connection: keep-alive, and drops neither on request (@usebruno/cli src/utils/axios-instance.js);
+ * the Accept-Encoding it adds is deleted by the glue. docs/bruno.md lists what remains. The client
+ * is the same in both sandboxes; only the glue's req.deleteHeader runs in the sandbox. So each run
+ * checks one sandbox, chosen by WXPAY_TEST_SEED (printed on failure), both over runs: its cases
+ * (test/support/wechat-headers.ts) go to a server that records every request's headers, as one
+ * more part of that sandbox's run. Newman and the Postman app's engine: wechat-headers.test.ts.
+ */
+const HEADERS_SANDBOX = seededStream('bruno: headers sandbox').pick(SANDBOXES);
+
 /** What one sandbox's shared run showed. */
 interface SandboxRun {
   /** The glue part: its cases (what generate sends for its --only), its requests, what the reference receiver logged. */
   glue: { all: CaseDefinition[]; cases: CaseDefinition[]; run: BrunoRun; log: { outcome: string }[] };
   /** Each faulty slot's requests. */
   slots: Map<string, BrunoRun>;
+  /** In HEADERS_SANDBOX: the header cases' requests, and the headers each arrived with. */
+  headers?: { run: BrunoRun; seen: Seen[] };
 }
 
 /** ONE `bru run` in `sandbox`: the glue part first, as a user runs it, then that sandbox's faulty slots. */
 async function runSandbox(sandbox: BrunoSandbox, slots: readonly (Slot & { name: string })[]): Promise<SandboxRun> {
   const suite = await startSuite();
+  const capture = sandbox === HEADERS_SANDBOX ? await startHeaderCapture() : undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'wxpay-notify-test-'));
   try {
     const mine = slots.filter((s) => s.sandbox === sandbox);
     const receivers = await startReceivers(mine);
@@ -188,6 +215,9 @@ async function runSandbox(sandbox: BrunoSandbox, slots: readonly (Slot & { name:
         [
           { name: 'glue', config: suite.config, only },
           ...mine.map((s) => ({ name: s.name, config: receivers.configs.get(s.name)!, only: s.only })),
+          ...(capture
+            ? [{ name: 'headers', config: demoConfig(testKeys(), capture.url, dir), only: HEADER_CASES }]
+            : []),
         ],
         { sandbox },
       );
@@ -197,13 +227,17 @@ async function runSandbox(sandbox: BrunoSandbox, slots: readonly (Slot & { name:
         run: shared.get('glue')!,
         log: [...suite.receiver.log],
       };
+      const headers = capture ? { run: shared.get('headers')!, seen: [...capture.seen] } : undefined;
       shared.delete('glue');
-      return { glue, slots: shared };
+      shared.delete('headers');
+      return { glue, slots: shared, headers };
     } finally {
       await receivers.close();
     }
   } finally {
+    await capture?.close();
     await suite.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -248,6 +282,22 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
       );
     });
   }
+
+  it(`${HEADERS_SANDBOX} sandbox (chosen by the seed): WeChat's header set plus only request-start-time and Connection`, () => {
+    printSeedOnFailure();
+    const { run, seen } = runs.get(HEADERS_SANDBOX)!.headers!;
+    expect(run.failing).toEqual([]);
+    expect(seen.length).toBe(HEADER_CASES.length);
+    for (const s of seen) {
+      expect(headerNames(s), s.path).toEqual(
+        [...COMMON, ...(isV3(s) ? V3_ONLY : []), 'connection', 'request-start-time'].sort(),
+      );
+      expect(headerValue(s, 'connection')).toBe('keep-alive');
+      expect(headerValue(s, 'request-start-time')).toMatch(/^\d{13}$/);
+      expect(headerValue(s, 'user-agent')).toBe('Mozilla/4.0');
+      expect(headerValue(s, 'accept')).toBe('*/*');
+    }
+  });
 
   it('without secrets: no request is sent, each stops with an error naming the missing variable, bru exits 1', async () => {
     const suite = await startSuite();
