@@ -246,8 +246,13 @@ describe('the Bruno collection (generate --format bruno) under @usebruno/cli', (
   let newman: Map<string, string[]>;
   const runs = new Map<BrunoSandbox, SandboxRun>();
   beforeAll(async () => {
-    newman = await failingUnderNewman(slots);
-    for (const sandbox of SANDBOXES) runs.set(sandbox, await runSandbox(sandbox, slots));
+    // The three runs at once: each part has receivers of its own, and bru runs in a process of its own.
+    const [underNewman, ...sandboxes] = await Promise.all([
+      failingUnderNewman(slots),
+      ...SANDBOXES.map((sandbox) => runSandbox(sandbox, slots)),
+    ]);
+    newman = underNewman;
+    SANDBOXES.forEach((sandbox, i) => runs.set(sandbox, sandboxes[i]!));
   }, 600_000);
   afterAll(() => runs.clear());
 
