@@ -184,7 +184,7 @@ export async function measureLoad(ctx: BenchContext): Promise<MeasureResult> {
     notes: [
       `Load average before: ${loadBefore}; after: ${loadAverage()}. The load engine, its signing threads and the receiver share this machine's cores, so each figure is a floor for a machine where the receiver runs elsewhere.`,
       'Each run is `wxpay-notify load` alone in a child process (peak RSS from /usr/bin/time -v). Latency is from the intended send time (no coordinated omission); the generator figure is the time to build and sign one delivery. CPU per delivery is user + system time of the load process (all threads, its ~3 s start-up included) and of the receiver, divided by the deliveries: unlike a rate it holds when other work shares the cores, and rate ceiling ≈ 2 cores ÷ the sum.',
-      'Ceilings (docs/load.md#where-each-ceiling-is): 2 cores ÷ CPU per delivery. v3 = RSA-2048 sign (0.85 ms quiet) + the engine (~0.4 ms) + the receiver; the pre-signed burst and v2 = the engine (autocannon alone ~0.1 ms of it) + the receiver; `serve` adds its own verification (~0.7 ms).',
+      'Ceilings (docs/load.md#where-each-ceiling-is): 2 cores ÷ CPU per delivery. v3 = RSA-2048 sign (~0.87 ms in Node here) + the rest of the engine (~0.2 ms) + the receiver; the pre-signed burst and v2 = the engine (~0.25 ms for v2) + the receiver; `serve` verifies, decrypts and records (~0.3 ms).',
     ],
   };
 }
