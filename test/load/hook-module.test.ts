@@ -61,6 +61,8 @@ interface HookModule {
       outer: Record<string, string>,
       nonce: string,
     ): { body: string };
+    fillTemplate(text: string, format: 'xml' | 'json' | 'text', valueOf: (name: string) => string): string;
+    parseFlatXml(xml: string): { fields: Record<string, string> };
   };
   lowerHeaders(headers: Record<string, string> | string[]): Record<string, string>;
 }
