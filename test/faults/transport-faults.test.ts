@@ -277,14 +277,23 @@ describe('transport faults: every case ends with a verdict, a transport cause an
     expect(elapsedMs).toBeLessThan(1_600 + LOADED_MACHINE_SLACK_MS);
     // On a quiet machine the first case times out on its request (1 s) and the second is in flight
     // when the run runs out (1.6 s). On a loaded one Newman's start-up and the scripts eat into the
-    // 1.6 s, and the run may run out during the first case: either way every case judged is a
-    // timeout, and the last one names the run's time limit.
+    // 1.6 s: the run may run out during the first case, or between the two (the second's script
+    // still signing). Every case judged is a timeout; the one in flight when the run ran out names
+    // the run's time limit, and a case whose request never left is not judged at all.
     const judged = run.deliveries.map((d) => d.caseId);
     expect(judged.length).toBeGreaterThanOrEqual(1);
     expect(judged).toEqual(PAY.slice(0, judged.length));
     expect(run.deliveries.map((d) => [d.verdict, d.cause])).toEqual(judged.map(() => ['fail', 'timeout']));
-    expect(run.deliveries.at(-1)!.error).toMatch(/time limit/);
-    if (judged.length === 2) expect(run.deliveries[0]!.error).not.toMatch(/time limit/);
+    const last = run.deliveries.at(-1)!;
+    if (/time limit/.test(last.error ?? '')) {
+      if (judged.length === 2) expect(run.deliveries[0]!.error).not.toMatch(/time limit/);
+    } else {
+      // Ran out between two cases: the last judged one ended on its own request deadline, and no
+      // request of the next reached the receiver.
+      expect(last.error).toMatch(/no complete answer within 1000 ms/);
+      expect(judged.length).toBeLessThan(PAY.length);
+      expect(server!.accepted()).toBe(judged.length);
+    }
     expect(run.deliveries.every((d) => d.hint === HINTS.timeout)).toBe(true);
     expect(seen).toEqual(judged);
     // The request still in flight ends later: it must not change the result handed back.

@@ -146,6 +146,14 @@ describe('buildV2RefundNotification', () => {
     const inner = parseFlatXml(decryptReqInfo(outer.fields.req_info!, keys.apiKey));
     expect(inner.root).toBe('root');
     expect(inner.fields).toEqual({ out_refund_no: 'R1', refund_status: 'SUCCESS', refund_fee: '1' });
-    expect(() => decryptReqInfo(outer.fields.req_info!, keys.apiV3Key)).toThrow();
+    // Under another key AES-ECB gives noise: usually its padding is refused, and about once in 256
+    // keys the last byte happens to read as valid padding. Either way the fields are not there.
+    let other: string | undefined;
+    try {
+      other = decryptReqInfo(outer.fields.req_info!, keys.apiV3Key);
+    } catch {
+      other = undefined;
+    }
+    expect(other ?? '').not.toContain('<out_refund_no>');
   });
 });
