@@ -13,6 +13,7 @@ import { RETRY_SCHEDULE_SECONDS, TIMESTAMP_WINDOW_SECONDS } from '../protocol/co
 import { identifyStack, stackHint } from '../judge/fingerprints.js';
 import { defaultReachabilityDeps, tcpConnect, tlsHandshake } from '../doctor/net-steps.js';
 import { classifyTls, type TlsFacts } from '../doctor/classify.js';
+import { bareHost } from '../doctor/host-kind.js';
 import { LoadAggregate } from '../load/aggregate.js';
 import { runLoad } from '../load/engine.js';
 import {
@@ -137,7 +138,7 @@ async function checkReachable(origin: string, insecure: boolean, io: CommandIO):
   const url = new URL(origin);
   const secure = url.protocol === 'https:';
   const port = Number(url.port || (secure ? 443 : 80));
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = bareHost(url.hostname);
   const deps = { ...defaultReachabilityDeps, timeoutMs: 3000 };
   try {
     await tcpConnect(deps, host, port);

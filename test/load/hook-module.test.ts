@@ -78,6 +78,15 @@ describe('the load hook module', () => {
     mod = createRequire(import.meta.url)(written.modulePath) as HookModule;
     config = notifierConfig(suite.config, { 'v3.pay': 1, 'v3.refund': 1, 'v2.pay': 1, 'v2.refund': 1 });
   }, 60_000);
+  /** A v3 notification's resource, decrypted with the config's APIv3 key and parsed. */
+  const resourceOf = (body: string): unknown => {
+    const { resource } = JSON.parse(body) as {
+      resource: { ciphertext: string; nonce: string; associated_data: string };
+    };
+    return JSON.parse(
+      decryptResource(resource.ciphertext, suite.config.v3!.apiV3Key, resource.nonce, resource.associated_data),
+    );
+  };
   afterAll(async () => {
     written.remove();
     await suite.close();
@@ -123,15 +132,7 @@ describe('the load hook module', () => {
             publicKey,
           ),
         ).toBe(true);
-        const env = JSON.parse(s.body) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
-        const resource = JSON.parse(
-          decryptResource(
-            env.resource.ciphertext,
-            suite.config.v3!.apiV3Key,
-            env.resource.nonce,
-            env.resource.associated_data,
-          ),
-        ) as {
+        const resource = resourceOf(s.body) as {
           out_trade_no: string;
           out_refund_no?: string;
           amount: { total: number; refund?: number };
@@ -296,17 +297,7 @@ describe('the load hook module', () => {
         const entry = config.mix.find((m) => m.spec === sent.spec)!;
         kinds.add(`${entry.version}.${entry.kind}`);
         if (entry.version === 'v3') {
-          const env = JSON.parse(sent.body) as {
-            resource: { ciphertext: string; nonce: string; associated_data: string };
-          };
-          const resource = JSON.parse(
-            decryptResource(
-              env.resource.ciphertext,
-              suite.config.v3!.apiV3Key,
-              env.resource.nonce,
-              env.resource.associated_data,
-            ),
-          ) as { appid?: string; payer?: { openid: string } };
+          const resource = resourceOf(sent.body) as { appid?: string; payer?: { openid: string } };
           if (entry.kind === 'pay') expect(resource.payer!.openid).toBe(openid);
           if (resource.appid !== undefined) expect(resource.appid).toBe(config.variables.appid);
           continue;

@@ -97,7 +97,7 @@ function wxpayPrepare(context, events, next) {
 /** beforeRequest of the first delivery: the prepared notification. */
 function wxpaySend(requestParams, context, events, next) {
   const delivery = context.vars.wxpaySent;
-  if (!delivery) return next(new Error('wxpay-notify: wxpaySend needs the function step wxpayPrepare before it; regenerate the scenario'));
+  if (!delivery) return next(new Error('wxpay-notify: wxpaySend needs the function step wxpayPrepare before it in the flow; regenerate the scenario with wxpay-notify generate --format artillery'));
   wxpayApply(requestParams, delivery);
   events.emit('counter', 'wxpay.sent.' + delivery.record.version + '.' + delivery.record.kind, 1);
   return next();

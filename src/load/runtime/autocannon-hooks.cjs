@@ -43,7 +43,8 @@ function rawRequest(host, path, headers, body, keep) {
 /**
  * options: { notifier, channel, ratePerWorker, rampMs, sendMs, timeLimitMs, duplicateShare,
  *   concurrentShare, retrySchedule (seconds, already divided by the speed-up) | null, batchMs,
- *   presigned (how many to sign before the first send; 0: sign per request), answerChars }
+ *   presigned (how many to sign before the first send; 0: sign per request), host (the Host header
+ *   autocannon writes: the URL's host, as its lib/run.js sets it), answerChars }
  *
  * Each connection is closed-loop in autocannon (one request in flight); the rate is autocannon's
  * per-connection quota per second, ramped here by changing it. Latency is taken from the intended
@@ -363,19 +364,17 @@ function createAutocannonHooks(options) {
     });
   }
 
-  // Every request after a connection's first is built here, as one buffer, instead of by autocannon's
-  // request builder (lib/httpRequestBuilder.js, lib/requestIterator.js in autocannon 9), which per
-  // request copies the defaults and headers twice, deep-clones the context, joins the head and then
-  // concatenates it with the body: a tenth of a signing thread's CPU for v2. The bytes are the ones it
-  // writes (test/load/hook-module.test.ts compares them). Answers reach onResponse with autocannon's
-  // raw header list, turned into an object only when the judge or the evidence reads them.
+  // Every request is built here, as one buffer, instead of by autocannon's request builder
+  // (lib/httpRequestBuilder.js, lib/requestIterator.js in autocannon 9), which per request copies the
+  // defaults and headers twice, deep-clones the context, joins the head and then concatenates it with
+  // the body: a tenth of a signing thread's CPU for v2. The connection's first request, which autocannon
+  // built in its constructor (setupRequest), is replaced before it is sent. The bytes are the ones its
+  // builder writes (test/load/hook-module.test.ts compares them). Answers reach onResponse with
+  // autocannon's raw header list, turned into an object only when the judge or the evidence reads them.
   function fastRequests(client) {
     var iterator = client.requestIterator;
-    // As autocannon's builder: the URL's host (lib/run.js sets it), else hostname:port.
-    var host = client.opts.host || client.opts.hostname + ':' + client.opts.port;
-    var firstPath = iterator.requests[0] && iterator.requests[0].path;
     var wire = function (sent) {
-      return sent.wire || rawRequest(host, sent.path || firstPath, sent.headers, sent.body);
+      return sent.wire || rawRequest(options.host, sent.path, sent.headers, sent.body);
     };
     if (lastBuilt) iterator.currentRequest.requestBuffer = wire(lastBuilt.d.sent);
     iterator.nextRequest = function () {

@@ -144,7 +144,8 @@ function createNotifier(config) {
     return plan;
   }
 
-  function build(entry, raw, variables, nowMs, memo) {
+  // filled: the filled template text, or (v2) its parsed fields (fillParsed).
+  function build(entry, filled, variables, nowMs, memo) {
     var spec = entry.spec;
     if (spec.version === 'v2') {
       if (memo)
@@ -157,7 +158,7 @@ function createNotifier(config) {
       Object.keys(spec.outer || {}).forEach(function (k) {
         outer[k] = fill(spec.outer[k], 'text', variables);
       });
-      var d2 = SANDBOX.buildV2Delivery(spec, raw, config.secrets.v2ApiKey || '', outer, variables.wxpay_nonce_str);
+      var d2 = SANDBOX.buildV2Delivery(spec, filled, config.secrets.v2ApiKey || '', outer, variables.wxpay_nonce_str);
       return { headers: Object.assign({}, config.callbackHeaders, d2.headers), body: d2.body, memo: d2.body };
     }
     var inputs = {
@@ -168,7 +169,7 @@ function createNotifier(config) {
       resourceNonce: randomAlphanumericText(12),
       random: Math.random,
     };
-    var d3 = SANDBOX.buildV3Delivery(spec, raw, inputs, memo ? JSON.parse(memo) : null);
+    var d3 = SANDBOX.buildV3Delivery(spec, filled, inputs, memo ? JSON.parse(memo) : null);
     return {
       headers: Object.assign({}, config.callbackHeaders, d3.headers),
       body: d3.body,
